@@ -1,0 +1,155 @@
+package traceroute
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"unicode/utf8"
+)
+
+// ReadOptions control Read. The zero value detects the format and names the
+// input "-" in errors.
+type ReadOptions struct {
+	// Format forces a format by name (see Formats); "" detects it from the
+	// first bytes of the input.
+	Format string
+	// Input names the input in errors, usually a file name.
+	Input string
+}
+
+// ParseError is a problem with one record of an input. Its message has the
+// shape "INPUT:LINE: FORMAT: what is wrong"; LINE is 0 when unknown.
+type ParseError struct {
+	Input  string
+	Line   int
+	Format string
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	in := e.Input
+	if in == "" {
+		in = "-"
+	}
+	f := e.Format
+	if f == "" {
+		f = "input"
+	}
+	return fmt.Sprintf("%s:%d: %s: %v", in, e.Line, f, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ErrUnknownFormat is wrapped by the error Read yields when no format matches.
+var ErrUnknownFormat = errors.New("unrecognised traceroute output")
+
+// format is one supported input format.
+type format struct {
+	name string
+	// detect reports whether head (the first bytes of the input, BOM and
+	// leading blank space removed, at most detectSize long) looks like this
+	// format. Formats are tried in table order: specific before generic.
+	detect func(head []byte) bool
+	// parse reads every trace from r and yields them in input order. It
+	// yields (nil, *ParseError) for a bad record and goes on with the next
+	// one where the format allows resynchronising; it stops when yield
+	// returns false. It must hold memory bounded by one trace, never the
+	// whole input.
+	parse func(r *bufio.Reader, input string, yield func(*Trace, error) bool)
+}
+
+const detectSize = 64 << 10
+
+// formatTable lists every format, JSON ones first (their detection is exact),
+// then text formats from most to least specific.
+func formatTable() []format { return slices.Concat(jsonFormats, textFormats) }
+
+// Formats returns the names of the supported input formats.
+func Formats() []string {
+	var names []string
+	for _, f := range formatTable() {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// Read parses every trace in r, in any supported format, as a stream: memory
+// stays bounded by one trace however large the input. Bad records yield a
+// *ParseError and reading goes on; an unreadable or unrecognised input yields
+// one error and stops.
+func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
+	return func(yield func(*Trace, error) bool) {
+		input := opts.Input
+		if input == "" {
+			input = "-"
+		}
+		br := bufio.NewReaderSize(r, detectSize)
+		head, err := br.Peek(detectSize)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			yield(nil, &ParseError{Input: input, Format: opts.Format, Err: err})
+			return
+		}
+		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+			_, _ = br.Discard(3)
+			head = head[3:]
+		}
+		trimmed := bytes.TrimLeft(head, " \t\r\n")
+		var f *format
+		table := formatTable()
+		if opts.Format != "" {
+			for i := range table {
+				if table[i].name == opts.Format {
+					f = &table[i]
+				}
+			}
+			if f == nil {
+				yield(nil, &ParseError{Input: input, Format: opts.Format, Err: fmt.Errorf("unknown format %q (known: %v)", opts.Format, Formats())})
+				return
+			}
+		} else {
+			switch {
+			case len(trimmed) == 0:
+				yield(nil, &ParseError{Input: input, Line: 1, Err: errors.New("empty input")})
+				return
+			case looksBinary(trimmed):
+				yield(nil, &ParseError{Input: input, Line: 1, Err: errors.New("binary data, not traceroute output")})
+				return
+			}
+			for i := range table {
+				if table[i].detect(trimmed) {
+					f = &table[i]
+					break
+				}
+			}
+			if f == nil {
+				yield(nil, &ParseError{Input: input, Line: 1, Err: fmt.Errorf("%w (use --input-format; known: %v)", ErrUnknownFormat, Formats())})
+				return
+			}
+		}
+		f.parse(br, input, yield)
+	}
+}
+
+// looksBinary reports whether b is unlikely to be text: NUL bytes or mostly
+// invalid UTF-8 in the first KiB.
+func looksBinary(b []byte) bool {
+	if len(b) > 1024 {
+		b = b[:1024]
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	bad := 0
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		}
+		b = b[n:]
+	}
+	return bad > 8
+}
