@@ -1,0 +1,200 @@
+package latency
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/golang/geo/r3"
+	"github.com/golang/geo/s2"
+)
+
+// Disc is the set of points within RadiusKm (great-circle) of Center: where a
+// router must be, given one measurement. The zero value is the single point
+// 0°N 0°E.
+type Disc struct {
+	Center   Point
+	RadiusKm float64
+}
+
+// DiscFromRTT is the disc around center that a reply after rttMs allows:
+// radius MaxDistanceKm(rttMs, slackKm).
+func DiscFromRTT(center Point, rttMs, slackKm float64) Disc {
+	return Disc{Center: center, RadiusKm: MaxDistanceKm(rttMs, slackKm)}
+}
+
+// Contains reports whether p lies in d (boundary included).
+func (d Disc) Contains(p Point) bool { return DistanceKm(d.Center, p) <= d.RadiusKm }
+
+// Intersects reports whether d and o have at least one point in common.
+func (d Disc) Intersects(o Disc) bool {
+	return DistanceKm(d.Center, o.Center) <= d.RadiusKm+o.RadiusKm
+}
+
+// ContainsDisc reports whether o lies entirely inside d.
+func (d Disc) ContainsDisc(o Disc) bool {
+	return DistanceKm(d.Center, o.Center)+o.RadiusKm <= d.RadiusKm
+}
+
+// Cap is d as an s2.Cap. A radius of half the Earth's circumference or more
+// gives the full cap.
+func (d Disc) Cap() s2.Cap {
+	if d.RadiusKm >= math.Pi*EarthRadiusKm {
+		return s2.FullCap()
+	}
+	return s2.CapFromCenterAngle(s2.PointFromLatLng(d.Center.LatLng()), kmToAngle(math.Max(d.RadiusKm, 0)))
+}
+
+// DiscFromCap converts an s2.Cap back to a Disc.
+func DiscFromCap(c s2.Cap) Disc {
+	return Disc{Center: PointFromLatLng(s2.LatLngFromPoint(c.Center())), RadiusKm: angleToKm(c.Radius())}
+}
+
+// Constraint is one measurement: from a vantage point at From (called
+// FromName in explanations), a router replied after RTTMs milliseconds. Where
+// the router may be is Disc(); SlackKm widens that disc.
+type Constraint struct {
+	From     Point
+	FromName string
+	RTTMs    float64
+	SlackKm  float64
+}
+
+// Disc is the region the constraint allows.
+func (c Constraint) Disc() Disc { return DiscFromRTT(c.From, c.RTTMs, c.SlackKm) }
+
+// MaxKm is the radius of the constraint's disc.
+func (c Constraint) MaxKm() float64 { return MaxDistanceKm(c.RTTMs, c.SlackKm) }
+
+// Check tests whether p satisfies c, with the numbers an explanation needs.
+func (c Constraint) Check(p Point) Check {
+	d := DistanceKm(c.From, p)
+	maxKm := c.MaxKm()
+	return Check{
+		Feasible:   d <= maxKm,
+		DistanceKm: d,
+		MaxKm:      maxKm,
+		NeedMs:     MinRTTMs(d, c.SlackKm),
+		SawMs:      c.RTTMs,
+		From:       c.FromName,
+	}
+}
+
+// Check is the outcome of testing one point against one Constraint.
+type Check struct {
+	Feasible   bool
+	DistanceKm float64 // from the vantage point to the point tested
+	MaxKm      float64 // the constraint's bound
+	NeedMs     float64 // the smallest RTT the point would need
+	SawMs      float64 // the RTT measured
+	From       string  // the vantage point's name
+}
+
+// String explains the check in words: "needs at least 38.1 ms from Oslo, saw
+// 2.3 ms" when infeasible, "1203 km from Oslo, 2.3 ms allows 260 km" otherwise.
+func (c Check) String() string {
+	from := c.From
+	if from == "" {
+		from = "the vantage point"
+	}
+	if !c.Feasible {
+		return fmt.Sprintf("needs at least %.1f ms from %s, saw %.1f ms", c.NeedMs, from, c.SawMs)
+	}
+	return fmt.Sprintf("%.0f km from %s, %.1f ms allows %.0f km", c.DistanceKm, from, c.SawMs, c.MaxKm)
+}
+
+// Region approximates the intersection of several discs: the centroid of the
+// feasible area and the radius of a disc around it that covers the area.
+type Region struct {
+	Center   Point
+	RadiusKm float64
+}
+
+// Intersect finds the region common to all discs (CBG-style multilateration)
+// and reports whether there is one. When one disc lies inside all others the
+// region is that disc; otherwise the smallest disc is sampled on a polar grid
+// and the feasible samples give the centroid and covering radius. A thin
+// sliver narrower than the grid spacing (about a fortieth of the smallest
+// radius) can be missed; then the grid is refined once before giving up.
+// No discs give no region.
+func Intersect(discs ...Disc) (Region, bool) {
+	if len(discs) == 0 {
+		return Region{}, false
+	}
+	small := 0
+	for i, d := range discs {
+		if d.RadiusKm < 0 {
+			return Region{}, false
+		}
+		if d.RadiusKm < discs[small].RadiusKm {
+			small = i
+		}
+	}
+	for i := range discs {
+		for j := i + 1; j < len(discs); j++ {
+			if !discs[i].Intersects(discs[j]) {
+				return Region{}, false
+			}
+		}
+	}
+	s := discs[small]
+	inside := true
+	for _, d := range discs {
+		if !d.ContainsDisc(s) {
+			inside = false
+			break
+		}
+	}
+	if inside {
+		return Region(s), true
+	}
+	for _, rings := range []int{20, 80} {
+		if r, ok := sampleIntersection(s, discs, rings); ok {
+			return r, true
+		}
+	}
+	return Region{}, false
+}
+
+// sampleIntersection samples disc s on a polar grid of the given number of
+// rings (ring k has 6k points) and returns the region of samples inside every
+// disc.
+func sampleIntersection(s Disc, discs []Disc, rings int) (Region, bool) {
+	var pts []Point
+	feasible := func(p Point) bool {
+		for _, d := range discs {
+			if !d.Contains(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if feasible(s.Center) {
+		pts = append(pts, s.Center)
+	}
+	step := s.RadiusKm / float64(rings)
+	for k := 1; k <= rings; k++ {
+		n := 6 * k
+		for i := 0; i < n; i++ {
+			p := Destination(s.Center, 360*float64(i)/float64(n), step*float64(k))
+			if feasible(p) {
+				pts = append(pts, p)
+			}
+		}
+	}
+	if len(pts) == 0 {
+		return Region{}, false
+	}
+	var sum r3.Vector
+	for _, p := range pts {
+		sum = sum.Add(s2.PointFromLatLng(p.LatLng()).Vector)
+	}
+	if sum.Norm() == 0 {
+		return Region{}, false
+	}
+	c := PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: sum.Normalize()}))
+	radius := 0.0
+	for _, p := range pts {
+		radius = math.Max(radius, DistanceKm(c, p))
+	}
+	return Region{Center: c, RadiusKm: radius + step}, true
+}
