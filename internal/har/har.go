@@ -1,0 +1,300 @@
+// Package har reads HTTP Archive (HAR 1.1 and 1.2) files, as browsers'
+// developer tools save them, and tells which hosts a page visit contacted and
+// at which addresses.
+//
+// It decodes as a stream: the entries array is walked one entry at a time and
+// only the request URL and serverIPAddress of each are kept, so a HAR of
+// hundreds of megabytes (responses embedded) costs memory bounded by its
+// largest single entry. It accepts what real browsers write: Chrome,
+// Firefox/Firebug and PhantomJS HARs, fractional "time" fields, missing or
+// empty serverIPAddress, IPv6 addresses with or without brackets, with a
+// zone or a port.
+package har
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Entry is what geoloc needs of one HAR entry.
+type Entry struct {
+	// Index is the entry's position in log.entries, from 0.
+	Index int
+	// URL is the request URL as recorded.
+	URL string
+	// Host is the URL's host name, lower case, without port or brackets.
+	// Empty for URLs without a network host (data:, blob:, about:).
+	Host string
+	// ServerAddr is the parsed serverIPAddress; invalid when the HAR has none
+	// or it does not parse.
+	ServerAddr netip.Addr
+	// RawServerAddr is serverIPAddress exactly as written.
+	RawServerAddr string
+}
+
+// SyntaxError is a HAR that is not valid JSON or lacks the HAR structure.
+type SyntaxError struct {
+	Input string
+	Line  int // 1-based; 0 when unknown
+	Msg   string
+}
+
+func (e *SyntaxError) Error() string {
+	in := e.Input
+	if in == "" {
+		in = "-"
+	}
+	return fmt.Sprintf("%s:%d: har: %s", in, e.Line, e.Msg)
+}
+
+// Options control Entries and Hosts. The zero value is ready to use.
+type Options struct {
+	// Input names the input in errors, usually a file name.
+	Input string
+}
+
+// rawEntry is the part of an entry that is decoded; everything else
+// (headers, cookies, response content) is skipped by the JSON decoder.
+type rawEntry struct {
+	Request struct {
+		URL string `json:"url"`
+	} `json:"request"`
+	ServerIPAddress json.RawMessage `json:"serverIPAddress"`
+}
+
+// lineCounter counts the newlines read through it, so that errors can name
+// a line without holding the input.
+type lineCounter struct {
+	r     io.Reader
+	lines int
+	last  byte
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.lines += bytes.Count(p[:n], []byte{'\n'})
+	if n > 0 {
+		c.last = p[n-1]
+	}
+	return n, err
+}
+
+type newlineCounter int
+
+func (n *newlineCounter) Write(p []byte) (int, error) {
+	*n += newlineCounter(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}
+
+type decoder struct {
+	dec   *json.Decoder
+	lc    *lineCounter
+	input string
+}
+
+// line is the line the decoder has reached: newlines read minus those still
+// buffered ahead of it.
+func (d *decoder) line() int {
+	var nl newlineCounter
+	_, _ = io.Copy(&nl, d.dec.Buffered())
+	return d.lc.lines - int(nl) + 1
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return &SyntaxError{Input: d.input, Line: d.line(), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) wrap(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The problem is where the input stops: its last line.
+		line := d.lc.lines
+		if d.lc.last != '\n' {
+			line++
+		}
+		return &SyntaxError{Input: d.input, Line: max(line, 1), Msg: "truncated file: unexpected end of input"}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return d.errorf("invalid JSON: %v", se)
+	}
+	var ue *json.UnmarshalTypeError
+	if errors.As(err, &ue) {
+		return d.errorf("unexpected %s where %s was expected (field %s)", ue.Value, ue.Type, ue.Field)
+	}
+	return d.errorf("%v", err)
+}
+
+// expectDelim reads the next token and checks it is the delimiter want.
+func (d *decoder) expectDelim(want json.Delim, what string) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return d.wrap(err)
+	}
+	if got, ok := tok.(json.Delim); !ok || got != want {
+		return d.errorf("%s: want %q, found %v", what, want, describe(tok))
+	}
+	return nil
+}
+
+func describe(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		return fmt.Sprintf("%q", string(t))
+	case string:
+		return fmt.Sprintf("string %q", t)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("%v", t)
+	}
+}
+
+// findKey advances inside the current object to the value of key. It
+// returns false at the end of the object (the closing brace consumed).
+func (d *decoder) findKey(key string) (bool, error) {
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return false, d.wrap(err)
+		}
+		k, ok := tok.(string)
+		if !ok {
+			return false, d.errorf("object key expected, found %v", describe(tok))
+		}
+		if k == key {
+			return true, nil
+		}
+		var skip json.RawMessage
+		if err := d.dec.Decode(&skip); err != nil {
+			return false, d.wrap(err)
+		}
+	}
+	if _, err := d.dec.Token(); err != nil { // the closing brace
+		return false, d.wrap(err)
+	}
+	return false, nil
+}
+
+// Entries yields every entry of the HAR in r, in file order. A structural
+// error yields (Entry{}, *SyntaxError) and ends the sequence; entries before
+// it have been yielded.
+func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		lc := &lineCounter{r: bufio.NewReaderSize(r, 64<<10)}
+		d := &decoder{dec: json.NewDecoder(lc), lc: lc, input: opts.Input}
+		d.dec.UseNumber()
+		fail := func(err error) { yield(Entry{}, err) }
+		if err := d.expectDelim('{', "HAR file must be a JSON object"); err != nil {
+			fail(err)
+			return
+		}
+		ok, err := d.findKey("log")
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			fail(d.errorf(`no "log" object: not a HAR file`))
+			return
+		}
+		if err := d.expectDelim('{', `"log"`); err != nil {
+			fail(err)
+			return
+		}
+		ok, err = d.findKey("entries")
+		if err != nil {
+			fail(err)
+			return
+		}
+		if !ok {
+			fail(d.errorf(`"log" has no "entries" array: not a HAR file`))
+			return
+		}
+		if err := d.expectDelim('[', `"entries"`); err != nil {
+			fail(err)
+			return
+		}
+		for i := 0; d.dec.More(); i++ {
+			var raw rawEntry
+			if err := d.dec.Decode(&raw); err != nil {
+				fail(d.wrap(fmt.Errorf("entry %d: %w", i, err)))
+				return
+			}
+			e, err := entryOf(i, raw)
+			if err != nil {
+				fail(d.errorf("entry %d: %v", i, err))
+				return
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if _, err := d.dec.Token(); err != nil { // "]"
+			fail(d.wrap(err))
+		}
+		// What follows the entries (the rest of "log") is not needed and is
+		// not read: a HAR cut after its entries still gives every entry.
+	}
+}
+
+func entryOf(i int, raw rawEntry) (Entry, error) {
+	e := Entry{Index: i, URL: raw.Request.URL}
+	if len(raw.ServerIPAddress) > 0 && string(raw.ServerIPAddress) != "null" {
+		var s string
+		if err := json.Unmarshal(raw.ServerIPAddress, &s); err != nil {
+			return e, fmt.Errorf("serverIPAddress is %s, not a string", raw.ServerIPAddress)
+		}
+		e.RawServerAddr = s
+		e.ServerAddr = ParseServerAddr(s)
+	}
+	e.Host = hostOf(raw.Request.URL)
+	return e, nil
+}
+
+// hostOf returns the network host of a request URL, lower case, or "" for
+// URLs that name no host.
+func hostOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ws", "wss", "ftp":
+	default:
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+}
+
+// ParseServerAddr parses a HAR serverIPAddress: "192.0.2.1",
+// "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:443", "192.0.2.1:443",
+// "fe80::1%eth0". It returns the zero Addr for anything else (empty, "::"
+// placeholders are kept as they are: the caller decides).
+func ParseServerAddr(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		s = h
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}

@@ -1,0 +1,65 @@
+package har
+
+import (
+	"io"
+	"net/netip"
+	"slices"
+)
+
+// Host is one host a page visit contacted.
+type Host struct {
+	Name string `json:"host"`
+	// Addrs are the distinct server addresses the HAR recorded for the
+	// host's requests, in order of first appearance.
+	Addrs []netip.Addr `json:"addrs"`
+	// Requests counts the entries whose URL names this host.
+	Requests int `json:"requests"`
+}
+
+// Summary is what a HAR tells about the hosts of a page visit.
+type Summary struct {
+	// Hosts in order of first request.
+	Hosts []Host
+	// Entries counts every entry read; Skipped counts those without a
+	// network host (data:, blob:, about: URLs).
+	Entries, Skipped int
+	// MissingAddr counts entries with a host but no usable serverIPAddress.
+	MissingAddr int
+}
+
+// Hosts reads the HAR in r and groups its entries by host. On a structural
+// error it returns the hosts read so far with the error.
+func Hosts(r io.Reader, opts Options) (*Summary, error) {
+	s := &Summary{}
+	index := map[string]int{}
+	for e, err := range Entries(r, opts) {
+		if err != nil {
+			return s, err
+		}
+		s.Entries++
+		if e.Host == "" {
+			s.Skipped++
+			continue
+		}
+		i, ok := index[e.Host]
+		if !ok {
+			i = len(s.Hosts)
+			index[e.Host] = i
+			s.Hosts = append(s.Hosts, Host{Name: e.Host, Addrs: []netip.Addr{}})
+		}
+		h := &s.Hosts[i]
+		h.Requests++
+		// An IP-literal URL names its own address.
+		if a, err := netip.ParseAddr(e.Host); err == nil && !slices.Contains(h.Addrs, a.Unmap()) {
+			h.Addrs = append(h.Addrs, a.Unmap())
+		}
+		if !e.ServerAddr.IsValid() || e.ServerAddr.IsUnspecified() {
+			s.MissingAddr++
+			continue
+		}
+		if !slices.Contains(h.Addrs, e.ServerAddr) {
+			h.Addrs = append(h.Addrs, e.ServerAddr)
+		}
+	}
+	return s, nil
+}
