@@ -356,3 +356,40 @@ func (r *Reply) Flags() []string {
 	}
 	return []string{f}
 }
+
+// ParseICMPv4 decodes an ICMP message without IP header (as IPv4 ping
+// sockets deliver it) sent by from with the given TTL (0 if unknown).
+func ParseICMPv4(from netip.Addr, ttl int, b []byte) (Reply, error) {
+	return parseICMP(Reply{From: from, ReplyTTL: ttl}, 1, b, netip.Addr{})
+}
+
+// ReplyFromError builds the Reply of an ICMP error a ping socket reports on
+// its error queue: the kernel gives the ICMP type, code and info (the MTU),
+// the offender from, the probe's destination dst and the quoted echo
+// request echo (ICMP header first).
+func ReplyFromError(from, dst netip.Addr, typ, code uint8, info int, v6 bool, echo []byte) (Reply, error) {
+	r := Reply{From: from, Type: typ, Code: code, Proto: ICMP, Dst: dst}
+	if len(echo) < 8 {
+		return r, errf("error queue: quoted echo short (%d bytes)", len(echo))
+	}
+	switch {
+	case !v6 && typ == v4TimeExceeded, v6 && typ == v6TimeExceeded:
+		r.Kind = KindTimeExceeded
+	case !v6 && typ == v4Unreach, v6 && typ == v6Unreach:
+		r.Kind = KindUnreachable
+		if !v6 && code == 4 {
+			r.MTU = info
+		}
+	case v6 && typ == v6TooBig:
+		r.Kind = KindPacketTooBig
+		r.MTU = info
+	case !v6 && typ == v4ParamProblem, v6 && typ == v6ParamProblem:
+		r.Kind = KindParamProblem
+	default:
+		return r, fmt.Errorf("error queue: icmp type %d: %w", typ, ErrNotReply)
+	}
+	r.QuotedChecksum = binary.BigEndian.Uint16(echo[2:])
+	r.ID = binary.BigEndian.Uint16(echo[4:])
+	r.Tag = binary.BigEndian.Uint16(echo[6:])
+	return r, nil
+}
