@@ -32,9 +32,9 @@ type Mode int
 
 // Modes.
 const (
-	Auto          Mode = iota // raw sockets, else ping sockets
-	Privileged                // raw sockets only
-	Unprivileged              // ping sockets only
+	Auto         Mode = iota // raw sockets, else ping sockets
+	Privileged               // raw sockets only
+	Unprivileged             // ping sockets only
 )
 
 // Packet is a received reply, decoded, with its arrival time (the kernel's
