@@ -1,0 +1,48 @@
+package candidates
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+//go:generate go run ./internal/gencountries -data /work/shared/data/countries -o countries_table.go
+
+// Country is a country's identity and extent, as used for country-level
+// candidates. The table is generated from world-countries 5.1.0 (ODbL-1.0)
+// and Natural Earth 1:10m outlines (public domain) by internal/gencountries.
+type Country struct {
+	ISO2, ISO3 string
+	Name       string  // common English name
+	Lat, Lon   float64 // centroid, degrees
+	// RadiusKm is the distance from the centroid to the farthest point of
+	// the country's largest polygon (its mainland), so a disc of this
+	// radius covers the mainland; overseas parts are outside it.
+	RadiusKm float64
+	AreaKm2  float64 // area of all its polygons (0 when unknown)
+}
+
+// LookupCountry returns the country for an ISO 3166-1 alpha-2 code (any
+// case); ok is false for an unknown code.
+func LookupCountry(iso2 string) (Country, bool) {
+	if len(iso2) != 2 {
+		return Country{}, false
+	}
+	iso2 = strings.ToUpper(iso2)
+	i := sort.Search(len(countryTable), func(i int) bool { return countryTable[i].ISO2 >= iso2 })
+	if i < len(countryTable) && countryTable[i].ISO2 == iso2 {
+		return countryTable[i], true
+	}
+	return Country{}, false
+}
+
+const earthRadiusKm = 6371.0088
+
+// distanceKm is the great-circle distance between two points, in km.
+func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	p1, p2 := lat1*rad, lat2*rad
+	dp, dl := p2-p1, (lon2-lon1)*rad
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * earthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
+}

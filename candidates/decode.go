@@ -1,0 +1,153 @@
+package candidates
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/oschwald/maxminddb-golang/v2/mmdbdata"
+)
+
+// optFloat decodes a number that databases store as float32, float64, an
+// integer or a decimal string (IPinfo's "lat"/"lng"), remembering whether it
+// was present.
+type optFloat struct {
+	V  float64
+	OK bool
+}
+
+func (f *optFloat) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	k, err := c.Kind()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	switch k {
+	case mmdbdata.KindFloat32, mmdbdata.KindFloat64:
+		v, next, err := c.ReadFloat()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		*f = optFloat{V: v, OK: true}
+		return next, nil
+	case mmdbdata.KindString:
+		s, next, err := c.ReadString()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		if v, perr := strconv.ParseFloat(strings.TrimSpace(s), 64); perr == nil {
+			*f = optFloat{V: v, OK: true}
+		}
+		return next, nil
+	case mmdbdata.KindUint16, mmdbdata.KindUint32, mmdbdata.KindUint64, mmdbdata.KindInt32:
+		v, signed, next, err := c.ReadInteger()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		fv := float64(v)
+		if signed {
+			fv = float64(int64(v))
+		}
+		*f = optFloat{V: fv, OK: true}
+		return next, nil
+	default:
+		return c.Skip()
+	}
+}
+
+// asNumber decodes an AS number stored as an integer (MaxMind, DB-IP) or as
+// a string "AS13335" (IPinfo).
+type asNumber uint32
+
+func (a *asNumber) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	k, err := c.Kind()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	switch k {
+	case mmdbdata.KindString:
+		s, next, err := c.ReadString()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		*a = asNumber(parseASN(s))
+		return next, nil
+	case mmdbdata.KindUint16, mmdbdata.KindUint32, mmdbdata.KindUint64, mmdbdata.KindInt32:
+		v, _, next, err := c.ReadInteger()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		if v <= 1<<32-1 {
+			*a = asNumber(v)
+		}
+		return next, nil
+	default:
+		return c.Skip()
+	}
+}
+
+// parseASN reads "AS13335", "as13335" or "13335"; 0 when it is none of them.
+func parseASN(s string) uint32 {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's') {
+		s = s[2:]
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(v)
+}
+
+type mmName struct {
+	Names struct {
+		En string `maxminddb:"en"`
+	} `maxminddb:"names"`
+}
+
+type mmCountry struct {
+	ISO   string `maxminddb:"iso_code"`
+	Names struct {
+		En string `maxminddb:"en"`
+	} `maxminddb:"names"`
+}
+
+// nestedRecord is the GeoIP2 layout (MaxMind City/Country, DB-IP Lite,
+// IP2Location's GeoIP2-compatible files), plus the ASN keys MaxMind and
+// DB-IP use in their ASN databases.
+type nestedRecord struct {
+	City              mmName    `maxminddb:"city"`
+	Country           mmCountry `maxminddb:"country"`
+	RegisteredCountry mmCountry `maxminddb:"registered_country"`
+	Subdivisions      []struct {
+		ISO   string `maxminddb:"iso_code"`
+		Names struct {
+			En string `maxminddb:"en"`
+		} `maxminddb:"names"`
+	} `maxminddb:"subdivisions"`
+	Location struct {
+		Lat      optFloat `maxminddb:"latitude"`
+		Lon      optFloat `maxminddb:"longitude"`
+		Accuracy optFloat `maxminddb:"accuracy_radius"`
+	} `maxminddb:"location"`
+	ASN   asNumber `maxminddb:"autonomous_system_number"`
+	ASOrg string   `maxminddb:"autonomous_system_organization"`
+}
+
+// flatRecord is every flat layout: ip-location-db (country_code, state1,
+// city, latitude, longitude), IPinfo Lite (country_code, asn, as_name),
+// IPinfo's location and geolocation samples (city, region, country, lat/lng
+// or latitude/longitude) and IPinfo's ASN files (asn, name).
+type flatRecord struct {
+	CountryCode string   `maxminddb:"country_code"`
+	Country     string   `maxminddb:"country"`
+	City        string   `maxminddb:"city"`
+	State1      string   `maxminddb:"state1"`
+	Region      string   `maxminddb:"region"`
+	RegionCode  string   `maxminddb:"region_code"`
+	Latitude    optFloat `maxminddb:"latitude"`
+	Longitude   optFloat `maxminddb:"longitude"`
+	Lat         optFloat `maxminddb:"lat"`
+	Lng         optFloat `maxminddb:"lng"`
+	ASN         asNumber `maxminddb:"asn"`
+	ASName      string   `maxminddb:"as_name"`
+	Name        string   `maxminddb:"name"`
+}

@@ -1,0 +1,240 @@
+package candidates
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// PlaceResolver finds a place's coordinates from a geofeed's city name, its
+// region (the ISO 3166-2 subdivision code without the country, "CA" for
+// "US-CA", or "") and country (ISO 3166-1 alpha-2).
+type PlaceResolver func(city, region, country string) (lat, lon float64, ok bool)
+
+// DefaultGeofeedRadiusKm is the radius of a geofeed entry whose city was
+// found: the network's operator vouches for the city, so the radius is the
+// city's extent.
+const DefaultGeofeedRadiusKm = 25
+
+// GeofeedOptions configure OpenGeofeed. The zero value resolves no cities:
+// every entry becomes a country-level candidate.
+type GeofeedOptions struct {
+	// Places resolves city names to coordinates; nil leaves entries at
+	// country level.
+	Places PlaceResolver
+	// Name overrides the source name ("geofeed-<file name>").
+	Name string
+	// Logger receives one debug line per unresolved city; nil is silent.
+	Logger *slog.Logger
+}
+
+// Geofeed is a Source over an RFC 8805 geofeed: CSV lines
+// "prefix,country,region,city,postal" that a network publishes about its own
+// prefixes. The most specific prefix holding an address answers. Entries
+// whose city resolves become KindGeofeed candidates; the rest become
+// country-level candidates; entries with no country say "do not geolocate"
+// and give none.
+type Geofeed struct {
+	name    string
+	entries map[netip.Prefix]Candidate
+	lens4   []int // prefix lengths present, longest first
+	lens6   []int
+	n       int
+}
+
+// OpenGeofeed reads a geofeed file (plain or gzip-compressed).
+func OpenGeofeed(path string, opts GeofeedOptions) (*Geofeed, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := maybeGunzip(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return readGeofeed(bufio.NewReader(r), path, opts)
+}
+
+// ReadGeofeed reads a geofeed from r; name is used in errors and, without
+// opts.Name, in the source name.
+func ReadGeofeed(r io.Reader, name string, opts GeofeedOptions) (*Geofeed, error) {
+	return readGeofeed(bufio.NewReader(r), name, opts)
+}
+
+func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, error) {
+	g := &Geofeed{name: opts.Name, entries: make(map[netip.Prefix]Candidate)}
+	if g.name == "" {
+		stem := strings.ToLower(filepath.Base(name))
+		for _, ext := range []string{".gz", ".csv", ".txt"} {
+			stem = strings.TrimSuffix(stem, ext)
+		}
+		stem = strings.Trim(nonAlnum.ReplaceAllString(stem, "-"), "-")
+		if !strings.HasPrefix(stem, "geofeed") {
+			stem = "geofeed-" + stem
+		}
+		g.name = stem
+	}
+	var fields [][]byte
+	lens := map[int]bool{}
+	lineNo := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("%s:%d: line too long", name, lineNo+1)
+		}
+		if len(line) > 0 {
+			lineNo++
+			line = bytes.TrimSpace(line)
+			if len(line) > 0 && line[0] != '#' {
+				var perr error
+				fields, perr = splitFields(line, ',', fields[:0])
+				if perr != nil {
+					return nil, fmt.Errorf("%s:%d: %w", name, lineNo, perr)
+				}
+				if perr := g.add(fields, opts, lens); perr != nil {
+					return nil, fmt.Errorf("%s:%d: %w", name, lineNo, perr)
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}
+	}
+	for l := range lens {
+		if l >= 1000 {
+			g.lens6 = append(g.lens6, l-1000)
+		} else {
+			g.lens4 = append(g.lens4, l)
+		}
+	}
+	slices.Sort(g.lens4)
+	slices.Reverse(g.lens4)
+	slices.Sort(g.lens6)
+	slices.Reverse(g.lens6)
+	return g, nil
+}
+
+func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error {
+	field := func(i int) string {
+		if i < len(f) {
+			return strings.TrimSpace(string(f[i]))
+		}
+		return ""
+	}
+	p, err := netip.ParsePrefix(field(0))
+	if err != nil {
+		// RFC 8805 allows a bare address for a single host.
+		a, aerr := netip.ParseAddr(field(0))
+		if aerr != nil {
+			return fmt.Errorf("bad prefix %q", field(0))
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if p.Addr().Is4In6() {
+		p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+	}
+	p = p.Masked()
+	country := strings.ToUpper(field(1))
+	if country != "" && len(country) != 2 {
+		return fmt.Errorf("bad country %q", field(1))
+	}
+	region := strings.ToUpper(field(2))
+	if i := strings.IndexByte(region, '-'); i >= 0 {
+		region = region[i+1:]
+	}
+	city := field(3)
+	key := p.Bits()
+	if p.Addr().Is6() {
+		key += 1000
+	}
+	lens[key] = true
+	g.n++
+	if country == "" {
+		// An explicit "do not geolocate" entry still shadows shorter
+		// prefixes, so it is stored with no candidate.
+		g.entries[p] = Candidate{}
+		return nil
+	}
+	if city != "" && opts.Places != nil {
+		if lat, lon, ok := opts.Places(city, region, country); ok {
+			g.entries[p] = Candidate{
+				Lat: lat, Lon: lon, RadiusKm: DefaultGeofeedRadiusKm,
+				City: city, Region: region, Country: country,
+				Source: g.name, Kind: KindGeofeed,
+			}
+			return nil
+		}
+		if opts.Logger != nil {
+			opts.Logger.Debug("geofeed: city not found", "feed", g.name, "prefix", p, "city", city, "country", country)
+		}
+	}
+	c, ok := CountryCandidate(g.name, country)
+	if !ok {
+		g.entries[p] = Candidate{}
+		return nil
+	}
+	c.Region = region
+	g.entries[p] = c
+	return nil
+}
+
+// Name implements Source.
+func (g *Geofeed) Name() string { return g.name }
+
+// Info describes the feed.
+func (g *Geofeed) Info() Info { return Info{Name: g.name, Kind: "geofeed"} }
+
+// Len returns the number of entries.
+func (g *Geofeed) Len() int { return g.n }
+
+// Lookup implements Source.
+func (g *Geofeed) Lookup(q Query) (Answer, error) {
+	a := q.Addr.Unmap().WithZone("")
+	if !a.IsValid() {
+		return Answer{}, nil
+	}
+	lens := g.lens4
+	if a.Is6() {
+		lens = g.lens6
+	}
+	for _, l := range lens {
+		p, err := a.Prefix(l)
+		if err != nil {
+			continue
+		}
+		if c, ok := g.entries[p]; ok {
+			if c.Source == "" {
+				return Answer{}, nil
+			}
+			return Answer{Candidates: []Candidate{c}}, nil
+		}
+	}
+	return Answer{}, nil
+}
+
+// maybeGunzip returns a reader over f's content, inflating gzip.
+func maybeGunzip(f *os.File, name string) (io.Reader, error) {
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(2)
+	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}

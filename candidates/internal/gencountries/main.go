@@ -1,0 +1,238 @@
+// Command gencountries writes candidates/countries_table.go: for every
+// country of world-countries (npm world-countries@5.1.0, ODbL-1.0) its
+// ISO codes, name and centroid, and from Natural Earth's 1:10m Admin-0
+// outlines (public domain, as packaged in npm world-atlas@2.0.2) the area of
+// its territory and the radius around the centroid that covers the country's
+// largest polygon (its mainland). Run from the candidates directory:
+//
+//	go run ./internal/gencountries -data /work/shared/data/countries -o countries_table.go
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type topo struct {
+	Transform struct {
+		Scale     [2]float64 `json:"scale"`
+		Translate [2]float64 `json:"translate"`
+	} `json:"transform"`
+	Arcs    [][][2]float64 `json:"arcs"`
+	Objects struct {
+		Countries struct {
+			Geometries []struct {
+				Type       string `json:"type"`
+				ID         string `json:"id"`
+				Properties struct {
+					Name string `json:"name"`
+				} `json:"properties"`
+				Arcs json.RawMessage `json:"arcs"`
+			} `json:"geometries"`
+		} `json:"countries"`
+	} `json:"objects"`
+}
+
+type pt struct{ lat, lon float64 }
+
+func main() {
+	dataDir := flag.String("data", "/work/shared/data/countries", "directory with world-countries-5.1.0-compact.csv and countries-10m.json")
+	out := flag.String("o", "countries_table.go", "output Go file")
+	flag.Parse()
+
+	var t topo
+	raw, err := os.ReadFile(filepath.Join(*dataDir, "countries-10m.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		log.Fatal(err)
+	}
+	// Decode the delta-encoded, quantised arcs.
+	arcs := make([][]pt, len(t.Arcs))
+	for i, a := range t.Arcs {
+		var x, y float64
+		for _, d := range a {
+			x += d[0]
+			y += d[1]
+			arcs[i] = append(arcs[i], pt{
+				lon: x*t.Transform.Scale[0] + t.Transform.Translate[0],
+				lat: y*t.Transform.Scale[1] + t.Transform.Translate[1],
+			})
+		}
+	}
+	ring := func(idx []int) []pt {
+		var r []pt
+		for _, i := range idx {
+			var a []pt
+			if i < 0 {
+				src := arcs[^i]
+				for j := len(src) - 1; j >= 0; j-- {
+					a = append(a, src[j])
+				}
+			} else {
+				a = arcs[i]
+			}
+			if len(r) > 0 && len(a) > 0 {
+				a = a[1:]
+			}
+			r = append(r, a...)
+		}
+		return r
+	}
+	polys := map[string][][]pt{} // numeric id (or "name:"+name) -> outer rings
+	var all [][]pt
+	for _, g := range t.Objects.Countries.Geometries {
+		if g.ID == "" {
+			g.ID = "name:" + g.Properties.Name
+		}
+		switch g.Type {
+		case "Polygon":
+			var p [][]int
+			if err := json.Unmarshal(g.Arcs, &p); err != nil {
+				log.Fatal(err)
+			}
+			polys[g.ID] = append(polys[g.ID], ring(p[0]))
+		case "MultiPolygon":
+			var mp [][][]int
+			if err := json.Unmarshal(g.Arcs, &mp); err != nil {
+				log.Fatal(err)
+			}
+			for _, p := range mp {
+				polys[g.ID] = append(polys[g.ID], ring(p[0]))
+			}
+		}
+	}
+	for _, ps := range polys {
+		all = append(all, ps...)
+	}
+
+	f, err := os.Open(filepath.Join(*dataDir, "world-countries-5.1.0-compact.csv"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		log.Fatal(err)
+	}
+	type row struct {
+		iso2, iso3, name     string
+		lat, lon, rKm, areaK float64
+		outline              bool
+	}
+	var rows []row
+	for _, r := range recs[1:] {
+		ll := strings.Split(r[8], ",")
+		if len(ll) != 2 {
+			log.Fatalf("%s: bad latlng %q", r[0], r[8])
+		}
+		lat, err1 := strconv.ParseFloat(ll[0], 64)
+		lon, err2 := strconv.ParseFloat(ll[1], 64)
+		if err1 != nil || err2 != nil {
+			log.Fatalf("%s: bad latlng %q", r[0], r[8])
+		}
+		rw := row{iso2: r[0], iso3: r[1], name: r[3], lat: lat, lon: lon}
+		ps, ok := polys[r[2]]
+		if !ok || r[2] == "" {
+			ps, ok = polys["name:"+r[3]]
+		}
+		if !ok {
+			// An overseas department or territory that Natural Earth
+			// merges into its parent: the polygon nearest the centroid.
+			best, bestD := -1, 300.0
+			for i, p := range all {
+				for _, q := range p {
+					if d := haversineKm(lat, lon, q.lat, q.lon); d < bestD {
+						best, bestD = i, d
+					}
+				}
+			}
+			if best >= 0 {
+				ps, ok = [][]pt{all[best]}, true
+			}
+		}
+		if ok {
+			best, bestArea, total := -1, 0.0, 0.0
+			for i, p := range ps {
+				a := areaKm2(p)
+				total += a
+				if a > bestArea {
+					best, bestArea = i, a
+				}
+			}
+			maxD := 0.0
+			if best < 0 {
+				best = 0
+			}
+			for _, q := range ps[best] {
+				maxD = math.Max(maxD, haversineKm(lat, lon, q.lat, q.lon))
+			}
+			rw.rKm, rw.areaK, rw.outline = maxD, total, true
+		}
+		if !rw.outline || rw.rKm < 10 {
+			// No outline at 1:10m (or a city state): a disc of 10 km.
+			rw.rKm = math.Max(rw.rKm, 10)
+		}
+		rows = append(rows, rw)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].iso2 < rows[j].iso2 })
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by go run ./internal/gencountries; DO NOT EDIT.\n\n")
+	fmt.Fprintf(&b, "// Centroids and names: world-countries 5.1.0 (npm world-countries, ODbL-1.0).\n")
+	fmt.Fprintf(&b, "// Areas and radii: computed from Natural Earth 1:10m Admin-0 outlines (public domain,\n")
+	fmt.Fprintf(&b, "// npm world-atlas 2.0.2). RadiusKm covers the country's largest polygon from the centroid.\n\n")
+	fmt.Fprintf(&b, "package candidates\n\n")
+	fmt.Fprintf(&b, "var countryTable = [...]Country{\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "\t{ISO2: %q, ISO3: %q, Name: %q, Lat: %.4f, Lon: %.4f, RadiusKm: %.0f, AreaKm2: %.0f},\n",
+			r.iso2, r.iso3, r.name, r.lat, r.lon, math.Ceil(r.rKm), r.areaK)
+	}
+	fmt.Fprintf(&b, "}\n")
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %d countries to %s", len(rows), *out)
+}
+
+const earthRadiusKm = 6371.0088
+
+func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
+	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
+	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
+	return 2 * earthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+// areaKm2 is the spherical area of a ring (L'Huilier-free approximation
+// used by d3/geojson: sum of (λ2-λ1)(2+sinφ1+sinφ2)·R²/2).
+func areaKm2(r []pt) float64 {
+	s := 0.0
+	for i := range r {
+		a, b := r[i], r[(i+1)%len(r)]
+		dl := (b.lon - a.lon) * math.Pi / 180
+		if dl > math.Pi {
+			dl -= 2 * math.Pi
+		} else if dl < -math.Pi {
+			dl += 2 * math.Pi
+		}
+		s += dl * (2 + math.Sin(a.lat*math.Pi/180) + math.Sin(b.lat*math.Pi/180))
+	}
+	return math.Abs(s) * earthRadiusKm * earthRadiusKm / 2
+}

@@ -1,0 +1,498 @@
+package candidates
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// DefaultCityRadiusKm is the radius given to a city-level placement from a
+// database that publishes no accuracy radius of its own (DB-IP, IPinfo,
+// ip-location-db): about the extent of a large city.
+const DefaultCityRadiusKm = 25
+
+// CountryLevelAccuracyKm is the accuracy_radius from which a MaxMind
+// placement is taken as country-level: at 500 km and more the point is a
+// country or region default, not a city.
+const CountryLevelAccuracyKm = 500
+
+// schema is the record layout of an MMDB file.
+type schema int
+
+const (
+	schemaUnknown schema = iota
+	schemaNested         // GeoIP2 City/Country, DB-IP Lite: country.iso_code, location.latitude
+	schemaASN            // GeoLite2-ASN, DB-IP ASN Lite: autonomous_system_number
+	schemaFlat           // ip-location-db and IPinfo: top-level country_code/city/latitude/asn
+)
+
+func (s schema) String() string {
+	switch s {
+	case schemaNested:
+		return "nested"
+	case schemaASN:
+		return "asn"
+	case schemaFlat:
+		return "flat"
+	}
+	return "unknown"
+}
+
+// UnknownSchemaError is returned by OpenMMDB for a database whose records
+// are in no layout geoloc knows.
+type UnknownSchemaError struct {
+	Path         string
+	DatabaseType string
+	Fields       []string // top-level record keys seen in the sampled records, sorted
+}
+
+func (e *UnknownSchemaError) Error() string {
+	return fmt.Sprintf("%s: unknown MMDB schema (database_type %q), record fields: %s",
+		e.Path, e.DatabaseType, strings.Join(e.Fields, ", "))
+}
+
+// MMDB is a Source over one MaxMind DB file of any supported schema. It is
+// safe for concurrent use.
+type MMDB struct {
+	db       *maxminddb.Reader
+	path     string
+	name     string
+	schema   schema
+	hasGeo   bool
+	hasAS    bool
+	ipv4Only bool
+	info     Info
+	cache    *recordCache
+}
+
+// sampleRecords is how many records OpenMMDB decodes to learn the layout.
+const sampleRecords = 64
+
+// OpenMMDB opens a MaxMind DB file and recognises its schema from the
+// metadata's database_type and the shape of its first records. The file is
+// memory-mapped; Close releases it.
+func OpenMMDB(path string) (*MMDB, error) {
+	db, err := maxminddb.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
+	}
+	m, err := newMMDB(db, path)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// OpenMMDBBytes is OpenMMDB over a database image in memory (a decompressed
+// .mmdb.gz); name stands for the path in errors and source names.
+func OpenMMDBBytes(b []byte, name string) (*MMDB, error) {
+	db, err := maxminddb.OpenBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open MMDB: %w", name, err)
+	}
+	m, err := newMMDB(db, name)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
+	// maxminddb returns errors for bad data; this guards against a decoder
+	// bug on a hostile file turning into a crash of the whole program.
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%s: corrupt MMDB: %v", path, r)
+		}
+	}()
+	md := db.Metadata
+	if md.IPVersion != 4 && md.IPVersion != 6 {
+		return nil, fmt.Errorf("%s: MMDB metadata: ip_version %d", path, md.IPVersion)
+	}
+	keys := map[string]int{} // key -> kind: 1 map, 2 other
+	n := 0
+	for res := range db.Networks() {
+		if n >= sampleRecords {
+			break
+		}
+		n++
+		var rec map[string]any
+		if err := res.Decode(&rec); err != nil {
+			return nil, fmt.Errorf("%s: record for %s: %w", path, res.Prefix(), err)
+		}
+		for k, v := range rec {
+			if _, ok := v.(map[string]any); ok {
+				keys[k] = 1
+			} else if keys[k] == 0 {
+				keys[k] = 2
+			}
+		}
+	}
+	sc, hasGeo, hasAS := classify(md.DatabaseType, keys)
+	if sc == schemaUnknown {
+		return nil, &UnknownSchemaError{Path: path, DatabaseType: md.DatabaseType, Fields: slices.Sorted(maps.Keys(keys))}
+	}
+	built := time.Time{}
+	if md.BuildEpoch > 0 {
+		built = md.BuildTime().UTC()
+	}
+	m = &MMDB{
+		db:       db,
+		path:     path,
+		name:     sourceName(md.DatabaseType, path, built),
+		schema:   sc,
+		hasGeo:   hasGeo,
+		hasAS:    hasAS,
+		ipv4Only: md.IPVersion == 4,
+		cache:    new(recordCache),
+	}
+	kind := "mmdb"
+	switch {
+	case hasGeo && hasAS:
+		kind += "-geo+asn"
+	case hasAS:
+		kind += "-asn"
+	case !hasCityKeys(sc, keys, md.DatabaseType):
+		kind += "-country"
+	default:
+		kind += "-city"
+	}
+	m.info = Info{Name: m.name, Path: path, Kind: kind, Built: built, License: licenseFor(m.name)}
+	return m, nil
+}
+
+func hasCityKeys(sc schema, keys map[string]int, dbType string) bool {
+	switch sc {
+	case schemaNested:
+		if len(keys) == 0 {
+			return !strings.Contains(strings.ToLower(dbType), "country")
+		}
+		return keys["location"] != 0 || keys["city"] != 0
+	case schemaFlat:
+		return keys["city"] != 0 || keys["latitude"] != 0 || keys["lat"] != 0
+	}
+	return false
+}
+
+// classify decides the schema from the record keys seen, falling back on the
+// database type for an empty database.
+func classify(dbType string, keys map[string]int) (sc schema, hasGeo, hasAS bool) {
+	t := strings.ToLower(dbType)
+	if len(keys) == 0 {
+		switch {
+		case strings.Contains(t, "asn") && (strings.HasPrefix(t, "geo") || strings.HasPrefix(t, "dbip")):
+			return schemaASN, false, true
+		case strings.HasPrefix(t, "geoip2") || strings.HasPrefix(t, "geolite2") || strings.HasPrefix(t, "dbip"):
+			return schemaNested, true, false
+		case strings.HasPrefix(t, "city ipv") || strings.HasPrefix(t, "country ipv"):
+			return schemaFlat, true, false
+		case strings.HasPrefix(t, "asn ipv"):
+			return schemaASN, false, true
+		}
+		return schemaUnknown, false, false
+	}
+	nested := keys["country"] == 1 || keys["location"] == 1 || keys["city"] == 1 ||
+		keys["registered_country"] == 1 || keys["continent"] == 1 || keys["subdivisions"] != 0
+	_, hasMMASN := keys["autonomous_system_number"]
+	if nested {
+		return schemaNested, true, hasMMASN
+	}
+	if hasMMASN {
+		return schemaASN, false, true
+	}
+	flatGeo := keys["country_code"] == 2 || keys["country"] == 2 || keys["latitude"] == 2 ||
+		keys["lat"] == 2 || keys["city"] == 2
+	flatAS := keys["asn"] == 2
+	if flatGeo || flatAS {
+		return schemaFlat, flatGeo, flatAS
+	}
+	return schemaUnknown, false, false
+}
+
+var (
+	dateSuffix = regexp.MustCompile(`[-_](\d{4}-\d{2}(-\d{2})?|\d{8}|\d{6})$`)
+	nonAlnum   = regexp.MustCompile(`[^a-z0-9]+`)
+)
+
+// sourceName builds "dbip-city-lite-2026-06": the database's name from its
+// type (or, for ip-location-db's generic types, the file name without the
+// address-family suffix) and the build month.
+func sourceName(dbType, path string, built time.Time) string {
+	stem := filepath.Base(path)
+	for _, ext := range []string{".gz", ".mmdb", ".csv", ".tsv"} {
+		stem = strings.TrimSuffix(stem, ext)
+	}
+	stem = strings.ToLower(stem)
+	stem = dateSuffix.ReplaceAllString(stem, "")
+	t := strings.ToLower(dbType)
+	if i := strings.Index(t, " (compat="); i > 0 {
+		t = t[:i]
+	}
+	var base string
+	switch {
+	case t == "" || strings.HasPrefix(t, "city ipv") || strings.HasPrefix(t, "country ipv") || strings.HasPrefix(t, "asn ipv"):
+		// ip-location-db types name no vendor: the file name does.
+		base = stripFamily(stem)
+	case strings.HasPrefix(t, "ipinfo"):
+		base = "ipinfo-" + strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(t, "ipinfo")), ".mmdb")
+		base = strings.ReplaceAll(base, "ipinfo-ipinfo", "ipinfo")
+	default:
+		base = t
+	}
+	base = strings.Trim(nonAlnum.ReplaceAllString(base, "-"), "-")
+	if base == "" {
+		base = "mmdb"
+	}
+	if !built.IsZero() {
+		base += built.Format("-2006-01")
+	}
+	return base
+}
+
+func stripFamily(s string) string {
+	for _, suf := range []string{"-ipv4", "-ipv6", "_ipv4", "_ipv6", "-v4", "-v6"} {
+		if strings.HasSuffix(s, suf) {
+			return strings.TrimSuffix(s, suf)
+		}
+	}
+	return s
+}
+
+// licenseFor names the licence of the well-known free databases from the
+// source name; "" when unknown.
+func licenseFor(name string) string {
+	switch {
+	case strings.HasPrefix(name, "geolite2") || strings.HasPrefix(name, "geoip2"):
+		return "GeoLite2 EULA (MaxMind)"
+	case strings.HasPrefix(name, "dbip"):
+		return "CC-BY-4.0 (DB-IP.com)"
+	case strings.HasPrefix(name, "ipinfo"):
+		return "CC-BY-SA-4.0 (IPinfo)"
+	case strings.HasPrefix(name, "asn"):
+		return "CC-BY-4.0 (RouteViews, DB-IP.com)"
+	}
+	return ""
+}
+
+// Name implements Source.
+func (m *MMDB) Name() string { return m.name }
+
+// Info describes the database.
+func (m *MMDB) Info() Info { return m.info }
+
+// Metadata returns the database's metadata.
+func (m *MMDB) Metadata() maxminddb.Metadata { return m.db.Metadata }
+
+// Close releases the memory map.
+func (m *MMDB) Close() error { return m.db.Close() }
+
+// decoded is one data record turned into what a lookup returns.
+type decoded struct {
+	cand    Candidate
+	hasCand bool
+	asn     uint32
+	org     string
+}
+
+// Lookup implements Source.
+func (m *MMDB) Lookup(q Query) (Answer, error) {
+	a := q.Addr.Unmap().WithZone("")
+	if !a.IsValid() || (m.ipv4Only && !a.Is4()) {
+		return Answer{}, nil
+	}
+	res := m.db.Lookup(a)
+	if err := res.Err(); err != nil {
+		return Answer{}, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+	}
+	if !res.Found() {
+		return Answer{}, nil
+	}
+	d, err := m.record(res)
+	if err != nil {
+		return Answer{}, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+	}
+	var ans Answer
+	if d.hasCand {
+		ans.Candidates = []Candidate{d.cand}
+	}
+	if d.asn != 0 {
+		ans.AS = &ASInfo{Number: d.asn, Org: d.org, Prefix: res.Prefix(), Source: m.name}
+	}
+	return ans, nil
+}
+
+func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {
+	off := res.Offset()
+	if d := m.cache.get(off); d != nil {
+		return d, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, fmt.Errorf("corrupt record: %v", r)
+		}
+	}()
+	d = new(decoded)
+	switch m.schema {
+	case schemaNested, schemaASN:
+		var r nestedRecord
+		if err := res.Decode(&r); err != nil {
+			return nil, err
+		}
+		d.asn, d.org = uint32(r.ASN), r.ASOrg
+		if m.hasGeo {
+			region, regionName := "", ""
+			if len(r.Subdivisions) > 0 {
+				region, regionName = r.Subdivisions[0].ISO, r.Subdivisions[0].Names.En
+			}
+			if region == "" {
+				region = regionName
+			}
+			country := r.Country.ISO
+			if country == "" {
+				// Anycast and satellite ranges carry only the registered country.
+				country = r.RegisteredCountry.ISO
+			}
+			d.cand, d.hasCand = placement(m.name, r.City.Names.En, region, country,
+				r.Location.Lat, r.Location.Lon, r.Location.Accuracy.V)
+		}
+	case schemaFlat:
+		var r flatRecord
+		if err := res.Decode(&r); err != nil {
+			return nil, err
+		}
+		d.asn = uint32(r.ASN)
+		d.org = r.ASName
+		if d.org == "" {
+			d.org = r.Name
+		}
+		if m.hasGeo {
+			country := strings.ToUpper(r.CountryCode)
+			if country == "" && len(r.Country) == 2 {
+				country = strings.ToUpper(r.Country)
+			}
+			region := r.RegionCode
+			if region == "" {
+				region = r.Region
+			}
+			if region == "" {
+				region = r.State1
+			}
+			lat, lon := r.Latitude, r.Longitude
+			if !lat.OK {
+				lat, lon = r.Lat, r.Lng
+			}
+			d.cand, d.hasCand = placement(m.name, r.City, region, country, lat, lon, 0)
+		}
+	}
+	m.cache.put(off, d)
+	return d, nil
+}
+
+// placement turns one record's location into a candidate, recognising
+// placements that are not cities: no city name, a MaxMind accuracy radius
+// of CountryLevelAccuracyKm or more, no coordinates, or coordinates on the
+// country's centroid or a known default point. Those become KindCountry
+// candidates at the country's centroid with a radius that covers it.
+func placement(source, city, region, country string, lat, lon optFloat, accuracyKm float64) (Candidate, bool) {
+	hasLoc := lat.OK && lon.OK && !(lat.V == 0 && lon.V == 0) &&
+		lat.V >= -90 && lat.V <= 90 && lon.V >= -180 && lon.V <= 180
+	country = strings.ToUpper(strings.TrimSpace(country))
+	countryLevel := city == "" || !hasLoc || accuracyKm >= CountryLevelAccuracyKm ||
+		IsDefaultPoint(country, lat.V, lon.V)
+	if countryLevel {
+		return CountryCandidate(source, country)
+	}
+	r := accuracyKm
+	if r <= 0 {
+		r = DefaultCityRadiusKm
+	}
+	return Candidate{
+		Lat: lat.V, Lon: lon.V, RadiusKm: r,
+		City: city, Region: region, Country: country,
+		Source: source, Kind: KindGeoIP,
+	}, true
+}
+
+// CountryCandidate is the country-level candidate for an ISO 3166-1 alpha-2
+// code: the country's centroid with a radius that covers its main territory
+// (see Country). ok is false for a code the embedded table does not know.
+func CountryCandidate(source, iso2 string) (Candidate, bool) {
+	c, ok := LookupCountry(iso2)
+	if !ok {
+		return Candidate{}, false
+	}
+	return Candidate{
+		Lat: c.Lat, Lon: c.Lon, RadiusKm: c.RadiusKm,
+		Country: c.ISO2, Source: source, Kind: KindCountry,
+	}, true
+}
+
+// defaultPoints are coordinates that vendors use for "somewhere in this
+// country" rather than for a place.
+var defaultPoints = [...]struct {
+	country  string
+	lat, lon float64
+}{
+	{"US", 37.751, -97.822}, // MaxMind's US default
+	{"", 37.751, -97.822},
+}
+
+// IsDefaultPoint reports whether lat/lon is a vendor's "somewhere in the
+// country" point: a known default (MaxMind's 37.751,-97.822 for the US) or
+// within 1 km of the country's centroid in the embedded table.
+func IsDefaultPoint(country string, lat, lon float64) bool {
+	for _, p := range defaultPoints {
+		if (p.country == "" || p.country == country) && abs(p.lat-lat) < 0.001 && abs(p.lon-lon) < 0.001 {
+			return true
+		}
+	}
+	if c, ok := LookupCountry(country); ok {
+		return distanceKm(c.Lat, c.Lon, lat, lon) < 1
+	}
+	return false
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// recordCache keeps decoded records by data offset: databases share one
+// record among many networks, so repeated lookups skip decoding. It is
+// direct-mapped (a colliding record replaces the old one) so its memory is
+// bounded, and lock-free.
+type recordCache struct {
+	slots [1 << 14]atomic.Pointer[cacheEntry]
+}
+
+type cacheEntry struct {
+	off uintptr
+	d   *decoded
+}
+
+func (c *recordCache) slot(off uintptr) *atomic.Pointer[cacheEntry] {
+	h := uint64(off) * 0x9E3779B97F4A7C15
+	return &c.slots[h>>(64-14)]
+}
+
+func (c *recordCache) get(off uintptr) *decoded {
+	if e := c.slot(off).Load(); e != nil && e.off == off {
+		return e.d
+	}
+	return nil
+}
+
+func (c *recordCache) put(off uintptr, d *decoded) {
+	c.slot(off).Store(&cacheEntry{off: off, d: d})
+}

@@ -1,0 +1,137 @@
+package candidates
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ErrUnknownFormat is returned (wrapped) by Open for a file that is none of
+// the supported kinds.
+var ErrUnknownFormat = errors.New("unknown database format")
+
+// mmdbMarker starts the metadata section of every MaxMind DB file.
+var mmdbMarker = []byte("\xab\xcd\xefMaxMind.com")
+
+// maxGzipBytes bounds what Open inflates from a .gz file into memory.
+const maxGzipBytes = 2 << 30
+
+// Open opens a database of any supported kind, recognised from its content
+// (not its name): a MaxMind DB file of any schema OpenMMDB knows, an ASN
+// range table (ip-location-db CSV, iptoasn TSV, IPinfo ASN CSV) or an RFC
+// 8805 geofeed; each may be gzip-compressed. The returned Source may hold
+// a file mapping: close it with CloseSource when done.
+func Open(path string) (Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 2)
+	n, _ := io.ReadFull(f, head)
+	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(zr, maxGzipBytes))
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		return openBytes(b, path)
+	}
+	if isMMDBFile(f) {
+		return OpenMMDB(path)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return openText(bufio.NewReaderSize(f, 1<<16), path)
+}
+
+func isMMDBFile(f *os.File) bool {
+	st, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	const tail = 128 << 10
+	off := max(st.Size()-tail, 0)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return false
+	}
+	return bytes.Contains(buf, mmdbMarker)
+}
+
+func openBytes(b []byte, name string) (Source, error) {
+	tail := b[max(len(b)-128<<10, 0):]
+	if bytes.Contains(tail, mmdbMarker) {
+		return OpenMMDBBytes(b, name)
+	}
+	return openText(bufio.NewReader(bytes.NewReader(b)), name)
+}
+
+// textKind sniffs the first data lines of a text database.
+type textKind int
+
+const (
+	textUnknown textKind = iota
+	textASN              // start,end,asn,org (CSV or TSV, with or without a header)
+	textGeofeed          // prefix,country,region,city,postal
+)
+
+func sniffText(br *bufio.Reader) textKind {
+	peek, _ := br.Peek(64 << 10)
+	for line := range strings.Lines(string(peek)) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		sep := ","
+		if strings.Contains(line, "\t") {
+			sep = "\t"
+		}
+		fields := strings.Split(line, sep)
+		f0 := strings.Trim(strings.TrimSpace(fields[0]), `"`)
+		if strings.EqualFold(f0, "start_ip") || strings.EqualFold(f0, "range_start") || strings.EqualFold(f0, "start") {
+			return textASN // header of an IPinfo/ip-location-db style range file
+		}
+		if strings.Contains(f0, "/") {
+			return textGeofeed
+		}
+		if len(fields) >= 3 {
+			if _, _, ok := parseRangeBound(f0); ok {
+				return textASN
+			}
+		}
+		return textUnknown
+	}
+	return textUnknown
+}
+
+func openText(br *bufio.Reader, name string) (Source, error) {
+	switch sniffText(br) {
+	case textASN:
+		return readASNTable(br, name)
+	case textGeofeed:
+		return readGeofeed(br, name, GeofeedOptions{})
+	}
+	return nil, fmt.Errorf("%s: %w (not an MMDB, ASN range CSV/TSV or RFC 8805 geofeed)", name, ErrUnknownFormat)
+}
+
+// CloseSource releases what a Source from Open holds (the MMDB mapping); it
+// is a no-op for sources that hold nothing.
+func CloseSource(s Source) error {
+	if c, ok := s.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
