@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+func cmdParse() *command {
+	return &command{
+		name:    "parse",
+		summary: "read saved traceroute output of any common tool into interchange JSON Lines",
+		help: `Usage: geoloc parse [FLAGS] FILE...|-
+
+Reads saved traceroute output (Linux, BSD/macOS, Windows tracert, tracepath,
+mtr text/JSON/CSV/raw, RIPE Atlas, scamper, Cisco/Junos/NX-OS, WinMTR, and
+geoloc's own interchange JSON) and writes every trace as one line of
+interchange JSON on stdout. The format is detected per file; --input-format
+forces one. gzip and bzip2 files are read as they are.
+
+A bad record is reported on stderr as one line, FILE:LINE: FORMAT: what is
+wrong; every good trace is still written. A summary ("N traces read, M
+failed") goes to stderr unless -q.
+
+Examples:
+  geoloc parse traceroute.txt
+  traceroute -n example.org | geoloc parse -
+  geoloc parse --input-format ripe-atlas atlas-results.json.bz2 > traces.jsonl
+  geoloc parse --formats`,
+		run: runParse,
+	}
+}
+
+func runParse(a *app, args []string) error {
+	var c common
+	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+	c.addInputFormat(fs)
+	c.addQuietLog(fs)
+	formats := fs.Bool("formats", false, "list the input formats and exit")
+	files, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *formats {
+		for _, f := range traceroute.Formats() {
+			fmt.Fprintln(a.stdout, f)
+		}
+		return nil
+	}
+	if err := checkInputFormat(c.inputFormat); err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usagef("no input: name one or more FILEs, or - for standard input")
+	}
+	enc := traceroute.NewEncoder(a.stdout)
+	var read, failed int
+	err = a.readTraces(files, c.inputFormat, func(t *traceroute.Trace) error {
+		read++
+		return enc.Encode(t)
+	}, func(error) { failed++ })
+	if ferr := enc.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return err
+	}
+	if !c.quiet {
+		fmt.Fprintf(a.stderr, "%d traces read, %d failed\n", read, failed)
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
+}
+
+func checkInputFormat(name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, f := range traceroute.Formats() {
+		if f == name {
+			return nil
+		}
+	}
+	return usagef("--input-format %q: unknown; run 'geoloc parse --formats' for the list", name)
+}
+
+// readTraces streams every trace of every named input to each. Bad records
+// and unreadable inputs are printed on stderr, one line each, and passed to
+// bad; reading goes on. It stops early only when each returns an error (a
+// write failed) or the context is cancelled.
+func (a *app) readTraces(files []string, format string, each func(*traceroute.Trace) error, bad func(error)) error {
+	for _, name := range files {
+		if err := a.ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := a.openInput(name)
+		if err != nil {
+			fmt.Fprintln(a.stderr, err)
+			bad(err)
+			continue
+		}
+		err = readOne(rc, name, format, each, func(err error) {
+			fmt.Fprintln(a.stderr, err)
+			bad(err)
+		})
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readOne(r io.Reader, name, format string, each func(*traceroute.Trace) error, bad func(error)) error {
+	for t, err := range traceroute.Read(r, traceroute.ReadOptions{Format: format, Input: name}) {
+		if err != nil {
+			bad(err)
+			continue
+		}
+		if err := each(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
