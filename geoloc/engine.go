@@ -1,0 +1,360 @@
+package geoloc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/netip"
+	"strconv"
+
+	"github.com/geoloc-dev/geoloc/internal/countries"
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// Engine locates the routers of traces. It is safe for concurrent use; the
+// candidates of each distinct address are gathered once and cached.
+type Engine struct {
+	opts  Options
+	log   *slog.Logger
+	hints func(string) []rdns.Hint
+	slack float64
+	cache *factCache
+	fuse  *fusion
+}
+
+// New returns an Engine configured by opts (see Options for the zero values).
+func New(opts Options) *Engine {
+	e := &Engine{opts: opts, log: opts.Logger, hints: opts.Hints, slack: opts.slackKm()}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.hints == nil {
+		e.hints = defaultHints
+	}
+	e.cache = newFactCache(opts.CacheSize)
+	k := opts.MaxConstraintsPerAddr
+	if k <= 0 {
+		k = 4
+	}
+	e.fuse = newFusion(k)
+	return e
+}
+
+// hop is the engine's working state for one responding address of one hop.
+type hop struct {
+	res     HopResult
+	special string // why the address is not looked up; "" for public
+	hasRTT  bool
+	f       *facts
+	// hard are constraints from known vantage points; soft from an inferred one.
+	hard, soft []latency.Constraint
+	// chosen placement, nil when none
+	loc   *latency.Point
+	radKm float64
+	conf  float64
+}
+
+// Locate places every responding address of t. It fails only when ctx is
+// done; a trace with nothing to say about gives hops with null locations.
+func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol}
+	v, haveV := e.vantageOf(t)
+	var vi int32 = -1
+	if haveV {
+		vv := v
+		out.Vantage = &vv
+		vi = e.fuse.vantageIndex(v, false)
+	}
+	hops := make([]*hop, 0, len(t.Hops))
+	for i := range t.Hops {
+		th := &t.Hops[i]
+		for _, a := range th.Addrs() {
+			h := &hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}}
+			h.res.RTTMs, h.hasRTT = th.MinRTTMs(a)
+			h.res.ASN = asnOf(th, a)
+			h.special = SpecialReason(a)
+			if h.special == "" {
+				h.f = e.factsFor(ctx, a, h.res.Name)
+				if h.res.Name == "" {
+					h.res.Name = h.f.name
+				}
+				if h.f.as != nil {
+					h.res.ASN, h.res.ASOrg = h.f.as.Number, h.f.as.Org
+				}
+				e.constrain(h, v, haveV, vi)
+			}
+			hops = append(hops, h)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	e.decide(hops, nil)
+	if !haveV && !e.opts.NoInferVantage {
+		if iv, ok := e.inferVantage(hops); ok {
+			out.Vantage = &iv
+		}
+	}
+	// Second pass: with the neighbours' first placements, judge detours.
+	first := make([]*latency.Point, len(hops))
+	for i, h := range hops {
+		first[i] = h.loc
+	}
+	e.decide(hops, first)
+	e.placeUnlocated(hops, out.Vantage)
+	out.Hops = make([]HopResult, len(hops))
+	for i, h := range hops {
+		out.Hops[i] = h.res
+	}
+	out.Countries = countriesOf(out.Hops)
+	return out, nil
+}
+
+// LocateAddr explains one address: name is its PTR name ("" = look it up if
+// a Resolver is set), rttMs a round-trip time measured from `from` (0 or a
+// nil from = no latency constraint). With Observe'd constraints for addr,
+// those count too.
+func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, rttMs float64, from *Vantage) (HopResult, error) {
+	if err := ctx.Err(); err != nil {
+		return HopResult{}, err
+	}
+	h := &hop{res: HopResult{Addr: addr, Name: name, RTTMs: math.Max(rttMs, 0)}, hasRTT: rttMs > 0}
+	h.special = SpecialReason(addr)
+	if h.special != "" {
+		h.res.Why = h.special + ", not looked up"
+		return h.res, nil
+	}
+	h.f = e.factsFor(ctx, addr, name)
+	if h.res.Name == "" {
+		h.res.Name = h.f.name
+	}
+	if h.f.as != nil {
+		h.res.ASN, h.res.ASOrg = h.f.as.Number, h.f.as.Org
+	}
+	var v Vantage
+	vi := int32(-1)
+	if from != nil {
+		v = *from
+		vi = e.fuse.vantageIndex(v, false)
+	}
+	e.constrain(h, v, from != nil, vi)
+	e.decide([]*hop{h}, nil)
+	return h.res, nil
+}
+
+// constrain sets the hard constraints of h: its RTT from the trace's vantage
+// point and the fused constraints Observe gathered for its address. When
+// these cannot all hold, the address is anycast and only the trace's own
+// constraint is kept.
+func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
+	if haveV && h.hasRTT && !v.Inferred {
+		h.hard = append(h.hard, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: h.res.RTTMs, SlackKm: e.slack})
+	}
+	fused := e.fuse.constraints(h.res.Addr, vi, e.slack)
+	if len(fused) == 0 {
+		return
+	}
+	all := append(append([]latency.Constraint(nil), h.hard...), fused...)
+	discs := make([]latency.Disc, len(all))
+	for i, c := range all {
+		discs[i] = c.Disc()
+	}
+	if _, ok := latency.Intersect(discs...); !ok {
+		h.res.Anycast = true
+		return
+	}
+	h.hard = all
+}
+
+func nameOf(th *traceroute.Hop, a netip.Addr) string {
+	for _, p := range th.Probes {
+		if p.Addr == a && p.Name != "" {
+			return p.Name
+		}
+	}
+	for _, s := range th.Stats {
+		if s.Addr == a && s.Name != "" {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+func asnOf(th *traceroute.Hop, a netip.Addr) uint32 {
+	for _, p := range th.Probes {
+		if p.Addr == a && p.ASN != 0 {
+			return p.ASN
+		}
+	}
+	for _, s := range th.Stats {
+		if s.Addr == a && s.ASN != 0 {
+			return s.ASN
+		}
+	}
+	return 0
+}
+
+// vantageOf finds where t was measured from: the trace's own source
+// location, then Options.VantageOf, then Options.From.
+func (e *Engine) vantageOf(t *traceroute.Trace) (Vantage, bool) {
+	if t.Source.HasLocation() {
+		p := latency.Point{Lat: *t.Source.Lat, Lon: *t.Source.Lon}
+		if p.Valid() {
+			name := t.Source.Name
+			switch {
+			case t.Source.ProbeID != "":
+				name = "probe " + t.Source.ProbeID
+			case name == "" && t.Source.Addr.IsValid():
+				name = t.Source.Addr.String()
+			case name == "":
+				name = p.String()
+			}
+			return Vantage{Lat: p.Lat, Lon: p.Lon, Name: name}, true
+		}
+	}
+	if e.opts.VantageOf != nil {
+		if v, ok := e.opts.VantageOf(t); ok {
+			return v, true
+		}
+	}
+	if e.opts.From != nil {
+		return *e.opts.From, true
+	}
+	return Vantage{}, false
+}
+
+// inferVantage guesses the vantage point from the first located public hop
+// with a short RTT and turns it into soft constraints on every hop: the
+// source is within rtt_a/2·v of that hop a, so hop h is within
+// (rtt_a+rtt_h)/2·v of a's location.
+func (e *Engine) inferVantage(hops []*hop) (Vantage, bool) {
+	const maxAnchorRTTMs, minAnchorConf = 10, 0.5
+	var a *hop
+	for _, h := range hops {
+		if h.special == "" && h.loc != nil && h.hasRTT && h.res.RTTMs <= maxAnchorRTTMs && h.conf >= minAnchorConf {
+			a = h
+			break
+		}
+	}
+	if a == nil {
+		return Vantage{}, false
+	}
+	where := a.res.Addr.String()
+	if a.res.Location != nil && a.res.Location.City != "" {
+		where = a.res.Location.City
+	}
+	name := "inferred vantage near " + where
+	for _, h := range hops {
+		if h == a || h.special != "" || !h.hasRTT {
+			continue
+		}
+		h.soft = append(h.soft, latency.Constraint{
+			From: *a.loc, FromName: name,
+			RTTMs: h.res.RTTMs + a.res.RTTMs, SlackKm: e.slack + a.radKm,
+		})
+	}
+	return Vantage{Lat: a.loc.Lat, Lon: a.loc.Lon, Name: name, Inferred: true}, true
+}
+
+// placeUnlocated places hops without a location of their own (special
+// addresses, addresses with no usable candidate) with their neighbour of the
+// closest RTT, marked inferred, when the RTTs allow it and the placement
+// breaks no hard bound. Hops near the start may be placed at a known vantage
+// point.
+func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
+	const maxGapMs = 5
+	for i, h := range hops {
+		if h.res.Location != nil {
+			continue
+		}
+		if h.special != "" && h.res.Why == "" {
+			h.res.Why = h.special + ", not looked up"
+		}
+		if !h.hasRTT || h.res.Anycast {
+			continue
+		}
+		var best *hop
+		bestGap := math.Inf(1)
+		for _, j := range []int{i - 1, i + 1, i - 2, i + 2} {
+			if j < 0 || j >= len(hops) {
+				continue
+			}
+			n := hops[j]
+			if n.loc == nil || n.res.Inferred || !n.hasRTT {
+				continue
+			}
+			if gap := math.Abs(n.res.RTTMs - h.res.RTTMs); gap < bestGap {
+				best, bestGap = n, gap
+			}
+		}
+		var loc Location
+		var conf float64
+		var method string
+		switch {
+		case best != nil && bestGap <= maxGapMs:
+			loc = *best.res.Location
+			loc.RadiusKm = math.Round(best.radKm + latency.MaxDistanceKm(bestGap, 0))
+			conf = best.conf * 0.5 / (1 + bestGap)
+			method = "neighbour"
+		case v != nil && !v.Inferred && h.res.RTTMs <= maxGapMs:
+			loc = Location{Lat: v.Lat, Lon: v.Lon, RadiusKm: math.Round(latency.MaxDistanceKm(h.res.RTTMs, e.slack))}
+			loc.Country, _ = countries.At(v.Lat, v.Lon)
+			conf = 0.5 / (1 + h.res.RTTMs)
+			method = "neighbour:vantage"
+		default:
+			continue
+		}
+		p := latency.Point{Lat: loc.Lat, Lon: loc.Lon}
+		ok := true
+		for _, c := range h.hard {
+			if !c.Check(p).Feasible {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		h.res.Location = &loc
+		h.res.Confidence = round3(conf)
+		h.res.Method = method
+		h.res.Inferred = true
+		h.res.Why = ""
+		if h.special != "" {
+			h.res.Why = h.special + ", not looked up; placed with its neighbour"
+		}
+	}
+}
+
+// countriesOf lists the countries of located hops in order, consecutive
+// repeats folded. The country comes from the point (embedded outlines),
+// falling back to the location's own country code.
+func countriesOf(hs []HopResult) []string {
+	out := []string{}
+	for _, h := range hs {
+		if h.Location == nil || h.Inferred {
+			continue
+		}
+		c, ok := countries.At(h.Location.Lat, h.Location.Lon)
+		if !ok {
+			c = h.Location.Country
+		}
+		if c == "" || (len(out) > 0 && out[len(out)-1] == c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func fmtKm(km float64) string { return strconv.FormatFloat(km, 'f', 0, 64) + " km" }
+
+var _ = fmt.Sprintf

@@ -1,0 +1,429 @@
+package geoloc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// fakeSource answers from a table; it counts lookups.
+type fakeSource struct {
+	name string
+	m    map[netip.Addr]candidates.Answer
+	n    int
+}
+
+func (s *fakeSource) Name() string { return s.name }
+func (s *fakeSource) Lookup(q candidates.Query) (candidates.Answer, error) {
+	s.n++
+	return s.m[q.Addr], nil
+}
+
+type errSource struct{}
+
+func (errSource) Name() string { return "broken" }
+func (errSource) Lookup(candidates.Query) (candidates.Answer, error) {
+	return candidates.Answer{}, errors.New("boom")
+}
+
+var places = map[string]rdns.Hint{
+	"osl":  {Code: "osl", Kind: rdns.KindIATA, Place: "Oslo", Country: "NO", Lat: 59.9139, Lon: 10.7522, Confidence: 0.9},
+	"sto":  {Code: "sto", Kind: rdns.KindIATA, Place: "Stockholm", Country: "SE", Lat: 59.3293, Lon: 18.0686, Confidence: 0.9},
+	"cph":  {Code: "cph", Kind: rdns.KindIATA, Place: "Copenhagen", Country: "DK", Lat: 55.6761, Lon: 12.5683, Confidence: 0.9},
+	"ham":  {Code: "ham", Kind: rdns.KindIATA, Place: "Hamburg", Country: "DE", Lat: 53.5511, Lon: 9.9937, Confidence: 0.9},
+	"fra":  {Code: "fra", Kind: rdns.KindIATA, Place: "Frankfurt am Main", Country: "DE", Lat: 50.1109, Lon: 8.6821, Confidence: 0.9},
+	"ffm":  {Code: "ffm", Kind: rdns.KindOperatorSite, Place: "Frankfurt am Main", Country: "DE", Lat: 50.1109, Lon: 8.6821, Confidence: 0.9},
+	"lon":  {Code: "lon", Kind: rdns.KindIATA, Place: "London", Country: "GB", Lat: 51.5074, Lon: -0.1278, Confidence: 0.8, Population: 8900000},
+	"lon2": {Code: "lon", Kind: rdns.KindPlace, Place: "London", Region: "ON", Country: "CA", Lat: 42.9849, Lon: -81.2453, Confidence: 0.3, Population: 400000},
+	"nyc":  {Code: "nyc", Kind: rdns.KindIATA, Place: "New York", Country: "US", Lat: 40.7128, Lon: -74.0060, Confidence: 0.9},
+}
+
+// fakeHints reads the third-from-last label as a code ("x.ffm.example.net").
+func fakeHints(name string) []rdns.Hint {
+	var out []rdns.Hint
+	for _, l := range strings.Split(name, ".") {
+		if h, ok := places[l]; ok {
+			out = append(out, h)
+			if l == "lon" {
+				out = append(out, places["lon2"])
+			}
+		}
+	}
+	return out
+}
+
+func geo(source string, lat, lon float64, city, cc string) candidates.Candidate {
+	return candidates.Candidate{Lat: lat, Lon: lon, RadiusKm: 20, City: city, Country: cc, Source: source, Kind: candidates.KindGeoIP}
+}
+
+func f64(x float64) *float64 { return &x }
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func probe(a, name string, rtts ...float64) []traceroute.Probe {
+	var ps []traceroute.Probe
+	for _, r := range rtts {
+		ps = append(ps, traceroute.Probe{Addr: addr(a), Name: name, RTTMs: r})
+	}
+	return ps
+}
+
+// osloTrace is a trace from Oslo to Frankfurt over Stockholm and Hamburg.
+func osloTrace() *traceroute.Trace {
+	return &traceroute.Trace{
+		Format:      "test",
+		Source:      traceroute.Endpoint{Name: "Oslo", Lat: f64(59.9139), Lon: f64(10.7522)},
+		Destination: traceroute.Endpoint{Addr: addr("62.115.0.9")},
+		Hops: []traceroute.Hop{
+			{TTL: 1, Probes: probe("192.168.1.1", "", 0.4, 0.5)},
+			{TTL: 2, Probes: probe("62.115.0.1", "ae1.osl.example.net", 1.1, 1.3)},
+			{TTL: 3, Probes: probe("62.115.0.2", "ae2.sto.example.net", 8.0, 7.9)},
+			{TTL: 4, Probes: probe("62.115.0.3", "ae3.ham.example.net", 17.2)},
+			{TTL: 5, Probes: []traceroute.Probe{{Lost: true}}},
+			{TTL: 6, Probes: probe("62.115.0.9", "", 21.5, 22)},
+		},
+	}
+}
+
+func osloSources() *fakeSource {
+	// The database puts every address at the operator's head office in
+	// Stockholm, except the last, which it knows to be in Frankfurt.
+	hq := geo("db1", 59.3293, 18.0686, "Stockholm", "SE")
+	return &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("62.115.0.1"): {Candidates: []candidates.Candidate{hq}, AS: &candidates.ASInfo{Number: 1299, Org: "Arelion"}},
+		addr("62.115.0.2"): {Candidates: []candidates.Candidate{hq}, AS: &candidates.ASInfo{Number: 1299, Org: "Arelion"}},
+		addr("62.115.0.3"): {Candidates: []candidates.Candidate{hq}},
+		addr("62.115.0.9"): {Candidates: []candidates.Candidate{geo("db1", 50.1109, 8.6821, "Frankfurt am Main", "DE")}},
+	}}
+}
+
+func byAddr(t *testing.T, r *TraceResult, a string) HopResult {
+	t.Helper()
+	for _, h := range r.Hops {
+		if h.Addr == addr(a) {
+			return h
+		}
+	}
+	t.Fatalf("no hop %s", a)
+	return HopResult{}
+}
+
+func TestLocateTrace(t *testing.T) {
+	src := osloSources()
+	e := New(Options{Sources: []candidates.Source{src, errSource{}}, Hints: fakeHints})
+	r, err := e.Locate(context.Background(), osloTrace())
+	require.NoError(t, err)
+	require.Len(t, r.Hops, 5)
+	require.NotNil(t, r.Vantage)
+	assert.Equal(t, "Oslo", r.Vantage.Name)
+
+	home := byAddr(t, r, "192.168.1.1")
+	assert.True(t, home.Inferred)
+	require.NotNil(t, home.Location, "a private first hop at 0.4 ms sits at the vantage point")
+	assert.Contains(t, home.Why, "private address")
+	assert.Empty(t, home.Evidence)
+
+	osl := byAddr(t, r, "62.115.0.1")
+	require.NotNil(t, osl.Location)
+	assert.Equal(t, "Oslo", osl.Location.City)
+	assert.Equal(t, "rdns:iata", osl.Method)
+	assert.Equal(t, uint32(1299), osl.ASN)
+	assert.Equal(t, "Arelion", osl.ASOrg)
+	// The head-office answer is 416 km away; 1.1 ms allows 137 km.
+	var ruled *Evidence
+	for i := range osl.Evidence {
+		if osl.Evidence[i].Source == "db1" {
+			ruled = &osl.Evidence[i]
+		}
+	}
+	require.NotNil(t, ruled)
+	assert.Equal(t, StatusRuledOut, ruled.Status)
+	assert.Equal(t, "needs at least 3.8 ms from Oslo, saw 1.1 ms", ruled.Why)
+
+	sto := byAddr(t, r, "62.115.0.2")
+	require.NotNil(t, sto.Location)
+	assert.Equal(t, "Stockholm", sto.Location.City)
+	assert.Greater(t, sto.Confidence, osl.Confidence, "name and database agree")
+	assert.Equal(t, StatusAgrees, sto.Evidence[1].Status)
+
+	ham := byAddr(t, r, "62.115.0.3")
+	require.NotNil(t, ham.Location)
+	assert.Equal(t, "Hamburg", ham.Location.City)
+
+	dst := byAddr(t, r, "62.115.0.9")
+	require.NotNil(t, dst.Location)
+	assert.Equal(t, "Frankfurt am Main", dst.Location.City)
+	assert.Equal(t, "geoip:db1", dst.Method)
+
+	assert.Equal(t, []string{"NO", "SE", "DE"}, r.Countries)
+	for _, h := range r.Hops {
+		assert.GreaterOrEqual(t, h.Confidence, 0.0)
+		assert.LessOrEqual(t, h.Confidence, 1.0)
+	}
+
+	// Each public address was looked up once; a second trace hits the cache.
+	n := src.n
+	_, err = e.Locate(context.Background(), osloTrace())
+	require.NoError(t, err)
+	assert.Equal(t, n, src.n)
+}
+
+// A location that breaks a hard bound is never output, even when it is the
+// only candidate.
+func TestNeverOutputsInfeasible(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("8.8.4.1"): {Candidates: []candidates.Candidate{geo("db1", 40.7128, -74.0060, "New York", "US")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}, Hints: fakeHints})
+	tr := &traceroute.Trace{
+		Source: traceroute.Endpoint{Lat: f64(59.9139), Lon: f64(10.7522), Name: "Oslo"},
+		Hops:   []traceroute.Hop{{TTL: 1, Probes: probe("8.8.4.1", "xe-1.nyc.example.net", 30)}},
+	}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	h := r.Hops[0]
+	assert.Nil(t, h.Location)
+	assert.Equal(t, "every candidate breaks a latency bound", h.Why)
+	for _, ev := range h.Evidence {
+		assert.Equal(t, StatusRuledOut, ev.Status)
+		assert.Contains(t, ev.Why, "needs at least")
+	}
+	assert.Equal(t, []string{}, r.Countries)
+}
+
+// With a short RTT and nothing else, the latency disc itself is the answer.
+func TestLatencyOnly(t *testing.T) {
+	e := New(Options{Hints: fakeHints})
+	h, err := e.LocateAddr(context.Background(), addr("8.8.4.2"), "", 1.0, &Vantage{Lat: 59.9139, Lon: 10.7522, Name: "Oslo"})
+	require.NoError(t, err)
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "latency", h.Method)
+	assert.InDelta(t, 59.9139, h.Location.Lat, 0.01)
+	assert.InDelta(t, latency.MaxDistanceKm(1, DefaultSlackKm), h.Location.RadiusKm, 2)
+	assert.Equal(t, "NO", h.Location.Country)
+}
+
+func TestAmbiguousNameDecidedByLatency(t *testing.T) {
+	e := New(Options{Hints: fakeHints})
+	// "lon" is London, England or London, Ontario. From New York at 9 ms
+	// only Ontario is possible; without an RTT, the bigger London wins.
+	ny := &Vantage{Lat: 40.7128, Lon: -74.0060, Name: "New York"}
+	h, err := e.LocateAddr(context.Background(), addr("8.8.4.3"), "ae1.lon.example.net", 9, ny)
+	require.NoError(t, err)
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "CA", h.Location.Country)
+	h, err = e.LocateAddr(context.Background(), addr("8.8.4.3"), "ae1.lon.example.net", 0, nil)
+	require.NoError(t, err)
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "GB", h.Location.Country)
+	assert.Less(t, h.Confidence, 0.9, "an ambiguous name alone is not certain")
+}
+
+func TestSpecialAddresses(t *testing.T) {
+	tests := []struct {
+		a    string
+		want string
+	}{
+		{"10.1.2.3", "private"},
+		{"100.64.0.1", "carrier-grade NAT"},
+		{"169.254.1.1", "link-local"},
+		{"192.0.2.1", "documentation"},
+		{"2001:db8::1", "documentation"},
+		{"fe80::1", "link-local"},
+		{"fd00::1", "unique local"},
+		{"255.255.255.255", "broadcast"},
+		{"::ffff:10.0.0.1", "private"},
+		{"8.8.8.8", ""},
+		{"2a00:1450::1", ""},
+	}
+	for _, tt := range tests {
+		got := SpecialReason(addr(tt.a))
+		if tt.want == "" {
+			assert.Empty(t, got, tt.a)
+		} else {
+			assert.Contains(t, got, tt.want, tt.a)
+		}
+	}
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{}}
+	e := New(Options{Sources: []candidates.Source{src}})
+	h, err := e.LocateAddr(context.Background(), addr("100.64.3.4"), "", 3, nil)
+	require.NoError(t, err)
+	assert.Nil(t, h.Location)
+	assert.Zero(t, src.n, "never looked up")
+}
+
+type fakeResolver map[netip.Addr]string
+
+func (r fakeResolver) LookupPTR(_ context.Context, a netip.Addr) (string, error) { return r[a], nil }
+
+func TestResolverSuppliesNames(t *testing.T) {
+	e := New(Options{Hints: fakeHints, Resolver: fakeResolver{addr("8.8.4.4"): "ae9.fra.example.net"}})
+	h, err := e.LocateAddr(context.Background(), addr("8.8.4.4"), "", 0, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "ae9.fra.example.net", h.Name)
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "Frankfurt am Main", h.Location.City)
+}
+
+// Without a vantage point, the first located hop anchors the rest: a later
+// hop 2 ms on cannot be an ocean away.
+func TestInferredVantage(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("8.8.5.2"): {Candidates: []candidates.Candidate{geo("db1", 40.7128, -74.0060, "New York", "US")}},
+		addr("8.8.5.3"): {Candidates: []candidates.Candidate{geo("db1", 50.1109, 8.6821, "Frankfurt am Main", "DE")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}, Hints: fakeHints})
+	tr := &traceroute.Trace{Hops: []traceroute.Hop{
+		{TTL: 1, Probes: probe("8.8.5.1", "ae1.ham.example.net", 1.0)},
+		{TTL: 2, Probes: probe("8.8.5.2", "", 3.0)},
+		{TTL: 3, Probes: probe("8.8.5.3", "", 6.0)},
+	}}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	require.NotNil(t, r.Vantage)
+	assert.True(t, r.Vantage.Inferred)
+	ny := byAddr(t, r, "8.8.5.2")
+	require.NotNil(t, ny.Location, "soft constraints never rule out")
+	assert.Less(t, ny.Confidence, 0.2)
+	assert.Contains(t, ny.Evidence[0].Why, "inferred vantage near Hamburg")
+	fra := byAddr(t, r, "8.8.5.3")
+	assert.Greater(t, fra.Confidence, ny.Confidence)
+}
+
+func TestFuseFlagsAnycast(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("1.1.1.1"): {Candidates: []candidates.Candidate{geo("db1", 37.77, -122.42, "San Francisco", "US")}},
+		addr("8.8.6.1"): {Candidates: []candidates.Candidate{geo("db1", 50.1109, 8.6821, "Frankfurt am Main", "DE")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}})
+	mk := func(name string, lat, lon, rtt float64) *traceroute.Trace {
+		return &traceroute.Trace{
+			Source: traceroute.Endpoint{Name: name, Lat: f64(lat), Lon: f64(lon)},
+			Hops: []traceroute.Hop{
+				{TTL: 1, Probes: probe("8.8.6.1", "", rtt+10)},
+				{TTL: 2, Probes: probe("1.1.1.1", "", 2)},
+			},
+		}
+	}
+	traces := []*traceroute.Trace{mk("Oslo", 59.9139, 10.7522, 12), mk("Tokyo", 35.6762, 139.6503, 250), mk("Paris", 48.8566, 2.3522, 3)}
+	n, err := e.ObserveAll(context.Background(), seqOf(traces, nil), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 2, e.FusedAddrs())
+	r, err := e.Locate(context.Background(), traces[0])
+	require.NoError(t, err)
+	any := byAddr(t, r, "1.1.1.1")
+	assert.True(t, any.Anycast)
+	fra := byAddr(t, r, "8.8.6.1")
+	assert.False(t, fra.Anycast)
+	require.NotNil(t, fra.Location)
+	assert.Equal(t, "Frankfurt am Main", fra.Location.City)
+}
+
+// Fused constraints from several vantage points rule out what one alone
+// cannot.
+func TestFuseNarrows(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("8.8.7.1"): {Candidates: []candidates.Candidate{geo("db1", 52.52, 13.405, "Berlin", "DE")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}, Hints: fakeHints})
+	// Named Frankfurt; the DB says Berlin. Oslo at 12 ms allows both; Paris at 5 ms allows only Frankfurt.
+	oslo := &traceroute.Trace{Source: traceroute.Endpoint{Name: "Oslo", Lat: f64(59.9139), Lon: f64(10.7522)},
+		Hops: []traceroute.Hop{{TTL: 1, Probes: probe("8.8.7.1", "ae1.fra.example.net", 12)}}}
+	paris := &traceroute.Trace{Source: traceroute.Endpoint{Name: "Paris", Lat: f64(48.8566), Lon: f64(2.3522)},
+		Hops: []traceroute.Hop{{TTL: 1, Probes: probe("8.8.7.1", "ae1.fra.example.net", 5.5)}}}
+	r, err := e.Locate(context.Background(), oslo)
+	require.NoError(t, err)
+	assert.Equal(t, StatusUnlikely, r.Hops[0].Evidence[1].Status)
+	e.Observe(oslo)
+	e.Observe(paris)
+	r, err = e.Locate(context.Background(), oslo)
+	require.NoError(t, err)
+	require.Len(t, r.Hops[0].Evidence, 2)
+	assert.Equal(t, StatusRuledOut, r.Hops[0].Evidence[1].Status)
+	assert.Contains(t, r.Hops[0].Evidence[1].Why, "from Paris")
+}
+
+func seqOf(ts []*traceroute.Trace, errAt map[int]error) iter.Seq2[*traceroute.Trace, error] {
+	return func(yield func(*traceroute.Trace, error) bool) {
+		for i, t := range ts {
+			if err, ok := errAt[i]; ok {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestStreamPreservesOrder(t *testing.T) {
+	e := New(Options{Sources: []candidates.Source{osloSources()}, Hints: fakeHints})
+	var ts []*traceroute.Trace
+	for i := range 200 {
+		tr := osloTrace()
+		tr.Format = fmt.Sprint(i)
+		ts = append(ts, tr)
+	}
+	bad := errors.New("line 7: bad input")
+	i := 0
+	for r, err := range e.Stream(context.Background(), seqOf(ts, map[int]error{7: bad}), 4) {
+		if i == 7 {
+			assert.ErrorIs(t, err, bad)
+		} else {
+			require.NoError(t, err)
+			assert.Equal(t, fmt.Sprint(i), r.Format)
+		}
+		i++
+	}
+	assert.Equal(t, 200, i)
+
+	// Breaking out early stops the workers.
+	n := 0
+	for range e.Stream(context.Background(), seqOf(ts, nil), 2) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	assert.Equal(t, 3, n)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var last error
+	for _, err := range e.Stream(ctx, seqOf(ts, nil), 2) {
+		last = err
+	}
+	assert.ErrorIs(t, last, context.Canceled)
+}
+
+func TestResultJSONNames(t *testing.T) {
+	e := New(Options{Sources: []candidates.Source{osloSources()}, Hints: fakeHints})
+	r, err := e.Locate(context.Background(), osloTrace())
+	require.NoError(t, err)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	s := string(b)
+	for _, k := range []string{`"hops":[`, `"ttl":2`, `"addr":"62.115.0.1"`, `"name":"ae1.osl.example.net"`, `"rtt_ms":1.1`,
+		`"asn":1299`, `"as_org":"Arelion"`, `"location":{"lat":59.9139`, `"radius_km":25`, `"city":"Oslo"`, `"country":"NO"`,
+		`"confidence":`, `"method":"rdns:iata"`, `"inferred":false`, `"anycast":false`, `"evidence":[{"source":"rdns:osl","kind":"hint:iata"`,
+		`"status":"chosen"`, `"status":"ruled-out","why":"needs at least 3.8 ms from Oslo, saw 1.1 ms"`, `"countries":["NO","SE","DE"]`} {
+		assert.Contains(t, s, k)
+	}
+}

@@ -1,0 +1,267 @@
+package geoloc
+
+import (
+	"context"
+	"hash/maphash"
+	"math"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
+)
+
+// cand is a candidate with the engine's prior weight for it.
+type cand struct {
+	candidates.Candidate
+	pt latency.Point
+	// weight is the prior belief in the candidate before agreement and
+	// physics: by kind of hint, kind of database answer.
+	weight float64
+	// group names the independent body of evidence the candidate belongs
+	// to: all hints of one name are one group, each database another.
+	group string
+	// countryLevel marks "somewhere in this country" placements.
+	countryLevel bool
+}
+
+// facts is everything known about one address regardless of RTTs: its name,
+// its candidates and who runs it. Facts are cached per (address, name).
+type facts struct {
+	name  string
+	cands []cand
+	as    *candidates.ASInfo
+}
+
+// Prior weights. A name hint is the strongest single piece of evidence
+// (operators name routers after where they stand), a city-level database
+// answer is weaker (router prefixes are often registered at the head office),
+// a country-level answer weaker still. Agreement between groups adds up.
+var hintKindWeight = map[rdns.HintKind]float64{
+	rdns.KindIATA:         0.90,
+	rdns.KindOperatorSite: 0.90,
+	rdns.KindCLLI:         0.85,
+	rdns.KindLOCODE:       0.80,
+	rdns.KindICAO:         0.80,
+	rdns.KindPlace:        0.70,
+}
+
+const (
+	weightGeofeed    = 0.70
+	weightGeoIPCity  = 0.45
+	weightCountry    = 0.12
+	hintRadiusKm     = 25  // a city-level placement: the metro area
+	countryLevelKm   = 500 // from this radius on an answer is country-level
+	hintGroup        = "name"
+	defaultHintConf  = 0.6
+	minCityRadiusKm  = 10
+	maxCityRadiusKm  = 300
+	ambiguousPopBase = 0.8
+)
+
+// gatherFacts asks every source about addr, after reading hints from name.
+func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
+	f := &facts{name: name}
+	var hints []rdns.Hint
+	if name != "" {
+		hints = e.hints(name)
+	}
+	for i := range hints {
+		h := hints[i]
+		f.cands = append(f.cands, hintCand(h, len(hints) > 1))
+	}
+	q := candidates.Query{Addr: addr, Name: name, Hints: hints}
+	for _, s := range e.opts.Sources {
+		ans, err := s.Lookup(q)
+		if err != nil {
+			e.log.Warn("source lookup failed", "source", s.Name(), "addr", addr, "err", err)
+			continue
+		}
+		if ans.AS != nil && f.as == nil {
+			as := *ans.AS
+			if as.Source == "" {
+				as.Source = s.Name()
+			}
+			f.as = &as
+		}
+		for _, c := range ans.Candidates {
+			if c.Source == "" {
+				c.Source = s.Name()
+			}
+			if !(latency.Point{Lat: c.Lat, Lon: c.Lon}).Valid() {
+				continue
+			}
+			if c.Kind == candidates.KindHint {
+				if len(hints) > 0 {
+					continue // the engine's own reading of the name covers it
+				}
+				if c.Hint != nil {
+					hc := hintCand(*c.Hint, true)
+					hc.Candidate.Source = c.Source
+					f.cands = append(f.cands, hc)
+					continue
+				}
+			}
+			f.cands = append(f.cands, dbCand(c))
+		}
+	}
+	return f
+}
+
+func hintCand(h rdns.Hint, ambiguous bool) cand {
+	conf := h.Confidence
+	if conf <= 0 {
+		conf = defaultHintConf
+	}
+	w := hintKindWeight[h.Kind]
+	if w == 0 {
+		w = 0.7
+	}
+	w *= conf
+	if ambiguous && h.Population > 0 {
+		// A bigger place is the likelier reading of an ambiguous code.
+		w *= ambiguousPopBase + (1-ambiguousPopBase)*math.Min(1, math.Log10(float64(h.Population)+1)/7)
+	}
+	hh := h
+	return cand{
+		Candidate: candidates.Candidate{
+			Lat: h.Lat, Lon: h.Lon, RadiusKm: hintRadiusKm,
+			City: h.Place, Region: h.Region, Country: strings.ToUpper(h.Country),
+			Source: "rdns", Kind: candidates.KindHint, Hint: &hh,
+		},
+		pt:     latency.Point{Lat: h.Lat, Lon: h.Lon},
+		weight: w,
+		group:  hintGroup,
+	}
+}
+
+func dbCand(c candidates.Candidate) cand {
+	k := cand{Candidate: c, pt: latency.Point{Lat: c.Lat, Lon: c.Lon}, group: "db:" + c.Source}
+	switch {
+	case c.Kind == candidates.KindCountry,
+		c.RadiusKm >= countryLevelKm,
+		c.City == "" && c.Kind != candidates.KindGeofeed:
+		k.countryLevel = true
+		k.weight = weightCountry
+		if k.RadiusKm < countryLevelKm {
+			k.RadiusKm = countryLevelKm
+		}
+	case c.Kind == candidates.KindGeofeed:
+		k.weight = weightGeofeed
+	default:
+		k.weight = weightGeoIPCity
+	}
+	if !k.countryLevel {
+		k.RadiusKm = math.Min(math.Max(k.RadiusKm, minCityRadiusKm), maxCityRadiusKm)
+		if c.RadiusKm == 0 {
+			k.RadiusKm = hintRadiusKm
+		}
+	}
+	return k
+}
+
+// factsFor returns the (cached) facts of addr. name is the trace's name for
+// it; when empty and a Resolver is set, the name is looked up.
+func (e *Engine) factsFor(ctx context.Context, addr netip.Addr, name string) *facts {
+	key := factKey{addr, name}
+	if f, ok := e.cache.get(key); ok {
+		return f
+	}
+	n := name
+	if n == "" && e.opts.Resolver != nil {
+		got, err := e.opts.Resolver.LookupPTR(ctx, addr)
+		if err != nil {
+			e.log.Debug("PTR lookup failed", "addr", addr, "err", err)
+		}
+		n = got
+	}
+	f := e.gatherFacts(addr, n)
+	e.cache.put(key, f)
+	return f
+}
+
+type factKey struct {
+	addr netip.Addr
+	name string
+}
+
+// factCache is a bounded concurrent map. When a shard is full an arbitrary
+// entry is evicted: cheap, and for traceroute data (a few hot core routers,
+// a long tail of edge addresses) nearly as good as LRU.
+type factCache struct {
+	seed   maphash.Seed
+	shards []cacheShard
+	perCap int
+}
+
+type cacheShard struct {
+	mu sync.Mutex
+	m  map[factKey]*facts
+}
+
+const cacheShards = 32
+
+func newFactCache(size int) *factCache {
+	if size < 0 {
+		return nil
+	}
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	c := &factCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, cacheShards), perCap: max(1, size/cacheShards)}
+	for i := range c.shards {
+		c.shards[i].m = make(map[factKey]*facts)
+	}
+	return c
+}
+
+func (c *factCache) shard(k factKey) *cacheShard {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	b := k.addr.As16()
+	h.Write(b[:])
+	h.WriteString(k.name)
+	return &c.shards[h.Sum64()%cacheShards]
+}
+
+func (c *factCache) get(k factKey) (*facts, bool) {
+	if c == nil {
+		return nil, false
+	}
+	s := c.shard(k)
+	s.mu.Lock()
+	f, ok := s.m[k]
+	s.mu.Unlock()
+	return f, ok
+}
+
+func (c *factCache) put(k factKey, f *facts) {
+	if c == nil {
+		return
+	}
+	s := c.shard(k)
+	s.mu.Lock()
+	if len(s.m) >= c.perCap {
+		for old := range s.m {
+			delete(s.m, old)
+			break
+		}
+	}
+	s.m[k] = f
+	s.mu.Unlock()
+}
+
+func (c *factCache) len() int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for i := range c.shards {
+		c.shards[i].mu.Lock()
+		n += len(c.shards[i].m)
+		c.shards[i].mu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,215 @@
+package geoloc
+
+import (
+	"context"
+	"iter"
+	"math"
+	"net/netip"
+	"sync"
+
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// fusion holds, per distinct public address, the tightest (vantage point,
+// minimum RTT) constraints seen over many traces: the first pass of fused
+// locating. Memory per address is fixed: k observations of 8 bytes plus the
+// map entry; vantage points are interned once.
+type fusion struct {
+	k int
+
+	vmu   sync.RWMutex
+	vidx  map[Vantage]int32
+	vlist []Vantage
+
+	shards [fuseShards]fuseShard
+}
+
+const fuseShards = 64
+
+type fuseShard struct {
+	mu sync.Mutex
+	m  map[netip.Addr]*fuseEntry
+}
+
+// obs is one constraint: vantage index and minimum RTT.
+type obs struct {
+	v   int32
+	rtt float32
+}
+
+type fuseEntry struct {
+	n   uint8
+	obs [maxFuseK]obs
+}
+
+const maxFuseK = 8
+
+func newFusion(k int) *fusion {
+	f := &fusion{k: min(k, maxFuseK), vidx: map[Vantage]int32{}}
+	for i := range f.shards {
+		f.shards[i].m = map[netip.Addr]*fuseEntry{}
+	}
+	return f
+}
+
+func (f *fusion) shard(a netip.Addr) *fuseShard {
+	b := a.As16()
+	h := uint32(2166136261)
+	for _, x := range b[8:] {
+		h = (h ^ uint32(x)) * 16777619
+	}
+	return &f.shards[h%fuseShards]
+}
+
+// vantageIndex interns v. Inferred vantage points are never interned (-1).
+func (f *fusion) vantageIndex(v Vantage, _ bool) int32 {
+	if v.Inferred {
+		return -1
+	}
+	f.vmu.RLock()
+	i, ok := f.vidx[v]
+	f.vmu.RUnlock()
+	if ok {
+		return i
+	}
+	f.vmu.Lock()
+	defer f.vmu.Unlock()
+	if i, ok := f.vidx[v]; ok {
+		return i
+	}
+	i = int32(len(f.vlist))
+	f.vlist = append(f.vlist, v)
+	f.vidx[v] = i
+	return i
+}
+
+func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
+	if v < 0 || !(rttMs > 0) {
+		return
+	}
+	r := float32(rttMs)
+	s := f.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[a]
+	if e == nil {
+		e = &fuseEntry{}
+		s.m[a] = e
+	}
+	worst := -1
+	for i := 0; i < int(e.n); i++ {
+		if e.obs[i].v == v {
+			if r < e.obs[i].rtt {
+				e.obs[i].rtt = r
+			}
+			return
+		}
+		if worst < 0 || e.obs[i].rtt > e.obs[worst].rtt {
+			worst = i
+		}
+	}
+	if int(e.n) < f.k {
+		e.obs[e.n] = obs{v, r}
+		e.n++
+		return
+	}
+	// Full: a tighter constraint replaces the loosest one.
+	if r < e.obs[worst].rtt {
+		e.obs[worst] = obs{v, r}
+	}
+}
+
+// constraints returns the fused constraints of a, leaving out vantage skip
+// (the trace's own, which the caller has already).
+func (f *fusion) constraints(a netip.Addr, skip int32, slackKm float64) []latency.Constraint {
+	s := f.shard(a)
+	s.mu.Lock()
+	e := s.m[a]
+	var os []obs
+	if e != nil {
+		os = append(os, e.obs[:e.n]...)
+	}
+	s.mu.Unlock()
+	if len(os) == 0 {
+		return nil
+	}
+	f.vmu.RLock()
+	defer f.vmu.RUnlock()
+	out := make([]latency.Constraint, 0, len(os))
+	for _, o := range os {
+		if o.v == skip {
+			continue
+		}
+		v := f.vlist[o.v]
+		out = append(out, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: float64(o.rtt), SlackKm: slackKm})
+	}
+	return out
+}
+
+func (f *fusion) len() int {
+	n := 0
+	for i := range f.shards {
+		f.shards[i].mu.Lock()
+		n += len(f.shards[i].m)
+		f.shards[i].mu.Unlock()
+	}
+	return n
+}
+
+// Observe records, for fused locating, the constraint every public address
+// of t gives: its minimum RTT from t's vantage point (when known, and not
+// inferred). Run Observe over all traces first, then Locate or Stream them:
+// each address is then constrained by every vantage point that saw it (the
+// tightest Options.MaxConstraintsPerAddr of them), and an address whose
+// constraints cannot all hold is flagged anycast. Observe is safe for
+// concurrent use and reports whether t had a usable vantage point.
+func (e *Engine) Observe(t *traceroute.Trace) bool {
+	v, ok := e.vantageOf(t)
+	if !ok || v.Inferred {
+		return false
+	}
+	vi := e.fuse.vantageIndex(v, false)
+	for i := range t.Hops {
+		th := &t.Hops[i]
+		for _, a := range th.Addrs() {
+			if SpecialReason(a) != "" {
+				continue
+			}
+			if rtt, ok := th.MinRTTMs(a); ok {
+				e.fuse.add(a, vi, rtt)
+			}
+		}
+	}
+	return true
+}
+
+// ObserveAll runs Observe over every trace of seq (the first pass of
+// `regeo --fuse`). Input errors are handed to onErr (nil = skip them
+// silently); it stops early when onErr returns false or ctx is done. It
+// returns the number of traces observed.
+func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace, error], onErr func(error) bool) (int, error) {
+	n := 0
+	for t, err := range seq {
+		if cerr := ctx.Err(); cerr != nil {
+			return n, cerr
+		}
+		if err != nil {
+			if onErr != nil && !onErr(err) {
+				return n, err
+			}
+			continue
+		}
+		if t != nil {
+			e.Observe(t)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// FusedAddrs is the number of distinct addresses Observe holds constraints
+// for.
+func (e *Engine) FusedAddrs() int { return e.fuse.len() }
+
+var _ = math.Inf

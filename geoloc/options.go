@@ -1,0 +1,76 @@
+package geoloc
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// DefaultSlackKm is the slack added to every distance bound when
+// Options.SlackKm is zero: it absorbs the distance between a city's
+// coordinates and the building (or the far side of the metro area) and small
+// errors in a vantage point's own position.
+const DefaultSlackKm = 25
+
+// DefaultCacheSize is the number of distinct addresses whose candidates the
+// engine keeps when Options.CacheSize is zero.
+const DefaultCacheSize = 1 << 17
+
+// Resolver looks up the PTR name of an address. *rdns.Resolver implements it.
+type Resolver interface {
+	// LookupPTR returns the first (sanitised) name of addr, "" if none.
+	LookupPTR(ctx context.Context, addr netip.Addr) (string, error)
+}
+
+// Options configure an Engine. The zero value is usable: no databases,
+// names from the trace only (read with rdns.Hints), vantage points only
+// from the traces themselves.
+type Options struct {
+	// Sources give candidate locations and AS data (GeoIP databases, ASN
+	// tables, geofeeds, candidates.HintSource). Each is asked about every
+	// distinct public address once (answers are cached).
+	Sources []candidates.Source
+	// Hints reads location hints from a router name; nil means rdns.Hints.
+	// The engine turns hints into candidates itself, so KindHint candidates
+	// from a Source are used only when Hints gives none.
+	Hints func(name string) []rdns.Hint
+	// Resolver, when set, looks up PTR names of addresses the trace gives
+	// no name for. Nil means no lookups: names come from the trace.
+	Resolver Resolver
+	// From is the vantage point of traces that carry no source location
+	// of their own and that VantageOf does not know (a --from flag).
+	From *Vantage
+	// VantageOf, when set, is asked for the vantage point of traces without
+	// a source location (for example a table of RIPE Atlas probe
+	// positions, see internal/vantage), before From is used.
+	VantageOf func(*traceroute.Trace) (Vantage, bool)
+	// NoInferVantage stops the engine from guessing a missing vantage point
+	// from the trace's first located hops.
+	NoInferVantage bool
+	// SlackKm is added to every distance bound; zero means DefaultSlackKm,
+	// negative means none.
+	SlackKm float64
+	// CacheSize bounds the number of distinct addresses whose candidates
+	// are cached; zero means DefaultCacheSize, negative disables the cache.
+	CacheSize int
+	// MaxConstraintsPerAddr bounds the (vantage point, RTT) constraints
+	// Observe keeps per distinct address for fused locating: the tightest
+	// ones win. Zero means 4.
+	MaxConstraintsPerAddr int
+	// Logger receives debug and warning messages; nil means silent.
+	Logger *slog.Logger
+}
+
+func (o *Options) slackKm() float64 {
+	switch {
+	case o.SlackKm == 0:
+		return DefaultSlackKm
+	case o.SlackKm < 0:
+		return 0
+	}
+	return o.SlackKm
+}
