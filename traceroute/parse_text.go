@@ -1,0 +1,382 @@
+package traceroute
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// textFormats are the text formats, most specific first: each detector looks
+// for something only its format prints (a CSV header, a "|--" column, "msec",
+// "Tracing route to"), and the two traceroute flavours, whose hop lines are
+// the same grammar, come last.
+//
+// Router CLIs map onto these: Junos' traceroute is FreeBSD's (bsd-traceroute,
+// "MPLS Label=" lines included), Junos "traceroute monitor" is mtr's screen
+// (mtr-report / mtr-screen), Arista EOS and NX-OS run Linux traceroute
+// (linux-traceroute, NX-OS "[Label=...]" lines included), Cisco IOS and
+// IOS-XR print their own ("cisco").
+var textFormats = []format{
+	{name: "mtr-csv", detect: detectMTRCSV, parse: parseMTRCSV},
+	{name: "mtr-raw", detect: detectMTRRaw, parse: parseMTRRaw},
+	{name: "winmtr", detect: detectWinMTR, parse: parseWinMTR},
+	{name: "mtr-report", detect: detectMTRReport, parse: mtrTextParser("mtr-report")},
+	{name: "mtr-screen", detect: detectMTRScreen, parse: mtrTextParser("mtr-screen")},
+	{name: "windows-tracert", detect: detectTracert, parse: parseTracert},
+	{name: "tracepath", detect: detectTracepath, parse: parseTracepath},
+	{name: "cisco", detect: detectCisco, parse: unixTextParser("cisco")},
+	{name: "bsd-traceroute", detect: detectBSD, parse: unixTextParser("bsd-traceroute")},
+	{name: "linux-traceroute", detect: detectLinux, parse: unixTextParser("linux-traceroute")},
+}
+
+// maxBadLines is how many bad lines in a row a text parser reports before it
+// gives up on an input: past that it is not the format it was told it is.
+const maxBadLines = 32
+
+// textLines reads an input line by line, counting lines for error positions.
+// A line longer than the reader's buffer (64 KiB from Read) is skipped and
+// reported, so a line-less binary blob cannot make memory grow.
+type textLines struct {
+	r   *bufio.Reader
+	n   int   // number of the line last returned, 1-based
+	err error // read error other than EOF, reported once by the caller
+}
+
+// next returns the next line without its line end and trailing blanks.
+// tooLong reports a line over the cap; its content is dropped.
+func (l *textLines) next() (line string, tooLong, ok bool) {
+	if l.err != nil {
+		return "", false, false
+	}
+	b, err := l.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		l.n++
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = l.r.ReadSlice('\n')
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			l.err = err
+		}
+		return "", true, true
+	}
+	if len(b) == 0 && err != nil {
+		if !errors.Is(err, io.EOF) {
+			l.err = err
+		}
+		return "", false, false
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		l.err = err
+	}
+	l.n++
+	return string(bytes.TrimRight(b, " \t\r\n\x00")), false, true
+}
+
+// traceBuilder assembles traces from lines and yields them, one at a time, so
+// memory stays bounded by one trace. It owns the rules shared by every text
+// format: a header starts a new trace, a TTL going back to 1 starts a new
+// trace, a TTL seen before adds to that hop, bad lines are yielded as errors.
+type traceBuilder struct {
+	format, input string
+	yield         func(*Trace, error) bool
+	lines         textLines
+
+	// noSplit keeps TTL 1 after higher TTLs in the same trace (mtr --raw
+	// cycles through the TTLs again and again).
+	noSplit bool
+
+	t       *Trace
+	cur     int // index of the current hop in t.Hops, -1 if none
+	stopped bool
+	traces  int // traces yielded
+	errs    int // errors yielded
+	badRun  int // bad lines since the last good one
+}
+
+func newTraceBuilder(r *bufio.Reader, format, input string, yield func(*Trace, error) bool) *traceBuilder {
+	return &traceBuilder{format: format, input: input, yield: yield, lines: textLines{r: r}, cur: -1}
+}
+
+// next returns the next line, reporting over-long lines itself. It returns
+// false at the end of the input or when the consumer stopped.
+func (b *traceBuilder) next() (string, bool) {
+	for !b.stopped {
+		line, tooLong, ok := b.lines.next()
+		if !ok {
+			return "", false
+		}
+		if tooLong {
+			b.bad("line longer than %d bytes", b.lines.r.Size())
+			continue
+		}
+		return line, true
+	}
+	return "", false
+}
+
+// trace returns the trace being built, starting one if needed.
+func (b *traceBuilder) trace() *Trace {
+	if b.t == nil {
+		b.t = &Trace{Format: b.format, Hops: []Hop{}}
+		b.cur = -1
+	}
+	return b.t
+}
+
+// has reports whether a trace is being built.
+func (b *traceBuilder) has() bool { return b.t != nil }
+
+// flush yields the trace being built, if any.
+func (b *traceBuilder) flush() {
+	t := b.t
+	b.t, b.cur = nil, -1
+	if t == nil || b.stopped {
+		return
+	}
+	b.traces++
+	if !b.yield(t, nil) {
+		b.stopped = true
+	}
+}
+
+// newTrace ends the current trace and starts another.
+func (b *traceBuilder) newTrace() *Trace {
+	b.flush()
+	return b.trace()
+}
+
+// hop returns the hop for ttl, following the shared rules: the same TTL as
+// the current hop continues it; TTL 1 after higher TTLs starts a new trace
+// (outputs appended without their header); a lower TTL seen before adds to
+// that hop (tracepath prints late answers out of order); a new TTL is
+// inserted in order.
+func (b *traceBuilder) hop(ttl int) *Hop {
+	t := b.trace()
+	if b.cur >= 0 && t.Hops[b.cur].TTL == ttl {
+		return &t.Hops[b.cur]
+	}
+	if n := len(t.Hops); n > 0 && ttl == 1 && t.Hops[n-1].TTL > 1 && !b.noSplit {
+		t = b.newTrace()
+	}
+	i := len(t.Hops)
+	for i > 0 && t.Hops[i-1].TTL >= ttl {
+		i--
+	}
+	if i < len(t.Hops) && t.Hops[i].TTL == ttl {
+		b.cur = i
+		return &t.Hops[i]
+	}
+	t.Hops = append(t.Hops, Hop{})
+	copy(t.Hops[i+1:], t.Hops[i:])
+	t.Hops[i] = Hop{TTL: ttl}
+	b.cur = i
+	return &t.Hops[i]
+}
+
+// curHop returns the current hop, or nil.
+func (b *traceBuilder) curHop() *Hop {
+	if b.t == nil || b.cur < 0 {
+		return nil
+	}
+	return &b.t.Hops[b.cur]
+}
+
+// good notes a line that parsed.
+func (b *traceBuilder) good() { b.badRun = 0 }
+
+// bad yields a *ParseError for the current line; the line is skipped. After
+// maxBadLines bad lines in a row it stops the input.
+func (b *traceBuilder) bad(format string, args ...any) {
+	b.errAt(b.lines.n, fmt.Errorf(format, args...))
+	b.badRun++
+	if b.badRun >= maxBadLines && !b.stopped {
+		b.errAt(b.lines.n, fmt.Errorf("%d bad lines in a row, giving up (not %s output?)", b.badRun, b.format))
+		b.stopped = true
+	}
+}
+
+func (b *traceBuilder) errAt(line int, err error) {
+	if b.stopped {
+		return
+	}
+	b.errs++
+	if !b.yield(nil, &ParseError{Input: b.input, Line: line, Format: b.format, Err: err}) {
+		b.stopped = true
+	}
+}
+
+// finish flushes the last trace and reports read errors and inputs that held
+// no trace at all.
+func (b *traceBuilder) finish() {
+	b.flush()
+	if b.stopped {
+		return
+	}
+	if b.lines.err != nil {
+		b.errAt(b.lines.n+1, fmt.Errorf("read: %w", b.lines.err))
+		return
+	}
+	if b.traces == 0 && b.errs == 0 {
+		b.errAt(b.lines.n, errors.New("no trace found"))
+	}
+}
+
+// ---- shared token helpers ----
+
+// parseMs parses a non-negative decimal number of milliseconds ("0.345",
+// "12"). Unlike strconv it refuses NaN, Inf, signs and exponents, which no
+// traceroute prints.
+func parseMs(s string) (float64, bool) {
+	if s == "" || len(s) > 24 {
+		return 0, false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// parseUint parses a small unsigned decimal.
+func parseUint(s string, bits int) (uint64, bool) {
+	if s == "" || len(s) > 10 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, bits)
+	return v, err == nil
+}
+
+// parseTTL parses a hop number (1..255 in practice; up to 1023 allowed for
+// odd tools).
+func parseTTL(s string) (int, bool) {
+	v, ok := parseUint(s, 16)
+	if !ok || v == 0 || v > 1023 {
+		return 0, false
+	}
+	return int(v), true
+}
+
+// parseHostAddr parses an address as tools print it: plain, with an IPv6 zone,
+// or with leading zeros in IPv6 groups (which netip accepts).
+func parseHostAddr(s string) (netip.Addr, bool) {
+	if s == "" || len(s) > 64 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.WithZone(""), true
+}
+
+// responder is the host a run of probes came from, as printed.
+type responder struct {
+	addr netip.Addr
+	name string
+	asn  uint32
+	mpls []MPLSLabel
+}
+
+// setHost fills addr and name from a printed host and an optional
+// parenthesised or bracketed address. A name that is just the address is
+// dropped (traceroute prints "1.2.3.4 (1.2.3.4)" when there is no PTR).
+func (r *responder) setHost(host, inner string, hasInner bool) {
+	r.addr, r.name = netip.Addr{}, ""
+	if hasInner {
+		if a, ok := parseHostAddr(inner); ok {
+			r.addr = a
+			if host != inner {
+				r.name = host
+			}
+			return
+		}
+		// "Internal (Internal)": a name standing in for an address.
+		r.name = host
+		return
+	}
+	if a, ok := parseHostAddr(host); ok {
+		r.addr = a
+		return
+	}
+	r.name = host
+}
+
+func (r *responder) probe(rttMs float64) Probe {
+	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn}
+	if len(r.mpls) > 0 {
+		p.MPLS = append([]MPLSLabel(nil), r.mpls...)
+	}
+	return p
+}
+
+// textASN reads "AS15169", "15169", "AS15169/AS36040" (first wins), "*" or
+// "AS???" (no ASN, ok with 0).
+func textASN(s string) (uint32, bool) {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "AS"), "as")
+	if s == "*" || s == "???" || s == "" {
+		return 0, true
+	}
+	v, ok := parseUint(s, 32)
+	return uint32(v), ok
+}
+
+// isCommandEcho reports a pasted shell prompt or command line
+// ("H:\>tracert google.co.nz", "$ mtr -r example.org").
+func isCommandEcho(line string) bool {
+	f := strings.Fields(line)
+	for i, w := range f {
+		if i > 3 {
+			break
+		}
+		w = strings.ToLower(w)
+		if j := strings.LastIndexAny(w, ">$#%"); j >= 0 {
+			w = w[j+1:]
+		}
+		switch w {
+		case "tracert", "tracert.exe", "traceroute", "traceroute6", "tracepath", "tracepath6", "mtr", "winmtr", "sudo":
+			return i+1 < len(f) || i > 0 || strings.ContainsAny(line, ">$#%")
+		}
+	}
+	return false
+}
+
+// headLines returns up to n non-blank lines of a detection head, dropping a
+// possibly cut last line when the head is full.
+func headLines(head []byte, n int) []string {
+	s := string(head)
+	if len(head) >= detectSize {
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			s = s[:i]
+		}
+	}
+	var out []string
+	for len(s) > 0 && len(out) < n {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		line = strings.TrimRight(line, " \t\r")
+		if strings.TrimSpace(line) != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
