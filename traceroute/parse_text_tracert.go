@@ -29,8 +29,8 @@ const TracertSubMsRTTMs = 0.5
 var (
 	tracertHeaderRe = regexp.MustCompile(`^Tracing route to (\S+)(?:\s+\[([^\]]*)\])?(?:\s+from\s+(\S+))?`)
 	// A time right after the hop number: the classic grammar has a host there.
-	tracertHopRe = regexp.MustCompile(`^\s*\d{1,3}\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:[^*\s]\S*)$|^\s*\d{1,3}\s+<?\d+ ms\s`)
-	tracertReports  = map[string]string{
+	tracertHopRe   = regexp.MustCompile(`^\s*\d{1,3}\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:[^*\s]\S*)$|^\s*\d{1,3}\s+<?\d+ ms\s`)
+	tracertReports = map[string]string{
 		"host": "!H", "net": "!N", "network": "!N", "protocol": "!P", "port": "!P",
 	}
 )
