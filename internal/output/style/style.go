@@ -1,0 +1,315 @@
+// Package style holds what every geoloc map writer draws the same way:
+// stable colours per AS and per trace, labels, evidence summaries and the
+// split of a trace into drawable lines (main path and ECMP branches).
+package style
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+)
+
+// Unknown is the colour of hops whose AS is not known.
+var unknown = color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff}
+
+// ASColor is a stable colour for an AS number: the same ASN gets the same
+// colour in every map and every run (FNV-1a of the number picks a hue; the
+// saturation and lightness stay in a range readable on white and on a map).
+// ASN 0 (unknown) is grey.
+func ASColor(asn uint32) color.RGBA {
+	if asn == 0 {
+		return unknown
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strconv.FormatUint(uint64(asn), 10)))
+	v := h.Sum32()
+	hue := float64(v%360) / 360
+	sat := 0.55 + float64((v>>9)%30)/100    // 0.55..0.84
+	light := 0.38 + float64((v>>17)%15)/100 // 0.38..0.52
+	return hsl(hue, sat, light)
+}
+
+// TraceColor is the colour of the i-th trace (0-based): a golden-angle walk
+// round the hue circle so neighbouring traces differ clearly.
+func TraceColor(i int) color.RGBA {
+	hue := math.Mod(float64(i)*0.618033988749895+0.05, 1)
+	return hsl(hue, 0.7, 0.42)
+}
+
+func hsl(h, s, l float64) color.RGBA {
+	var q float64
+	if l < 0.5 {
+		q = l * (1 + s)
+	} else {
+		q = l + s - l*s
+	}
+	p := 2*l - q
+	f := func(t float64) uint8 {
+		t = math.Mod(t+1, 1)
+		var v float64
+		switch {
+		case t < 1.0/6:
+			v = p + (q-p)*6*t
+		case t < 0.5:
+			v = q
+		case t < 2.0/3:
+			v = p + (q-p)*(2.0/3-t)*6
+		default:
+			v = p
+		}
+		return uint8(math.Round(v * 255))
+	}
+	return color.RGBA{R: f(h + 1.0/3), G: f(h), B: f(h - 1.0/3), A: 0xff}
+}
+
+// Hex is "#rrggbb".
+func Hex(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+// TraceTitle names a trace by its destination: "name (addr)", the name or
+// the address alone, or "trace N" (1-based) when neither is known.
+func TraceTitle(tr *geoloc.TraceResult, i int) string {
+	d := tr.Destination
+	switch {
+	case d.Name != "" && d.Addr.IsValid():
+		return d.Name + " (" + d.Addr.String() + ")"
+	case d.Name != "":
+		return d.Name
+	case d.Addr.IsValid():
+		return d.Addr.String()
+	}
+	return "trace " + strconv.Itoa(i+1)
+}
+
+// HopTitle is "TTL host": the PTR name, else the address, else "*".
+func HopTitle(h *geoloc.HopResult) string {
+	host := h.Name
+	if host == "" && h.Addr.IsValid() {
+		host = h.Addr.String()
+	}
+	if host == "" {
+		host = "*"
+	}
+	return strconv.Itoa(h.TTL) + " " + host
+}
+
+// ASLabel is "AS3356 Level 3", "AS3356", or "" when the ASN is unknown.
+func ASLabel(asn uint32, org string) string {
+	if asn == 0 {
+		return org
+	}
+	s := "AS" + strconv.FormatUint(uint64(asn), 10)
+	if org != "" {
+		s += " " + org
+	}
+	return s
+}
+
+// Place is "City, Region, CC" from the parts that are known.
+func Place(l *geoloc.Location) string {
+	if l == nil {
+		return ""
+	}
+	var parts []string
+	for _, s := range []string{l.City, l.Region, l.Country} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// EvidenceSummary says in one line what the engine weighed: the count per
+// status and the chosen source, e.g. "chosen rdns:iata (Frankfurt); 2 agree;
+// 1 ruled out (needs at least 38.1 ms from Oslo, saw 2.3 ms)".
+func EvidenceSummary(h *geoloc.HopResult) string {
+	if len(h.Evidence) == 0 {
+		return ""
+	}
+	var parts []string
+	counts := map[string]int{}
+	var firstOut string
+	for _, e := range h.Evidence {
+		counts[e.Status]++
+		switch e.Status {
+		case geoloc.StatusChosen:
+			s := "chosen " + e.Source
+			if e.Kind != "" && !strings.Contains(e.Source, e.Kind) {
+				s += "/" + e.Kind
+			}
+			if e.City != "" {
+				s += " (" + e.City + ")"
+			}
+			parts = append(parts, s)
+		case geoloc.StatusRuledOut:
+			if firstOut == "" {
+				firstOut = e.Source
+				if e.Why != "" {
+					firstOut += ": " + e.Why
+				}
+			}
+		}
+	}
+	if n := counts[geoloc.StatusAgrees]; n > 0 {
+		parts = append(parts, plural(n, "agrees", "agree"))
+	}
+	if n := counts[geoloc.StatusUnlikely]; n > 0 {
+		parts = append(parts, plural(n, "unlikely", "unlikely"))
+	}
+	if n := counts[geoloc.StatusRuledOut]; n > 0 {
+		parts = append(parts, plural(n, "ruled out", "ruled out")+" ("+firstOut+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// Located reports whether the hop has a usable location.
+func Located(h *geoloc.HopResult) bool {
+	l := h.Location
+	return l != nil && !math.IsNaN(l.Lat) && !math.IsNaN(l.Lon) &&
+		l.Lat >= -90 && l.Lat <= 90 && l.Lon >= -180 && l.Lon <= 180
+}
+
+// Line is one drawable polyline of a trace: indexes into TraceResult.Hops,
+// all located, in path order. Source is true when the line starts at the
+// trace's source position (Destination/Source Lat/Lon), before the hops.
+type Line struct {
+	Hops   []int
+	Source bool
+	Branch bool // an ECMP alternative, not the main path
+}
+
+// Lines splits a trace into its main path (the first located address of each
+// TTL, starting at the source when its position is known) and one short line
+// per other located address of a TTL (ECMP): from the main path's last
+// located hop before that TTL, through the alternative, to the main path's
+// first located hop after it. Hops are taken in TTL order whatever order the
+// slice holds them in.
+func Lines(tr *geoloc.TraceResult) []Line {
+	idx := make([]int, 0, len(tr.Hops))
+	for i := range tr.Hops {
+		if Located(&tr.Hops[i]) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(tr.Hops[a].TTL, tr.Hops[b].TTL) })
+	var main []int
+	var alts []int
+	for _, i := range idx {
+		if n := len(main); n > 0 && tr.Hops[main[n-1]].TTL == tr.Hops[i].TTL {
+			alts = append(alts, i)
+			continue
+		}
+		main = append(main, i)
+	}
+	var out []Line
+	src := tr.Source.HasLocation()
+	if len(main) > 0 && (len(main) > 1 || src) {
+		out = append(out, Line{Hops: main, Source: src})
+	}
+	for _, a := range alts {
+		ttl := tr.Hops[a].TTL
+		var l Line
+		l.Branch = true
+		before := -1
+		for _, m := range main {
+			if tr.Hops[m].TTL < ttl {
+				before = m
+			}
+		}
+		if before >= 0 {
+			l.Hops = append(l.Hops, before)
+		} else if src {
+			l.Source = true
+		}
+		l.Hops = append(l.Hops, a)
+		for _, m := range main {
+			if tr.Hops[m].TTL > ttl {
+				l.Hops = append(l.Hops, m)
+				break
+			}
+		}
+		if len(l.Hops) > 1 || l.Source {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Unlocated lists the hops without a location, for writers that name them
+// instead of drawing them at a made-up point.
+func Unlocated(tr *geoloc.TraceResult) []*geoloc.HopResult {
+	var out []*geoloc.HopResult
+	for i := range tr.Hops {
+		if !Located(&tr.Hops[i]) {
+			out = append(out, &tr.Hops[i])
+		}
+	}
+	return out
+}
+
+// Round rounds to n decimals, so golden files and diffs stay stable.
+func Round(x float64, n int) float64 {
+	p := math.Pow10(n)
+	return math.Round(x*p) / p
+}
+
+// Sanitize makes a network string (a PTR name, an organisation) safe to
+// print anywhere: control characters and bidirectional overrides (which
+// can make a name display as another) become U+FFFD, invalid UTF-8 is
+// replaced, and the result is cut to maxLen runes. It does not escape
+// markup; each writer escapes for its own format.
+func Sanitize(s string, maxLen int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxLen {
+			b.WriteRune('…')
+			break
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || r == 0xfeff ||
+			(r >= 0x200e && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+const earthRadiusKm = 6371.0088
+
+// Circle returns a closed ring of n+1 [lon, lat] points at radiusKm around a
+// point on a spherical Earth (the first point repeated at the end, as KML and
+// GeoJSON rings require), counter-clockwise as RFC 7946 wants exterior
+// rings. Longitudes are normalised to [-180, 180].
+func Circle(lat, lon, radiusKm float64, n int) [][2]float64 {
+	n = max(n, 3)
+	φ1 := lat * math.Pi / 180
+	λ1 := lon * math.Pi / 180
+	δ := radiusKm / earthRadiusKm
+	out := make([][2]float64, 0, n+1)
+	for i := range n {
+		// Bearing θ runs clockwise from north; walk it backwards so the
+		// ring is counter-clockwise.
+		θ := -2 * math.Pi * float64(i) / float64(n)
+		φ2 := math.Asin(math.Sin(φ1)*math.Cos(δ) + math.Cos(φ1)*math.Sin(δ)*math.Cos(θ))
+		λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
+		lon2 := math.Mod(λ2*180/math.Pi+540, 360) - 180
+		out = append(out, [2]float64{lon2, φ2 * 180 / math.Pi})
+	}
+	return append(out, out[0])
+}

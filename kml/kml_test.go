@@ -1,0 +1,327 @@
+package kml_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/output/outputtest"
+	"github.com/geoloc-dev/geoloc/kml"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got), "output differs from %s (go test -update rewrites it)", path)
+}
+
+func render(t testing.TB, results []*geoloc.TraceResult, opts kml.Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, kml.Write(&buf, results, opts))
+	return buf.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		results []*geoloc.TraceResult
+		opts    kml.Options
+	}{
+		{"traces.kml", outputtest.Traces(), kml.Options{Indent: true}},
+		{"circles.kml", outputtest.Traces()[:1], kml.Options{Indent: true, Circles: true, Name: "Oslo to Frankfurt"}},
+		{"hostile.kml", outputtest.Hostile(), kml.Options{Indent: true, Circles: true}},
+		{"empty.kml", nil, kml.Options{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := render(t, tt.results, tt.opts)
+			wellFormed(t, out)
+			golden(t, tt.name, out)
+		})
+	}
+}
+
+// wellFormed decodes the whole document with encoding/xml.
+func wellFormed(t testing.TB, b []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, b)
+		}
+	}
+}
+
+// kmlDoc is the part of KML the tests inspect.
+type kmlDoc struct {
+	Document struct {
+		Name    string `xml:"name"`
+		Folders []struct {
+			Name        string `xml:"name"`
+			Description string `xml:"description"`
+			Placemarks  []struct {
+				Name        string `xml:"name"`
+				Description string `xml:"description"`
+				Point       *struct {
+					Coordinates string `xml:"coordinates"`
+				} `xml:"Point"`
+				LineString *struct {
+					Tessellate  int    `xml:"tessellate"`
+					Coordinates string `xml:"coordinates"`
+				} `xml:"LineString"`
+			} `xml:"Placemark"`
+			Folders []struct {
+				Placemarks []struct {
+					Polygon *struct{} `xml:"Polygon"`
+				} `xml:"Placemark"`
+			} `xml:"Folder"`
+		} `xml:"Folder"`
+	} `xml:"Document"`
+}
+
+func decode(t *testing.T, b []byte) kmlDoc {
+	t.Helper()
+	var k kmlDoc
+	require.NoError(t, xml.Unmarshal(b, &k))
+	return k
+}
+
+func TestStructure(t *testing.T) {
+	traces := outputtest.Traces()
+	k := decode(t, render(t, traces, kml.Options{Circles: true}))
+	require.Len(t, k.Document.Folders, 4)
+	assert.Equal(t, "www.example.de (203.0.113.80)", k.Document.Folders[0].Name)
+	assert.Equal(t, "2001:db8:200::443", k.Document.Folders[3].Name)
+
+	f := k.Document.Folders[0]
+	var points, lines, branches int
+	for _, p := range f.Placemarks {
+		switch {
+		case p.Point != nil:
+			points++
+		case p.LineString != nil:
+			lines++
+			assert.Equal(t, 1, p.LineString.Tessellate)
+			if strings.HasPrefix(p.Name, "ECMP") {
+				branches++
+			}
+		}
+	}
+	// Source + 7 located hops (TTL 1 private and TTL 7 unlocated are not drawn).
+	assert.Equal(t, 8, points)
+	assert.Equal(t, 2, lines, "main path and one ECMP branch")
+	assert.Equal(t, 1, branches)
+	assert.Contains(t, f.Description, "192.168.1.1")
+	assert.Contains(t, f.Description, "198.51.100.40")
+	assert.Contains(t, f.Description, "no candidate survived")
+	assert.Contains(t, f.Description, "NO → DK → DE")
+	require.Len(t, f.Folders, 1)
+	assert.Len(t, f.Folders[0].Placemarks, 7, "one uncertainty circle per located hop")
+
+	// The main path runs source, TTL 2..6, 8: lon,lat pairs.
+	var path string
+	for _, p := range f.Placemarks {
+		if p.Name == "path" {
+			path = p.LineString.Coordinates
+		}
+	}
+	assert.Equal(t, strings.Fields("10.7522,59.9139 10.7522,59.9139 10.7522,59.9139 12.5683,55.6761 9.9937,53.5511 8.6821,50.1109 12.3713,50.4779"), strings.Fields(path))
+
+	hop := f.Placemarks[1]
+	assert.Equal(t, "2 ti0001c360-ae1.ti.telenor.net", hop.Name)
+	for _, want := range []string{"198.51.100.2", "AS2119 Telenor Norge AS", "Oslo, NO", "1.204 ms", "0.82", "rdns:city", "chosen rdns:city"} {
+		assert.Contains(t, hop.Description, want)
+	}
+}
+
+func TestASColourStable(t *testing.T) {
+	a := render(t, outputtest.Traces()[:1], kml.Options{})
+	b := render(t, outputtest.Traces()[:2], kml.Options{})
+	re := regexp.MustCompile(`<Style id="as1299"><IconStyle><color>([0-9a-f]{8})</color>`)
+	ma, mb := re.FindSubmatch(a), re.FindSubmatch(b)
+	require.NotNil(t, ma)
+	require.NotNil(t, mb)
+	assert.Equal(t, string(ma[1]), string(mb[1]), "AS1299 has the same colour in every document")
+	assert.Contains(t, string(a), "AS1299 Arelion Sweden AB", "legend names the AS")
+}
+
+func TestHostile(t *testing.T) {
+	out := render(t, outputtest.Hostile(), kml.Options{Circles: true})
+	wellFormed(t, out)
+	s := string(out)
+	// No raw markup from the network survives XML decoding as markup: after
+	// one level of XML unescaping, descriptions hold only escaped HTML.
+	k := decode(t, out)
+	for _, f := range k.Document.Folders {
+		for _, d := range append([]string{f.Description}, descs(f.Placemarks)...) {
+			assert.NotContains(t, d, "<script")
+			assert.NotContains(t, d, "<img")
+			assert.NotContains(t, d, "<b>unlocated")
+			assert.NotContains(t, d, "</description>")
+			assert.NotContains(t, d, "\x00")
+			assert.NotContains(t, d, "\x1b")
+		}
+		assert.NotContains(t, f.Name, "\x00")
+	}
+	assert.NotContains(t, s, "<script")
+	assert.NotContains(t, s, "]]>")
+	assert.NotContains(t, s, "\x1b")
+	assert.NotContains(t, s, "\u202e")
+	assert.Contains(t, s, "evil.\u00fc\u00f1\u00ee\u00e7\u00f8d\u00e9.example", "non-ASCII text is kept")
+}
+
+func descs(ps []struct {
+	Name        string `xml:"name"`
+	Description string `xml:"description"`
+	Point       *struct {
+		Coordinates string `xml:"coordinates"`
+	} `xml:"Point"`
+	LineString *struct {
+		Tessellate  int    `xml:"tessellate"`
+		Coordinates string `xml:"coordinates"`
+	} `xml:"LineString"`
+}) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Description, p.Name)
+	}
+	return out
+}
+
+func TestKMZ(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, kml.WriteKMZ(&buf, outputtest.Traces(), kml.Options{}))
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	assert.Equal(t, "doc.kml", zr.File[0].Name)
+	rc, err := zr.File[0].Open()
+	require.NoError(t, err)
+	inner, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.Equal(t, render(t, outputtest.Traces(), kml.Options{}), inner)
+}
+
+func TestXmllint(t *testing.T) {
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (Debian libxml2-utils)")
+	}
+	for name, rs := range map[string][]*geoloc.TraceResult{"traces": outputtest.Traces(), "hostile": outputtest.Hostile(), "many": outputtest.Many(50)} {
+		path := filepath.Join(t.TempDir(), name+".kml")
+		require.NoError(t, os.WriteFile(path, render(t, rs, kml.Options{Circles: true}), 0o644))
+		out, err := exec.Command(bin, "--noout", path).CombinedOutput()
+		assert.NoError(t, err, "%s: %s", name, out)
+		assert.Empty(t, string(out))
+	}
+}
+
+// TestOgrinfo opens the KML and the KMZ with GDAL and counts the features
+// it sees per folder (layer).
+func TestOgrinfo(t *testing.T) {
+	bin, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Skip("ogrinfo not installed (Debian gdal-bin)")
+	}
+	dir := t.TempDir()
+	kmlPath := filepath.Join(dir, "traces.kml")
+	require.NoError(t, os.WriteFile(kmlPath, render(t, outputtest.Traces(), kml.Options{}), 0o644))
+	var kmz bytes.Buffer
+	require.NoError(t, kml.WriteKMZ(&kmz, outputtest.Traces(), kml.Options{}))
+	kmzPath := filepath.Join(dir, "traces.kmz")
+	require.NoError(t, os.WriteFile(kmzPath, kmz.Bytes(), 0o644))
+
+	// Per trace: source + located hops + lines.
+	want := map[string]int{
+		"www.example.de (203.0.113.80)":   1 + 7 + 2,
+		"ns1.example.no (203.0.113.53)":   1 + 4 + 1,
+		"cdn.example.com (203.0.113.200)": 1 + 4 + 1,
+		"2001:db8:200::443":               1 + 5 + 1,
+	}
+	for _, path := range []string{kmlPath, kmzPath} {
+		t.Run(filepath.Ext(path), func(t *testing.T) {
+			out, err := exec.Command(bin, "-ro", "-al", "-so", path).CombinedOutput()
+			if filepath.Ext(path) == ".kmz" && err != nil && strings.Contains(string(out), "nable to open") {
+				t.Skip("this GDAL build has no LIBKML driver for KMZ")
+			}
+			require.NoError(t, err, "%s", out)
+			got := layerCounts(string(out))
+			assert.Equal(t, want, got, "%s", out)
+		})
+	}
+}
+
+// layerCounts parses `ogrinfo -al -so` output into layer name → feature count.
+func layerCounts(out string) map[string]int {
+	got := map[string]int{}
+	var layer string
+	for line := range strings.Lines(out) {
+		line = strings.TrimSpace(line)
+		if name, ok := strings.CutPrefix(line, "Layer name: "); ok {
+			layer = name
+		}
+		if n, ok := strings.CutPrefix(line, "Feature Count: "); ok {
+			c, _ := strconv.Atoi(n)
+			got[layer] = c
+		}
+	}
+	return got
+}
+
+func FuzzKML(f *testing.F) {
+	f.Add(outputtest.HostileName, outputtest.HostileOrg, "Oslo", "rdns:iata")
+	f.Add("a.example", "Org", "", "")
+	f.Add("\xff\xfe<", "]]>", "&#0;", "\u2028")
+	f.Fuzz(func(t *testing.T, name, org, city, method string) {
+		rs := outputtest.Hostile()
+		rs[0].Destination.Name = name
+		for i := range rs[0].Hops {
+			h := &rs[0].Hops[i]
+			h.Name, h.ASOrg, h.Method, h.Why = name, org, method, city
+			if h.Location != nil {
+				h.Location.City, h.Location.Region, h.Location.Country = city, org, name
+			}
+		}
+		rs[0].Countries = []string{name, city}
+		var buf bytes.Buffer
+		require.NoError(t, kml.Write(&buf, rs, kml.Options{Circles: true}))
+		wellFormed(t, buf.Bytes())
+		k := decode(t, buf.Bytes())
+		require.Len(t, k.Document.Folders, 1)
+		for _, p := range k.Document.Folders[0].Placemarks {
+			// Decoded once, a description must still hold no raw tag
+			// that came from the network.
+			assert.NotContains(t, p.Description, "<script")
+			if strings.Contains(name+org+city+method, "<") {
+				assert.NotRegexp(t, `<[^/tr]`, strings.NewReplacer("<table>", "", "<tr>", "", "<th>", "", "<td>", "").Replace(p.Description))
+			}
+		}
+	})
+}
