@@ -1,0 +1,216 @@
+// Package vantage finds where traces were measured from: a `--from` value
+// (coordinates, or an airport or city code read with the rdns dictionaries)
+// and tables mapping RIPE Atlas probe ids or source addresses to coordinates
+// (`--vantage-points FILE`). The engine itself reads a trace's own source
+// location and infers missing ones; this package only supplies them.
+package vantage
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// Parse reads a --from value: "LAT,LON" in degrees (optionally followed by
+// ",NAME"), or a place code or name such as "osl", "FRA" or "frankfurt",
+// which hints (nil = rdns.Hints) turns into the best-ranked place.
+func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return geoloc.Vantage{}, errors.New("vantage point: empty")
+	}
+	if parts := strings.SplitN(s, ",", 3); len(parts) >= 2 {
+		lat, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
+		lon, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
+		if err1 == nil && err2 == nil {
+			p := latency.Point{Lat: lat, Lon: lon}
+			if !p.Valid() {
+				return geoloc.Vantage{}, fmt.Errorf("vantage point %q: latitude or longitude out of range", s)
+			}
+			name := p.String()
+			if len(parts) == 3 && strings.TrimSpace(parts[2]) != "" {
+				name = strings.TrimSpace(parts[2])
+			}
+			return geoloc.Vantage{Lat: lat, Lon: lon, Name: name}, nil
+		}
+		if err1 == nil || err2 == nil {
+			return geoloc.Vantage{}, fmt.Errorf("vantage point %q: want LAT,LON in degrees", s)
+		}
+	}
+	if hints == nil {
+		hints = defaultHints
+	}
+	hs := hints(strings.ToLower(s))
+	if len(hs) == 0 {
+		return geoloc.Vantage{}, fmt.Errorf("vantage point %q: not coordinates and no known airport, city or place code", s)
+	}
+	h := hs[0]
+	name := h.Place
+	if name == "" {
+		name = strings.ToUpper(h.Code)
+	}
+	return geoloc.Vantage{Lat: h.Lat, Lon: h.Lon, Name: name}, nil
+}
+
+// Table maps RIPE Atlas probe ids and source addresses to vantage points.
+type Table struct {
+	byProbe map[string]geoloc.Vantage
+	byAddr  map[netip.Addr]geoloc.Vantage
+}
+
+// Len is the number of entries.
+func (t *Table) Len() int { return len(t.byProbe) + len(t.byAddr) }
+
+// Lookup finds the vantage point of a trace by its source's probe id, then
+// by its source address. It has the type of geoloc.Options.VantageOf.
+func (t *Table) Lookup(tr *traceroute.Trace) (geoloc.Vantage, bool) {
+	if t == nil {
+		return geoloc.Vantage{}, false
+	}
+	if id := tr.Source.ProbeID; id != "" {
+		if v, ok := t.byProbe[id]; ok {
+			return v, true
+		}
+	}
+	if a := tr.Source.Addr; a.IsValid() {
+		if v, ok := t.byAddr[a.Unmap()]; ok {
+			return v, true
+		}
+	}
+	return geoloc.Vantage{}, false
+}
+
+// ReadTable reads a vantage point table in CSV: one row per vantage point,
+// "KEY,LAT,LON[,NAME]", where KEY is a RIPE Atlas probe id (digits) or an IP
+// address. An optional header row names the columns instead (probe_id or
+// id, addr or address or ip, lat or latitude, lon or lng or longitude, name
+// or city), in any order. Blank lines and lines starting with # are
+// skipped. input names the file in errors ("FILE:LINE: msg").
+func ReadTable(r io.Reader, input string) (*Table, error) {
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	t := &Table{byProbe: map[string]geoloc.Vantage{}, byAddr: map[netip.Addr]geoloc.Vantage{}}
+	col := map[string]int{"key": 0, "lat": 1, "lon": 2, "name": 3}
+	keyCol := ""
+	first := true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s:%d: vantage points: %w", input, pe.Line, pe.Err)
+			}
+			return nil, fmt.Errorf("%s: vantage points: %w", input, err)
+		}
+		if first {
+			first = false
+			if h, ok := header(rec); ok {
+				col, keyCol = h, ""
+				if _, ok := col["probe"]; ok {
+					keyCol = "probe"
+				}
+				continue
+			}
+		}
+		get := func(k string) string {
+			i, ok := col[k]
+			if !ok || i >= len(rec) {
+				return ""
+			}
+			return strings.TrimSpace(rec[i])
+		}
+		lat, err1 := strconv.ParseFloat(get("lat"), 64)
+		lon, err2 := strconv.ParseFloat(get("lon"), 64)
+		p := latency.Point{Lat: lat, Lon: lon}
+		if err1 != nil || err2 != nil || !p.Valid() {
+			return nil, fmt.Errorf("%s:%d: vantage points: want latitude and longitude in degrees, got %q,%q", input, line, get("lat"), get("lon"))
+		}
+		var keys []string
+		if keyCol == "probe" {
+			keys = append(keys, "p:"+get("probe"))
+		}
+		if v, ok := col["addr"]; ok && v < len(rec) {
+			keys = append(keys, "a:"+get("addr"))
+		}
+		if _, ok := col["key"]; ok {
+			keys = append(keys, "k:"+get("key"))
+		}
+		added := false
+		for _, k := range keys {
+			kind, val := k[:2], k[2:]
+			if val == "" {
+				continue
+			}
+			name := get("name")
+			switch {
+			case kind == "p:" || (kind == "k:" && isDigits(val)):
+				if name == "" {
+					name = "probe " + val
+				}
+				t.byProbe[val] = geoloc.Vantage{Lat: lat, Lon: lon, Name: name}
+			default:
+				a, err := netip.ParseAddr(val)
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: vantage points: %q is neither a probe id nor an IP address", input, line, val)
+				}
+				if name == "" {
+					name = a.String()
+				}
+				t.byAddr[a.Unmap()] = geoloc.Vantage{Lat: lat, Lon: lon, Name: name}
+			}
+			added = true
+		}
+		if !added {
+			return nil, fmt.Errorf("%s:%d: vantage points: no probe id or address", input, line)
+		}
+	}
+	return t, nil
+}
+
+// header recognises a header row and maps column roles to indexes.
+func header(rec []string) (map[string]int, bool) {
+	m := map[string]int{}
+	for i, f := range rec {
+		switch strings.ToLower(strings.TrimSpace(f)) {
+		case "probe_id", "probe", "prb_id", "id":
+			m["probe"] = i
+		case "addr", "address", "ip", "src_addr", "from":
+			m["addr"] = i
+		case "lat", "latitude":
+			m["lat"] = i
+		case "lon", "lng", "long", "longitude":
+			m["lon"] = i
+		case "name", "city", "label":
+			m["name"] = i
+		}
+	}
+	_, lat := m["lat"]
+	_, lon := m["lon"]
+	_, p := m["probe"]
+	_, a := m["addr"]
+	return m, lat && lon && (p || a)
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

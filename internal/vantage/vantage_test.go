@@ -1,0 +1,99 @@
+package vantage
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+func fakeHints(s string) []rdns.Hint {
+	if s == "osl" {
+		return []rdns.Hint{{Code: "osl", Kind: rdns.KindIATA, Place: "Oslo", Country: "NO", Lat: 59.9139, Lon: 10.7522}}
+	}
+	return nil
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    geoloc.Vantage
+		wantErr string
+	}{
+		{in: "59.9139,10.7522", want: geoloc.Vantage{Lat: 59.9139, Lon: 10.7522, Name: "59.9139,10.7522"}},
+		{in: " -33.87, 151.21 ,Sydney", want: geoloc.Vantage{Lat: -33.87, Lon: 151.21, Name: "Sydney"}},
+		{in: "OSL", want: geoloc.Vantage{Lat: 59.9139, Lon: 10.7522, Name: "Oslo"}},
+		{in: "", wantErr: "empty"},
+		{in: "91,0", wantErr: "out of range"},
+		{in: "10,east", wantErr: "want LAT,LON"},
+		{in: "zzz", wantErr: "no known airport"},
+	}
+	for _, tt := range tests {
+		got, err := Parse(tt.in, fakeHints)
+		if tt.wantErr != "" {
+			assert.ErrorContains(t, err, tt.wantErr, tt.in)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got)
+	}
+}
+
+func TestReadTable(t *testing.T) {
+	in := `# RIPE Atlas probes
+6012,59.91,10.75,Oslo probe
+192.0.2.1,50.11,8.68
+2001:db8::1, 35.68, 139.65, Tokyo
+`
+	tab, err := ReadTable(strings.NewReader(in), "vp.csv")
+	require.NoError(t, err)
+	assert.Equal(t, 3, tab.Len())
+	v, ok := tab.Lookup(&traceroute.Trace{Source: traceroute.Endpoint{ProbeID: "6012"}})
+	require.True(t, ok)
+	assert.Equal(t, geoloc.Vantage{Lat: 59.91, Lon: 10.75, Name: "Oslo probe"}, v)
+	v, ok = tab.Lookup(&traceroute.Trace{Source: traceroute.Endpoint{Addr: netip.MustParseAddr("::ffff:192.0.2.1")}})
+	require.True(t, ok)
+	assert.Equal(t, "192.0.2.1", v.Name)
+	_, ok = tab.Lookup(&traceroute.Trace{Source: traceroute.Endpoint{ProbeID: "1"}})
+	assert.False(t, ok)
+
+	hdr := "lon,lat,prb_id,city\n10.75,59.91,6012,Oslo\n"
+	tab, err = ReadTable(strings.NewReader(hdr), "h.csv")
+	require.NoError(t, err)
+	v, ok = tab.Lookup(&traceroute.Trace{Source: traceroute.Endpoint{ProbeID: "6012"}})
+	require.True(t, ok)
+	assert.Equal(t, geoloc.Vantage{Lat: 59.91, Lon: 10.75, Name: "Oslo"}, v)
+}
+
+func TestReadTableErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"6012,59.91\n", "bad.csv:1: vantage points: want latitude and longitude"},
+		{"6012,59.91,10.75\nfoo,1,2\n", "bad.csv:2: vantage points: \"foo\" is neither"},
+		{"6012,59.91,200\n", "bad.csv:1:"},
+		{"a,\"b\n", "bad.csv:"},
+	}
+	for _, tt := range tests {
+		_, err := ReadTable(strings.NewReader(tt.in), "bad.csv")
+		assert.ErrorContains(t, err, tt.want, tt.in)
+	}
+}
+
+func FuzzReadTable(f *testing.F) {
+	f.Add("6012,59.91,10.75,Oslo\n192.0.2.1,1,2\n")
+	f.Add("lon,lat,prb_id,city\n10.75,59.91,6012,Oslo\n")
+	f.Add("#x\n\n2001:db8::1,0,0\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tab, err := ReadTable(strings.NewReader(in), "fuzz.csv")
+		if err != nil {
+			assert.True(t, strings.HasPrefix(err.Error(), "fuzz.csv"), err.Error())
+			return
+		}
+		assert.GreaterOrEqual(t, tab.Len(), 0)
+	})
+}
