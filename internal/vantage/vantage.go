@@ -109,7 +109,6 @@ func ReadTable(r io.Reader, input string) (*Table, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -117,6 +116,7 @@ func ReadTable(r io.Reader, input string) (*Table, error) {
 			}
 			return nil, fmt.Errorf("%s: vantage points: %w", input, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if first {
 			first = false
 			if h, ok := header(rec); ok {
