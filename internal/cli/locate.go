@@ -1,7 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/internal/term"
 )
 
 func cmdLocate() *command {
@@ -16,7 +23,8 @@ why. --rtt gives an RTT measured from --from (a vantage point), which rules
 out candidates farther than light in fibre could travel.
 
 --candidates prints, per address, every source's raw candidates and AS data
-as one JSON line, without the engine's choice.
+as one JSON line, without the engine's choice:
+  {"addr":"...","asn":N,"as_org":"...","candidates":[{"source":"...","kind":"geoip",...}]}
 
 Examples:
   geoloc locate 62.115.116.17 --name ffm-b4-link.ip.twelve99.net
@@ -46,11 +54,12 @@ func runLocate(a *app, args []string) error {
 	fs.Float64Var(&f.rttMs, "rtt", 0, "RTT in `MS` measured from --from to the address")
 	fs.StringVar(&f.name, "name", "", "the address's router `NAME` (skips the PTR lookup; one address only)")
 	fs.BoolVar(&f.noPTR, "no-ptr", false, "do not look up PTR names")
-	addrs, err := a.parse(fs, args)
+	args, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if _, err := parseAddrs(addrs); err != nil {
+	addrs, err := parseAddrs(args)
+	if err != nil {
 		return err
 	}
 	if f.rttMs < 0 {
@@ -62,8 +71,105 @@ func runLocate(a *app, args []string) error {
 	if f.name != "" && len(addrs) != 1 {
 		return usagef("--name goes with exactly one address")
 	}
-	if f.candidates {
-		return notAvailable("geoloc locate --candidates", "candidates (candidates.Open and its sources)")
+	table, err := a.tableOutput(&f.common)
+	if err != nil {
+		return err
 	}
-	return notAvailable("geoloc locate", "geoloc (the engine)")
+	log, err := a.logger(&f.common)
+	if err != nil {
+		return err
+	}
+	if !f.candidates {
+		return notAvailable("geoloc locate", "geoloc (the engine)")
+	}
+	srcs, closeAll, err := a.sources(&f.common, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	if len(srcs) == 0 && !f.quiet {
+		fmt.Fprintln(a.stderr, "geoloc locate: no database found; give --db FILE or run 'geoloc db fetch'")
+	}
+	failed := 0
+	var lines []candidateLine
+	for _, addr := range addrs {
+		q := candidates.Query{Addr: addr, Name: f.name}
+		line := candidateLine{Addr: addr, Candidates: []candidates.Candidate{}}
+		for _, s := range srcs {
+			ans, err := s.Lookup(q)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "%s: %s: %v\n", addr, s.Name(), err)
+				failed++
+				continue
+			}
+			line.Candidates = append(line.Candidates, ans.Candidates...)
+			if ans.AS != nil && line.ASN == 0 {
+				line.ASN, line.ASOrg, line.Prefix, line.ASSource = ans.AS.Number, ans.AS.Org, ans.AS.Prefix, ans.AS.Source
+			}
+		}
+		lines = append(lines, line)
+	}
+	if table {
+		color, err := a.color(&f.common, a.stdout)
+		if err != nil {
+			return err
+		}
+		if err := writeCandidateTable(a, lines, color); err != nil {
+			return err
+		}
+	} else {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		for _, l := range lines {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
+}
+
+// candidateLine is one line of `geoloc locate --candidates`.
+type candidateLine struct {
+	Addr       netip.Addr             `json:"addr"`
+	ASN        uint32                 `json:"asn,omitempty"`
+	ASOrg      string                 `json:"as_org,omitempty"`
+	Prefix     netip.Prefix           `json:"prefix,omitzero"`
+	ASSource   string                 `json:"as_source,omitempty"`
+	Candidates []candidates.Candidate `json:"candidates"`
+}
+
+func writeCandidateTable(a *app, lines []candidateLine, color bool) error {
+	for i, l := range lines {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		head := l.Addr.String()
+		if l.ASN != 0 {
+			head += fmt.Sprintf("  AS%d %s", l.ASN, l.ASOrg)
+		}
+		if l.Prefix.IsValid() {
+			head += "  " + l.Prefix.String()
+		}
+		fmt.Fprintln(a.stdout, head)
+		t := &term.Table{
+			Header: []string{"SOURCE", "KIND", "CITY", "REGION", "CC", "LAT", "LON", "RADIUS_KM"},
+			Align:  []term.Align{term.Left, term.Left, term.Left, term.Left, term.Left, term.Right, term.Right, term.Right},
+		}
+		for _, c := range l.Candidates {
+			t.Rows = append(t.Rows, []string{c.Source, string(c.Kind), c.City, c.Region, c.Country,
+				strconv.FormatFloat(c.Lat, 'f', 4, 64), strconv.FormatFloat(c.Lon, 'f', 4, 64), strconv.FormatFloat(c.RadiusKm, 'f', 0, 64)})
+		}
+		if len(t.Rows) == 0 {
+			fmt.Fprintln(a.stdout, "  no candidates")
+			continue
+		}
+		if err := t.Write(a.stdout, color); err != nil {
+			return err
+		}
+	}
+	return nil
 }

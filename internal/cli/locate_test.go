@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGoldenLocateCandidates(t *testing.T) {
+	chdirRoot(t)
+	city, asn := "testdata/mmdb/GeoLite2-City-Test.mmdb", "testdata/mmdb/GeoLite2-ASN-Test.mmdb"
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"locate-candidates", []string{"locate", "--candidates", "--db", city, "--db", asn, "81.2.69.142", "1.128.0.1", "2001:db8::1"}, ExitOK},
+		{"locate-candidates-table", []string{"locate", "81.2.69.142", "1.128.0.1", "--candidates", "--format", "table", "--db", city + "," + asn}, ExitOK},
+		{"locate-candidates-bad-db", []string{"locate", "--candidates", "--db", "testdata/har/www.etat.lu-chrome-har-2018.har", "81.2.69.142"}, ExitPartial},
+		{"locate-candidates-missing-db", []string{"locate", "--candidates", "--db", "testdata/mmdb/missing.mmdb", "81.2.69.142"}, ExitPartial},
+		{"locate-candidates-no-db", []string{"locate", "--candidates", "--no-db", "81.2.69.142"}, ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, "", nil, tt.args...)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			golden(t, tt.name, tt.args, r)
+		})
+	}
+}
+
+// Without --db, the databases in the cache directory and GEOLOC_DB are used.
+func TestLocateDiscoversDatabases(t *testing.T) {
+	root := repoRoot(t)
+	cache := t.TempDir()
+	sub := filepath.Join(cache, "geolite2-city")
+	require.NoError(t, os.MkdirAll(sub, 0o755))
+	b, err := os.ReadFile(filepath.Join(root, "testdata", "mmdb", "GeoLite2-City-Test.mmdb"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(sub, "city.mmdb"), b, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "notes.csv"), []byte("not,a,database\n"), 0o644))
+	env := map[string]string{
+		"GEOLOC_CACHE_DIR": cache,
+		"GEOLOC_DB":        filepath.Join(root, "testdata", "mmdb", "GeoLite2-ASN-Test.mmdb"),
+	}
+	r := run(t, "", env, "locate", "--candidates", "81.2.69.142", "1.128.0.1")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"city":"London"`)
+	assert.Contains(t, r.stdout, `"asn":1221`)
+}
+
+func TestDiscoverDBs(t *testing.T) {
+	d := t.TempDir()
+	for _, p := range []string{"a.mmdb", "b/c.csv.gz", "b/d.txt", "b/e/deep.mmdb", "f.TSV"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(d, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(d, p), nil, 0o644))
+	}
+	got := discoverDBs([]string{d, filepath.Join(d, "missing")}, "/x/extra.mmdb:"+filepath.Join(d, "b"))
+	assert.Equal(t, []string{
+		filepath.Join(d, "a.mmdb"), filepath.Join(d, "b", "c.csv.gz"), filepath.Join(d, "f.TSV"),
+		"/x/extra.mmdb", filepath.Join(d, "b", "e", "deep.mmdb"),
+	}, got, "two levels under each directory; GEOLOC_DB may name files and directories")
+}
