@@ -34,7 +34,9 @@ func (p Probe) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads the interchange shape of a probe.
+// UnmarshalJSON reads the interchange shape of a probe. A probe without
+// rtt_ms that is not marked lost is read as lost: the interchange never
+// writes an answered probe without its RTT.
 func (p *Probe) UnmarshalJSON(b []byte) error {
 	var j probeJSON
 	if err := json.Unmarshal(b, &j); err != nil {
@@ -46,13 +48,17 @@ func (p *Probe) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("probe addr: %w", err)
 		}
 	}
-	if j.RTTMs != nil {
+	switch {
+	case j.RTTMs != nil && !j.Lost:
 		p.RTTMs = *j.RTTMs
+	case j.RTTMs == nil:
+		p.Lost = true
 	}
 	return nil
 }
 
-// Encoder writes traces as interchange JSON Lines, one trace a line.
+// Encoder writes traces as interchange JSON Lines, one trace a line. Read
+// (or ReadOptions{Format: FormatGeoloc}) reads them back into equal traces.
 type Encoder struct {
 	w   *bufio.Writer
 	enc *json.Encoder
@@ -80,11 +86,16 @@ func (e *Encoder) Encode(t *Trace) error {
 // Flush writes any buffered data to the underlying writer.
 func (e *Encoder) Flush() error { return e.w.Flush() }
 
-// UnmarshalTrace decodes one interchange JSON line.
+// UnmarshalTrace decodes one interchange JSON line. An empty "hops" array
+// reads as nil hops, so that encoding and decoding a trace gives back an
+// equal value.
 func UnmarshalTrace(line []byte) (*Trace, error) {
 	var t Trace
 	if err := json.Unmarshal(line, &t); err != nil {
 		return nil, err
+	}
+	if len(t.Hops) == 0 {
+		t.Hops = nil
 	}
 	return &t, nil
 }

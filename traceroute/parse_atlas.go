@@ -1,0 +1,389 @@
+package traceroute
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RIPE Atlas traceroute results (https://atlas.ripe.net/docs/apis/result-format/):
+// a JSON array as the API downloads it, a single object, or one object a
+// line, from every probe firmware. The reader maps a result as follows:
+//
+//   - Source.Addr is "from" (the probe's public address as the controller
+//     saw it) or, when that is empty, "src_addr"; Source.ProbeID is "prb_id";
+//     Started is "timestamp".
+//   - Destination is "dst_addr" and "dst_name"; a dst_name that only repeats
+//     the address is dropped.
+//   - Each packet becomes a Probe: {"x":"*"} is lost; "from"/"rtt"/"ttl"
+//     give Addr, RTTMs and ReplyTTL; "mtu" gives MTU; ICMP extension objects
+//     of class 1 type 1 ("icmpext") give the MPLS label stack.
+//   - "err" becomes a flag as traceroute prints it: N → !N, H → !H, A → !X
+//     (administratively prohibited), P → !P, h → !S (beyond scope), p → !p
+//     (port unreachable, kept verbatim), a number n → !n.
+//   - A "late" reply (the answer to an earlier probe, arriving after its
+//     timeout) has an address but no RTT: it is kept as a lost probe with
+//     its Addr and the flag "late". ripe.atlas.sagan drops such packets; the
+//     address is real evidence of the router at that TTL, so it stays.
+//   - A hop "error" (for example "connect failed: Network is unreachable")
+//     keeps the hop, without probes, and goes to Trace.Error; a result entry
+//     with an error and no hop number only sets Trace.Error.
+//
+// Fields with no place in the model (fw, msm_id, paris_id, size, ittl, edst,
+// option sizes) are skipped.
+
+func detectAtlas(head []byte) bool {
+	f, ok := peekFirstObject(head)
+	if !ok {
+		return false
+	}
+	if f.typ == "traceroute" {
+		return true
+	}
+	return f.has("result") && f.has("prb_id", "msm_id", "fw", "paris_id", "lts", "msm_name")
+}
+
+func parseAtlas(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
+	var d atlasDecoder
+	jsonRecordLoop(br, input, FormatRIPEAtlas, func(val []byte, _ int) (*Trace, error) { return d.decode(val) }, yield)
+}
+
+// atlasDecoder decodes one result at a time, reusing its scratch space.
+type atlasDecoder struct {
+	s     jscan
+	addrs addrCache
+}
+
+func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
+	s := &d.s
+	s.reset(val)
+	t := &Trace{Format: FormatRIPEAtlas}
+	var from, srcAddr, dstName string
+	var errs []string
+	if !s.enter('{') {
+		return nil, s.err
+	}
+	first := true
+	for s.more('}', &first) {
+		k := s.key()
+		switch string(k) {
+		case "type":
+			if typ := s.str(); s.err == nil && string(typ) != "traceroute" {
+				return nil, fmt.Errorf("not a traceroute result (type %q)", typ)
+			}
+		case "dst_addr":
+			if s.isNull() {
+				continue
+			}
+			b := s.str()
+			if s.err != nil {
+				continue
+			}
+			a, err := d.addrs.parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("dst_addr: %w", err)
+			}
+			t.Destination.Addr = a
+		case "dst_name":
+			if !s.isNull() {
+				dstName = string(s.str())
+			}
+		case "from":
+			if !s.isNull() {
+				from = string(s.str())
+			}
+		case "src_addr":
+			if !s.isNull() {
+				srcAddr = string(s.str())
+			}
+		case "prb_id":
+			t.Source.ProbeID = strconv.FormatInt(s.int(), 10)
+		case "proto":
+			t.Protocol = lowerProto(s.str())
+		case "timestamp":
+			if ts := s.int(); ts > 0 {
+				t.Started = time.Unix(ts, 0).UTC()
+			}
+		case "result":
+			if s.isNull() {
+				continue
+			}
+			if err := d.hops(t, &errs); err != nil {
+				return nil, err
+			}
+		case "error":
+			if s.peek() == '"' {
+				errs = append(errs, string(s.str()))
+			} else {
+				s.skip()
+			}
+		default:
+			s.skip()
+		}
+	}
+	s.end()
+	if s.err != nil {
+		return nil, s.err
+	}
+	for _, v := range []string{from, srcAddr} {
+		if v == "" {
+			continue
+		}
+		a, err := parseAddrBytes([]byte(v))
+		if err != nil {
+			return nil, fmt.Errorf("source address %q: %w", v, err)
+		}
+		t.Source.Addr = a
+		break
+	}
+	if dstName != "" {
+		if a, err := parseAddrBytes([]byte(dstName)); err == nil {
+			if !t.Destination.Addr.IsValid() {
+				t.Destination.Addr = a
+			}
+			if a != t.Destination.Addr {
+				t.Destination.Name = dstName
+			}
+		} else {
+			t.Destination.Name = dstName
+		}
+	}
+	t.Error = strings.Join(errs, "; ")
+	return t, nil
+}
+
+func lowerProto(b []byte) string {
+	switch string(b) {
+	case "UDP", "udp":
+		return "udp"
+	case "ICMP", "icmp":
+		return "icmp"
+	case "TCP", "tcp":
+		return "tcp"
+	}
+	return strings.ToLower(string(b))
+}
+
+// hops reads the "result" array of hops.
+func (d *atlasDecoder) hops(t *Trace, errs *[]string) error {
+	s := &d.s
+	if !s.enter('[') {
+		return s.err
+	}
+	first := true
+	for s.more(']', &first) {
+		if !s.enter('{') {
+			break
+		}
+		h := Hop{}
+		hasHop := false
+		hopFirst := true
+		for s.more('}', &hopFirst) {
+			switch string(s.key()) {
+			case "hop":
+				n := s.int()
+				if s.err == nil && (n < 0 || n > 255) {
+					s.fail("hop %d out of range", n)
+				}
+				h.TTL, hasHop = int(n), true
+			case "result":
+				if s.isNull() {
+					continue
+				}
+				if err := d.packets(&h); err != nil {
+					return err
+				}
+			case "error":
+				if s.peek() == '"' {
+					*errs = append(*errs, string(s.str()))
+				} else {
+					s.skip()
+				}
+			default:
+				s.skip()
+			}
+		}
+		if s.err != nil {
+			break
+		}
+		if hasHop {
+			t.Hops = append(t.Hops, h)
+		} else if len(h.Probes) > 0 {
+			s.fail("hop entry without a hop number")
+		}
+	}
+	return s.err
+}
+
+func (d *atlasDecoder) packets(h *Hop) error {
+	s := &d.s
+	if !s.enter('[') {
+		return s.err
+	}
+	first := true
+	for s.more(']', &first) {
+		p, err := d.packet()
+		if err != nil {
+			return err
+		}
+		h.Probes = append(h.Probes, p)
+	}
+	return s.err
+}
+
+func (d *atlasDecoder) packet() (Probe, error) {
+	s := &d.s
+	var p Probe
+	if !s.enter('{') {
+		return p, s.err
+	}
+	hasRTT, late := false, false
+	first := true
+	for s.more('}', &first) {
+		switch string(s.key()) {
+		case "from":
+			if s.isNull() {
+				continue
+			}
+			b := s.str()
+			if s.err != nil || len(b) == 0 {
+				continue
+			}
+			a, err := d.addrs.parse(b)
+			if err != nil {
+				return p, fmt.Errorf("packet from %q: %w", b, err)
+			}
+			p.Addr = a
+		case "rtt":
+			if s.isNull() {
+				continue
+			}
+			p.RTTMs = s.num()
+			hasRTT = true
+		case "ttl":
+			p.ReplyTTL = int(s.int())
+		case "mtu":
+			p.MTU = int(s.int())
+		case "late":
+			s.skip()
+			late = true
+		case "err":
+			if s.peek() == '"' {
+				p.Flags = append(p.Flags, atlasErrFlag(s.str()))
+			} else {
+				p.Flags = append(p.Flags, "!"+strconv.FormatInt(s.int(), 10))
+			}
+		case "icmpext":
+			d.icmpext(&p)
+		default: // "x", "size", "ittl", "edst", "dstoptsize", "hbhoptsize", "flags", ...
+			s.skip()
+		}
+	}
+	if s.err != nil {
+		return p, s.err
+	}
+	if late {
+		p.Flags = append(p.Flags, "late")
+	}
+	if late || !hasRTT || p.RTTMs < 0 {
+		p.Lost, p.RTTMs = true, 0
+	}
+	return p, nil
+}
+
+func atlasErrFlag(b []byte) string {
+	switch string(b) {
+	case "N":
+		return "!N"
+	case "H":
+		return "!H"
+	case "A":
+		return "!X"
+	case "P":
+		return "!P"
+	case "h":
+		return "!S"
+	case "p":
+		return "!p"
+	}
+	return "!" + string(b)
+}
+
+// icmpext reads {"version":2,"rfc4884":1,"obj":[{"class":1,"type":1,"mpls":[...]}]}.
+func (d *atlasDecoder) icmpext(p *Probe) {
+	s := &d.s
+	if s.isNull() || !s.enter('{') {
+		return
+	}
+	first := true
+	for s.more('}', &first) {
+		if string(s.key()) != "obj" || s.isNull() {
+			s.skip()
+			continue
+		}
+		if !s.enter('[') {
+			return
+		}
+		objFirst := true
+		for s.more(']', &objFirst) {
+			if !s.enter('{') {
+				return
+			}
+			class, typ := int64(-1), int64(-1)
+			var labels []MPLSLabel
+			oFirst := true
+			for s.more('}', &oFirst) {
+				switch string(s.key()) {
+				case "class":
+					class = s.int()
+				case "type":
+					typ = s.int()
+				case "mpls":
+					labels = d.mpls(labels)
+				default:
+					s.skip()
+				}
+			}
+			if class == 1 && typ == 1 {
+				p.MPLS = append(p.MPLS, labels...)
+			}
+		}
+	}
+}
+
+func (d *atlasDecoder) mpls(out []MPLSLabel) []MPLSLabel {
+	s := &d.s
+	if s.isNull() || !s.enter('[') {
+		return out
+	}
+	first := true
+	for s.more(']', &first) {
+		if !s.enter('{') {
+			return out
+		}
+		var l MPLSLabel
+		lFirst := true
+		for s.more('}', &lFirst) {
+			switch string(s.key()) {
+			case "label":
+				v := s.int()
+				if v < 0 || v >= 1<<20 {
+					s.fail("MPLS label %d out of range", v)
+				}
+				l.Label = uint32(v)
+			case "exp":
+				l.TC = uint8(s.int() & 7)
+			case "s":
+				l.S = s.boolish()
+			case "ttl":
+				l.TTL = uint8(s.int() & 0xff)
+			default:
+				s.skip()
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}

@@ -1,0 +1,52 @@
+package traceroute
+
+import (
+	"bufio"
+	"fmt"
+)
+
+// detectGeoloc recognises the interchange JSON Lines written by Encoder: an
+// object with "hops" and none of the keys that mark the other JSON formats
+// (RIPE Atlas results and scamper records carry "type", "result", "prb_id").
+func detectGeoloc(head []byte) bool {
+	f, ok := peekFirstObject(head)
+	if !ok || f.inArray {
+		return false
+	}
+	if f.has("type", "result", "prb_id", "msm_id", "fw", "report", "hubs", "UUID", "Metadata") {
+		return false
+	}
+	return f.has("hops") || (f.has("format") && f.has("source", "destination"))
+}
+
+// parseGeoloc reads interchange JSON Lines back into traces, losslessly: the
+// "format" field keeps naming the tool output each trace first came from.
+func parseGeoloc(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
+	jsonRecordLoop(br, input, FormatGeoloc, func(val []byte, _ int) (*Trace, error) {
+		t, err := UnmarshalTrace(val)
+		if err != nil {
+			return nil, err
+		}
+		if err := validateTrace(t); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}, yield)
+}
+
+// validateTrace rejects values that decode as JSON but cannot be a trace.
+func validateTrace(t *Trace) error {
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		if h.TTL < 0 || h.TTL > 255 {
+			return fmt.Errorf("hops[%d]: ttl %d out of range 0..255", i, h.TTL)
+		}
+		for j := range h.Probes {
+			p := &h.Probes[j]
+			if !p.Lost && p.RTTMs < 0 {
+				return fmt.Errorf("hops[%d].probes[%d]: negative rtt_ms %v", i, j, p.RTTMs)
+			}
+		}
+	}
+	return nil
+}

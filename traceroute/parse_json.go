@@ -1,0 +1,320 @@
+package traceroute
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Format names of the structured (JSON and XML) inputs.
+const (
+	FormatRIPEAtlas   = "ripe-atlas"
+	FormatScamperJSON = "scamper-json"
+	FormatMtrJSON     = "mtr-json"
+	FormatNXOSJSON    = "nxos-json"
+	FormatJunosXML    = "junos-xml"
+	FormatIOSXRXML    = "iosxr-xml"
+)
+
+// jsonFormats are the structured formats. Their detection looks at the keys
+// of the first JSON object (or the root element of XML), so it is exact; the
+// interchange format comes last because it is recognised by what the others
+// lack.
+var jsonFormats = []format{
+	{name: FormatRIPEAtlas, detect: detectAtlas, parse: parseAtlas},
+	{name: FormatScamperJSON, detect: detectScamper, parse: parseScamper},
+	{name: FormatMtrJSON, detect: detectMtrJSON, parse: parseMtrJSON},
+	{name: FormatNXOSJSON, detect: detectNXOS, parse: parseNXOS},
+	{name: FormatJunosXML, detect: detectJunosXML, parse: parseJunosXML},
+	{name: FormatIOSXRXML, detect: detectIOSXRXML, parse: parseIOSXRXML},
+	{name: FormatGeoloc, detect: detectGeoloc, parse: parseGeoloc},
+}
+
+// notYet is a placeholder parser for a format whose parser has not landed;
+// the text parsers may still reference it.
+func notYet(name string) func(*bufio.Reader, string, func(*Trace, error) bool) {
+	return func(_ *bufio.Reader, input string, yield func(*Trace, error) bool) {
+		yield(nil, &ParseError{Input: input, Format: name, Err: errors.New("parser not implemented yet")})
+	}
+}
+
+// maxJSONValue bounds the size of one top-level JSON value (one trace), so a
+// corrupt input without a closing brace cannot make a reader hold the whole
+// stream. The largest real records (scamper tracelb with thousands of
+// probes) stay far below it.
+const maxJSONValue = 64 << 20
+
+// errInputRead marks an I/O error of the underlying reader: reading stops.
+var errInputRead = errors.New("read error")
+
+// jsonStream splits a byte stream into top-level JSON values: JSON Lines,
+// concatenated or pretty-printed objects, and the elements of top-level
+// arrays (a RIPE Atlas download is one array of results). It never holds more
+// than one value, and it knows the line on which each value starts.
+type jsonStream struct {
+	br      *bufio.Reader
+	buf     []byte // the current value when it spans chunks
+	pending []byte // unscanned rest of the current chunk (aliases br's buffer)
+	eof     bool
+	line    int // line of the next byte in pending
+	arrays  int // open top-level arrays
+	skip    bool
+}
+
+func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
+
+// structural marks the bytes that matter outside strings.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// fill makes pending non-empty, reading the next chunk (one line, or a full
+// buffer of a long line). It returns false at the end of the input.
+func (s *jsonStream) fill() (bool, error) {
+	for len(s.pending) == 0 {
+		if s.eof {
+			return false, nil
+		}
+		chunk, err := s.br.ReadSlice('\n')
+		switch {
+		case err == nil, errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			s.eof = true
+		default:
+			return false, fmt.Errorf("%w: %w", errInputRead, err)
+		}
+		s.pending = chunk
+	}
+	return true, nil
+}
+
+// advance consumes n bytes of pending, counting a consumed newline.
+func (s *jsonStream) advance(n int) {
+	if n > 0 && s.pending[n-1] == '\n' {
+		s.line++
+	}
+	s.pending = s.pending[n:]
+}
+
+// next returns the next value and the line it starts on. The slice is valid
+// until the following call. A malformed stretch yields an error naming its
+// line; the stream then resynchronises at the next line. io.EOF ends it.
+func (s *jsonStream) next() ([]byte, int, error) {
+	// Between values: whitespace, commas and array brackets.
+	for {
+		ok, err := s.fill()
+		if err != nil {
+			return nil, s.line, err
+		}
+		if !ok {
+			if s.arrays > 0 {
+				s.arrays = 0
+				return nil, s.line, errors.New("unexpected end of input: unterminated array")
+			}
+			return nil, s.line, io.EOF
+		}
+		if s.skip { // discarding the rest of a bad line
+			if i := bytes.IndexByte(s.pending, '\n'); i >= 0 {
+				s.advance(i + 1)
+				s.skip = false
+			} else {
+				s.advance(len(s.pending))
+			}
+			continue
+		}
+		c := s.pending[0]
+		switch c {
+		case ' ', '\t', '\r', '\n', ',':
+			s.advance(1)
+			continue
+		case '[':
+			s.arrays++
+			s.advance(1)
+			continue
+		case ']':
+			if s.arrays == 0 {
+				s.skip = true
+				return nil, s.line, errors.New("unexpected ']' outside an array")
+			}
+			s.arrays--
+			s.advance(1)
+			continue
+		case '{':
+		default:
+			s.skip = true
+			return nil, s.line, fmt.Errorf("unexpected %s where a JSON object should start", quoteByte(c))
+		}
+		break
+	}
+	return s.value()
+}
+
+func quoteByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// value scans one object starting at pending[0] == '{'.
+func (s *jsonStream) value() ([]byte, int, error) {
+	start := s.line
+	s.buf = s.buf[:0]
+	depth, inStr, esc := 0, false, false
+	for {
+		c := s.pending
+		i := 0
+		for i < len(c) {
+			if inStr {
+				if esc {
+					esc = false
+					i++
+					continue
+				}
+				for i < len(c) && c[i] != '"' && c[i] != '\\' {
+					i++
+				}
+				if i == len(c) {
+					break
+				}
+				if c[i] == '\\' {
+					esc = true
+				} else {
+					inStr = false
+				}
+				i++
+				continue
+			}
+			for i < len(c) && !structural[c[i]] {
+				i++
+			}
+			if i == len(c) {
+				break
+			}
+			switch c[i] {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			i++
+			if depth == 0 {
+				if len(s.buf) == 0 { // whole value in one chunk: no copy
+					v := c[:i]
+					s.advance(i)
+					return v, start, nil
+				}
+				s.buf = append(s.buf, c[:i]...)
+				s.advance(i)
+				return s.buf, start, nil
+			}
+		}
+		if inStr && len(c) > 0 && c[len(c)-1] == '\n' {
+			// JSON strings cannot hold a raw newline: the value is broken.
+			// Drop it and start again on the next line.
+			s.advance(len(c))
+			return nil, start, errors.New("unterminated string (raw newline inside a JSON string)")
+		}
+		if len(s.buf)+len(c) > maxJSONValue {
+			s.advance(len(c))
+			s.skip = true
+			return nil, start, fmt.Errorf("JSON value larger than %d MiB", maxJSONValue>>20)
+		}
+		s.buf = append(s.buf, c...)
+		s.advance(len(c))
+		ok, err := s.fill()
+		if err != nil {
+			return nil, start, err
+		}
+		if !ok {
+			return nil, start, errors.New("unexpected end of input inside a JSON value")
+		}
+	}
+}
+
+// jsonRecordLoop drives a JSON format: it splits the input into values and
+// hands each to decode, turning problems into *ParseError. decode returns
+// (nil, nil) for values that carry no trace (metadata lines).
+func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte, line int) (*Trace, error), yield func(*Trace, error) bool) {
+	js := newJSONStream(br)
+	for {
+		val, line, err := js.next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			if !yield(nil, &ParseError{Input: input, Line: line, Format: name, Err: err}) || errors.Is(err, errInputRead) {
+				return
+			}
+			continue
+		}
+		t, err := decode(val, line)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				err = &ParseError{Input: input, Line: line, Format: name, Err: err}
+			}
+			if !yield(nil, err) {
+				return
+			}
+			continue
+		}
+		if t != nil && !yield(t, nil) {
+			return
+		}
+	}
+}
+
+// firstObject describes the first JSON object of an input head, for
+// detection: its top-level keys and the value of its "type" key. A head cut
+// in the middle of the object still yields the keys seen so far.
+type firstObject struct {
+	keys    []string
+	typ     string
+	inArray bool
+}
+
+func (f firstObject) has(keys ...string) bool {
+	for _, k := range keys {
+		for _, have := range f.keys {
+			if have == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func peekFirstObject(head []byte) (firstObject, bool) {
+	var f firstObject
+	s := jscan{b: head}
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '[' {
+		f.inArray = true
+		s.i++
+		s.ws()
+	}
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return f, false
+	}
+	s.i++
+	first := true
+	for len(f.keys) < 256 && s.more('}', &first) {
+		k := s.key()
+		if s.err != nil {
+			break
+		}
+		f.keys = append(f.keys, string(k))
+		if string(k) == "type" {
+			s.ws()
+			if s.i < len(s.b) && s.b[s.i] == '"' {
+				f.typ = string(s.str())
+				continue
+			}
+		}
+		s.skip()
+	}
+	return f, len(f.keys) > 0
+}
