@@ -1,0 +1,145 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/output/outputtest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got), "output differs from %s (go test -update rewrites it)", path)
+}
+
+func TestForTrace(t *testing.T) {
+	trs := outputtest.Traces()
+	tests := []struct {
+		name      string
+		tr        *geoloc.TraceResult
+		countries []string
+		trombone  bool
+		unlocated int
+	}{
+		{"Oslo-Frankfurt", trs[0], []string{"NO", "DK", "DE"}, false, 2},
+		{"Oslo-Stockholm-Oslo", trs[1], []string{"NO", "SE", "NO"}, true, 0},
+		{"Tokyo-LA", trs[2], []string{"JP", "US"}, false, 0},
+		{"Sydney-Singapore", trs[3], []string{"AU", "SG"}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ForTrace(tt.tr, 0)
+			assert.Equal(t, tt.countries, got.Countries)
+			assert.Equal(t, tt.trombone, got.Trombone)
+			assert.Equal(t, tt.unlocated, got.Unlocated)
+			// The engine's own countries list agrees with point in polygon.
+			assert.Equal(t, tt.tr.Countries, got.Countries)
+		})
+	}
+	sto := ForTrace(trs[1], 1)
+	assert.Equal(t, []string{"NO"}, sto.Returns)
+	require.Len(t, sto.Steps, 3)
+	assert.Equal(t, Step{Country: "SE", Name: "Sweden", FromTTL: 2, ToTTL: 3, Hops: 2, MinConfidence: 0.75, MeanConfidence: 0.775}, sto.Steps[1])
+}
+
+// A hop placed just off the coast (New York harbour is outside the 1:50m
+// outline) still counts for the country; one in mid-ocean falls back to
+// the engine's country code; one with neither counts as unlocated.
+func TestCountryOf(t *testing.T) {
+	assert.Equal(t, "US", CountryOf(&geoloc.Location{Lat: 40.7128, Lon: -74.006}))
+	assert.Equal(t, "PT", CountryOf(&geoloc.Location{Lat: 38, Lon: -30, Country: "pt"}))
+	assert.Equal(t, "", CountryOf(&geoloc.Location{Lat: 38, Lon: -30}))
+	assert.Equal(t, "", CountryOf(nil))
+	tr := &geoloc.TraceResult{Hops: []geoloc.HopResult{
+		{TTL: 1, Addr: netip.MustParseAddr("198.51.100.1"), Location: &geoloc.Location{Lat: 38, Lon: -30}},
+		{TTL: 2, Addr: netip.MustParseAddr("198.51.100.2"), Location: &geoloc.Location{Lat: 40.7128, Lon: -74.006}, Confidence: 0.5},
+	}}
+	got := ForTrace(tr, 0)
+	assert.Equal(t, []string{"US"}, got.Countries)
+	assert.Equal(t, 1, got.Unlocated)
+	assert.Equal(t, "trace 1", got.Title)
+}
+
+func TestBuild(t *testing.T) {
+	r := Build(append(outputtest.Traces(), nil))
+	assert.Len(t, r.Traces, 4)
+	assert.Equal(t, 4, r.Destinations)
+	byKey := map[string]Exposure{}
+	for _, c := range r.Countries {
+		byKey[c.Key] = c
+	}
+	assert.Equal(t, 2, byKey["NO"].Destinations, "two traces start in Norway")
+	assert.Equal(t, 2, byKey["NO"].Traces)
+	assert.Equal(t, 1, byKey["SE"].Destinations)
+	assert.Equal(t, "Germany", byKey["DE"].Name)
+	assert.Equal(t, "NO", r.Countries[0].Key, "sorted by destinations, then hops")
+	orgs := map[string]Exposure{}
+	for _, o := range r.Organisations {
+		orgs[o.Key] = o
+	}
+	assert.Equal(t, 2, orgs["AS2119"].Destinations)
+	assert.Equal(t, 6, orgs["AS1299"].Hops, "unlocated hops still tell who runs the router")
+	assert.Equal(t, "Arelion Sweden AB", orgs["AS1299"].Name)
+
+	many := Build(outputtest.Many(40))
+	assert.Equal(t, 40, many.Destinations)
+	assert.Equal(t, "NO", many.Countries[0].Key)
+	assert.Equal(t, 40, many.Countries[0].Destinations)
+}
+
+func TestGolden(t *testing.T) {
+	for name, rs := range map[string][]*geoloc.TraceResult{"traces": outputtest.Traces(), "hostile": outputtest.Hostile()} {
+		t.Run(name, func(t *testing.T) {
+			r := Build(rs)
+			var js, tbl bytes.Buffer
+			require.NoError(t, r.WriteJSON(&js))
+			require.NoError(t, r.WriteTable(&tbl))
+			require.True(t, json.Valid(js.Bytes()))
+			golden(t, name+".json", js.Bytes())
+			golden(t, name+".txt", tbl.Bytes())
+			assert.NotContains(t, tbl.String(), "\x1b", "no escape sequence reaches the terminal")
+			assert.NotContains(t, tbl.String(), "\x00")
+		})
+	}
+}
+
+func TestTableAligned(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, Build(outputtest.Traces()).WriteTable(&buf))
+	lines := strings.Split(buf.String(), "\n")
+	col := strings.Index(lines[0], "COUNTRIES")
+	require.Positive(t, col)
+	for _, l := range lines[1:5] {
+		assert.NotEqual(t, ' ', l[col], "column starts at the header's position: %q", l)
+		assert.Equal(t, byte(' '), l[col-1], "%q", l)
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	rs := outputtest.Many(100)
+	Build(rs)
+	b.ReportAllocs()
+	for b.Loop() {
+		Build(rs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/trace")
+}
