@@ -1,0 +1,262 @@
+package rdns
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:generate go run ../internal/dictgen -data ../../shared/data -out dictdata
+
+// dictFS holds the dictionaries written by internal/dictgen. See that
+// command's doc comment for the file formats and README.md for attribution.
+//
+//go:embed dictdata/*.tsv.gz
+var dictFS embed.FS
+
+type placeRec struct {
+	name, cc, region string
+	lat, lon         float64
+	pop              int
+}
+
+type airportRec struct {
+	iata, icao, name, cc, region string
+	lat, lon                     float64
+	rank, pop                    int
+}
+
+type locodeRec struct {
+	code, name, region string
+	lat, lon           float64
+	pop                int
+}
+
+// dict is the parsed, read-only set of dictionaries.
+type dict struct {
+	countries map[string]string            // "DE" → "Germany"
+	regions   map[string]map[string]string // "US" → "NY" → "New York"
+	places    []placeRec
+	spell     map[string][]int32 // ASCII spelling → places, most populous first
+	// byFirst indexes places for CLLI-like matching: country (or
+	// "US-NY" style region) + first letter → places, most populous first.
+	byFirst   map[string][]int32
+	airports  map[string]*airportRec // by IATA code
+	icao      map[string]*airportRec // by ICAO code
+	metros    map[string]*airportRec // IATA metropolitan codes (lon, nyc)
+	locodes   map[string]*locodeRec  // "defra"
+	stop      map[string]bool
+	poolWords map[string]bool
+	// ifaceWords: interface names; the numbers after them are ports.
+	ifaceWords map[string]bool
+	ops        *operatorTable
+}
+
+// loadDict parses the embedded dictionaries once, on first use.
+var loadDict = sync.OnceValue(func() *dict {
+	d, err := parseDict()
+	if err != nil {
+		// The embedded data is generated and tested; failing to read it is
+		// a build defect, not a run-time condition.
+		panic("rdns: embedded dictionaries: " + err.Error())
+	}
+	return d
+})
+
+func readTable(name string, fields int, fn func(f []string) error) error {
+	raw, err := dictFS.ReadFile("dictdata/" + name)
+	if err != nil {
+		return err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	f := make([]string, 0, fields)
+	for line := 1; sc.Scan(); line++ {
+		f = f[:0]
+		rest := sc.Text()
+		for {
+			i := strings.IndexByte(rest, '\t')
+			if i < 0 {
+				f = append(f, rest)
+				break
+			}
+			f = append(f, rest[:i])
+			rest = rest[i+1:]
+		}
+		if len(f) != fields {
+			return fmt.Errorf("%s:%d: %d fields, want %d", name, line, len(f), fields)
+		}
+		if err := fn(f); err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+	}
+	return sc.Err()
+}
+
+func parseFloats(a, b string) (float64, float64, error) {
+	x, err := strconv.ParseFloat(a, 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	y, err := strconv.ParseFloat(b, 64)
+	return x, y, err
+}
+
+func parseDict() (*dict, error) {
+	d := &dict{
+		countries: map[string]string{},
+		regions:   map[string]map[string]string{},
+		spell:     make(map[string][]int32, 60000),
+		byFirst:   map[string][]int32{},
+		airports:  make(map[string]*airportRec, 9000),
+		icao:      make(map[string]*airportRec, 9000),
+		metros:    map[string]*airportRec{},
+		locodes:   make(map[string]*locodeRec, 70000),
+	}
+	if err := readTable("countries.tsv.gz", 2, func(f []string) error {
+		d.countries[f[0]] = f[1]
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTable("regions.tsv.gz", 3, func(f []string) error {
+		if d.regions[f[0]] == nil {
+			d.regions[f[0]] = map[string]string{}
+		}
+		d.regions[f[0]][f[1]] = f[2]
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTable("places.tsv.gz", 7, func(f []string) error {
+		lat, lon, err := parseFloats(f[3], f[4])
+		if err != nil {
+			return err
+		}
+		pop, err := strconv.Atoi(f[5])
+		if err != nil {
+			return err
+		}
+		id := int32(len(d.places))
+		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], lat: lat, lon: lon, pop: pop})
+		for _, s := range strings.Fields(f[6]) {
+			d.spell[s] = append(d.spell[s], id)
+		}
+		if sp := strings.Fields(f[6]); len(sp) > 0 {
+			for _, s := range sp[:1] {
+				d.byFirst[f[1]+s[:1]] = append(d.byFirst[f[1]+s[:1]], id)
+				if f[2] != "" {
+					k := f[1] + "-" + f[2] + s[:1]
+					d.byFirst[k] = append(d.byFirst[k], id)
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	byPop := func(a, b int32) int {
+		if d.places[a].pop != d.places[b].pop {
+			return d.places[b].pop - d.places[a].pop
+		}
+		return int(a - b)
+	}
+	for _, ids := range d.spell {
+		slices.SortFunc(ids, byPop)
+	}
+	for _, ids := range d.byFirst {
+		slices.SortFunc(ids, byPop)
+	}
+	if err := readTable("airports.tsv.gz", 9, func(f []string) error {
+		lat, lon, err := parseFloats(f[5], f[6])
+		if err != nil {
+			return err
+		}
+		rank, err1 := strconv.Atoi(f[7])
+		pop, err2 := strconv.Atoi(f[8])
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("bad rank or population")
+		}
+		a := &airportRec{iata: f[0], icao: f[1], name: f[2], cc: f[3], region: f[4], lat: lat, lon: lon, rank: rank, pop: pop}
+		d.airports[a.iata] = a
+		if a.icao != "" {
+			d.icao[a.icao] = a
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTable("metros.tsv.gz", 6, func(f []string) error {
+		lat, lon, err := parseFloats(f[3], f[4])
+		if err != nil {
+			return err
+		}
+		pop, err := strconv.Atoi(f[5])
+		if err != nil {
+			return err
+		}
+		d.metros[f[0]] = &airportRec{iata: f[0], name: f[1], cc: f[2], lat: lat, lon: lon, rank: 3, pop: pop}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := readTable("locodes.tsv.gz", 6, func(f []string) error {
+		lat, lon, err := parseFloats(f[3], f[4])
+		if err != nil {
+			return err
+		}
+		pop, err := strconv.Atoi(f[5])
+		if err != nil {
+			return err
+		}
+		d.locodes[f[0]] = &locodeRec{code: f[0], name: f[1], region: f[2], lat: lat, lon: lon, pop: pop}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	stop, pool, iface, err := parseStopList(stopListTSV)
+	if err != nil {
+		return nil, err
+	}
+	d.stop, d.poolWords, d.ifaceWords = stop, pool, iface
+	ops, err := parseOperators(operatorsJSON, d)
+	if err != nil {
+		return nil, err
+	}
+	d.ops = ops
+	return d, nil
+}
+
+// bestPlace returns the most populous place spelled s, preferring country cc
+// (and region) when given; ok is false when no place has that spelling.
+func (d *dict) bestPlace(s, cc, region string) (int32, bool) {
+	ids := d.spell[s]
+	if len(ids) == 0 {
+		return 0, false
+	}
+	if cc != "" {
+		for _, id := range ids {
+			p := &d.places[id]
+			if p.cc == cc && (region == "" || p.region == region) {
+				return id, true
+			}
+		}
+		return 0, false
+	}
+	return ids[0], true
+}

@@ -1,0 +1,655 @@
+package rdns
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Length caps: a DNS name is at most 253 characters and 63 a label. Longer
+// input is not a host name and is refused before any work is done, which
+// bounds the time spent on one name.
+const (
+	maxNameLen  = 253
+	maxLabelLen = 63
+	maxHints    = 8
+)
+
+// Confidence of a hint by the kind of code it was read from, before the
+// evidence of the name is weighed. The order is the ranking order of the
+// package doc (IATA > ICAO > CLLI-like > LOCODE > place > site): an
+// operator-site hint read under its operator's convention gets
+// convConfidence instead, since there the convention says what the code is.
+var kindConfidence = map[HintKind]float64{
+	KindIATA:         0.85,
+	KindICAO:         0.7,
+	KindCLLI:         0.8,
+	KindLOCODE:       0.65,
+	KindPlace:        0.6,
+	KindOperatorSite: 0.55,
+}
+
+const (
+	convConfidence    = 0.95 // code in the label where the operator's convention puts it
+	defaultConfidence = 0.8  // the one site of a single-site network (an IXP)
+	looseFactor       = 0.75 // code among other words of a label, not glued to digits
+	poolFactor        = 0.6  // name of a customer pool (embedded address, dsl, dyn...)
+	wrongCountry      = 0.4  // a country qualifier in the name says otherwise
+)
+
+var kindOrder = map[HintKind]int{KindIATA: 0, KindICAO: 1, KindCLLI: 2, KindLOCODE: 3, KindPlace: 4, KindOperatorSite: 5}
+
+// Hints reads location hints from a router's host name, best first. A name
+// with no recognisable location gives nil. Names that are not valid host
+// names (too long, characters outside letters, digits, '-', '_' and '.')
+// give nil too. Hints never does I/O beyond a one-time load of the embedded
+// dictionaries.
+func Hints(name string) []Hint {
+	n, ok := normalise(name)
+	if !ok {
+		return nil
+	}
+	return loadDict().hints(n)
+}
+
+// normalise lower-cases name and drops one trailing dot; ok is false for
+// anything that is not a plausible host name.
+func normalise(name string) (string, bool) {
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || len(name) > maxNameLen {
+		return "", false
+	}
+	labelLen := 0
+	upper := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			labelLen++
+		case c >= 'A' && c <= 'Z':
+			labelLen++
+			upper = true
+		case c == '.':
+			if labelLen == 0 {
+				return "", false
+			}
+			labelLen = 0
+		default:
+			return "", false
+		}
+		if labelLen > maxLabelLen {
+			return "", false
+		}
+	}
+	if labelLen == 0 {
+		return "", false
+	}
+	if upper {
+		name = strings.ToLower(name)
+	}
+	return name, true
+}
+
+// ctx is the per-name state of an extraction.
+type ctx struct {
+	d      *dict
+	quals  []string // two-letter labels: countries ("de", "uk") or regions ("tx")
+	pool   bool
+	hints  []Hint
+	strict bool // generic reading: only codes of well-ranked airports
+}
+
+func (d *dict) hints(name string) []Hint {
+	labels := strings.Split(name, ".")
+	c := &ctx{d: d}
+	op, nSuffix := d.ops.match(labels)
+	host := labels[:len(labels)-nSuffix]
+	if op == nil {
+		host = labels[:len(labels)-registrableLen(labels)]
+	}
+	if len(host) == 0 {
+		return nil
+	}
+	for _, l := range host {
+		if len(l) == 2 && isAlpha(l) && !d.stop[l] {
+			c.quals = append(c.quals, l)
+		}
+	}
+	c.pool = d.isPool(host)
+	if op != nil {
+		if loc, cc, ok := op.find(strings.Join(host, ".")); ok {
+			if cc != "" {
+				c.quals = append(c.quals, cc)
+			}
+			c.fromConvention(op, loc)
+			if len(c.hints) > 0 {
+				return c.finish()
+			}
+		}
+		if op.def >= 0 {
+			p := &d.places[op.def]
+			c.add(Hint{Code: strings.Join(labels[len(labels)-nSuffix:], "."), Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, strings.Join(labels[len(labels)-nSuffix:], "."), defaultConfidence)
+			return c.finish()
+		}
+	}
+	// Under no known convention, or where the operator's convention did not
+	// match, the generic reading applies with stricter thresholds.
+	c.strict = true
+	c.generic(host)
+	return c.finish()
+}
+
+// registrableLen is the number of labels that name the operator rather than
+// the host: "example.net" → 2, "example.co.uk" → 3.
+func registrableLen(labels []string) int {
+	n := len(labels)
+	if n >= 3 && len(labels[n-1]) == 2 {
+		switch labels[n-2] {
+		case "co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "ad", "gr", "lg", "ed":
+			return 3
+		}
+	}
+	return min(2, n)
+}
+
+func isAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isPool tells names of customer address pools: a pool word from the stop
+// list, or an embedded address: four or more numeric words in the host part
+// (c-73-12-1-2, 81.27.252.175.rascom), unless they follow an interface name
+// (xe-0-0-14-1, et-0-1-4-0 are port numbers).
+func (d *dict) isPool(host []string) bool {
+	nums := 0
+	for _, l := range host {
+		iface := false
+		for w := range strings.FieldsFuncSeq(l, isSep) {
+			if d.poolWords[w] {
+				return true
+			}
+			if isDigits(w) {
+				if len(w) <= 3 && !iface {
+					nums++
+				}
+				continue
+			}
+			// "ip-1-2-3-4", "host123-45-67-89"
+			if t := strings.TrimLeft(w, "abcdefghijklmnopqrstuvwxyz"); t != w && isDigits(t) {
+				if d.poolWords[w[:len(w)-len(t)]] {
+					return true
+				}
+				iface = d.ifaceWords[w[:len(w)-len(t)]]
+				continue
+			}
+			iface = d.ifaceWords[w]
+		}
+	}
+	return nums >= 4
+}
+
+func isSep(r rune) bool { return r == '-' || r == '_' }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// fromConvention reads loc as the operator's convention says.
+func (c *ctx) fromConvention(op *operator, loc string) {
+	s, ok := op.sites[loc]
+	if !ok {
+		loc = strings.TrimRight(loc, "0123456789")
+		s, ok = op.sites[loc]
+	}
+	if ok {
+		p := &c.d.places[s]
+		c.add(Hint{Code: loc, Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, loc, convConfidence)
+		return
+	}
+	conf := convConfidence
+	for _, k := range op.kinds {
+		switch k {
+		case KindIATA:
+			c.iata(loc, loc, conf, 0)
+		case KindCLLI:
+			c.clli(loc, loc, conf, 1000)
+		case KindLOCODE:
+			c.locode(loc, loc, conf, 0)
+		case KindPlace:
+			c.place(strings.ReplaceAll(loc, "-", ""), loc, conf, 1000)
+		case KindICAO:
+			c.icao(loc, loc, conf, 0)
+		}
+		conf -= 0.05
+	}
+}
+
+// generic reads a name under no known convention.
+func (c *ctx) generic(host []string) {
+	for _, label := range host {
+		words := strings.FieldsFunc(label, isSep)
+		for i, w := range words {
+			// Alphabetic runs of the word: "fra03" → fra (glued), "ae"
+			// and "5" of "ae5".
+			for j := 0; j < len(w); {
+				k := j
+				for k < len(w) && w[k] >= 'a' && w[k] <= 'z' {
+					k++
+				}
+				if k > j {
+					run := w[j:k]
+					c.word(run, label, k-j < len(w), len(words) == 1)
+				}
+				for k < len(w) && !(w[k] >= 'a' && w[k] <= 'z') {
+					k++
+				}
+				j = k
+			}
+			// Place names written with dashes: "new-york", "palo-alto",
+			// "frankfurt-am-main".
+			joined := strings.TrimRight(w, "0123456789")
+			for k := i + 1; k < len(words) && k < i+4; k++ {
+				next := strings.TrimRight(words[k], "0123456789")
+				if !isAlpha(next) || !isAlpha(joined) {
+					break
+				}
+				joined += next
+				if _, ok := c.d.spell[joined]; ok {
+					c.place(joined, label, kindConfidence[KindPlace], 20000)
+				}
+			}
+		}
+	}
+}
+
+// word weighs one alphabetic run of a label. glued: digits follow or precede
+// it in the same word ("fra03"); alone: the word is the whole label. A run
+// that is neither (a whole dash-separated word among others) is read only
+// for codes of four letters or more, which are specific enough; a bare
+// three-letter word among others ("turner-tls") is too often not a place.
+func (c *ctx) word(w, label string, glued, alone bool) {
+	if c.d.stop[w] || len(w) < 3 {
+		return
+	}
+	f := 1.0
+	if !glued && !alone {
+		f = looseFactor
+	}
+	if c.pool {
+		f *= poolFactor
+	}
+	switch len(w) {
+	case 3:
+		if !c.pool && (glued || alone) {
+			minRank := 1
+			if c.strict {
+				minRank = 2
+			}
+			c.iata(w, label, kindConfidence[KindIATA]*f, minRank)
+		}
+	case 4:
+		if !c.pool {
+			c.icao(w, label, kindConfidence[KindICAO]*f, 2)
+		}
+	case 5:
+		if !c.pool {
+			c.locode(w, label, kindConfidence[KindLOCODE]*f, 50000)
+		}
+	case 6:
+		c.clli(w, label, kindConfidence[KindCLLI]*f, 10000)
+	}
+	if len(w) >= 4 {
+		minPop := 20000
+		switch len(w) {
+		case 4:
+			minPop = 500000
+		case 5:
+			minPop = 100000
+		}
+		c.place(w, label, kindConfidence[KindPlace]*f, minPop)
+	}
+}
+
+func (c *ctx) add(h Hint, label string, conf float64) {
+	h.Label = label
+	h.Confidence = conf
+	c.hints = append(c.hints, h)
+}
+
+func airportHint(a *airportRec, kind HintKind, code string) Hint {
+	return Hint{Code: code, Kind: kind, Place: a.name, Region: a.region, Country: a.cc, Lat: a.lat, Lon: a.lon, Population: a.pop}
+}
+
+func (c *ctx) iata(code, label string, conf float64, minRank int) {
+	if m := c.d.metros[code]; m != nil {
+		c.add(airportHint(m, KindIATA, code), label, conf)
+		return
+	}
+	if a := c.d.airports[code]; a != nil && a.rank >= minRank {
+		// Minor airports are less likely to be what a code means.
+		c.add(airportHint(a, KindIATA, code), label, conf*(0.85+0.05*float64(a.rank)))
+	}
+}
+
+func (c *ctx) icao(code, label string, conf float64, minRank int) {
+	if a := c.d.icao[code]; a != nil && a.rank >= minRank {
+		c.add(airportHint(a, KindICAO, code), label, conf)
+	}
+}
+
+func (c *ctx) locode(code, label string, conf float64, minPop int) {
+	l := c.d.locodes[code]
+	if l == nil || l.pop < minPop {
+		return
+	}
+	cc := strings.ToUpper(code[:2])
+	c.add(Hint{Code: code, Kind: KindLOCODE, Place: l.name, Region: l.region, Country: cc, Lat: l.lat, Lon: l.lon, Population: l.pop}, label, conf)
+}
+
+// place adds the places spelled s: the most populous one, and the most
+// populous one in each country or region a qualifier names.
+func (c *ctx) place(s, label string, conf float64, minPop int) {
+	ids := c.d.spell[s]
+	if len(ids) == 0 {
+		return
+	}
+	seen := 0
+	for _, id := range ids {
+		p := &c.d.places[id]
+		if p.pop < minPop {
+			break // sorted by population
+		}
+		keep := seen == 0
+		for _, q := range c.quals {
+			if countryOf(q) == p.cc || strings.EqualFold(q, p.region) {
+				keep = true
+			}
+		}
+		if !keep || seen >= 3 {
+			continue
+		}
+		seen++
+		// A less populous namesake is a weaker reading.
+		f := 1.0
+		if id != ids[0] {
+			f = 0.9
+		}
+		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f)
+	}
+}
+
+// countryOf maps a two-letter name label to an ISO country code: the
+// country-code TLD "uk" means GB.
+func countryOf(q string) string {
+	if q == "uk" {
+		return "GB"
+	}
+	return strings.ToUpper(q)
+}
+
+// clliCountry maps the two-letter country part of CLLI-style codes that
+// differ from ISO 3166 to ISO codes. These are the few used in public router
+// names (NTT: frnkge = Frankfurt, Germany; londen = London, England;
+// stcksw = Stockholm, Sweden).
+var clliCountry = map[string][]string{
+	"ge": {"DE"}, "en": {"GB"}, "uk": {"GB"}, "sw": {"SE", "CH"}, "sp": {"ES"}, "po": {"PL", "PT"},
+	"si": {"SG"}, "ja": {"JP"}, "ch": {"CH", "CN"}, "au": {"AU", "AT"}, "ir": {"IE"}, "nz": {"NZ"},
+}
+
+// clli reads a CLLI-style code: four letters of the city and a two-letter
+// state, province or country ("dllstx", "frnkge"). The abbreviation is
+// matched against place names by the CLLI rule rather than a table.
+func (c *ctx) clli(code, label string, conf float64, minPop int) {
+	if len(code) != 6 || !isAlpha(code) {
+		return
+	}
+	abbr, st := code[:4], code[4:]
+	var areas []string // keys of byFirst without the letter
+	// A country qualifier in the name ("frnkge13.de") says where to look.
+	for _, q := range c.quals {
+		cc := countryOf(q)
+		if cc == "US" || cc == "CA" {
+			areas = append(areas, cc+"-"+strings.ToUpper(st))
+		} else if _, ok := c.d.countries[cc]; ok {
+			areas = append(areas, cc)
+		}
+	}
+	if len(areas) == 0 {
+		up := strings.ToUpper(st)
+		for _, cc := range []string{"US", "CA"} {
+			if _, ok := c.d.regions[cc][up]; ok {
+				areas = append(areas, cc+"-"+up)
+			}
+		}
+		areas = append(areas, clliCountry[st]...)
+		if _, ok := c.d.countries[up]; ok && !slices.Contains(areas, up) {
+			areas = append(areas, up)
+		}
+	}
+	// The most populous matching place of each area, then the best two:
+	// "sntcca" fits Santa Clara and Santa Clarita; latency decides.
+	var found []int32
+	for _, area := range areas {
+		cc, _, _ := strings.Cut(area, "-")
+		// "nycmny": an IATA metropolitan code as the first three letters.
+		if m := c.d.metros[abbr[:3]]; m != nil && m.cc == cc {
+			h := airportHint(m, KindCLLI, code)
+			if area != cc {
+				h.Region = area[len(cc)+1:]
+			}
+			c.add(h, label, conf)
+			return
+		}
+		n := 0
+		for _, id := range c.d.byFirst[area+abbr[:1]] {
+			p := &c.d.places[id]
+			if p.pop < minPop || n == 3 {
+				break
+			}
+			if clliMatch(abbr, p.name) && !slices.Contains(found, id) {
+				found = append(found, id)
+				n++
+			}
+		}
+	}
+	slices.SortStableFunc(found, func(a, b int32) int { return c.d.places[b].pop - c.d.places[a].pop })
+	for i, id := range found {
+		if i == 3 {
+			break
+		}
+		p := &c.d.places[id]
+		f := 1.0
+		if i > 0 {
+			f = 0.9
+		}
+		c.add(Hint{Code: code, Kind: KindCLLI, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f)
+	}
+}
+
+// clliMatch tells whether abbr abbreviates name the way CLLI city codes do:
+// each word of the name gives at least its first letter, in order; within a
+// word, after a prefix of the word only consonants are taken (vowels are
+// dropped: Chicago → chcg, Dallas → dlls, but London → lond, Paris → pars),
+// and a word's final letter may close the code (Topeka → tpka).
+func clliMatch(abbr, name string) bool {
+	var words []string
+	for w := range strings.FieldsFuncSeq(strings.ToLower(name), func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '\'' }) {
+		w = asciiLetters(w)
+		if w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 || len(words) > len(abbr) {
+		return false
+	}
+	return matchWords(abbr, words)
+}
+
+func matchWords(abbr string, words []string) bool {
+	if len(words) == 0 {
+		return abbr == ""
+	}
+	w := words[0]
+	if abbr == "" || abbr[0] != w[0] {
+		return false
+	}
+	// Letters left for the remaining words: at least one each.
+	maxTake := len(abbr) - (len(words) - 1)
+	for take := maxTake; take >= 1; take-- {
+		if abbrevWord(abbr[:take], w) && matchWords(abbr[take:], words[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// abbrevWord: a starts with w[0], continues with a prefix of w, then with
+// consonants of w in order; the last letter of w may end it.
+func abbrevWord(a, w string) bool {
+	p := 1
+	for p < len(a) && p < len(w) && a[p] == w[p] {
+		p++
+	}
+	// Try every prefix length from the longest down.
+	for pre := p; pre >= 1; pre-- {
+		if consonantTail(a[pre:], w[pre:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func consonantTail(a, w string) bool {
+	j := 0
+	for i := 0; i < len(a); i++ {
+		for j < len(w) && w[j] != a[i] {
+			j++
+		}
+		if j == len(w) {
+			return false
+		}
+		if isVowel(a[i]) && !(i == len(a)-1 && j == len(w)-1) {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func isVowel(b byte) bool { return b == 'a' || b == 'e' || b == 'i' || b == 'o' || b == 'u' }
+
+// asciiLetters keeps ASCII letters, folding the common Latin accents away so
+// that "Zürich" still abbreviates to zrch.
+func asciiLetters(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r)
+		case r >= 0xC0 && r <= 0x17F:
+			if f := latinBase(r); f != 0 {
+				b.WriteByte(f)
+			}
+		}
+	}
+	return b.String()
+}
+
+func latinBase(r rune) byte {
+	const from = "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
+	const to = "aaaaaaaceeeeiiiidnoooooouuuuyty"
+	if i := strings.IndexRune(from, r); i >= 0 {
+		return to[len([]rune(from[:i]))]
+	}
+	switch r {
+	case 'ß':
+		return 's'
+	case 'č', 'ć':
+		return 'c'
+	case 'š', 'ś', 'ş':
+		return 's'
+	case 'ž', 'ź', 'ż':
+		return 'z'
+	case 'ł':
+		return 'l'
+	case 'ř':
+		return 'r'
+	case 'ě', 'ę':
+		return 'e'
+	case 'ń', 'ň':
+		return 'n'
+	}
+	return 0
+}
+
+// finish applies country qualifiers, removes duplicates and ranks.
+func (c *ctx) finish() []Hint {
+	if len(c.hints) == 0 {
+		return nil
+	}
+	var countries []string
+	for _, q := range c.quals {
+		cc := countryOf(q)
+		if _, ok := c.d.countries[cc]; ok {
+			countries = append(countries, cc)
+		}
+	}
+	for i := range c.hints {
+		h := &c.hints[i]
+		if len(countries) == 0 {
+			continue
+		}
+		agree := slices.Contains(countries, h.Country)
+		for _, q := range c.quals {
+			if strings.EqualFold(q, h.Region) {
+				agree = true
+			}
+		}
+		if agree {
+			h.Confidence = math.Min(0.99, h.Confidence+0.05)
+		} else {
+			h.Confidence *= wrongCountry
+		}
+	}
+	for i := range c.hints {
+		c.hints[i].Confidence = math.Round(c.hints[i].Confidence*100) / 100
+	}
+	slices.SortStableFunc(c.hints, func(a, b Hint) int {
+		if x := cmp.Compare(b.Confidence, a.Confidence); x != 0 {
+			return x
+		}
+		if x := cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]); x != 0 {
+			return x
+		}
+		return cmp.Compare(b.Population, a.Population)
+	})
+	// One hint per place: the best reading of it.
+	out := c.hints[:0]
+	for _, h := range c.hints {
+		dup := false
+		for _, o := range out {
+			if o.Country == h.Country && math.Abs(o.Lat-h.Lat) < 0.3 && math.Abs(o.Lon-h.Lon) < 0.3 {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, h)
+		}
+	}
+	if len(out) > maxHints {
+		out = out[:maxHints]
+	}
+	return slices.Clip(out)
+}
