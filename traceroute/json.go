@@ -86,9 +86,9 @@ func (e *Encoder) Encode(t *Trace) error {
 // Flush writes any buffered data to the underlying writer.
 func (e *Encoder) Flush() error { return e.w.Flush() }
 
-// UnmarshalTrace decodes one interchange JSON line. An empty "hops" array
-// reads as nil hops, so that encoding and decoding a trace gives back an
-// equal value.
+// UnmarshalTrace decodes one interchange JSON line. Empty arrays read as nil
+// slices (the encoder omits them, or writes "hops":[] for none), so that
+// decoding what Encoder wrote gives back an equal value.
 func UnmarshalTrace(line []byte) (*Trace, error) {
 	var t Trace
 	if err := json.Unmarshal(line, &t); err != nil {
@@ -96,6 +96,29 @@ func UnmarshalTrace(line []byte) (*Trace, error) {
 	}
 	if len(t.Hops) == 0 {
 		t.Hops = nil
+	}
+	for i := range t.Hops {
+		h := &t.Hops[i]
+		if len(h.Probes) == 0 {
+			h.Probes = nil
+		}
+		if len(h.Stats) == 0 {
+			h.Stats = nil
+		}
+		for j := range h.Probes {
+			p := &h.Probes[j]
+			if len(p.Flags) == 0 {
+				p.Flags = nil
+			}
+			if len(p.MPLS) == 0 {
+				p.MPLS = nil
+			}
+		}
+		for j := range h.Stats {
+			if len(h.Stats[j].MPLS) == 0 {
+				h.Stats[j].MPLS = nil
+			}
+		}
 	}
 	return &t, nil
 }

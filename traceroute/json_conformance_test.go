@@ -3,7 +3,6 @@ package traceroute
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/netip"
 	"os"
@@ -19,7 +18,7 @@ import (
 )
 
 // readAllFrom parses r with Read and collects traces and errors.
-func readAllBytes(t *testing.T, data []byte, opts ReadOptions) ([]*Trace, []error) {
+func jsReadAll(t *testing.T, data []byte, opts ReadOptions) ([]*Trace, []error) {
 	t.Helper()
 	var traces []*Trace
 	var errs []error
@@ -36,16 +35,16 @@ func readAllBytes(t *testing.T, data []byte, opts ReadOptions) ([]*Trace, []erro
 	return traces, errs
 }
 
-func readFixture(t *testing.T, path string, format string) ([]*Trace, []error) {
+func jsReadFixture(t *testing.T, path string, format string) ([]*Trace, []error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	return readAllBytes(t, data, ReadOptions{Format: format, Input: filepath.Base(path)})
+	return jsReadAll(t, data, ReadOptions{Format: format, Input: filepath.Base(path)})
 }
 
 // microsecond compares RTTs to the microsecond, the resolution every tool
 // here prints.
-func assertRTT(t *testing.T, want, got float64, msgAndArgs ...any) {
+func jsAssertRTT(t *testing.T, want, got float64, msgAndArgs ...any) {
 	t.Helper()
 	assert.InDelta(t, want, got, 0.0005, msgAndArgs...)
 }
@@ -54,42 +53,39 @@ type saganPacket struct {
 	Hop      int         `json:"hop"`
 	Packet   int         `json:"packet"`
 	Addr     *string     `json:"addr"`
-	HasAddr  bool        `json:"-"`
 	RTT      *float64    `json:"rtt"`
 	ReplyTTL *int        `json:"reply_ttl"`
 	MTU      int         `json:"mtu"`
 	Flags    []string    `json:"flags"`
 	MPLS     []MPLSLabel `json:"mpls"`
-	raw      map[string]json.RawMessage
 }
 
 type saganExpect struct {
-	Test                  string   `json:"test"`
-	TotalHops             *int     `json:"total_hops"`
-	Source                string   `json:"source"`
-	ProbeID               string   `json:"probe_id"`
-	Protocol              string   `json:"protocol"`
-	DstAddr               string   `json:"dst_addr"`
-	LastHopTTL            int      `json:"last_hop_ttl"`
-	LastMedianRTT         *float64 `json:"last_median_rtt"`
-	DestinationResponded  *bool    `json:"destination_responded"`
-	LastHopResponded      *bool    `json:"last_hop_responded"`
-	Error                 string   `json:"error"`
-	Hop0Packets           *int     `json:"hop0_packets"`
-	Hop1PacketsWithout    *int     `json:"hop1_packets_without_late"`
-	Packets               []json.RawMessage
-	RawPacketsUnmarshaled []saganPacket `json:"-"`
+	Test                 string            `json:"test"`
+	TotalHops            *int              `json:"total_hops"`
+	Source               string            `json:"source"`
+	ProbeID              string            `json:"probe_id"`
+	Protocol             string            `json:"protocol"`
+	DstAddr              string            `json:"dst_addr"`
+	LastHopTTL           int               `json:"last_hop_ttl"`
+	LastMedianRTT        *float64          `json:"last_median_rtt"`
+	DestinationResponded *bool             `json:"destination_responded"`
+	LastHopResponded     *bool             `json:"last_hop_responded"`
+	Error                string            `json:"error"`
+	Hop0Packets          *int              `json:"hop0_packets"`
+	Hop1PacketsWithout   *int              `json:"hop1_packets_without_late"`
+	Packets              []json.RawMessage `json:"packets"`
 }
 
-// saganView is a hop's probes as ripe.atlas.sagan sees them: sagan drops
+// jsSaganView is a hop's probes as ripe.atlas.sagan sees them: sagan drops
 // late replies (they have no RTT). We keep them, flagged "late", because the
 // address is real evidence of the router at that TTL; comparisons with
 // sagan's packet indexes use this view.
-func saganView(h Hop) []Probe {
+func jsSaganView(h Hop) []Probe {
 	return slices.DeleteFunc(slices.Clone(h.Probes), func(p Probe) bool { return slices.Contains(p.Flags, "late") })
 }
 
-func median(v []float64) float64 {
+func jsMedian(v []float64) float64 {
 	sort.Float64s(v)
 	n := len(v)
 	if n%2 == 1 {
@@ -124,7 +120,7 @@ func TestJSONConformanceRIPEAtlas(t *testing.T) {
 	}
 	for i, e := range exp.Results {
 		t.Run(strconv.Itoa(i)+"_"+e.Test, func(t *testing.T) {
-			traces, errs := readAllBytes(t, results[i], ReadOptions{Input: e.Test})
+			traces, errs := jsReadAll(t, results[i], ReadOptions{Input: e.Test})
 			require.Empty(t, errs)
 			require.Len(t, traces, 1)
 			tr := traces[0]
@@ -161,26 +157,26 @@ func TestJSONConformanceRIPEAtlas(t *testing.T) {
 						}
 					}
 				}
-				assertRTT(t, *e.LastMedianRTT, math.Round(median(rtts)*1000)/1000, "last_median_rtt")
+				jsAssertRTT(t, *e.LastMedianRTT, math.Round(jsMedian(rtts)*1000)/1000, "last_median_rtt")
 			}
 			last := tr.Hops[len(tr.Hops)-1]
 			if e.LastHopResponded != nil {
-				responded := slices.ContainsFunc(saganView(last), func(p Probe) bool { return p.Addr.IsValid() })
+				responded := slices.ContainsFunc(jsSaganView(last), func(p Probe) bool { return p.Addr.IsValid() })
 				assert.Equal(t, *e.LastHopResponded, responded, "last_hop_responded")
 			}
 			if e.DestinationResponded != nil {
-				responded := slices.ContainsFunc(saganView(last), func(p Probe) bool { return p.Addr == tr.Destination.Addr })
+				responded := slices.ContainsFunc(jsSaganView(last), func(p Probe) bool { return p.Addr == tr.Destination.Addr })
 				assert.Equal(t, *e.DestinationResponded, responded, "destination_ip_responded")
 			}
 			if e.Error != "" {
 				assert.Equal(t, e.Error, tr.Error)
 			}
 			if e.Hop0Packets != nil {
-				assert.Len(t, saganView(tr.Hops[0]), *e.Hop0Packets)
+				assert.Len(t, jsSaganView(tr.Hops[0]), *e.Hop0Packets)
 			}
 			if e.Hop1PacketsWithout != nil {
 				h := tr.Hops[1]
-				assert.Len(t, saganView(h), *e.Hop1PacketsWithout)
+				assert.Len(t, jsSaganView(h), *e.Hop1PacketsWithout)
 				// ... and the late replies are kept, with their address.
 				assert.Len(t, h.Probes, 6)
 				for _, p := range h.Probes {
@@ -196,7 +192,7 @@ func TestJSONConformanceRIPEAtlas(t *testing.T) {
 				var want saganPacket
 				require.NoError(t, json.Unmarshal(rp, &want))
 				require.Less(t, want.Hop, len(tr.Hops))
-				probes := saganView(tr.Hops[want.Hop])
+				probes := jsSaganView(tr.Hops[want.Hop])
 				require.Less(t, want.Packet, len(probes), "hop %d", want.Hop)
 				got := probes[want.Packet]
 				where := "hops[" + strconv.Itoa(want.Hop) + "].packets[" + strconv.Itoa(want.Packet) + "]"
@@ -212,7 +208,7 @@ func TestJSONConformanceRIPEAtlas(t *testing.T) {
 						assert.True(t, got.Lost, where+".rtt is None")
 					} else {
 						require.False(t, got.Lost, where)
-						assertRTT(t, *want.RTT, got.RTTMs, where+".rtt")
+						jsAssertRTT(t, *want.RTT, got.RTTMs, where+".rtt")
 					}
 				}
 				if _, ok := fields["reply_ttl"]; ok {
@@ -243,17 +239,17 @@ func TestJSONConformanceRIPEAtlas(t *testing.T) {
 		// The same results as the API downloads them: one JSON array.
 		arr := append([]byte("[\n"), bytes.Join(results, []byte(",\n"))...)
 		arr = append(arr, "\n]\n"...)
-		traces, errs := readAllBytes(t, arr, ReadOptions{})
+		traces, errs := jsReadAll(t, arr, ReadOptions{})
 		require.Empty(t, errs)
 		require.Len(t, traces, len(results))
 		for i, r := range results {
-			one, _ := readAllBytes(t, r, ReadOptions{})
+			one, _ := jsReadAll(t, r, ReadOptions{})
 			require.Len(t, one, 1)
 			assert.Equal(t, one[0], traces[i])
 		}
 	})
 	t.Run("jsonl", func(t *testing.T) {
-		traces, errs := readAllBytes(t, bytes.Join(results, []byte("\n")), ReadOptions{})
+		traces, errs := jsReadAll(t, bytes.Join(results, []byte("\n")), ReadOptions{})
 		require.Empty(t, errs)
 		require.Len(t, traces, len(results))
 	})
@@ -317,7 +313,7 @@ func TestJSONConformanceScamper(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			traces, errs := readFixture(t, filepath.Join("testdata/json/mlab-scamper", tc.file), "")
+			traces, errs := jsReadFixture(t, filepath.Join("testdata/json/mlab-scamper", tc.file), "")
 			if tc.wantErr == "" {
 				require.Empty(t, errs, "M-Lab rejects=%v; %s", tc.mlabErr, tc.why)
 			} else {
@@ -356,7 +352,7 @@ func TestJSONConformanceScamper(t *testing.T) {
 	}
 
 	t.Run("trace details", func(t *testing.T) {
-		traces, errs := readFixture(t, "testdata/json/mlab-scamper/scamper2/valid-complex", "")
+		traces, errs := jsReadFixture(t, "testdata/json/mlab-scamper/scamper2/valid-complex", "")
 		require.Empty(t, errs)
 		tr := traces[0]
 		assert.Equal(t, "icmp", tr.Protocol)
@@ -369,11 +365,11 @@ func TestJSONConformanceScamper(t *testing.T) {
 		assert.Empty(t, tr.Hops[7].Probes)
 		assert.Equal(t, 14, tr.Hops[13].TTL)
 		require.Len(t, tr.Hops[13].Probes, 1)
-		assertRTT(t, 135.610, tr.Hops[13].Probes[0].RTTMs)
+		jsAssertRTT(t, 135.610, tr.Hops[13].Probes[0].RTTMs)
 		assert.Equal(t, 46, tr.Hops[13].Probes[0].ReplyTTL)
 	})
 	t.Run("tracelb details", func(t *testing.T) {
-		traces, errs := readFixture(t, "testdata/json/mlab-scamper/scamper1/valid-complex", "")
+		traces, errs := jsReadFixture(t, "testdata/json/mlab-scamper/scamper1/valid-complex", "")
 		require.Empty(t, errs)
 		tr := traces[0]
 		// The first node only appears as a node: its discovery replies are
@@ -383,17 +379,17 @@ func TestJSONConformanceScamper(t *testing.T) {
 		assert.Equal(t, "2001:550:1b01:1::1", tr.Hops[0].Stats[0].Addr.String())
 		assert.Equal(t, 2, tr.Hops[1].TTL)
 		require.Len(t, tr.Hops[1].Probes, 6, "six flows probed at TTL 2")
-		assertRTT(t, 36.803, tr.Hops[1].Probes[0].RTTMs)
+		jsAssertRTT(t, 36.803, tr.Hops[1].Probes[0].RTTMs)
 		assert.Equal(t, "2001:550:3::1ca", tr.Hops[1].Probes[0].Addr.String())
 		// IPv4-mapped source and destination of scamper1/valid-simple are unmapped.
-		traces, _ = readFixture(t, "testdata/json/mlab-scamper/scamper1/valid-simple", "")
+		traces, _ = jsReadFixture(t, "testdata/json/mlab-scamper/scamper1/valid-simple", "")
 		require.Len(t, traces, 1)
 		assert.Equal(t, "180.87.97.101", traces[0].Source.Addr.String())
 		assert.Equal(t, "1.47.236.62", traces[0].Destination.Addr.String())
 	})
 	t.Run("not a traceroute", func(t *testing.T) {
 		// M-Lab annotation data sits next to the traces; it is no format of ours.
-		traces, errs := readFixture(t, "testdata/json/mlab-scamper/annotations-incomplete.json", "")
+		traces, errs := jsReadFixture(t, "testdata/json/mlab-scamper/annotations-incomplete.json", "")
 		assert.Empty(t, traces)
 		require.Len(t, errs, 1)
 		assert.ErrorIs(t, errs[0], ErrUnknownFormat)
@@ -404,7 +400,7 @@ func TestJSONConformanceScamper(t *testing.T) {
 func TestJSONConformanceMtrJSON(t *testing.T) {
 	for _, name := range []string{"mtr_json_1.json", "mtr_json_2.json"} {
 		t.Run(name, func(t *testing.T) {
-			traces, errs := readFixture(t, filepath.Join("testdata/json/mtr-json", name), "")
+			traces, errs := jsReadFixture(t, filepath.Join("testdata/json/mtr-json", name), "")
 			require.Empty(t, errs)
 			require.Len(t, traces, 1)
 			tr := traces[0]
@@ -434,9 +430,9 @@ func TestJSONConformanceMtrJSON(t *testing.T) {
 					}
 					assert.Equal(t, w.Host, host)
 					assert.InDelta(t, w.Loss, s.LossPct, 1e-9)
-					assertRTT(t, w.AvgRTT, s.AvgMs)
-					assertRTT(t, w.MinRTT, s.MinMs)
-					assertRTT(t, w.MaxRTT, s.MaxMs)
+					jsAssertRTT(t, w.AvgRTT, s.AvgMs)
+					jsAssertRTT(t, w.MinRTT, s.MinMs)
+					jsAssertRTT(t, w.MaxRTT, s.MaxMs)
 					assert.Equal(t, 5, s.Sent)
 				}
 			}
@@ -449,7 +445,7 @@ func TestJSONConformanceMtrJSON(t *testing.T) {
 "hubs":[{"count":1,"host":"192.0.2.1","ASN":"AS64500","Loss%":0.0,"Snt":10,"Last":0.4,"Avg":0.5,"Best":0.3,"Wrst":0.9,"StDev":0.1},
 {"count":2,"host":"???","ASN":"AS???","Loss%":100.0,"Snt":10,"Last":0.0,"Avg":0.0,"Best":0.0,"Wrst":0.0,"StDev":0.0},
 {"count":3,"host":"r3.example (198.51.100.3)","ASN":"AS64501","Loss%":20.0,"Snt":10,"Last":9.1,"Avg":9.5,"Best":8.7,"Wrst":11.2,"StDev":0.8}]}}`
-		traces, errs := readAllBytes(t, []byte(in), ReadOptions{})
+		traces, errs := jsReadAll(t, []byte(in), ReadOptions{})
 		require.Empty(t, errs)
 		require.Len(t, traces, 1)
 		tr := traces[0]
@@ -464,7 +460,7 @@ func TestJSONConformanceMtrJSON(t *testing.T) {
 }
 
 // napalm's expected_result.json: {"success": {ttl: {"probes": {n: {rtt, ip_address, host_name}}}}}.
-type napalmExpected struct {
+type jsNapalmExpected struct {
 	Success map[string]struct {
 		Probes map[string]struct {
 			RTT      float64 `json:"rtt"`
@@ -486,22 +482,22 @@ func TestJSONConformanceNapalm(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata/json/napalm", tc.dir)
-			traces, errs := readFixture(t, filepath.Join(dir, tc.file), "")
+			traces, errs := jsReadFixture(t, filepath.Join(dir, tc.file), "")
 			require.Empty(t, errs)
 			require.Len(t, traces, 1)
 			tr := traces[0]
 			assert.Equal(t, tc.format, tr.Format)
 			assert.Equal(t, "8.8.8.8", tr.Destination.Addr.String())
-			var exp napalmExpected
+			var exp jsNapalmExpected
 			eb, err := os.ReadFile(filepath.Join(dir, "expected_result.json"))
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(eb, &exp))
-			compareNapalm(t, exp, tr, tc.lostRTT)
+			jsCompareNapalm(t, exp, tr, tc.lostRTT)
 		})
 	}
 }
 
-func compareNapalm(t *testing.T, exp napalmExpected, tr *Trace, lostRTT float64) {
+func jsCompareNapalm(t *testing.T, exp jsNapalmExpected, tr *Trace, lostRTT float64) {
 	t.Helper()
 	require.Len(t, tr.Hops, len(exp.Success))
 	for _, h := range tr.Hops {
@@ -518,7 +514,7 @@ func compareNapalm(t *testing.T, exp napalmExpected, tr *Trace, lostRTT float64)
 				continue
 			}
 			assert.Equal(t, w.IP, p.Addr.String(), "ttl %d probe %d", h.TTL, i+1)
-			assertRTT(t, w.RTT, p.RTTMs, "ttl %d probe %d", h.TTL, i+1)
+			jsAssertRTT(t, w.RTT, p.RTTMs, "ttl %d probe %d", h.TTL, i+1)
 			name := p.Name
 			if name == "" {
 				name = p.Addr.String() // napalm repeats the address as the name
@@ -537,18 +533,14 @@ func TestJSONConformanceNXOS(t *testing.T) {
 		"outputs": map[string]any{"output": map[string]any{"input": "traceroute 8.8.8.8", "msg": "Success", "code": "200", "body": string(text)}}}}
 	b, err := json.Marshal(env)
 	require.NoError(t, err)
-	traces, errs := readAllBytes(t, b, ReadOptions{Input: "nxapi.json"})
-	for _, err := range errs {
-		if strings.Contains(err.Error(), "not implemented") || errors.Is(err, ErrUnknownFormat) {
-			t.Skipf("the NX-OS CLI text parser (parse-text) is not available: %v", err)
-		}
-	}
+	// The body is read by the NX-OS text parser (parse_text*.go).
+	traces, errs := jsReadAll(t, b, ReadOptions{Input: "nxapi.json"})
 	require.Empty(t, errs)
 	require.Len(t, traces, 1)
 	assert.Equal(t, FormatNXOSJSON, traces[0].Format)
-	var exp napalmExpected
+	var exp jsNapalmExpected
 	eb, err := os.ReadFile(filepath.Join(dir, "expected_result.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(eb, &exp))
-	compareNapalm(t, exp, traces[0], 0)
+	jsCompareNapalm(t, exp, traces[0], 5000) // napalm's nxos driver uses 5 s for "*"
 }

@@ -6,17 +6,22 @@ import (
 )
 
 // detectGeoloc recognises the interchange JSON Lines written by Encoder: an
-// object with "hops" and none of the keys that mark the other JSON formats
-// (RIPE Atlas results and scamper records carry "type", "result", "prb_id").
+// object with "hops" (or "format") and no key outside the interchange's own,
+// which sets it apart from RIPE Atlas results, scamper records and other
+// tools' JSON.
 func detectGeoloc(head []byte) bool {
 	f, ok := peekFirstObject(head)
-	if !ok || f.inArray {
+	if !ok || f.inArray || !f.has("hops", "format") {
 		return false
 	}
-	if f.has("type", "result", "prb_id", "msm_id", "fw", "report", "hubs", "UUID", "Metadata") {
-		return false
+	for _, k := range f.keys {
+		switch k {
+		case "format", "source", "destination", "protocol", "started", "error", "hops":
+		default:
+			return false // another tool's JSON (jc, for one, also has "hops")
+		}
 	}
-	return f.has("hops") || (f.has("format") && f.has("source", "destination"))
+	return true
 }
 
 // parseGeoloc reads interchange JSON Lines back into traces, losslessly: the
@@ -38,8 +43,8 @@ func parseGeoloc(br *bufio.Reader, input string, yield func(*Trace, error) bool)
 func validateTrace(t *Trace) error {
 	for i := range t.Hops {
 		h := &t.Hops[i]
-		if h.TTL < 0 || h.TTL > 255 {
-			return fmt.Errorf("hops[%d]: ttl %d out of range 0..255", i, h.TTL)
+		if h.TTL < 1 || h.TTL > 255 {
+			return fmt.Errorf("hops[%d]: ttl %d out of range 1..255", i, h.TTL)
 		}
 		for j := range h.Probes {
 			p := &h.Probes[j]

@@ -3,6 +3,7 @@ package traceroute
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -254,6 +255,22 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
+				var pos *jsonPosError
+				var se *json.SyntaxError
+				var te *json.UnmarshalTypeError
+				switch {
+				case errors.As(err, &pos):
+					line = pos.resolve(val, line)
+					err = fmt.Errorf("column %d: %w", pos.Col, err)
+				case errors.As(err, &se):
+					p := &jsonPosError{Off: int(se.Offset)}
+					line = p.resolve(val, line)
+					err = fmt.Errorf("column %d: %w", p.Col, err)
+				case errors.As(err, &te):
+					p := &jsonPosError{Off: int(te.Offset)}
+					line = p.resolve(val, line)
+					err = fmt.Errorf("column %d: %w", p.Col, err)
+				}
 				err = &ParseError{Input: input, Line: line, Format: name, Err: err}
 			}
 			if !yield(nil, err) {

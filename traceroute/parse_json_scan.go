@@ -1,6 +1,7 @@
 package traceroute
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/netip"
@@ -25,9 +26,30 @@ func (s *jscan) reset(b []byte) { s.b, s.i, s.err = b, 0, nil }
 
 func (s *jscan) fail(format string, args ...any) {
 	if s.err == nil {
-		s.err = fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
+		s.err = &jsonPosError{Off: s.i, Msg: fmt.Sprintf(format, args...)}
 	}
 	s.i = len(s.b)
+}
+
+// jsonPosError is a problem at a byte offset of one JSON value. Its message
+// leaves the position out: the record loop turns the offset into the line
+// and column of the input and prefixes the column (see resolve).
+type jsonPosError struct {
+	Off  int
+	Msg  string
+	Line int // set by resolve
+	Col  int
+}
+
+func (e *jsonPosError) Error() string { return e.Msg }
+
+// resolve places the error in the input, given the value and the line it
+// starts on, and returns that line.
+func (e *jsonPosError) resolve(val []byte, startLine int) int {
+	off := min(max(e.Off, 0), len(val))
+	e.Line = startLine + bytes.Count(val[:off], []byte("\n"))
+	e.Col = off - bytes.LastIndexByte(val[:off], '\n')
+	return e.Line
 }
 
 func (s *jscan) ws() {

@@ -134,7 +134,11 @@ func jsonErr(err error) error {
 		if field == "" {
 			field = "value"
 		}
-		return fmt.Errorf("field %s: JSON %s where %s is expected (offset %d)", field, te.Value, jsonKind(te.Type.Kind().String()), te.Offset)
+		return &jsonPosError{Off: int(te.Offset), Msg: fmt.Sprintf("field %s: JSON %s where %s is expected", field, te.Value, jsonKind(te.Type.Kind().String()))}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &jsonPosError{Off: int(se.Offset), Msg: se.Error()}
 	}
 	return err
 }
