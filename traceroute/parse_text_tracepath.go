@@ -73,13 +73,20 @@ func tracepathLine(b *traceBuilder, line string) error {
 	}
 	var resp responder
 	i := 0
-	if !plausibleHost(toks[0]) {
+	if toks[0] == "???" {
+		// Answered, but tracepath could not name the host and printed no
+		// address (iputils 20221126 without -n does this).
+		toks = toks[1:]
+	} else if !plausibleHost(toks[0]) {
 		return fmt.Errorf("unexpected host %q", clip(toks[0]))
 	}
-	if len(toks) > 1 && strings.HasPrefix(toks[1], "(") && strings.HasSuffix(toks[1], ")") {
+	switch {
+	case len(toks) == 0 || len(toks) < len(strings.Fields(m[3])):
+		// "???": no host
+	case len(toks) > 1 && strings.HasPrefix(toks[1], "(") && strings.HasSuffix(toks[1], ")"):
 		resp.setHost(toks[0], toks[1][1:len(toks[1])-1], true)
 		i = 2
-	} else {
+	default:
 		resp.setHost(toks[0], "", false)
 		i = 1
 	}

@@ -477,8 +477,11 @@ func unixFlavor(head []byte) (isTrace, bsd bool) {
 		case strings.Contains(header, " 30 hops max"):
 			linuxScore++
 		}
-		if strings.HasSuffix(header, "byte packets") && (strings.Contains(header, " 60 byte") || strings.Contains(header, " 80 byte")) {
-			linuxScore++
+		switch {
+		case strings.Contains(header, " 60 byte packets"), strings.Contains(header, " 80 byte packets"):
+			linuxScore++ // Linux defaults (IPv4, IPv6)
+		case strings.Contains(header, " 52 byte packets"), strings.Contains(header, " 12 byte packets"):
+			bsdScore++ // macOS defaults (traceroute, traceroute6)
 		}
 	}
 	// No header and nothing telling: macOS pastes are the common case
