@@ -1,7 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"flag"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 func cmdRegeo() *command {
@@ -11,33 +18,36 @@ func cmdRegeo() *command {
 		help: `Usage: geoloc regeo [FLAGS] FILE...|-
 
 Reads saved traceroute output of any format 'geoloc parse' reads, locates
-every responding router (names, databases, speed of light), and writes the
-results: JSON Lines on stdout (a table on a terminal), and maps with -o.
---fuse reads everything twice so that an address seen from many vantage
-points is constrained by all of them.
+every responding router (router names, GeoIP databases, the speed of light),
+and writes the results: JSON Lines on stdout (a table on a terminal), and
+maps with -o. Without any database it still works from router names and
+RTTs. All cores are used; each distinct address is looked up once.
+
+--fuse reads the input twice: first to gather, for every address, the RTT
+from every vantage point that saw it, then to locate with all of them (an
+address seen from Oslo and from Tokyo is constrained by both).
+
+PTR names are looked up only with --ptr: saved output usually shows them.
 
 Examples:
   geoloc regeo traceroute.txt -o route.kml
   geoloc regeo --from osl mtr-report.txt
-  geoloc regeo atlas-results.json.bz2 --fuse -o atlas.geojson -o atlas.html > results.jsonl`,
+  traceroute example.org | geoloc regeo - --format table
+  geoloc regeo atlas.json.bz2 --fuse --vantage-points probes.csv -o atlas.kml > results.jsonl`,
 		run: runRegeo,
 	}
 }
 
 type regeoFlags struct {
-	common
+	engineFlags
 	fuse bool
 }
 
 func runRegeo(a *app, args []string) error {
 	var f regeoFlags
 	fs := flag.NewFlagSet("regeo", flag.ContinueOnError)
-	f.addDB(fs)
-	f.addFrom(fs)
-	f.addOutput(fs)
+	f.addEngine(fs, false)
 	f.addInputFormat(fs)
-	f.addDNS(fs)
-	f.addQuietLog(fs)
 	fs.BoolVar(&f.fuse, "fuse", false, "two passes: constrain each address by every trace and vantage point that saw it")
 	files, err := a.parse(fs, args)
 	if err != nil {
@@ -49,5 +59,102 @@ func runRegeo(a *app, args []string) error {
 	if len(files) == 0 {
 		return usagef("no input: name one or more FILEs, or - for standard input")
 	}
-	return notAvailable("geoloc regeo", "geoloc (the engine)")
+	if f.fuse && slices.Contains(files, "-") {
+		return usagef("--fuse reads the input twice: give files, not - (standard input)")
+	}
+	log, err := a.logger(&f.common)
+	if err != nil {
+		return err
+	}
+	out, err := a.newSink(&f.engineFlags)
+	if err != nil {
+		return err
+	}
+	eng, closeAll, err := a.newEngine(&f.engineFlags, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	if f.fuse {
+		prog := a.progress(&f.common, "traces observed (pass 1 of 2)", 0)
+		n, err := eng.ObserveAll(a.ctx, a.traceSeq(files, f.inputFormat), func(error) bool {
+			prog.Add(1, true)
+			return true // reported in the second pass
+		})
+		prog.Done()
+		if err != nil {
+			return err
+		}
+		log.Info("fused", "traces", n, "addresses", eng.FusedAddrs())
+	}
+	return a.locateAll(&f.engineFlags, eng, out, a.traceSeq(files, f.inputFormat))
+}
+
+// traceSeq streams the traces of every input in order; an input that
+// cannot be opened or a bad record comes as (nil, err) in its place.
+func (a *app) traceSeq(files []string, format string) iter.Seq2[*traceroute.Trace, error] {
+	return func(yield func(*traceroute.Trace, error) bool) {
+		for _, name := range files {
+			rc, err := a.openInput(name)
+			if err != nil {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			for t, err := range traceroute.Read(rc, traceroute.ReadOptions{Format: format, Input: name}) {
+				if !yield(t, err) {
+					rc.Close()
+					return
+				}
+			}
+			rc.Close()
+		}
+	}
+}
+
+// locateAll runs the engine over seq, writes every result, reports bad
+// inputs one line each, and prints the summary.
+func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.Seq2[*traceroute.Trace, error]) error {
+	var prog = a.progress(&f.common, "traces", 0)
+	if out.table {
+		prog = nil // the table itself shows the progress
+	}
+	failed, hops, located := 0, 0, 0
+	for r, err := range eng.Stream(a.ctx, seq, 0) {
+		if err != nil {
+			if errors.Is(err, a.ctx.Err()) && a.ctx.Err() != nil {
+				prog.Done()
+				return err
+			}
+			prog.Done()
+			fmt.Fprintln(a.stderr, err)
+			failed++
+			prog.Add(1, true)
+			continue
+		}
+		for _, h := range r.Hops {
+			hops++
+			if h.Location != nil {
+				located++
+			}
+		}
+		prog.Add(1, false)
+		if err := out.add(r); err != nil {
+			prog.Done()
+			return err
+		}
+	}
+	prog.Done()
+	wrote, err := out.close()
+	if err != nil {
+		return err
+	}
+	if !f.quiet {
+		fmt.Fprintln(a.stderr, resultSummary(out.n, hops, located, failed, wrote))
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
 }

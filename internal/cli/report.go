@@ -1,7 +1,18 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/report"
+	"github.com/geoloc-dev/geoloc/internal/term"
 )
 
 func cmdReport() *command {
@@ -10,16 +21,24 @@ func cmdReport() *command {
 		summary: "summarise saved results: countries crossed, organisations seen",
 		help: `Usage: geoloc report [FLAGS] RESULTS.jsonl...|-
 
-Reads results saved by 'geoloc regeo' or 'geoloc trace' (JSON Lines) and
-summarises them per destination and overall: the countries the traffic
-crossed, the organisations that ran the routers, how many hops were located
-and how.
+Reads results saved by 'geoloc regeo', 'geoloc trace' or 'geoloc har' (JSON
+Lines, one trace a line) and summarises them per destination and overall:
+the countries each path crossed (with the weakest confidence behind each,
+and a flag when a path leaves a country and comes back), the countries and
+organisations that saw the traffic and for how many destinations, and how
+the hops were located.
 
 Examples:
   geoloc regeo traces.txt > results.jsonl && geoloc report results.jsonl
-  geoloc report --format jsonl results.jsonl`,
+  geoloc report --format json results.jsonl`,
 		run: runReport,
 	}
+}
+
+// methodCount is how many hops one kind of evidence placed.
+type methodCount struct {
+	Method string `json:"method"`
+	Hops   int    `json:"hops"`
 }
 
 func runReport(a *app, args []string) error {
@@ -34,5 +53,134 @@ func runReport(a *app, args []string) error {
 	if len(files) == 0 {
 		return usagef("no input: name RESULTS.jsonl files, or - for standard input")
 	}
-	return notAvailable("geoloc report", "internal/report")
+	asJSON := false
+	switch c.format {
+	case "json", "jsonl":
+		asJSON = true
+	case "table", "":
+	default:
+		return usagef("--format %q: want table or json", c.format)
+	}
+	var results []*geoloc.TraceResult
+	failed := 0
+	for _, name := range files {
+		rc, err := a.openInput(name)
+		if err != nil {
+			fmt.Fprintln(a.stderr, err)
+			failed++
+			continue
+		}
+		rs, bad := readResults(rc, name, a.stderr)
+		rc.Close()
+		results = append(results, rs...)
+		failed += bad
+	}
+	rep := report.Build(results)
+	methods, unlocated := methodCounts(results)
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			*report.Report
+			Methods   []methodCount `json:"methods"`
+			Unlocated int           `json:"unlocated"`
+		}{rep, methods, unlocated}); err != nil {
+			return err
+		}
+	} else {
+		if err := rep.WriteTable(a.stdout); err != nil {
+			return err
+		}
+		color, err := a.color(&c, a.stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout)
+		t := &term.Table{Header: []string{"LOCATED BY", "HOPS"}, Align: []term.Align{term.Left, term.Right}}
+		for _, m := range methods {
+			t.Rows = append(t.Rows, []string{m.Method, strconv.Itoa(m.Hops)})
+		}
+		t.Rows = append(t.Rows, []string{"(not located)", strconv.Itoa(unlocated)})
+		if err := t.Write(a.stdout, color); err != nil {
+			return err
+		}
+	}
+	if !c.quiet {
+		fmt.Fprintf(a.stderr, "%s summarised, %d failed\n", plural(len(results), "trace"), failed)
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
+}
+
+// readResults reads TraceResult JSON Lines; a bad line is reported on
+// errw as FILE:LINE and skipped.
+func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResult, int) {
+	var out []*geoloc.TraceResult
+	bad := 0
+	br := bufio.NewReaderSize(r, 64<<10)
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if s := strings.TrimSpace(string(b)); s != "" {
+			var tr geoloc.TraceResult
+			if jerr := json.Unmarshal([]byte(s), &tr); jerr != nil {
+				fmt.Fprintf(errw, "%s:%d: results: %v (want one geoloc result per line, as 'geoloc regeo' writes)\n", name, line, jerr)
+				bad++
+			} else if tr.Hops == nil {
+				fmt.Fprintf(errw, "%s:%d: results: no \"hops\": not a geoloc result (traces go through 'geoloc regeo' first)\n", name, line)
+				bad++
+			} else {
+				out = append(out, &tr)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(errw, "%s:%d: %v\n", name, line, err)
+			bad++
+			break
+		}
+	}
+	return out, bad
+}
+
+// methodCounts tallies how the hops were located, by the method's family
+// ("rdns:iata" and "rdns:clli-like" stay apart; "geoip:<db>" folds into
+// "geoip", "country:<db>" into "country").
+func methodCounts(results []*geoloc.TraceResult) ([]methodCount, int) {
+	m := map[string]int{}
+	unlocated := 0
+	for _, r := range results {
+		for _, h := range r.Hops {
+			if h.Location == nil {
+				unlocated++
+				continue
+			}
+			k := h.Method
+			// "geoip:<database>" and the like fold into their family; the
+			// database names are in each hop's evidence.
+			for _, fam := range []string{"geoip:", "geofeed:", "country:"} {
+				if strings.HasPrefix(k, fam) {
+					k = fam[:len(fam)-1]
+				}
+			}
+			if k == "" {
+				k = "(unnamed)"
+			}
+			m[k]++
+		}
+	}
+	out := make([]methodCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, methodCount{k, n})
+	}
+	slices.SortFunc(out, func(a, b methodCount) int {
+		if a.Hops != b.Hops {
+			return b.Hops - a.Hops
+		}
+		return strings.Compare(a.Method, b.Method)
+	})
+	return out, unlocated
 }

@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/internal/vantage"
+	"github.com/geoloc-dev/geoloc/kml"
+)
+
+// engineFlags are the flags of every command that runs the engine.
+type engineFlags struct {
+	common
+	ptr           bool
+	vantagePoints string
+	circles       bool
+}
+
+func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
+	f.addDB(fs)
+	f.addFrom(fs)
+	f.addOutput(fs)
+	f.addDNS(fs)
+	f.addQuietLog(fs)
+	fs.BoolVar(&f.ptr, "ptr", ptrDefault, "look up PTR names of addresses the trace shows no name for (--ptr=false: never)")
+	fs.StringVar(&f.vantagePoints, "vantage-points", "", "CSV `FILE` mapping RIPE Atlas probe ids or source addresses to LAT,LON")
+	fs.BoolVar(&f.circles, "circles", false, "draw each hop's uncertainty radius in maps")
+}
+
+// newEngine builds the engine the flags describe. close releases the
+// databases.
+func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(), error) {
+	// Hints nil: the engine reads names with rdns.Hints.
+	opts := geoloc.Options{Logger: log}
+	if f.from != "" {
+		v, err := vantage.Parse(f.from, nil)
+		if err != nil {
+			return nil, nil, usagef("--from %q: %v", f.from, err)
+		}
+		opts.From = &v
+	}
+	if f.vantagePoints != "" {
+		rc, err := a.openInput(f.vantagePoints)
+		if err != nil {
+			return nil, nil, err
+		}
+		t, err := vantage.ReadTable(rc, f.vantagePoints)
+		rc.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.VantageOf = t.Lookup
+	}
+	if f.ptr {
+		r, err := a.ptrResolver(f.dns)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Resolver = r
+	}
+	srcs, closeAll, err := a.sources(&f.common, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Sources = srcs
+	if len(srcs) == 0 && !f.noDB {
+		log.Info("no GeoIP database found: locating from router names and RTTs only (see 'geoloc db fetch')")
+	}
+	return geoloc.New(opts), closeAll, nil
+}
+
+// sink receives results: it writes them to stdout as they come (JSON Lines
+// or a table), and keeps them for the -o writers, which draw everything at
+// once.
+type sink struct {
+	a       *app
+	f       *engineFlags
+	table   bool
+	color   bool
+	stdout  bool // write to stdout at all
+	enc     *json.Encoder
+	keep    bool
+	results []*geoloc.TraceResult
+	n       int
+}
+
+// writerFor returns the writer for an output file name or --format value.
+func writerFor(name string) (func(io.Writer, []*geoloc.TraceResult, kml.Options) error, error) {
+	ext := strings.ToLower(name)
+	if i := strings.LastIndexByte(ext, '.'); i >= 0 {
+		ext = ext[i+1:]
+	}
+	switch ext {
+	case "kml":
+		return kml.Write, nil
+	case "kmz":
+		return kml.WriteKMZ, nil
+	case "jsonl", "ndjson":
+		return writeJSONL, nil
+	case "geojson", "json", "csv", "html", "svg", "dot":
+		return nil, notAvailable("writing ."+ext+" files", "internal/output")
+	}
+	return nil, usagef("-o %s: unknown output kind; use .kml .kmz .jsonl .json .geojson .csv .html .svg or .dot (or --format)", name)
+}
+
+func writeJSONL(w io.Writer, results []*geoloc.TraceResult, _ kml.Options) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range results {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *app) newSink(f *engineFlags) (*sink, error) {
+	s := &sink{a: a, f: f}
+	for _, o := range f.outputs {
+		name := o
+		if f.format != "" && f.format != "table" {
+			name = "." + f.format
+		}
+		if _, err := writerFor(name); err != nil {
+			return nil, err
+		}
+		s.keep = true
+	}
+	switch {
+	case len(f.outputs) == 0:
+		s.stdout = true
+		t, err := a.tableOutput(&f.common)
+		if err != nil {
+			return nil, err
+		}
+		s.table = t
+	case f.format == "table" || (f.format == "" && a.stdoutIsTerminal()):
+		// With -o, stdout shows the table on a terminal and stays quiet
+		// when piped.
+		s.stdout, s.table = true, true
+	}
+	if s.table {
+		c, err := a.color(&f.common, a.stdout)
+		if err != nil {
+			return nil, err
+		}
+		s.color = c
+	} else if s.stdout {
+		s.enc = json.NewEncoder(a.stdout)
+		s.enc.SetEscapeHTML(false)
+	}
+	return s, nil
+}
+
+func (s *sink) add(r *geoloc.TraceResult) error {
+	s.n++
+	if s.keep {
+		s.results = append(s.results, r)
+	}
+	switch {
+	case !s.stdout:
+		return nil
+	case s.table:
+		if s.n > 1 {
+			fmt.Fprintln(s.a.stdout)
+		}
+		return term.WriteTrace(s.a.stdout, r, term.TraceTableOptions{Color: s.color, HostWidth: 40})
+	default:
+		return s.enc.Encode(r)
+	}
+}
+
+// close runs the -o writers and returns the files written.
+func (s *sink) close() ([]string, error) {
+	var wrote []string
+	for _, o := range s.f.outputs {
+		name := o
+		if s.f.format != "" && s.f.format != "table" {
+			name = "." + s.f.format
+		}
+		w, err := writerFor(name)
+		if err != nil {
+			return wrote, err
+		}
+		opts := kml.Options{Circles: s.f.circles, Name: "geoloc: " + filepath.Base(o)}
+		if err := writeFileAtomic(o, func(out io.Writer) error { return w(out, s.results, opts) }); err != nil {
+			return wrote, err
+		}
+		wrote = append(wrote, o)
+	}
+	return wrote, nil
+}
+
+// resultSummary is the stderr line after a run.
+func resultSummary(results int, hops, located int, failed int, wrote []string) string {
+	s := fmt.Sprintf("%s located: %d of %d hops placed", plural(results, "trace"), located, hops)
+	if failed > 0 {
+		s += fmt.Sprintf("; %s failed", plural(failed, "input"))
+	}
+	if len(wrote) > 0 {
+		s += "; wrote " + strings.Join(wrote, ", ")
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
