@@ -35,29 +35,24 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 	tb.Helper()
 	e := &Emulator{NS: ns, Net: n}
 	err := ns.Do(func() error {
-		f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+		// Attach before handing the fd to Go's poller: an unattached TUN
+		// file polls as an error, which the poller would remember.
+		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 		if err != nil {
+			return fmt.Errorf("open /dev/net/tun: %w", err)
+		}
+		var req [unix.IFNAMSIZ + 64]byte
+		copy(req[:], tunName)
+		*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TUN | unix.IFF_NO_PI
+		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETIFF, uintptr(unsafe.Pointer(&req[0]))); errno != 0 {
+			unix.Close(fd)
+			return fmt.Errorf("TUNSETIFF: %w", errno)
+		}
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
 			return err
 		}
-		rc, err := f.SyscallConn()
-		if err != nil {
-			f.Close()
-			return err
-		}
-		var ierr error
-		cerr := rc.Control(func(fd uintptr) {
-			var req [unix.IFNAMSIZ + 64]byte
-			copy(req[:], tunName)
-			*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TUN | unix.IFF_NO_PI
-			_, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, unix.TUNSETIFF, uintptr(unsafe.Pointer(&req[0])))
-			if errno != 0 {
-				ierr = fmt.Errorf("TUNSETIFF: %w", errno)
-			}
-		})
-		if cerr != nil || ierr != nil {
-			f.Close()
-			return fmt.Errorf("tun: %w", firstErr(cerr, ierr))
-		}
+		f := os.NewFile(uintptr(fd), "/dev/net/tun")
 		e.tun = f
 		return nil
 	})
@@ -96,14 +91,6 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 	return e
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
 
 func (e *Emulator) serve() {
 	defer e.wg.Done()

@@ -265,7 +265,7 @@ func (r *run) hop(ttl int) Hop {
 			p := &r.probes[r.index(ttl, fl, a)]
 			res := p.res
 			if !p.done {
-				res = Result{Flow: fl, Attempt: a, Sent: p.sent, Lost: true}
+				res = Result{Flow: fl, Attempt: a, Sent: p.sent, Lost: true, Pending: true}
 			}
 			h.Probes = append(h.Probes, res)
 		}

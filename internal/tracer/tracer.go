@@ -111,6 +111,7 @@ type Result struct {
 	ReplyTTL      int
 	MPLS          []probe.Label
 	Final         bool // the reply ends the path (destination or unreachable)
+	Pending       bool // still waiting (only in snapshots and cancelled traces)
 }
 
 // Hop is the probes of one TTL, flow-major: Probes[flow*Queries+attempt].

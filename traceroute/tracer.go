@@ -1,0 +1,344 @@
+package traceroute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/geoloc-dev/geoloc/internal/probe"
+	"github.com/geoloc-dev/geoloc/internal/rawsock"
+	"github.com/geoloc-dev/geoloc/internal/tracer"
+)
+
+// ErrPrivilege is returned (wrapped) when the tracer may not open the
+// sockets it needs; its text says what to do.
+var ErrPrivilege = rawsock.ErrPrivilege
+
+// Tracer defaults.
+const (
+	DefaultRatePPS = tracer.DefaultRate    // packets per second over all traces
+	DefaultMaxTTL  = tracer.DefaultMaxTTL  // hops
+	DefaultQueries = tracer.DefaultQueries // probes per hop and flow
+	DefaultTimeout = tracer.DefaultTimeout // per probe
+	DefaultUDPPort = tracer.DefaultUDPPort // as traceroute
+	DefaultTCPPort = tracer.DefaultTCPPort // as tcptraceroute
+)
+
+// TracerOptions configures a [Tracer]. The zero value is ready to use.
+type TracerOptions struct {
+	// RatePPS bounds the probes per second sent by all traces together;
+	// 0 means DefaultRatePPS. Bursts of a tenth of a second's worth pass
+	// at once.
+	RatePPS float64
+	// Unprivileged forces Linux ICMP datagram ("ping") sockets even when
+	// raw sockets are allowed. Without it they are used only when raw
+	// sockets are refused and net.ipv4.ping_group_range admits the
+	// process. Ping sockets send ICMP echo probes only, and router
+	// replies come without MPLS labels or reply TTL.
+	Unprivileged bool
+	Logger       *slog.Logger // nil: silent
+}
+
+// Tracer runs live traces: ICMP echo, UDP or TCP SYN probes over IPv4 and
+// IPv6, all TTLs at once, one constant flow per path (Paris traceroute)
+// or several to enumerate load-balanced branches. One socket set per
+// address family is shared by every trace in flight; replies are matched
+// to probes through the datagram they quote, so unrelated or forged ICMP
+// messages are ignored.
+//
+// Probing needs root or CAP_NET_RAW (or, ICMP only, ping sockets); see
+// [ErrPrivilege]. A Tracer is safe for concurrent use.
+type Tracer struct {
+	eng  *tracer.Engine
+	errs map[int]error
+}
+
+// NewTracer opens the sockets of both address families, in the network
+// namespace of the calling OS thread. It fails when neither family can be
+// opened; a family that failed alone fails the traces that need it.
+func NewTracer(opts TracerOptions) (*Tracer, error) {
+	mode := rawsock.Auto
+	if opts.Unprivileged {
+		mode = rawsock.Unprivileged
+	}
+	conns := map[int]tracer.Conn{}
+	errs := map[int]error{}
+	for _, fam := range []int{4, 6} {
+		c, err := rawsock.Open(fam, mode)
+		if err != nil {
+			errs[fam] = err
+			continue
+		}
+		conns[fam] = c
+	}
+	if len(conns) == 0 {
+		if errors.Is(errs[4], ErrPrivilege) {
+			return nil, errs[4]
+		}
+		return nil, fmt.Errorf("tracer: %w", errors.Join(errs[4], errs[6]))
+	}
+	return &Tracer{eng: tracer.New(conns, errs, opts.RatePPS, opts.Logger), errs: errs}, nil
+}
+
+// Close releases the sockets. Traces in flight fail.
+func (t *Tracer) Close() error { return t.eng.Close() }
+
+// Unprivileged reports whether the tracer fell back to ping sockets (ICMP
+// probes only) for IPv4.
+func (t *Tracer) Unprivileged() bool { return t.eng.Unprivileged(4) }
+
+// TraceOptions configures one trace. The zero value traces with ICMP echo,
+// 3 probes per hop, TTLs 1 to 30, a 1 s timeout and one flow.
+type TraceOptions struct {
+	// Protocol is "icmp" (default), "udp" or "tcp".
+	Protocol string
+	// Port is the destination port of UDP and TCP probes: 33434 and 80 by
+	// default, as traceroute and tcptraceroute use. Every probe of a flow
+	// goes to the same port: the flow stays on one path.
+	Port int
+	// Source is the source address; default the kernel's choice.
+	Source   netip.Addr
+	FirstTTL int // default 1
+	MaxTTL   int // default 30
+	// Queries is the number of probes per hop and flow (default 3).
+	Queries int
+	// Flows is the number of flow identifiers (default 1): with more,
+	// per-flow load balancers split them over their branches, and every
+	// hop shows the addresses of all branches. Hop.Probes then holds
+	// Queries probes per flow, flow after flow: probe i used flow
+	// i/Queries.
+	Flows int
+	// Timeout is how long a probe waits for its reply (default 1 s). A
+	// trace takes about one path RTT plus one timeout when hops are
+	// silent.
+	Timeout time.Duration
+	// PayloadBytes is the ICMP or UDP payload size (default 24).
+	PayloadBytes int
+	// Progress, if set, is called each time a probe is answered or given
+	// up, from the trace's goroutine (TraceAll: several at once).
+	Progress func(HopProgress)
+}
+
+// HopProgress is a snapshot of one hop while tracing, for live displays.
+type HopProgress struct {
+	Destination netip.Addr
+	Hop         Hop // Probes not yet answered nor given up are Lost
+	Pending     int // probes of the hop still waiting
+}
+
+// ParseProtocol normalises a protocol name ("icmp", "udp", "tcp", any
+// case; "" is icmp).
+func ParseProtocol(s string) (string, error) {
+	switch p := strings.ToLower(s); p {
+	case "", "icmp":
+		return "icmp", nil
+	case "udp", "tcp":
+		return p, nil
+	}
+	return "", fmt.Errorf("protocol %q: want icmp, udp or tcp", s)
+}
+
+func (o TraceOptions) config() (tracer.Config, error) {
+	proto, err := ParseProtocol(o.Protocol)
+	if err != nil {
+		return tracer.Config{}, err
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return tracer.Config{}, fmt.Errorf("port %d: want 1..65535", o.Port)
+	}
+	c := tracer.Config{
+		Port: uint16(o.Port), Src: o.Source, FirstTTL: o.FirstTTL, MaxTTL: o.MaxTTL,
+		Queries: o.Queries, Flows: o.Flows, Timeout: o.Timeout, Payload: o.PayloadBytes,
+	}
+	switch proto {
+	case "icmp":
+		c.Proto = probe.ICMP
+	case "udp":
+		c.Proto = probe.UDP
+	case "tcp":
+		c.Proto = probe.TCP
+	}
+	if o.Progress != nil {
+		c.OnProbe = func(dst netip.Addr, h tracer.Hop) {
+			hp := HopProgress{Destination: dst, Hop: convertHop(h)}
+			for _, p := range h.Probes {
+				if p.Pending {
+					hp.Pending++
+				}
+			}
+			o.Progress(hp)
+		}
+	}
+	return c, nil
+}
+
+// Trace traces dst. Cancelling ctx returns the hops so far with ctx's
+// error.
+func (t *Tracer) Trace(ctx context.Context, dst netip.Addr, opts TraceOptions) (*Trace, error) {
+	cfg, err := opts.config()
+	if err != nil {
+		return nil, err
+	}
+	r, err := t.eng.Trace(ctx, dst, cfg)
+	if r == nil {
+		return nil, err
+	}
+	tr := convertTrace(r)
+	if err != nil {
+		tr.Error = err.Error()
+	}
+	return tr, err
+}
+
+// maxConcurrent bounds the traces in flight in TraceAll; the rate limit
+// paces them anyway.
+const maxConcurrent = 256
+
+// TraceAll traces every address concurrently and yields each trace when it
+// is done, in completion order. A failed trace yields a Trace carrying
+// the destination and Error, with the error. Stopping the iteration
+// cancels the traces still running.
+func (t *Tracer) TraceAll(ctx context.Context, dsts []netip.Addr, opts TraceOptions) iter.Seq2[*Trace, error] {
+	return func(yield func(*Trace, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type res struct {
+			t   *Trace
+			err error
+		}
+		out := make(chan res, len(dsts))
+		sem := make(chan struct{}, maxConcurrent)
+		var wg sync.WaitGroup
+		go func() {
+			for _, d := range dsts {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					out <- res{&Trace{Format: FormatGeoloc, Destination: Endpoint{Addr: d}, Error: ctx.Err().Error()}, ctx.Err()}
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					tr, err := t.Trace(ctx, d, opts)
+					if tr == nil {
+						tr = &Trace{Format: FormatGeoloc, Destination: Endpoint{Addr: d}, Error: err.Error()}
+					}
+					out <- res{tr, err}
+				}()
+			}
+		}()
+		for range dsts {
+			r := <-out
+			if !yield(r.t, r.err) {
+				cancel()
+				// Let the remaining traces end; their results go to the buffer.
+				go wg.Wait()
+				return
+			}
+		}
+	}
+}
+
+// Resolve returns every address of name (A and AAAA records) through r
+// (net.DefaultResolver when nil), IPv4 first, without duplicates.
+// network is "ip" (both), "ip4" or "ip6". A literal address resolves to
+// itself.
+func Resolve(ctx context.Context, r *net.Resolver, network, name string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(name); err == nil {
+		return []netip.Addr{a.Unmap()}, nil
+	}
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	if network == "" {
+		network = "ip"
+	}
+	addrs, err := r.LookupNetIP(ctx, network, name)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", name, err)
+	}
+	var v4, v6 []netip.Addr
+	seen := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		if a.Is4() {
+			v4 = append(v4, a)
+		} else {
+			v6 = append(v6, a)
+		}
+	}
+	if len(v4)+len(v6) == 0 {
+		return nil, fmt.Errorf("resolve %s: no %s addresses", name, network)
+	}
+	return append(v4, v6...), nil
+}
+
+// TraceName resolves name (see [Resolve]) and traces every address
+// concurrently, naming the destination of each trace.
+func (t *Tracer) TraceName(ctx context.Context, r *net.Resolver, network, name string, opts TraceOptions) iter.Seq2[*Trace, error] {
+	return func(yield func(*Trace, error) bool) {
+		addrs, err := Resolve(ctx, r, network, name)
+		if err != nil {
+			yield(&Trace{Format: FormatGeoloc, Destination: Endpoint{Name: name}, Error: err.Error()}, err)
+			return
+		}
+		for tr, err := range t.TraceAll(ctx, addrs, opts) {
+			if _, perr := netip.ParseAddr(name); perr != nil {
+				tr.Destination.Name = name
+			}
+			if !yield(tr, err) {
+				return
+			}
+		}
+	}
+}
+
+func convertTrace(r *tracer.Trace) *Trace {
+	t := &Trace{
+		Format:      FormatGeoloc,
+		Source:      Endpoint{Addr: r.Src},
+		Destination: Endpoint{Addr: r.Dst},
+		Protocol:    r.Proto.String(),
+		Started:     r.Started.UTC(),
+		Hops:        make([]Hop, 0, len(r.Hops)),
+	}
+	for _, h := range r.Hops {
+		t.Hops = append(t.Hops, convertHop(h))
+	}
+	return t
+}
+
+func convertHop(h tracer.Hop) Hop {
+	out := Hop{TTL: h.TTL, Probes: make([]Probe, 0, len(h.Probes))}
+	for _, p := range h.Probes {
+		if p.Lost {
+			out.Probes = append(out.Probes, Probe{Lost: true})
+			continue
+		}
+		q := Probe{
+			Addr:     p.From,
+			RTTMs:    float64(p.RTT.Microseconds()) / 1000,
+			Flags:    p.Flags,
+			MTU:      p.MTU,
+			ReplyTTL: p.ReplyTTL,
+		}
+		for _, l := range p.MPLS {
+			q.MPLS = append(q.MPLS, MPLSLabel{Label: l.Label, TC: l.TC, S: l.S, TTL: l.TTL})
+		}
+		out.Probes = append(out.Probes, q)
+	}
+	return out
+}
