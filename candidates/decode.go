@@ -21,8 +21,19 @@ func (f *optFloat) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor,
 		return mmdbdata.Cursor{}, err
 	}
 	switch k {
-	case mmdbdata.KindFloat32, mmdbdata.KindFloat64:
-		v, next, err := c.ReadFloat()
+	case mmdbdata.KindFloat32:
+		v, next, err := c.ReadFloat32()
+		if err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+		// ip-location-db stores coordinates as float32: keep the decimal
+		// value that was written (37.422), not its binary neighbour
+		// (37.422000885009766).
+		d, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
+		*f = optFloat{V: d, OK: true}
+		return next, nil
+	case mmdbdata.KindFloat64:
+		v, next, err := c.ReadFloat64()
 		if err != nil {
 			return mmdbdata.Cursor{}, err
 		}

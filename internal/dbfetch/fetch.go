@@ -195,6 +195,9 @@ type plan struct {
 	checked  string // integrity string recorded when verified
 	fallback string // second URL (DB-IP's previous month)
 	fbVer    string
+	// dataTime is when the data was built as the channel tells it
+	// (ip-location-db versions end in YYYYMMDDHH); zero if unknown.
+	dataTime time.Time
 }
 
 func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Installed, error) {
@@ -254,10 +257,18 @@ func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Insta
 		inst.Size += st.Size()
 		inst.Files = append(inst.Files, f.name)
 	}
+	if inst.Built.IsZero() {
+		inst.Built = p.dataTime
+	}
 	if inst.Version == "" && !inst.Built.IsZero() {
 		inst.Version = inst.Built.Format("2006-01-02")
 	}
 	for _, f := range files {
+		if !inst.Built.IsZero() {
+			// CSV files carry no build date: their modification time
+			// does (candidates names ASN tables by it).
+			_ = os.Chtimes(f.tmp, inst.Built, inst.Built)
+		}
 		if err := os.Rename(f.tmp, filepath.Join(o.Dir, f.name)); err != nil {
 			return Installed{}, err
 		}
@@ -378,6 +389,7 @@ func resolveNPM(ctx context.Context, o *Options, d Database) (plan, error) {
 	}
 	var doc struct {
 		DistTags map[string]string `json:"dist-tags"`
+		Time     map[string]string `json:"time"`
 		Versions map[string]struct {
 			Dist struct {
 				Tarball   string `json:"tarball"`
@@ -394,7 +406,12 @@ func resolveNPM(ctx context.Context, o *Options, d Database) (plan, error) {
 	if latest == "" || !ok || v.Dist.Tarball == "" {
 		return plan{}, fmt.Errorf("%s: registry has no latest version", d.Package)
 	}
-	p := plan{url: v.Dist.Tarball, version: latest}
+	p := plan{url: v.Dist.Tarball, version: latest, dataTime: versionTime(latest)}
+	if p.dataTime.IsZero() {
+		if t, err := time.Parse(time.RFC3339, doc.Time[latest]); err == nil {
+			p.dataTime = t.UTC()
+		}
+	}
 	if algo, b64, ok := strings.Cut(v.Dist.Integrity, "-"); ok && algo == "sha512" {
 		if p.sha512, err = base64.StdEncoding.DecodeString(b64); err != nil || len(p.sha512) != sha512.Size {
 			return plan{}, fmt.Errorf("%s: bad dist.integrity %q", d.Package, v.Dist.Integrity)
@@ -413,6 +430,20 @@ func resolveNPM(ctx context.Context, o *Options, d Database) (plan, error) {
 		return plan{}, fmt.Errorf("%s: registry publishes no integrity hash", d.Package)
 	}
 	return p, nil
+}
+
+// versionTime reads the data date ip-location-db puts in its versions
+// ("2.3.2026061719" = 2026-06-17 19:00 UTC).
+func versionTime(v string) time.Time {
+	i := strings.LastIndexByte(v, '.')
+	if i < 0 || len(v)-i-1 != 10 {
+		return time.Time{}
+	}
+	t, err := time.Parse("2006010215", v[i+1:])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // IntegrityError is returned when a download's digest differs from the

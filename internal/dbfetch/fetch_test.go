@@ -199,6 +199,7 @@ func TestFetchNPM(t *testing.T) {
 	assert.Contains(t, city.Attribution, "DB-IP")
 	assert.Equal(t, mmdbtest.DefaultBuild, city.Built)
 	assert.Equal(t, []string{"asn-ipv4.csv", "asn-ipv6.csv"}, got[1].Files)
+	assert.Equal(t, time.Date(2026, 6, 5, 13, 0, 0, 0, time.UTC), got[1].Built, "from the version")
 	_, err = os.Stat(filepath.Join(dir, "asn-ipv4-num.csv"))
 	assert.True(t, os.IsNotExist(err), "only the needed files are extracted")
 
@@ -222,6 +223,7 @@ func TestFetchNPM(t *testing.T) {
 	srcs, err := candidates.OpenAll(paths, candidates.OpenOptions{})
 	require.NoError(t, err)
 	require.Len(t, srcs, 2)
+	assert.Equal(t, "asn-2026-06", srcs[0].Name(), "named by the data date, not the download date")
 	for _, s := range srcs {
 		defer candidates.CloseSource(s)
 	}
