@@ -122,7 +122,11 @@ type TraceOptions struct {
 	// PayloadBytes is the ICMP or UDP payload size (default 24).
 	PayloadBytes int
 	// Progress, if set, is called each time a probe is answered or given
-	// up, from the trace's goroutine (TraceAll: several at once).
+	// up, from the trace's goroutine (TraceAll: several traces at once).
+	// Since all TTLs are in flight together, the destination may answer
+	// at a TTL beyond its distance first: a hop reported with a
+	// destination answer may later be dropped when a nearer one arrives.
+	// The returned Trace is authoritative.
 	Progress func(HopProgress)
 }
 

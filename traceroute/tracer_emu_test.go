@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/geoloc-dev/geoloc/internal/netemu"
+	"github.com/geoloc-dev/geoloc/internal/probe"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -98,4 +99,139 @@ func assertRTT(t *testing.T, wantMs, gotMs float64, msg string, args ...any) {
 	t.Helper()
 	assert.GreaterOrEqualf(t, gotMs, wantMs-0.5, msg, args...)
 	assert.LessOrEqualf(t, gotMs, wantMs*1.3+30, msg, args...)
+}
+
+func TestTracerEmulatedFeatures(t *testing.T) {
+	labels := []probe.Label{{Label: 24015, TC: 0, S: false, TTL: 1}, {Label: 3012, TC: 0, S: true, TTL: 1}}
+	for _, fam := range []string{"v4", "v6"} {
+		t.Run(fam, func(t *testing.T) {
+			dst := "203.0.113.20"
+			r := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}) }
+			if fam == "v6" {
+				dst = "2001:db8:20::20"
+				r = func(i int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 15: byte(i)}) }
+			}
+			d := addr(dst)
+			p := netemu.Path{
+				Dst: netip.PrefixFrom(d, d.BitLen()),
+				Hops: []netemu.Hop{
+					{{Addr: r(1), DelayMs: 2}},
+					{{Addr: r(21), DelayMs: 2}, {Addr: r(22), DelayMs: 2}, {Addr: r(23), DelayMs: 2}}, // ECMP
+					{{Addr: r(3), DelayMs: 2, MPLS: labels}},
+					{{Addr: r(4), DelayMs: 2, Silent: true}},
+					{{Addr: r(5), DelayMs: 2}},
+				},
+				DestDelayMs: 2,
+			}
+			tr, emu := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p}, Forge: true}, traceroute.TracerOptions{})
+			ctx := context.Background()
+			var progress int
+			got, err := tr.Trace(ctx, d, traceroute.TraceOptions{
+				Flows: 16, Queries: 1, Timeout: 400 * time.Millisecond,
+				Progress: func(hp traceroute.HopProgress) {
+					progress++
+					assert.Equal(t, d, hp.Destination)
+				},
+			})
+			require.NoError(t, err)
+			require.Equal(t, 6, len(got.Hops))
+			// One call per probe, plus possibly some for probes beyond the
+			// destination answered before the nearest destination reply.
+			assert.GreaterOrEqual(t, progress, 6*16)
+			// Every flow sees one router at a plain hop; the ECMP hop shows
+			// all three branches across 16 flows.
+			assert.Equal(t, []netip.Addr{r(1)}, got.Hops[0].Addrs())
+			assert.ElementsMatch(t, []netip.Addr{r(21), r(22), r(23)}, got.Hops[1].Addrs())
+			// Each flow keeps its branch: the flow hash of a probe is constant.
+			for _, pr := range got.Hops[2].Probes {
+				require.False(t, pr.Lost)
+				assert.Equal(t, r(3), pr.Addr)
+				assert.Equal(t, []traceroute.MPLSLabel{{Label: 24015, TTL: 1}, {Label: 3012, S: true, TTL: 1}}, pr.MPLS)
+			}
+			// Silent hop stays silent although forged replies arrive for it.
+			for _, pr := range got.Hops[3].Probes {
+				assert.True(t, pr.Lost)
+			}
+			for _, h := range got.Hops {
+				for _, pr := range h.Probes {
+					assert.NotEqual(t, "192.0.2.66", pr.Addr.String(), "forged reply accepted")
+					assert.NotEqual(t, "2001:db8:66::66", pr.Addr.String(), "forged reply accepted")
+				}
+			}
+			assert.Equal(t, []netip.Addr{d}, got.Hops[5].Addrs())
+			assert.Greater(t, emu.Net.Stats().Probes, 0)
+		})
+	}
+}
+
+// TestTracerFlowsStable checks that one flow keeps one path over repeated
+// probes: a Paris-style trace never zigzags between ECMP branches.
+func TestTracerFlowsStable(t *testing.T) {
+	d := addr("203.0.113.30")
+	var hops []netemu.Hop
+	for i := range 4 {
+		var h netemu.Hop
+		for j := range 4 {
+			h = append(h, netemu.Router{Addr: netip.AddrFrom4([4]byte{198, 51, 100, byte(10*(i+1) + j)}), DelayMs: 1})
+		}
+		hops = append(hops, h)
+	}
+	n := &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), Hops: hops, DestDelayMs: 1}}}
+	tr, _ := newEmuTracer(t, n, traceroute.TracerOptions{})
+	for _, proto := range []string{"icmp", "udp", "tcp"} {
+		got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Queries: 6, Timeout: 300 * time.Millisecond})
+		require.NoError(t, err)
+		require.Len(t, got.Hops, 5)
+		for _, h := range got.Hops {
+			assert.Len(t, h.Addrs(), 1, "%s ttl %d: one flow, one path", proto, h.TTL)
+		}
+	}
+}
+
+func TestTracerRateLimitedAndUnreachable(t *testing.T) {
+	d := addr("203.0.113.40")
+	n := &netemu.Network{Paths: []netemu.Path{{
+		Dst: netip.PrefixFrom(d, 32),
+		Hops: []netemu.Hop{
+			{{Addr: addr("198.51.100.1"), DelayMs: 1, RatePPS: 1}}, // answers 1 of 3
+			{{Addr: addr("198.51.100.2"), DelayMs: 1, Unreachable: true, Code: 1}},
+		},
+	}}}
+	tr, _ := newEmuTracer(t, n, traceroute.TracerOptions{})
+	got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Timeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	require.Len(t, got.Hops, 2, "stops at the unreachable")
+	lost := 0
+	for _, p := range got.Hops[0].Probes {
+		if p.Lost {
+			lost++
+		}
+	}
+	assert.Equal(t, 2, lost, "rate-limited hop answers once")
+	for _, p := range got.Hops[1].Probes {
+		require.False(t, p.Lost)
+		assert.Equal(t, []string{"!H"}, p.Flags)
+	}
+}
+
+func TestTracerTraceAll(t *testing.T) {
+	var paths []netemu.Path
+	var dsts []netip.Addr
+	for i := range 40 {
+		d := netip.AddrFrom4([4]byte{203, 0, 113, byte(100 + i)})
+		dsts = append(dsts, d)
+		p := linePath(d.String(), 3+i%5, 2)
+		paths = append(paths, p)
+	}
+	tr, _ := newEmuTracer(t, &netemu.Network{Paths: paths}, traceroute.TracerOptions{RatePPS: 5000})
+	seen := map[netip.Addr]bool{}
+	for got, err := range tr.TraceAll(context.Background(), dsts, traceroute.TraceOptions{Timeout: 500 * time.Millisecond}) {
+		require.NoError(t, err)
+		i := int(got.Destination.Addr.As4()[3]) - 100
+		require.Len(t, got.Hops, 3+i%5+1, "%s", got.Destination.Addr)
+		last := got.Hops[len(got.Hops)-1]
+		assert.Equal(t, []netip.Addr{got.Destination.Addr}, last.Addrs())
+		seen[got.Destination.Addr] = true
+	}
+	assert.Len(t, seen, len(dsts))
 }

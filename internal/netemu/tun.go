@@ -91,7 +91,6 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 	return e
 }
 
-
 func (e *Emulator) serve() {
 	defer e.wg.Done()
 	buf := make([]byte, 65536)

@@ -26,4 +26,3 @@ func TestTUNReceives(t *testing.T) {
 	}))
 	require.Eventually(t, func() bool { return n.Stats().Probes > 0 }, 2*time.Second, 10*time.Millisecond)
 }
-
