@@ -32,6 +32,7 @@ var (
 	mplsCiscoRe  = regexp.MustCompile(`^\[MPLS: Labels? ([\d/]+) Exp (\d+)\]$`)
 	mplsLinuxRe  = regexp.MustCompile(`^L=(\d+),E=(\d+),S=(\d),T=(\d+)$`)
 	backHopsRe   = regexp.MustCompile(`^'-?\d+'$`)
+	annotationRe = regexp.MustCompile(`^!(?:[A-Za-z]|<\d{1,5}>|F-\d{1,5}|\d{1,5})?$`)
 	errNoHostYet = errors.New("round-trip time before any host")
 )
 
@@ -122,12 +123,12 @@ func (p *unixParser) line(line string) error {
 	if ttl, ok := parseTTL(toks[0]); ok {
 		h := p.b.hop(ttl)
 		p.hasResp, p.labelIdx = false, 0
-		return p.tokens(h, toks[1:])
+		return p.lineTokens(h, toks[1:])
 	}
 	if line[0] == ' ' || line[0] == '\t' {
 		if h := p.b.curHop(); h != nil {
 			p.hasResp = false
-			return p.tokens(h, toks)
+			return p.lineTokens(h, toks)
 		}
 	}
 	return fmt.Errorf("unexpected line %q", clip(s))
@@ -152,6 +153,18 @@ func setDestination(t *Trace, name, addr string) {
 	t.Destination.Addr, t.Destination.Name = r.addr, r.name
 }
 
+// lineTokens reads the probes of one line; a bad line adds none of them.
+func (p *unixParser) lineTokens(h *Hop, toks []string) error {
+	n := len(h.Probes)
+	err := p.tokens(h, toks)
+	if err != nil {
+		clear(h.Probes[n:])
+		h.Probes = h.Probes[:n]
+		p.hasResp = false
+	}
+	return err
+}
+
 // tokens reads the probes of one hop line (after its TTL) or continuation.
 func (p *unixParser) tokens(h *Hop, toks []string) error {
 	justHost := false
@@ -166,6 +179,8 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 		case t == "*":
 			h.Probes = append(h.Probes, Probe{Lost: true})
 			justHost = false
+		case t == "ms" || t == "msec":
+			return fmt.Errorf("unit %q without a number", t)
 		case t[0] == '!':
 			if err := p.annotation(h, t); err != nil {
 				return err
@@ -260,7 +275,7 @@ func (p *unixParser) annotation(h *Hop, t string) error {
 		}
 		flag, mtu = "!F", int(v)
 	}
-	if len(flag) > 12 {
+	if !annotationRe.MatchString(t) {
 		return fmt.Errorf("bad annotation %q", clip(t))
 	}
 	if p.cisco {
@@ -432,7 +447,7 @@ func clip(s string) string {
 var (
 	unixHopRe      = regexp.MustCompile(`^\s*\d{1,3}\s+(?:\*|\S+(?:\s+\(\S+\))?\s+(?:\[\S+\]\s+)?(?:<\S+>\s+)?[\d.]+ ?ms|\[AS\S*\]\s+\S+)`)
 	unixContRe     = regexp.MustCompile(`^\s+\S+ \(\S+\)\s+[\d.]+ ms`)
-	unixInlineRe   = regexp.MustCompile(`\d ms \*? ?[^\s*!\d]\S* \(`)
+	unixInlineRe   = regexp.MustCompile(`\d ms +(?:\* +)?[^\s*!<\[]\S* \(`)
 	unixASAfterRe  = regexp.MustCompile(`\) \[(?:AS|\*)`)
 	unixASBeforeRe = regexp.MustCompile(`^\s*\d+\s+\[AS`)
 	ciscoHopRe     = regexp.MustCompile(`^\s*\d{1,3}\s+\S+.*\d msec`)
