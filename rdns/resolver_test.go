@@ -286,7 +286,7 @@ func hostileReply(rdata []byte) func([]byte) []byte {
 		if len(q) < 12 {
 			return nil
 		}
-		out := append([]byte{}, q[:2]...)        // id
+		out := append([]byte{}, q[:2]...)         // id
 		out = append(out, 0x81, 0x80, 0, 1, 0, 1) // response, qd=1, an=1
 		out = append(out, 0, 0, 0, 0)             // ns=0, ar=0
 		// question: copy up to the end of QNAME + type + class
