@@ -49,7 +49,7 @@ func chdirRoot(t *testing.T) {
 func golden(t *testing.T, name string, args []string, r result) {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "$ geoloc %s\n", strings.Join(args, " "))
+	fmt.Fprintf(&b, "$ geoloc %s\n", scrub(strings.Join(args, " ")))
 	fmt.Fprintf(&b, "--- exit %d\n--- stdout\n%s", r.code, r.stdout)
 	if r.stdout != "" && !strings.HasSuffix(r.stdout, "\n") {
 		b.WriteString("\n")
@@ -70,7 +70,7 @@ func golden(t *testing.T, name string, args []string, r result) {
 	assert.Equal(t, string(want), got)
 }
 
-var tmpPath = regexp.MustCompile(`/tmp/[^\s:]+`)
+var tmpPath = regexp.MustCompile(`/tmp/[^\s:;,]+`)
 
 // scrub replaces what changes between runs (temporary paths).
 func scrub(s string) string { return tmpPath.ReplaceAllString(s, "TMP") }

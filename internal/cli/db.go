@@ -1,7 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/geoloc-dev/geoloc/internal/dbfetch"
+	"github.com/geoloc-dev/geoloc/internal/term"
 )
 
 func cmdDB() *command {
@@ -11,37 +18,205 @@ func cmdDB() *command {
 		help: `Usage: geoloc db fetch [FLAGS] [NAME...]
        geoloc db list [FLAGS]
 
-fetch downloads free databases into the cache directory (--dir to choose):
-replaced atomically, integrity checked, with version, date, licence and
-attribution recorded in a manifest. list shows what is installed, its age,
-licence and attribution, and every other database geoloc would use.
+fetch downloads databases into the cache directory (--dir to choose). Every
+download is checked against the integrity hash its channel publishes, opened
+as a database, and only then renamed over the installed file; the version,
+build date, licence and attribution go into manifest.json. Without NAME it
+fetches the ip-location-db packages (DB-IP Lite City, GeoLite2 City, ASN),
+which need no account. GeoLite2 from MaxMind needs an account ID and licence
+key (read from geoipupdate's GeoIP.conf, or --geoip-conf); IPinfo Lite needs
+IPINFO_TOKEN in the environment.
+
+list shows what is installed, its age, licence and attribution, and every
+other database geoloc would use (see 'geoloc help'). --catalog lists what
+fetch knows.
 
 Examples:
   geoloc db fetch
-  geoloc db fetch dbip-city asn --dir /var/lib/geoloc
-  geoloc db list`,
+  geoloc db fetch dbip-city-mmdb asn --dir /var/lib/geoloc
+  geoloc db fetch GeoLite2-City --geoip-conf ~/GeoIP.conf
+  geoloc db list
+  geoloc db list --catalog`,
 		run: runDB,
 	}
 }
 
+type dbFlags struct {
+	common
+	dir       string
+	force     bool
+	geoipConf string
+	registry  string
+	catalog   bool
+}
+
 func runDB(a *app, args []string) error {
-	var c common
+	var f dbFlags
 	fs := flag.NewFlagSet("db", flag.ContinueOnError)
-	c.addQuietLog(fs)
-	dir := fs.String("dir", "", "cache `DIR` for databases (default: GEOLOC_CACHE_DIR, else the user cache dir)/geoloc")
+	f.addQuietLog(fs)
+	f.addOutputStdout(fs)
+	fs.StringVar(&f.dir, "dir", "", "database `DIR` (default: GEOLOC_CACHE_DIR, else the user cache directory + /geoloc)")
+	fs.BoolVar(&f.force, "force", false, "fetch: download even when the installed version is current")
+	fs.StringVar(&f.geoipConf, "geoip-conf", "", "fetch: geoipupdate's GeoIP.conf `FILE` with the MaxMind account ID and licence key")
+	fs.StringVar(&f.registry, "npm-registry", "", "fetch: npm registry `URL` (default: the public registry)")
+	fs.BoolVar(&f.catalog, "catalog", false, "list: show the databases fetch knows instead")
 	pos, err := a.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	_ = dir
 	if len(pos) == 0 {
 		return usagef("which one: geoloc db fetch [NAME...] or geoloc db list")
 	}
+	log, err := a.logger(&f.common)
+	if err != nil {
+		return err
+	}
+	if f.dir == "" {
+		f.dir = a.cacheDir()
+	}
+	table, err := a.tableOutput(&f.common)
+	if err != nil {
+		return err
+	}
+	color, err := a.color(&f.common, a.stdout)
+	if err != nil {
+		return err
+	}
 	switch pos[0] {
 	case "fetch":
-		return notAvailable("geoloc db fetch", "internal/dbfetch")
+		for _, n := range pos[1:] {
+			if _, ok := dbfetch.Lookup(n); !ok {
+				return usagef("unknown database %q; 'geoloc db list --catalog' shows the names", n)
+			}
+		}
+		var prog *term.Progress
+		opts := dbfetch.Options{
+			Dir: f.dir, Names: pos[1:], Force: f.force, GeoIPConf: f.geoipConf,
+			NPMRegistry: f.registry, IPinfoToken: a.env("IPINFO_TOKEN"), Logger: log,
+		}
+		opts.OnDatabase = func(d dbfetch.Database) {
+			prog.Done()
+			prog = a.progress(&f.common, "MB "+d.Name, 0)
+			if prog != nil {
+				prog.Every = 250 * time.Millisecond
+			}
+		}
+		var last int64
+		opts.Progress = func(done, total int64) {
+			if prog == nil {
+				return
+			}
+			if total > 0 {
+				prog.SetTotal(int(total >> 20))
+			}
+			if mb := done >> 20; mb > last {
+				prog.Add(int(mb-last), false)
+				last = mb
+			}
+		}
+		inst, err := dbfetch.Fetch(a.ctx, opts)
+		prog.Done()
+		if werr := writeInstalled(a, inst, table, color); werr != nil {
+			return werr
+		}
+		if err != nil {
+			// One line per database that failed.
+			for _, e := range splitJoined(err) {
+				fmt.Fprintf(a.stderr, "geoloc db fetch: %v\n", e)
+			}
+			return &partialError{failed: len(splitJoined(err))}
+		}
+		if !f.quiet {
+			fmt.Fprintf(a.stderr, "%s installed in %s\n", plural(len(inst), "database"), f.dir)
+		}
+		return nil
 	case "list":
-		return notAvailable("geoloc db list", "internal/dbfetch")
+		if len(pos) > 1 {
+			return usagef("db list takes no names")
+		}
+		if f.catalog {
+			return writeCatalog(a, table, color)
+		}
+		inst, err := dbfetch.List(f.dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.dir, err)
+		}
+		if err := writeInstalled(a, inst, table, color); err != nil {
+			return err
+		}
+		if !f.quiet {
+			if len(inst) == 0 {
+				fmt.Fprintf(a.stderr, "no database in %s; run 'geoloc db fetch'\n", f.dir)
+			}
+			var others []string
+			for _, p := range discoverDBs(systemDBDirs, a.env("GEOLOC_DB")) {
+				others = append(others, p)
+			}
+			if len(others) > 0 {
+				fmt.Fprintf(a.stderr, "also used: %s\n", strings.Join(others, ", "))
+			}
+		}
+		return nil
 	}
 	return usagef("unknown db command %q: want fetch or list", pos[0])
+}
+
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func writeInstalled(a *app, inst []dbfetch.Installed, table, color bool) error {
+	if !table {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		for _, i := range inst {
+			if err := enc.Encode(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t := &term.Table{
+		Header:   []string{"NAME", "VERSION", "BUILT", "AGE", "LICENCE", "FILES", "ATTRIBUTION"},
+		MaxWidth: []int{0, 0, 0, 0, 24, 0, 60},
+	}
+	now := time.Now()
+	for _, i := range inst {
+		built := ""
+		if !i.Built.IsZero() {
+			built = i.Built.Format("2006-01-02")
+		}
+		age := ""
+		if d := i.Age(now); d > 0 {
+			age = fmt.Sprintf("%dd", int(d.Hours()/24))
+		}
+		t.Rows = append(t.Rows, []string{i.Name, i.Version, built, age, i.License, strings.Join(i.Files, " "), i.Attribution})
+	}
+	return t.Write(a.stdout, color)
+}
+
+func writeCatalog(a *app, table, color bool) error {
+	cat := dbfetch.Catalog()
+	if !table {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		for _, d := range cat {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t := &term.Table{Header: []string{"NAME", "CHANNEL", "DEFAULT", "LICENCE", "FILES"}, MaxWidth: []int{0, 0, 0, 40}}
+	for _, d := range cat {
+		def := ""
+		if d.Default {
+			def = "yes"
+		}
+		t.Rows = append(t.Rows, []string{d.Name, string(d.Channel), def, d.License, strings.Join(d.Files, " ")})
+	}
+	return t.Write(a.stdout, color)
 }
