@@ -3,6 +3,7 @@ package traceroute
 import (
 	"bufio"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -54,14 +55,40 @@ func parseAtlas(br *bufio.Reader, input string, yield func(*Trace, error) bool) 
 type atlasDecoder struct {
 	s     jscan
 	addrs addrCache
+	// Per-trace scratch, reused: probes of all hops in one slab, then one
+	// right-sized allocation each for hops and probes of the trace.
+	hops   []Hop
+	ranges [][2]int // probe slab range of each hop
+	probes []Probe
+}
+
+// endpointAddr parses an address field of the result into *a; an empty
+// string leaves it unset.
+func (d *atlasDecoder) endpointAddr(field string, a *netip.Addr) error {
+	s := &d.s
+	if s.isNull() {
+		return nil
+	}
+	b := s.str()
+	if s.err != nil || len(b) == 0 {
+		return nil
+	}
+	v, err := d.addrs.parse(b)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", field, b, err)
+	}
+	*a = v
+	return nil
 }
 
 func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 	s := &d.s
 	s.reset(val)
 	t := &Trace{Format: FormatRIPEAtlas}
-	var from, srcAddr, dstName string
+	var from, srcAddr, dstNameAddr netip.Addr
+	var dstName string
 	var errs []string
+	d.hops, d.ranges, d.probes = d.hops[:0], d.ranges[:0], d.probes[:0]
 	if !s.enter('{') {
 		return nil, s.err
 	}
@@ -74,29 +101,26 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 				return nil, fmt.Errorf("not a traceroute result (type %q)", typ)
 			}
 		case "dst_addr":
+			if err := d.endpointAddr("dst_addr", &t.Destination.Addr); err != nil {
+				return nil, err
+			}
+		case "dst_name":
 			if s.isNull() {
 				continue
 			}
 			b := s.str()
-			if s.err != nil {
-				continue
-			}
-			a, err := d.addrs.parse(b)
-			if err != nil {
-				return nil, fmt.Errorf("dst_addr: %w", err)
-			}
-			t.Destination.Addr = a
-		case "dst_name":
-			if !s.isNull() {
-				dstName = string(s.str())
+			if a, err := parseAddrBytes(b); err == nil {
+				dstNameAddr = a
+			} else {
+				dstName = string(b)
 			}
 		case "from":
-			if !s.isNull() {
-				from = string(s.str())
+			if err := d.endpointAddr("from", &from); err != nil {
+				return nil, err
 			}
 		case "src_addr":
-			if !s.isNull() {
-				srcAddr = string(s.str())
+			if err := d.endpointAddr("src_addr", &srcAddr); err != nil {
+				return nil, err
 			}
 		case "prb_id":
 			t.Source.ProbeID = strconv.FormatInt(s.int(), 10)
@@ -110,7 +134,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 			if s.isNull() {
 				continue
 			}
-			if err := d.hops(t, &errs); err != nil {
+			if err := d.readHops(&errs); err != nil {
 				return nil, err
 			}
 		case "error":
@@ -127,30 +151,30 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	for _, v := range []string{from, srcAddr} {
-		if v == "" {
-			continue
-		}
-		a, err := parseAddrBytes([]byte(v))
-		if err != nil {
-			return nil, fmt.Errorf("source address %q: %w", v, err)
-		}
-		t.Source.Addr = a
-		break
+	t.Source.Addr = from
+	if !from.IsValid() {
+		t.Source.Addr = srcAddr
 	}
-	if dstName != "" {
-		if a, err := parseAddrBytes([]byte(dstName)); err == nil {
-			if !t.Destination.Addr.IsValid() {
-				t.Destination.Addr = a
-			}
-			if a != t.Destination.Addr {
-				t.Destination.Name = dstName
-			}
-		} else {
-			t.Destination.Name = dstName
+	t.Destination.Name = dstName
+	if dstNameAddr.IsValid() {
+		if !t.Destination.Addr.IsValid() {
+			t.Destination.Addr = dstNameAddr
+		} else if dstNameAddr != t.Destination.Addr {
+			t.Destination.Name = dstNameAddr.String()
 		}
 	}
 	t.Error = strings.Join(errs, "; ")
+	if len(d.hops) > 0 {
+		t.Hops = make([]Hop, len(d.hops))
+		copy(t.Hops, d.hops)
+		probes := make([]Probe, len(d.probes))
+		copy(probes, d.probes)
+		for i, r := range d.ranges {
+			if r[1] > r[0] {
+				t.Hops[i].Probes = probes[r[0]:r[1]:r[1]]
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -166,8 +190,8 @@ func lowerProto(b []byte) string {
 	return strings.ToLower(string(b))
 }
 
-// hops reads the "result" array of hops.
-func (d *atlasDecoder) hops(t *Trace, errs *[]string) error {
+// readHops reads the "result" array of hops into the scratch slabs.
+func (d *atlasDecoder) readHops(errs *[]string) error {
 	s := &d.s
 	if !s.enter('[') {
 		return s.err
@@ -179,6 +203,7 @@ func (d *atlasDecoder) hops(t *Trace, errs *[]string) error {
 		}
 		h := Hop{}
 		hasHop := false
+		start := len(d.probes)
 		hopFirst := true
 		for s.more('}', &hopFirst) {
 			switch string(s.key()) {
@@ -192,7 +217,7 @@ func (d *atlasDecoder) hops(t *Trace, errs *[]string) error {
 				if s.isNull() {
 					continue
 				}
-				if err := d.packets(&h); err != nil {
+				if err := d.packets(); err != nil {
 					return err
 				}
 			case "error":
@@ -208,16 +233,18 @@ func (d *atlasDecoder) hops(t *Trace, errs *[]string) error {
 		if s.err != nil {
 			break
 		}
-		if hasHop {
-			t.Hops = append(t.Hops, h)
-		} else if len(h.Probes) > 0 {
+		switch {
+		case hasHop:
+			d.hops = append(d.hops, h)
+			d.ranges = append(d.ranges, [2]int{start, len(d.probes)})
+		case len(d.probes) > start:
 			s.fail("hop entry without a hop number")
 		}
 	}
 	return s.err
 }
 
-func (d *atlasDecoder) packets(h *Hop) error {
+func (d *atlasDecoder) packets() error {
 	s := &d.s
 	if !s.enter('[') {
 		return s.err
@@ -228,7 +255,7 @@ func (d *atlasDecoder) packets(h *Hop) error {
 		if err != nil {
 			return err
 		}
-		h.Probes = append(h.Probes, p)
+		d.probes = append(d.probes, p)
 	}
 	return s.err
 }
