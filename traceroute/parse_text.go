@@ -178,6 +178,17 @@ func (b *traceBuilder) hop(ttl int) *Hop {
 	return &t.Hops[i]
 }
 
+// dropCurIfEmpty removes the current hop if nothing was recorded in it (its
+// only line was bad).
+func (b *traceBuilder) dropCurIfEmpty() {
+	h := b.curHop()
+	if h == nil || len(h.Probes) > 0 || len(h.Stats) > 0 {
+		return
+	}
+	b.t.Hops = append(b.t.Hops[:b.cur], b.t.Hops[b.cur+1:]...)
+	b.cur = -1
+}
+
 // curHop returns the current hop, or nil.
 func (b *traceBuilder) curHop() *Hop {
 	if b.t == nil || b.cur < 0 {

@@ -123,7 +123,11 @@ func (p *unixParser) line(line string) error {
 	if ttl, ok := parseTTL(toks[0]); ok {
 		h := p.b.hop(ttl)
 		p.hasResp, p.labelIdx = false, 0
-		return p.lineTokens(h, toks[1:])
+		err := p.lineTokens(h, toks[1:])
+		if err != nil {
+			p.b.dropCurIfEmpty()
+		}
+		return err
 	}
 	if line[0] == ' ' || line[0] == '\t' {
 		if h := p.b.curHop(); h != nil {
@@ -167,7 +171,7 @@ func (p *unixParser) lineTokens(h *Hop, toks []string) error {
 
 // tokens reads the probes of one hop line (after its TTL) or continuation.
 func (p *unixParser) tokens(h *Hop, toks []string) error {
-	justHost := false
+	justHost, hostTok := false, ""
 	var pendingASN uint32
 	hasPending := false
 	for i := 0; i < len(toks); i++ {
@@ -242,8 +246,13 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 			if hasPending {
 				p.resp.asn, hasPending = pendingASN, false
 			}
-			p.hasResp, justHost = true, true
+			p.hasResp, justHost, hostTok = true, true, t
 		}
+	}
+	if justHost {
+		// Every host traceroute prints is followed by its times; a
+		// line ending on a host was cut or is not traceroute output.
+		return fmt.Errorf("host %q without round-trip times", clip(hostTok))
 	}
 	return nil
 }
