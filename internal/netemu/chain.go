@@ -43,6 +43,12 @@ func NewChain(tb testing.TB, n int) *Chain {
 			tb.Fatal(err)
 		}
 	}
+	for _, node := range nodes {
+		// No duplicate address detection: link-local addresses would stay
+		// tentative for a second and stall neighbour discovery.
+		must(node.Sysctl("net.ipv6.conf.all.accept_dad", "0"))
+		must(node.Sysctl("net.ipv6.conf.default.accept_dad", "0"))
+	}
 	a4 := func(link, host int) netip.Addr {
 		return netip.AddrFrom4([4]byte{198, 51, 100, byte(4*link + host)})
 	}
@@ -53,13 +59,20 @@ func NewChain(tb testing.TB, n int) *Chain {
 		left, right := nodes[i], nodes[i+1]
 		l, r := fmt.Sprintf("vr%d", i), fmt.Sprintf("vl%d", i)
 		// Create in the left namespace, move the peer to the right one.
-		must(left.IP("link", "add", l, "type", "veth", "peer", "name", r, "netns", right.Name))
+		lmac, rmac := fmt.Sprintf("02:00:00:00:%02x:01", i), fmt.Sprintf("02:00:00:00:%02x:02", i)
+		must(left.IP("link", "add", l, "address", lmac, "type", "veth", "peer", "name", r, "address", rmac, "netns", right.Name))
 		must(left.IP("addr", "add", a4(i, 1).String()+"/30", "dev", l))
 		must(right.IP("addr", "add", a4(i, 2).String()+"/30", "dev", r))
 		must(left.IP("-6", "addr", "add", a6(i, 1).String()+"/64", "dev", l, "nodad"))
 		must(right.IP("-6", "addr", "add", a6(i, 2).String()+"/64", "dev", r, "nodad"))
 		must(left.IP("link", "set", l, "up"))
 		must(right.IP("link", "set", r, "up"))
+		// Static neighbours: the first probes must not wait for (or lose
+		// a race with) address resolution.
+		must(left.IP("neigh", "replace", a4(i, 2).String(), "lladdr", rmac, "dev", l, "nud", "permanent"))
+		must(right.IP("neigh", "replace", a4(i, 1).String(), "lladdr", lmac, "dev", r, "nud", "permanent"))
+		must(left.IP("-6", "neigh", "replace", a6(i, 2).String(), "lladdr", rmac, "dev", l, "nud", "permanent"))
+		must(right.IP("-6", "neigh", "replace", a6(i, 1).String(), "lladdr", lmac, "dev", r, "nud", "permanent"))
 	}
 	last := len(nodes) - 2 // index of the last link
 	for i, node := range nodes {
@@ -82,15 +95,18 @@ func NewChain(tb testing.TB, n int) *Chain {
 				must(node.IP("-6", "route", "add", a6(j, 0).String()+"/64", "via", a6(i, 2).String()))
 			}
 		}
+		if i > 0 {
+			// Linux limits ICMP errors to each peer to a burst of 6, then one
+			// a second; a tracer sending all TTLs at once would see most
+			// answers of a router (or the destination's port unreachable)
+			// suppressed. Off in the test network, as the emulator tests
+			// cover rate-limited hops.
+			must(node.Sysctl("net.ipv4.icmp_ratelimit", "0"))
+			must(node.Sysctl("net.ipv6.icmp.ratelimit", "0"))
+		}
 		if i > 0 && i < len(nodes)-1 {
-			for k, v := range map[string]string{
-				"net.ipv4.ip_forward":          "1",
-				"net.ipv6.conf.all.forwarding": "1",
-				"net.ipv4.icmp_ratelimit":      "0",
-				"net.ipv6.icmp.ratelimit":      "0",
-			} {
-				must(node.Sysctl(k, v))
-			}
+			must(node.Sysctl("net.ipv4.ip_forward", "1"))
+			must(node.Sysctl("net.ipv6.conf.all.forwarding", "1"))
 		}
 	}
 	// Host and destination get addresses in the ranges the routes name.

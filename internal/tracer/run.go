@@ -37,6 +37,8 @@ type run struct {
 	inflight []int // sent and not done, in send order
 	active   int   // len of inflight entries not yet done
 	limit    int   // highest TTL of interest: MaxTTL, then the destination's
+	final    bool  // a reply ended the path: limit is the destination's TTL
+	first    int   // first-round probes not yet resolved
 	reached  bool
 	events   chan event
 }
@@ -78,6 +80,7 @@ func newRun(e *Engine, f *family, cfg Config, src, dst netipAddr, ids []uint16) 
 		}
 	}
 	r.events = make(chan event, len(r.probes)+64)
+	r.first = nTTL * cfg.Flows
 	return r
 }
 
@@ -86,16 +89,34 @@ func (r *run) index(ttl, flow, attempt int) int {
 }
 
 // nextEligible returns the next probe to send, skipping those beyond the
-// destination, or -1.
+// destination, or -1. Later rounds wait until the first has found the
+// destination (or ended without): sending them at once would triple the
+// probes beyond the destination, which hosts that rate-limit ICMP errors
+// (Linux: a burst of 6, then 1/s) answer by dropping the ones that count.
 func (r *run) nextEligible() int {
 	for r.next < len(r.order) {
 		i := r.order[r.next]
-		if r.probes[i].ttl <= r.limit {
-			return i
+		p := &r.probes[i]
+		if p.ttl > r.limit {
+			r.next++
+			continue
 		}
-		r.next++
+		if p.attempt > 0 && !r.final && r.first > 0 {
+			return -1
+		}
+		return i
 	}
 	return -1
+}
+
+// waiting reports whether probes remain to be sent, now or later.
+func (r *run) pendingSends() bool {
+	for j := r.next; j < len(r.order); j++ {
+		if r.probes[r.order[j]].ttl <= r.limit {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *run) loop(ctx context.Context) (*Trace, error) {
@@ -107,7 +128,7 @@ func (r *run) loop(ctx context.Context) (*Trace, error) {
 	for {
 		now := time.Now()
 		r.expire(now)
-		if r.nextEligible() < 0 && r.active == 0 {
+		if r.active == 0 && !r.pendingSends() {
 			return r.result(started), nil
 		}
 		if i := r.nextEligible(); i >= 0 {
@@ -180,6 +201,9 @@ func (r *run) finish(i int) {
 	p := &r.probes[i]
 	p.done = true
 	r.active--
+	if p.attempt == 0 {
+		r.first--
+	}
 	r.f.freeTag(p.tag, p.w)
 	if r.cfg.OnProbe != nil && !p.dropped {
 		r.cfg.OnProbe(r.dst, r.hop(p.ttl))
@@ -207,6 +231,7 @@ func (r *run) handle(ev event) {
 	}
 	r.finish(ev.idx)
 	if p.res.Final && p.ttl <= r.limit {
+		r.final = true
 		if rep.From == r.dst {
 			r.reached = true
 		}

@@ -1,0 +1,60 @@
+//go:build linux
+
+package traceroute_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/internal/netemu"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// TestTracerKernelRouters traces through real Linux routers: network
+// namespaces joined by veth pairs, forwarding on.
+func TestTracerKernelRouters(t *testing.T) {
+	const routers = 3
+	c := netemu.NewChain(t, routers)
+	var tr *traceroute.Tracer
+	require.NoError(t, c.Host.Do(func() (err error) {
+		tr, err = traceroute.NewTracer(traceroute.TracerOptions{})
+		return err
+	}))
+	defer tr.Close()
+	for _, fam := range []struct {
+		name    string
+		dst     netip.Addr
+		routers []netip.Addr
+	}{{"v4", c.Dest4, c.RouterAddrs4}, {"v6", c.Dest6, c.RouterAddrs6}} {
+		for _, proto := range []string{"icmp", "udp", "tcp"} {
+			t.Run(fam.name+"/"+proto, func(t *testing.T) {
+				got, err := tr.Trace(context.Background(), fam.dst, traceroute.TraceOptions{Protocol: proto, Timeout: time.Second})
+				require.NoError(t, err)
+				require.Len(t, got.Hops, routers+1)
+				for i, h := range got.Hops {
+					want := fam.dst
+					if i < routers {
+						want = fam.routers[i]
+					}
+					assert.Equal(t, []netip.Addr{want}, h.Addrs(), "ttl %d", h.TTL)
+					for _, p := range h.Probes {
+						require.False(t, p.Lost, "ttl %d: %+v", h.TTL, got.Hops)
+						assert.Less(t, p.RTTMs, 100.0)
+						assert.Empty(t, p.Flags)
+						// Linux replies start at TTL 64: one less per router back.
+						assert.Equal(t, 64-i, p.ReplyTTL, "ttl %d reply ttl", h.TTL)
+					}
+				}
+				assert.Equal(t, fam.dst, got.Destination.Addr)
+				if fam.name == "v4" {
+					assert.Equal(t, "192.0.2.1", got.Source.Addr.String())
+				}
+			})
+		}
+	}
+}
