@@ -298,6 +298,7 @@ type responder struct {
 	addr netip.Addr
 	name string
 	asn  uint32
+	mtu  int
 	mpls []MPLSLabel
 }
 
@@ -326,7 +327,7 @@ func (r *responder) setHost(host, inner string, hasInner bool) {
 }
 
 func (r *responder) probe(rttMs float64) Probe {
-	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn}
+	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn, MTU: r.mtu}
 	if len(r.mpls) > 0 {
 		p.MPLS = append([]MPLSLabel(nil), r.mpls...)
 	}

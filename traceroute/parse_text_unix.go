@@ -218,6 +218,14 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 			} else {
 				pendingASN, hasPending = asn, true
 			}
+		case strings.HasPrefix(t, "F="):
+			// Linux --mtu: the path MTU learnt so far, printed once after
+			// the host it changed at.
+			v, ok := parseUint(t[2:], 16)
+			if !ok || !p.hasResp {
+				return fmt.Errorf("bad MTU %q", clip(t))
+			}
+			p.resp.mtu = int(v)
 		case backHopsRe.MatchString(t):
 			// Linux --back: the return path's hop count; not modelled.
 		default:
