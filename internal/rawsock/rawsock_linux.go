@@ -329,6 +329,13 @@ func (c *Conn) Send(p Probe) (time.Time, error) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
+		// A ping socket reports a pending ICMP error (already queued for
+		// the reader) on the next send, which then did not happen: retry.
+		if c.ping && tries < 20 && (errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.EHOSTUNREACH) ||
+			errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTDOWN) || errors.Is(err, unix.EPROTO) ||
+			errors.Is(err, unix.EACCES) || errors.Is(err, unix.EMSGSIZE)) {
+			continue
+		}
 		return at, fmt.Errorf("send to %s: %w", f.Dst, err)
 	}
 }
