@@ -317,6 +317,11 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		case 5:
 			minPop = 100000
 		}
+		if !glued && !alone {
+			// A word among others ("anderson--cr001") is as often a
+			// building or a customer as a town: only cities count.
+			minPop *= 5
+		}
 		c.place(w, label, kindConfidence[KindPlace]*f, minPop)
 	}
 }

@@ -47,7 +47,7 @@ func parseStopList(tsv string) (stop, pool, iface map[string]bool, err error) {
 			return nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: bad word %q", e.line, e.word)
 		}
 		switch e.class {
-		case "iface", "role", "pool", "net", "op":
+		case "iface", "role", "pool", "net", "op", "word":
 		default:
 			return nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: unknown class %q", e.line, e.class)
 		}
