@@ -1,7 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 func cmdHints() *command {
@@ -13,15 +21,22 @@ func cmdHints() *command {
 Prints the location hints read from each router name, best first, one JSON
 line per name: {"name":"...","hints":[{"code":"fra","kind":"iata",...}]}.
 Codes are IATA and ICAO airports, UN/LOCODEs, CLLI-like abbreviations, city
-names and operators' own site codes. With -, names are read from standard
-input, one a line. Nothing is looked up on the network.
+names and operators' own site codes. A name often gives several hints: they
+are all listed, because the engine decides between them with latency. With
+-, names are read from standard input, one a line. Nothing is looked up on
+the network.
 
 Examples:
   geoloc hints be3.agr21.fra03.atlas.cogentco.com
   geoloc hints ae-5.r21.frnkge13.de.bb.gin.ntt.net ffm-b4-link.ip.twelve99.net
-  cut -d' ' -f2 names.txt | geoloc hints -`,
+  cut -d' ' -f2 names.txt | geoloc hints - > hints.jsonl`,
 		run: runHints,
 	}
+}
+
+type hintsLine struct {
+	Name  string      `json:"name"`
+	Hints []rdns.Hint `json:"hints"`
 }
 
 func runHints(a *app, args []string) error {
@@ -36,5 +51,84 @@ func runHints(a *app, args []string) error {
 	if len(names) == 0 {
 		return usagef("no names: give router names, or - to read them from standard input")
 	}
-	return notAvailable("geoloc hints", "rdns (rdns.Hints)")
+	table, err := a.tableOutput(&c)
+	if err != nil {
+		return err
+	}
+	color, err := a.color(&c, a.stdout)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	bw := bufio.NewWriter(a.stdout)
+	defer bw.Flush()
+	if !table {
+		enc = json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+	}
+	var tab *term.Table
+	if table {
+		tab = &term.Table{
+			Header:   []string{"NAME", "CODE", "KIND", "PLACE", "CC", "LAT", "LON", "CONF"},
+			Align:    []term.Align{term.Left, term.Left, term.Left, term.Left, term.Left, term.Right, term.Right, term.Right},
+			MaxWidth: []int{48, 0, 0, 28},
+		}
+	}
+	one := func(name string) error {
+		name = strings.TrimSpace(name)
+		if name == "" || strings.HasPrefix(name, "#") {
+			return nil
+		}
+		hs := rdns.Hints(name)
+		if hs == nil {
+			hs = []rdns.Hint{}
+		}
+		if !table {
+			return enc.Encode(hintsLine{Name: name, Hints: hs})
+		}
+		if len(hs) == 0 {
+			tab.Rows = append(tab.Rows, []string{name, "-"})
+		}
+		for i, h := range hs {
+			n := ""
+			if i == 0 {
+				n = name
+			}
+			tab.Rows = append(tab.Rows, []string{n, h.Code, string(h.Kind), h.Place, h.Country,
+				strconv.FormatFloat(h.Lat, 'f', 2, 64), strconv.FormatFloat(h.Lon, 'f', 2, 64), strconv.FormatFloat(h.Confidence, 'f', 2, 64)})
+		}
+		return nil
+	}
+	for _, n := range names {
+		if n != "-" {
+			if err := one(n); err != nil {
+				return err
+			}
+			continue
+		}
+		sc := bufio.NewScanner(a.stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			// A line may be "name" or "addr name" or "name<TAB>anything":
+			// the first field that is no address is the name.
+			line := sc.Text()
+			if f := strings.Fields(line); len(f) > 1 {
+				line = f[0]
+				if _, err := parseAddrs(f[:1]); err == nil {
+					line = f[1]
+				}
+			}
+			if err := one(line); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("-: %w", err)
+		}
+	}
+	if table {
+		return tab.Write(bw, color)
+	}
+	return nil
 }

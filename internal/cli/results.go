@@ -10,9 +10,10 @@ import (
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/output"
 	"github.com/geoloc-dev/geoloc/internal/term"
 	"github.com/geoloc-dev/geoloc/internal/vantage"
-	"github.com/geoloc-dev/geoloc/kml"
+	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 // engineFlags are the flags of every command that runs the engine.
@@ -37,10 +38,9 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 // newEngine builds the engine the flags describe. close releases the
 // databases.
 func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(), error) {
-	// Hints nil: the engine reads names with rdns.Hints.
-	opts := geoloc.Options{Logger: log}
+	opts := geoloc.Options{Hints: rdns.Hints, Logger: log}
 	if f.from != "" {
-		v, err := vantage.Parse(f.from, nil)
+		v, err := vantage.Parse(f.from, rdns.Hints)
 		if err != nil {
 			return nil, nil, usagef("--from %q: %v", f.from, err)
 		}
@@ -92,33 +92,12 @@ type sink struct {
 }
 
 // writerFor returns the writer for an output file name or --format value.
-func writerFor(name string) (func(io.Writer, []*geoloc.TraceResult, kml.Options) error, error) {
-	ext := strings.ToLower(name)
-	if i := strings.LastIndexByte(ext, '.'); i >= 0 {
-		ext = ext[i+1:]
+func writerFor(name string) (output.Writer, error) {
+	w, err := output.ForName(name)
+	if err != nil {
+		return nil, usagef("-o %s: unknown output kind; use %s (or --format)", name, strings.Join(output.Formats(), ", "))
 	}
-	switch ext {
-	case "kml":
-		return kml.Write, nil
-	case "kmz":
-		return kml.WriteKMZ, nil
-	case "jsonl", "ndjson":
-		return writeJSONL, nil
-	case "geojson", "json", "csv", "html", "svg", "dot":
-		return nil, notAvailable("writing ."+ext+" files", "internal/output")
-	}
-	return nil, usagef("-o %s: unknown output kind; use .kml .kmz .jsonl .json .geojson .csv .html .svg or .dot (or --format)", name)
-}
-
-func writeJSONL(w io.Writer, results []*geoloc.TraceResult, _ kml.Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, r := range results {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w, nil
 }
 
 func (a *app) newSink(f *engineFlags) (*sink, error) {
@@ -189,8 +168,8 @@ func (s *sink) close() ([]string, error) {
 		if err != nil {
 			return wrote, err
 		}
-		opts := kml.Options{Circles: s.f.circles, Name: "geoloc: " + filepath.Base(o)}
-		if err := writeFileAtomic(o, func(out io.Writer) error { return w(out, s.results, opts) }); err != nil {
+		opts := output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(o)}
+		if err := output.WriteFileAtomic(o, func(out io.Writer) error { return w.Write(out, s.results, opts) }); err != nil {
 			return wrote, err
 		}
 		wrote = append(wrote, o)
