@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -93,9 +94,21 @@ func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
 			yield(nil, &ParseError{Input: input, Format: opts.Format, Err: err})
 			return
 		}
-		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		switch {
+		case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 			_, _ = br.Discard(3)
 			head = head[3:]
+		case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
+			// UTF-16 with a byte order mark: what Windows PowerShell's
+			// "tracert host > file" writes. Decode it to UTF-8 on the fly.
+			be := head[0] == 0xfe
+			_, _ = br.Discard(2)
+			br = bufio.NewReaderSize(&utf16Reader{r: br, be: be}, detectSize)
+			head, err = br.Peek(detectSize)
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+				yield(nil, &ParseError{Input: input, Format: opts.Format, Err: err})
+				return
+			}
 		}
 		trimmed := bytes.TrimLeft(head, " \t\r\n")
 		var f *format
@@ -152,4 +165,63 @@ func looksBinary(b []byte) bool {
 		b = b[n:]
 	}
 	return bad > 8
+}
+
+// utf16Reader decodes UTF-16 (without its byte order mark) to UTF-8. Unpaired
+// surrogates become U+FFFD; an odd trailing byte is dropped.
+type utf16Reader struct {
+	r   io.Reader
+	be  bool
+	in  [4096]byte
+	n   int // undecoded bytes at the start of in
+	out []byte
+	err error
+}
+
+func (u *utf16Reader) Read(p []byte) (int, error) {
+	for len(u.out) == 0 {
+		if u.err != nil {
+			return 0, u.err
+		}
+		m, err := u.r.Read(u.in[u.n:])
+		u.n += m
+		if err != nil {
+			u.err = err
+		}
+		u.out = u.out[:0]
+		i := 0
+		for ; i+1 < u.n; i += 2 {
+			c := rune(u.in[i]) | rune(u.in[i+1])<<8
+			if u.be {
+				c = rune(u.in[i])<<8 | rune(u.in[i+1])
+			}
+			if utf16.IsSurrogate(c) {
+				if i+3 >= u.n {
+					if u.err == nil {
+						break // wait for the low surrogate
+					}
+					c = utf8.RuneError
+				} else {
+					c2 := rune(u.in[i+2]) | rune(u.in[i+3])<<8
+					if u.be {
+						c2 = rune(u.in[i+2])<<8 | rune(u.in[i+3])
+					}
+					if d := utf16.DecodeRune(c, c2); d != utf8.RuneError {
+						c = d
+						i += 2
+					} else {
+						c = utf8.RuneError
+					}
+				}
+			}
+			u.out = utf8.AppendRune(u.out, c)
+		}
+		u.n = copy(u.in[:], u.in[i:u.n])
+		if u.err != nil && len(u.out) == 0 {
+			return 0, u.err
+		}
+	}
+	n := copy(p, u.out)
+	u.out = u.out[n:]
+	return n, nil
 }

@@ -29,6 +29,7 @@ func txtFuzzSeeds(f *testing.F) {
 		"  3  2001:db8:2::1  reports: Destination net unreachable.\n",
 		"|   WinMTR statistics   |\n| 192.0.2.1 - 0 | 1 | 1 | 1 | 1 | 1 | 1 |\n",
 		"    |  `|-- 198.51.100.5\n       [MPLS: Lbl 24001 TC 0 S 1 TTL 1]\n",
+		"\xff\xfeT\x00r\x00a\x00c\x00i\x00n\x00g\x00 \x00r\x00o\x00u\x00t\x00e\x00 \x00t\x00o\x00 \x00x\x00\n\x00",
 	} {
 		f.Add([]byte(s))
 	}

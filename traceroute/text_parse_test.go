@@ -2,11 +2,15 @@ package traceroute
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -353,4 +357,35 @@ func TestTextLinesReader(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "<long>", "c"}, got)
 	assert.Equal(t, 4, l.n)
 	assert.NoError(t, l.err)
+}
+
+func TestTextUTF16Tracert(t *testing.T) {
+	text := "Tracing route to example.org [192.0.2.9]\r\nover a maximum of 30 hops:\r\n\r\n  1    <1 ms    <1 ms    <1 ms  192.0.2.1\r\n  2     3 ms     2 ms     2 ms  r\u00e9seau.example [192.0.2.9]\r\n\r\nTrace complete.\r\n"
+	for _, be := range []bool{false, true} {
+		var b []byte
+		if be {
+			b = append(b, 0xfe, 0xff)
+		} else {
+			b = append(b, 0xff, 0xfe)
+		}
+		for _, c := range utf16.Encode([]rune(text)) {
+			if be {
+				b = append(b, byte(c>>8), byte(c))
+			} else {
+				b = append(b, byte(c), byte(c>>8))
+			}
+		}
+		tr := txtOne(t, string(b), "windows-tracert")
+		assert.Equal(t, "1:192.0.2.1x3 2:192.0.2.9x3", txtSummarize(tr))
+		assert.Equal(t, "r\u00e9seau.example", tr.Hops[1].Probes[0].Name)
+	}
+}
+
+func TestTextUTF16ReaderSurrogates(t *testing.T) {
+	// U+1F600 as a surrogate pair split across reads, then a lone surrogate.
+	in := []byte{0x3d, 0xd8, 0x00, 0xde, 'a', 0, 0x00, 0xd8}
+	u := &utf16Reader{r: iotest.OneByteReader(bytes.NewReader(in))}
+	out, err := io.ReadAll(u)
+	require.NoError(t, err)
+	assert.Equal(t, "\U0001F600a\uFFFD", string(out))
 }
