@@ -68,6 +68,13 @@ func (p *unixParser) line(line string) error {
 	if s == "" {
 		return nil
 	}
+	if s[0] >= '0' && s[0] <= '9' {
+		// Most lines are hop lines: try them first.
+		toks := strings.Fields(s)
+		if ttl, ok := parseTTL(toks[0]); ok {
+			return p.hopLine(ttl, toks[1:])
+		}
+	}
 	if m := unixHeaderRe.FindStringSubmatch(s); m != nil {
 		t := p.b.newTrace()
 		setDestination(t, m[1], m[2])
@@ -120,15 +127,6 @@ func (p *unixParser) line(line string) error {
 		return p.labelsForNthProbe(l)
 	}
 	toks := strings.Fields(s)
-	if ttl, ok := parseTTL(toks[0]); ok {
-		h := p.b.hop(ttl)
-		p.hasResp, p.labelIdx = false, 0
-		err := p.lineTokens(h, toks[1:])
-		if err != nil {
-			p.b.dropCurIfEmpty()
-		}
-		return err
-	}
 	if line[0] == ' ' || line[0] == '\t' {
 		if h := p.b.curHop(); h != nil {
 			p.hasResp = false
@@ -136,6 +134,17 @@ func (p *unixParser) line(line string) error {
 		}
 	}
 	return fmt.Errorf("unexpected line %q", clip(s))
+}
+
+// hopLine reads a line that starts with a hop number.
+func (p *unixParser) hopLine(ttl int, toks []string) error {
+	h := p.b.hop(ttl)
+	p.hasResp, p.labelIdx = false, 0
+	err := p.lineTokens(h, toks)
+	if err != nil {
+		p.b.dropCurIfEmpty()
+	}
+	return err
 }
 
 // isUnixNoise reports lines traceroute-family tools print that carry nothing
