@@ -38,9 +38,14 @@ type run struct {
 	active   int   // len of inflight entries not yet done
 	limit    int   // highest TTL of interest: MaxTTL, then the destination's
 	final    bool  // a reply ended the path: limit is the destination's TTL
-	first    int   // first-round probes not yet resolved
-	reached  bool
-	events   chan event
+	// release is when later rounds may start after the first final reply:
+	// the destination's answers to all first-round TTLs beyond it arrive
+	// within the first round's send spread, and the nearest should be in.
+	release             time.Time
+	firstSent, lastSent time.Time // first round's send times
+	first               int       // first-round probes not yet resolved
+	reached             bool
+	events              chan event
 }
 
 type fromTo = netipAddr
@@ -101,7 +106,7 @@ func (r *run) nextEligible() int {
 			r.next++
 			continue
 		}
-		if p.attempt > 0 && !r.final && r.first > 0 {
+		if p.attempt > 0 && r.first > 0 && (!r.final || time.Now().Before(r.release)) {
 			return -1
 		}
 		return i
@@ -126,6 +131,17 @@ func (r *run) loop(ctx context.Context) (*Trace, error) {
 	defer r.releaseAll()
 	var sendAt time.Time // reserved send slot; zero when none
 	for {
+		// Take in the replies that have arrived before sending more: a
+		// destination answer lowers the TTLs still worth probing.
+	drain:
+		for {
+			select {
+			case ev := <-r.events:
+				r.handle(ev)
+			default:
+				break drain
+			}
+		}
 		now := time.Now()
 		r.expire(now)
 		if r.active == 0 && !r.pendingSends() {
@@ -144,6 +160,9 @@ func (r *run) loop(ctx context.Context) (*Trace, error) {
 			}
 		}
 		wake := sendAt
+		if r.final && r.first > 0 && now.Before(r.release) && (wake.IsZero() || r.release.Before(wake)) {
+			wake = r.release
+		}
 		if len(r.inflight) > 0 {
 			d := r.probes[r.inflight[0]].deadline
 			if wake.IsZero() || d.Before(wake) {
@@ -164,7 +183,7 @@ func (r *run) loop(ctx context.Context) (*Trace, error) {
 func (r *run) send(ctx context.Context, i int) error {
 	p := &r.probes[i]
 	r.next++
-	p.w = &waiting{run: r, idx: i}
+	p.w = &waiting{run: r, idx: i, flow: &r.flows[p.flow]}
 	tag, err := r.f.allocTag(ctx, p.w)
 	if err != nil {
 		return err
@@ -176,6 +195,12 @@ func (r *run) send(ctx context.Context, i int) error {
 		return err
 	}
 	p.sent, p.sentAt, p.deadline = true, at, at.Add(r.cfg.Timeout)
+	if p.attempt == 0 {
+		if r.firstSent.IsZero() {
+			r.firstSent = at
+		}
+		r.lastSent = at
+	}
 	r.inflight = append(r.inflight, i)
 	r.active++
 	return nil
@@ -231,6 +256,9 @@ func (r *run) handle(ev event) {
 	}
 	r.finish(ev.idx)
 	if p.res.Final && p.ttl <= r.limit {
+		if !r.final {
+			r.release = time.Now().Add(r.lastSent.Sub(r.firstSent) + 2*time.Millisecond)
+		}
 		r.final = true
 		if rep.From == r.dst {
 			r.reached = true

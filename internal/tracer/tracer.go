@@ -152,8 +152,9 @@ type family struct {
 }
 
 type waiting struct {
-	run *run
-	idx int
+	run  *run
+	idx  int
+	flow *probe.Flow // immutable: checked on the reader's goroutine
 }
 
 // New starts an engine over the given per-family connections (nil or
@@ -217,7 +218,9 @@ func (f *family) deliver(p rawsock.Packet) {
 	f.mu.Lock()
 	w := f.pending[p.Reply.Tag]
 	f.mu.Unlock()
-	if w == nil {
+	// Check here, not in the trace's loop, so that a flood of forged
+	// replies cannot crowd real ones out of the trace's queue.
+	if w == nil || !matches(*w.flow, &p.Reply) {
 		return
 	}
 	select {

@@ -1,0 +1,240 @@
+package tracer_test
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/internal/netemu"
+	"github.com/geoloc-dev/geoloc/internal/probe"
+	"github.com/geoloc-dev/geoloc/internal/tracer"
+)
+
+// These tests run the engine against the emulator in-process (netemu.Pipe):
+// no sockets, no root.
+
+var (
+	src4 = netip.MustParseAddr("192.0.2.1")
+	src6 = netip.MustParseAddr("2001:db8:ffff::1")
+)
+
+func router(v6 bool, i int) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: byte(i >> 8), 15: byte(i)})
+	}
+	return netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+}
+
+func line(dst netip.Addr, hops int, delayMs float64) netemu.Path {
+	p := netemu.Path{Dst: netip.PrefixFrom(dst, dst.BitLen()), DestDelayMs: delayMs}
+	for i := range hops {
+		p.Hops = append(p.Hops, netemu.Hop{{Addr: router(dst.Is6(), i+1), DelayMs: delayMs}})
+	}
+	return p
+}
+
+func newEngine(t testing.TB, n *netemu.Network) *tracer.Engine {
+	e := tracer.New(map[int]tracer.Conn{4: netemu.NewPipe(n, src4), 6: netemu.NewPipe(n, src6)}, nil, 100000, nil)
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func TestEnginePath(t *testing.T) {
+	for _, dst := range []string{"203.0.113.1", "2001:db8:1::1"} {
+		for _, proto := range []probe.Proto{probe.ICMP, probe.UDP, probe.TCP} {
+			t.Run(dst+"/"+proto.String(), func(t *testing.T) {
+				d := netip.MustParseAddr(dst)
+				p := line(d, 5, 2)
+				p.Hops[1][0].Silent = true
+				n := &netemu.Network{Paths: []netemu.Path{p}, Forge: true}
+				e := newEngine(t, n)
+				got, err := e.Trace(context.Background(), d, tracer.Config{Proto: proto, Timeout: 200 * time.Millisecond})
+				require.NoError(t, err)
+				assert.True(t, got.Reached)
+				require.Len(t, got.Hops, 6)
+				for i, h := range got.Hops {
+					require.Len(t, h.Probes, 3)
+					for _, r := range h.Probes {
+						if i == 1 {
+							assert.True(t, r.Lost)
+							continue
+						}
+						require.False(t, r.Lost, "ttl %d", h.TTL)
+						want := d
+						if i < 5 {
+							want = router(d.Is6(), i+1)
+						}
+						assert.Equal(t, want, r.From)
+						assert.GreaterOrEqual(t, r.RTT, time.Duration(4*(i+1))*time.Millisecond)
+						assert.Equal(t, i == 5, r.Final)
+					}
+				}
+				// First round: all 30 TTLs; later rounds wait for the first
+				// destination answer and stop at its TTL (a far TTL's answer
+				// may come first, so not always 6).
+				assert.GreaterOrEqual(t, n.Stats().Probes, 30+2*6)
+				assert.Less(t, n.Stats().Probes, 30*3-2*10)
+			})
+		}
+	}
+}
+
+func TestEngineECMPFlows(t *testing.T) {
+	d := netip.MustParseAddr("203.0.113.2")
+	p := netemu.Path{Dst: netip.PrefixFrom(d, 32), Hops: []netemu.Hop{
+		{{Addr: router(false, 1)}},
+		{{Addr: router(false, 21)}, {Addr: router(false, 22)}},
+		{{Addr: router(false, 31)}, {Addr: router(false, 32)}, {Addr: router(false, 33)}, {Addr: router(false, 34)}},
+	}}
+	for _, proto := range []probe.Proto{probe.ICMP, probe.UDP, probe.TCP} {
+		t.Run(proto.String(), func(t *testing.T) {
+			e := newEngine(t, &netemu.Network{Paths: []netemu.Path{p}})
+			got, err := e.Trace(context.Background(), d, tracer.Config{Proto: proto, Flows: 24, Queries: 2, Timeout: 200 * time.Millisecond})
+			require.NoError(t, err)
+			require.Len(t, got.Hops, 4)
+			for hi, want := range []int{1, 2, 4, 1} {
+				seen := map[netip.Addr]bool{}
+				perFlow := map[int]netip.Addr{}
+				for _, r := range got.Hops[hi].Probes {
+					require.False(t, r.Lost)
+					seen[r.From] = true
+					if prev, ok := perFlow[r.Flow]; ok {
+						assert.Equal(t, prev, r.From, "flow %d changed path", r.Flow)
+					}
+					perFlow[r.Flow] = r.From
+				}
+				assert.Len(t, seen, want, "ttl %d branches", hi+1)
+			}
+		})
+	}
+}
+
+func TestEngineMPLSAndFlags(t *testing.T) {
+	d := netip.MustParseAddr("2001:db8:3::3")
+	labels := []probe.Label{{Label: 16005, TC: 3, S: true, TTL: 254}}
+	p := netemu.Path{Dst: netip.PrefixFrom(d, 128), Hops: []netemu.Hop{
+		{{Addr: router(true, 1), MPLS: labels}},
+		{{Addr: router(true, 2), Unreachable: true, Code: 1}}, // admin prohibited
+	}}
+	e := newEngine(t, &netemu.Network{Paths: []netemu.Path{p}})
+	got, err := e.Trace(context.Background(), d, tracer.Config{Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	assert.False(t, got.Reached)
+	require.Len(t, got.Hops, 2)
+	assert.Equal(t, labels, got.Hops[0].Probes[0].MPLS)
+	assert.Equal(t, 255, got.Hops[0].Probes[0].ReplyTTL)
+	assert.Equal(t, []string{"!X"}, got.Hops[1].Probes[0].Flags)
+}
+
+// TestEngineInjected feeds replies that name a live probe's tag but do
+// not match it; only the real answer may count.
+func TestEngineInjected(t *testing.T) {
+	d := netip.MustParseAddr("203.0.113.4")
+	n := &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), Hops: []netemu.Hop{{{Addr: router(false, 1), Silent: true}}}, DestSilent: true}}}
+	pipe := netemu.NewPipe(n, src4)
+	e := tracer.New(map[int]tracer.Conn{4: pipe}, nil, 100000, nil)
+	defer e.Close()
+	// Inject, for every tag, a time exceeded quoting a UDP probe of
+	// another flow towards d, and echo replies from a stranger.
+	go func() {
+		for tag := uint16(1); tag < 0x400; tag++ {
+			fl := probe.Flow{Proto: probe.UDP, Src: src4, Dst: d, SrcPort: 1, DstPort: 2}
+			pipe.Inject(probe.ICMPError(router(false, 66), src4, 250, probe.KindTimeExceeded, 0, 0, fl.IPv4Packet(tag, 1, 0, 8), nil))
+			ic := probe.Flow{Proto: probe.ICMP, Src: src4, Dst: d, ID: 7, Checksum: 9}
+			pipe.Inject(probe.EchoReply(router(false, 67), src4, 50, ic.Transport(tag, 8)))
+		}
+	}()
+	got, err := e.Trace(context.Background(), d, tracer.Config{MaxTTL: 4, Timeout: 150 * time.Millisecond})
+	require.NoError(t, err)
+	require.Len(t, got.Hops, 4)
+	for _, h := range got.Hops {
+		for _, r := range h.Probes {
+			assert.True(t, r.Lost, "ttl %d got %s", h.TTL, r.From)
+		}
+	}
+}
+
+func TestEngineCancel(t *testing.T) {
+	d := netip.MustParseAddr("203.0.113.5")
+	e := newEngine(t, &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), DestSilent: true}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	got, err := e.Trace(ctx, d, tracer.Config{Timeout: 10 * time.Second})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotNil(t, got)
+	assert.Len(t, got.Hops, 30)
+}
+
+func TestEngineConfigErrors(t *testing.T) {
+	e := newEngine(t, &netemu.Network{})
+	d := netip.MustParseAddr("203.0.113.6")
+	for name, c := range map[string]tracer.Config{
+		"proto":     {Proto: 99},
+		"ttl range": {FirstTTL: 10, MaxTTL: 5},
+		"max ttl":   {MaxTTL: 300},
+		"flows":     {Flows: 1000},
+	} {
+		_, err := e.Trace(context.Background(), d, c)
+		assert.Error(t, err, name)
+	}
+	_, err := e.Trace(context.Background(), netip.Addr{}, tracer.Config{})
+	assert.Error(t, err)
+	only4 := tracer.New(map[int]tracer.Conn{4: netemu.NewPipe(&netemu.Network{}, src4)}, nil, 0, nil)
+	defer only4.Close()
+	_, err = only4.Trace(context.Background(), netip.MustParseAddr("2001:db8::1"), tracer.Config{})
+	assert.ErrorIs(t, err, tracer.ErrFamily)
+}
+
+// TestEngineConcurrent runs many traces at once over one connection per
+// family: tags and flow identifiers must never collide.
+func TestEngineConcurrent(t *testing.T) {
+	var paths []netemu.Path
+	var dsts []netip.Addr
+	for i := range 60 {
+		d := netip.AddrFrom4([4]byte{203, 0, 113, byte(i + 1)})
+		if i%2 == 1 {
+			d = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 9, 15: byte(i)})
+		}
+		dsts = append(dsts, d)
+		paths = append(paths, line(d, 2+i%7, 1))
+	}
+	e := newEngine(t, &netemu.Network{Paths: paths})
+	var wg sync.WaitGroup
+	for i, d := range dsts {
+		wg.Go(func() {
+			proto := []probe.Proto{probe.ICMP, probe.UDP, probe.TCP}[i%3]
+			got, err := e.Trace(context.Background(), d, tracer.Config{Proto: proto, Flows: 2, Timeout: 5 * time.Second})
+			assert.NoError(t, err)
+			if assert.Len(t, got.Hops, 2+i%7+1, "%s", d) {
+				for _, h := range got.Hops {
+					for _, r := range h.Probes {
+						assert.False(t, r.Lost, "%s ttl %d", d, h.TTL)
+					}
+				}
+				assert.Equal(t, d, got.Hops[len(got.Hops)-1].Probes[0].From)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkEngineTrace(b *testing.B) {
+	d := netip.MustParseAddr("203.0.113.7")
+	e := newEngine(b, &netemu.Network{Paths: []netemu.Path{line(d, 20, 0)}})
+	probes := 0
+	for b.Loop() {
+		got, err := e.Trace(context.Background(), d, tracer.Config{Timeout: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, h := range got.Hops {
+			probes += len(h.Probes)
+		}
+	}
+	b.ReportMetric(float64(probes)/b.Elapsed().Seconds(), "probes/s")
+}
