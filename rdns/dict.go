@@ -1,7 +1,6 @@
 package rdns
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"embed"
@@ -23,6 +22,7 @@ var dictFS embed.FS
 
 type placeRec struct {
 	name, cc, region string
+	words            string // ASCII words of the name ("san jose"), for CLLI matching
 	lat, lon         float64
 	pop              int
 }
@@ -47,11 +47,12 @@ type dict struct {
 	spell     map[string][]int32 // ASCII spelling → places, most populous first
 	// byFirst indexes places for CLLI-like matching: country (or
 	// "US-NY" style region) + first letter → places, most populous first.
-	byFirst   map[string][]int32
-	airports  map[string]*airportRec // by IATA code
-	icao      map[string]*airportRec // by ICAO code
-	metros    map[string]*airportRec // IATA metropolitan codes (lon, nyc)
-	locodes   map[string]*locodeRec  // "defra"
+	byFirst  map[string][]int32
+	airports map[string]*airportRec // by IATA code
+	icao     map[string]*airportRec // by ICAO code
+	metros   map[string]*airportRec // IATA metropolitan codes (lon, nyc)
+	// locodes ("defra") load on first use: most names never need them.
+	locodes   func() map[string]*locodeRec
 	stop      map[string]bool
 	poolWords map[string]bool
 	// ifaceWords: interface names; the numbers after them are ports.
@@ -70,6 +71,9 @@ var loadDict = sync.OnceValue(func() *dict {
 	return d
 })
 
+// readTable decompresses one embedded table and calls fn for each line with
+// its tab-separated fields. The fields are substrings of one string holding
+// the whole table, so parsing allocates little; fn may keep them.
 func readTable(name string, fields int, fn func(f []string) error) error {
 	raw, err := dictFS.ReadFile("dictdata/" + name)
 	if err != nil {
@@ -83,20 +87,24 @@ func readTable(name string, fields int, fn func(f []string) error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	text := string(data)
 	f := make([]string, 0, fields)
-	for line := 1; sc.Scan(); line++ {
+	for line := 1; text != ""; line++ {
+		row := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			row, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
 		f = f[:0]
-		rest := sc.Text()
 		for {
-			i := strings.IndexByte(rest, '\t')
+			i := strings.IndexByte(row, '\t')
 			if i < 0 {
-				f = append(f, rest)
+				f = append(f, row)
 				break
 			}
-			f = append(f, rest[:i])
-			rest = rest[i+1:]
+			f = append(f, row[:i])
+			row = row[i+1:]
 		}
 		if len(f) != fields {
 			return fmt.Errorf("%s:%d: %d fields, want %d", name, line, len(f), fields)
@@ -105,7 +113,7 @@ func readTable(name string, fields int, fn func(f []string) error) error {
 			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
-	return sc.Err()
+	return nil
 }
 
 func parseFloats(a, b string) (float64, float64, error) {
@@ -126,7 +134,6 @@ func parseDict() (*dict, error) {
 		airports:  make(map[string]*airportRec, 9000),
 		icao:      make(map[string]*airportRec, 9000),
 		metros:    map[string]*airportRec{},
-		locodes:   make(map[string]*locodeRec, 70000),
 	}
 	if err := readTable("countries.tsv.gz", 2, func(f []string) error {
 		d.countries[f[0]] = f[1]
@@ -143,7 +150,7 @@ func parseDict() (*dict, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := readTable("places.tsv.gz", 7, func(f []string) error {
+	if err := readTable("places.tsv.gz", 8, func(f []string) error {
 		lat, lon, err := parseFloats(f[3], f[4])
 		if err != nil {
 			return err
@@ -153,7 +160,7 @@ func parseDict() (*dict, error) {
 			return err
 		}
 		id := int32(len(d.places))
-		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], lat: lat, lon: lon, pop: pop})
+		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], words: f[7], lat: lat, lon: lon, pop: pop})
 		for _, s := range strings.Fields(f[6]) {
 			d.spell[s] = append(d.spell[s], id)
 		}
@@ -215,20 +222,13 @@ func parseDict() (*dict, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := readTable("locodes.tsv.gz", 6, func(f []string) error {
-		lat, lon, err := parseFloats(f[3], f[4])
+	d.locodes = sync.OnceValue(func() map[string]*locodeRec {
+		m, err := parseLocodes()
 		if err != nil {
-			return err
+			panic("rdns: embedded dictionaries: " + err.Error())
 		}
-		pop, err := strconv.Atoi(f[5])
-		if err != nil {
-			return err
-		}
-		d.locodes[f[0]] = &locodeRec{code: f[0], name: f[1], region: f[2], lat: lat, lon: lon, pop: pop}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+		return m
+	})
 	stop, pool, iface, err := parseStopList(stopListTSV)
 	if err != nil {
 		return nil, err
@@ -240,6 +240,23 @@ func parseDict() (*dict, error) {
 	}
 	d.ops = ops
 	return d, nil
+}
+
+func parseLocodes() (map[string]*locodeRec, error) {
+	m := make(map[string]*locodeRec, 45000)
+	err := readTable("locodes.tsv.gz", 6, func(f []string) error {
+		lat, lon, err := parseFloats(f[3], f[4])
+		if err != nil {
+			return err
+		}
+		pop, err := strconv.Atoi(f[5])
+		if err != nil {
+			return err
+		}
+		m[f[0]] = &locodeRec{code: f[0], name: f[1], region: f[2], lat: lat, lon: lon, pop: pop}
+		return nil
+	})
+	return m, err
 }
 
 // bestPlace returns the most populous place spelled s, preferring country cc

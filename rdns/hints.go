@@ -354,7 +354,10 @@ func (c *ctx) icao(code, label string, conf float64, minRank int) {
 }
 
 func (c *ctx) locode(code, label string, conf float64, minPop int) {
-	l := c.d.locodes[code]
+	if len(code) != 5 || c.d.countries[strings.ToUpper(code[:2])] == "" {
+		return
+	}
+	l := c.d.locodes()[code]
 	if l == nil || l.pop < minPop {
 		return
 	}
@@ -462,7 +465,7 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			if p.pop < minPop || n == 3 {
 				break
 			}
-			if clliMatch(abbr, p.name) && !slices.Contains(found, id) {
+			if clliMatch(abbr, p.words) && !slices.Contains(found, id) {
 				found = append(found, id)
 				n++
 			}
@@ -482,37 +485,34 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 	}
 }
 
-// clliMatch tells whether abbr abbreviates name the way CLLI city codes do:
-// each word of the name gives at least its first letter, in order; within a
-// word, after a prefix of the word only consonants are taken (vowels are
-// dropped: Chicago → chcg, Dallas → dlls, but London → lond, Paris → pars),
-// and a word's final letter may close the code (Topeka → tpka).
-func clliMatch(abbr, name string) bool {
-	var words []string
-	for w := range strings.FieldsFuncSeq(strings.ToLower(name), func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '\'' }) {
-		w = asciiLetters(w)
-		if w != "" {
-			words = append(words, w)
-		}
-	}
-	if len(words) == 0 || len(words) > len(abbr) {
+// clliMatch tells whether abbr abbreviates a place whose name has the given
+// words (lower-case ASCII, one space apart) the way CLLI city codes do: each
+// word gives at least its first letter, in order; within a word, after a
+// prefix of the word only consonants are taken (vowels are dropped: Chicago
+// → chcg, Dallas → dlls, but London → lond, Paris → pars), and a word's
+// final letter may close the code (Topeka → tpka).
+func clliMatch(abbr, words string) bool {
+	if words == "" || strings.Count(words, " ")+1 > len(abbr) {
 		return false
 	}
 	return matchWords(abbr, words)
 }
 
-func matchWords(abbr string, words []string) bool {
-	if len(words) == 0 {
+func matchWords(abbr, words string) bool {
+	if words == "" {
 		return abbr == ""
 	}
-	w := words[0]
-	if abbr == "" || abbr[0] != w[0] {
+	w, rest, more := strings.Cut(words, " ")
+	if abbr == "" || w == "" || abbr[0] != w[0] {
 		return false
 	}
 	// Letters left for the remaining words: at least one each.
-	maxTake := len(abbr) - (len(words) - 1)
-	for take := maxTake; take >= 1; take-- {
-		if abbrevWord(abbr[:take], w) && matchWords(abbr[take:], words[1:]) {
+	left := 0
+	if more {
+		left = strings.Count(rest, " ") + 1
+	}
+	for take := len(abbr) - left; take >= 1; take-- {
+		if abbrevWord(abbr[:take], w) && matchWords(abbr[take:], rest) {
 			return true
 		}
 	}

@@ -123,11 +123,11 @@ func TestCLLIMatch(t *testing.T) {
 		abbr, name string
 		want       bool
 	}{
-		{"chcg", "Chicago", true}, {"dlls", "Dallas", true}, {"lond", "London", true},
-		{"pars", "Paris", true}, {"lsan", "Los Angeles", true}, {"snjs", "San Jose", true},
-		{"asbn", "Ashburn", true}, {"tpka", "Topeka", true}, {"zrch", "Zürich", true},
-		{"plal", "Palmdale", false}, {"plal", "Palo Alto", true}, {"frnk", "Berlin", false},
-		{"lsan", "Lansing", false},
+		{"chcg", "chicago", true}, {"dlls", "dallas", true}, {"lond", "london", true},
+		{"pars", "paris", true}, {"lsan", "los angeles", true}, {"snjs", "san jose", true},
+		{"asbn", "ashburn", true}, {"tpka", "topeka", true}, {"zrch", "zurich", true},
+		{"plal", "palmdale", false}, {"plal", "palo alto", true}, {"frnk", "berlin", false},
+		{"lsan", "lansing", false}, {"abcd", "", false}, {"ab", "a b c", false},
 	} {
 		assert.Equal(t, c.want, clliMatch(c.abbr, c.name), "%s %s", c.abbr, c.name)
 	}

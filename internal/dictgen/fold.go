@@ -141,3 +141,34 @@ func foldVariants(s string) []string {
 	}
 	return variants
 }
+
+// nameWords returns the words of a place name in lower-case ASCII, one space
+// between them, folding letters to their base (Zürich → zurich): the form
+// CLLI-style abbreviations are matched against.
+func nameWords(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch alts := foldTable[r]; {
+		case r < 0x80:
+			b.WriteRune(r)
+		case alts != nil:
+			short := alts[0] // the base letter: the shortest spelling
+			for _, a := range alts {
+				if len(a) < len(short) {
+					short = a
+				}
+			}
+			b.WriteString(short)
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	base := b.String()
+	var words []string
+	for _, w := range splitWords(strings.NewReplacer(".", " ", "'", " ", "(", " ", ")", " ").Replace(base)) {
+		if w = squeeze(w); w != "" && w[0] >= 'a' {
+			words = append(words, w)
+		}
+	}
+	return strings.Join(words, " ")
+}

@@ -13,7 +13,9 @@
 //
 //	countries.tsv.gz  CC name
 //	regions.tsv.gz    CC code name                      (first-level regions, code without "CC-")
-//	places.tsv.gz     name CC region lat lon pop spellings (space-separated ASCII spellings)
+//	places.tsv.gz     name CC region lat lon pop spellings words
+//	                  (spellings: space-separated ASCII spellings; words: the
+//	                  name's words in ASCII, for CLLI-style abbreviation)
 //	airports.tsv.gz   iata icao place CC region lat lon rank pop
 //	metros.tsv.gz     code place CC lat lon pop
 //	locodes.tsv.gz    code place region lat lon pop    (code is CC+3, lower case)
@@ -112,7 +114,7 @@ func run(dataDir, outDir string) error {
 	}
 	rows = rows[:0]
 	for _, p := range g.places {
-		rows = append(rows, []string{p.name, p.cc, p.region, coord(p.lat), coord(p.lon), strconv.Itoa(p.pop), strings.Join(p.spell, " ")})
+		rows = append(rows, []string{p.name, p.cc, p.region, coord(p.lat), coord(p.lon), strconv.Itoa(p.pop), strings.Join(p.spell, " "), nameWords(p.name)})
 	}
 	if err := writeTable(outDir, "places.tsv.gz", rows); err != nil {
 		return err

@@ -1,0 +1,79 @@
+package rdns
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func FuzzHints(f *testing.F) {
+	for _, l := range readLabelled(f) {
+		f.Add(l.name)
+	}
+	for _, s := range []string{"", ".", "a..b", "xn--mnchen-3ya.de", "ae-1.r01.xxxxxx99.zz.bb.gin.ntt.net",
+		strings.Repeat("a-", 120), strings.Repeat("fra1.", 50), "<script>.example", "\x00\xff.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		hs := Hints(name)
+		if len(hs) > maxHints {
+			t.Fatalf("%d hints", len(hs))
+		}
+		if len(hs) > 0 {
+			if _, ok := normalise(name); !ok {
+				t.Fatalf("hints for a name normalise refuses: %q", name)
+			}
+		}
+		for i, h := range hs {
+			if h.Confidence <= 0 || h.Confidence > 1 {
+				t.Fatalf("confidence %v", h.Confidence)
+			}
+			if h.Lat < -90 || h.Lat > 90 || h.Lon < -180 || h.Lon > 180 {
+				t.Fatalf("coordinates %v %v", h.Lat, h.Lon)
+			}
+			if i > 0 && hs[i-1].Confidence < h.Confidence {
+				t.Fatalf("not ranked: %+v", hs)
+			}
+			if h.Code == "" || h.Kind == "" {
+				t.Fatalf("empty code or kind: %+v", h)
+			}
+		}
+	})
+}
+
+// FuzzPTRResponse feeds arbitrary bytes through the path a DNS reply takes
+// in LookupPTR: unpacking, the PTR/CNAME walk and CleanName. Whatever comes
+// out must be a clean host name.
+func FuzzPTRResponse(f *testing.F) {
+	m := new(dns.Msg)
+	m.SetQuestion("1.2.0.192.in-addr.arpa.", dns.TypePTR)
+	r := new(dns.Msg)
+	r.SetReply(m)
+	r.Answer = append(r.Answer,
+		&dns.CNAME{Hdr: dns.RR_Header{Name: "1.2.0.192.in-addr.arpa.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET}, Target: "1.0/25.2.0.192.in-addr.arpa."},
+		&dns.PTR{Hdr: dns.RR_Header{Name: "1.0/25.2.0.192.in-addr.arpa.", Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: "ae-1.fra03.example.net."},
+		&dns.PTR{Hdr: dns.RR_Header{Name: "1.2.0.192.in-addr.arpa.", Rrtype: dns.TypePTR, Class: dns.ClassINET}, Ptr: "bad\\007.example."})
+	if b, err := r.Pack(); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte{0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		msg := new(dns.Msg)
+		if err := msg.Unpack(wire); err != nil {
+			return
+		}
+		qname := "1.2.0.192.in-addr.arpa."
+		if len(msg.Question) > 0 {
+			qname = msg.Question[0].Name
+		}
+		name := firstPTR(msg, qname)
+		if name == "" {
+			return
+		}
+		if clean, ok := CleanName(name); !ok || clean != name {
+			t.Fatalf("unclean name passed on: %q", name)
+		}
+		Hints(name) // and the hint path takes it
+	})
+}
