@@ -29,6 +29,9 @@ type ASNTable struct {
 
 	v4start, v4end []uint32
 	v4rec          []uint32
+	// v4idx[h] is the first range whose start's top 16 bits are >= h, so
+	// a lookup searches only the ranges of its /16 (and the one before).
+	v4idx          []uint32
 	v6start, v6end []u128
 	v6rec          []uint32
 
@@ -366,6 +369,14 @@ func (b *asnBuilder) finish(path string, mod time.Time) *ASNTable {
 	for i, r := range b.v4 {
 		t.v4start[i], t.v4end[i], t.v4rec[i] = r.start, r.end, r.rec
 	}
+	t.v4idx = make([]uint32, 1<<16+1)
+	i := 0
+	for h := range 1<<16 + 1 {
+		for i < len(t.v4start) && int(t.v4start[i]>>16) < h {
+			i++
+		}
+		t.v4idx[h] = uint32(i)
+	}
 	for i, r := range b.v6 {
 		t.v6start[i], t.v6end[i], t.v6rec[i] = r.start, r.end, r.rec
 	}
@@ -414,7 +425,9 @@ func (t *ASNTable) Lookup(q Query) (Answer, error) {
 	}
 	if a.Is4() {
 		x := v4u32(a)
-		i, ok := slices.BinarySearch(t.v4start, x)
+		lo, hi := int(t.v4idx[x>>16]), int(t.v4idx[x>>16+1])
+		i, ok := slices.BinarySearch(t.v4start[lo:hi], x)
+		i += lo
 		if !ok {
 			i--
 		}

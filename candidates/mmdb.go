@@ -3,6 +3,7 @@ package candidates
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -68,8 +69,11 @@ type MMDB struct {
 	hasGeo   bool
 	hasAS    bool
 	ipv4Only bool
-	info     Info
-	cache    *recordCache
+	// no4 is set for an IPv6 database without IPv4 networks
+	// (ip-location-db's "-ipv6" files): IPv4 lookups skip the tree.
+	no4   bool
+	info  Info
+	cache *recordCache
 }
 
 // sampleRecords is how many records OpenMMDB decodes to learn the layout.
@@ -154,6 +158,13 @@ func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
 		hasAS:    hasAS,
 		ipv4Only: md.IPVersion == 4,
 		cache:    new(recordCache),
+	}
+	if md.IPVersion == 6 {
+		m.no4 = true
+		for range db.NetworksWithin(netip.MustParsePrefix("::/96")) {
+			m.no4 = false
+			break
+		}
 	}
 	kind := "mmdb"
 	switch {
@@ -306,7 +317,7 @@ type decoded struct {
 // Lookup implements Source.
 func (m *MMDB) Lookup(q Query) (Answer, error) {
 	a := q.Addr.Unmap().WithZone("")
-	if !a.IsValid() || (m.ipv4Only && !a.Is4()) {
+	if !a.IsValid() || (m.ipv4Only && !a.Is4()) || (m.no4 && a.Is4()) {
 		return Answer{}, nil
 	}
 	res := m.db.Lookup(a)
@@ -473,7 +484,7 @@ func abs(x float64) float64 {
 // direct-mapped (a colliding record replaces the old one) so its memory is
 // bounded, and lock-free.
 type recordCache struct {
-	slots [1 << 14]atomic.Pointer[cacheEntry]
+	slots [1 << 16]atomic.Pointer[cacheEntry]
 }
 
 type cacheEntry struct {
@@ -483,7 +494,7 @@ type cacheEntry struct {
 
 func (c *recordCache) slot(off uintptr) *atomic.Pointer[cacheEntry] {
 	h := uint64(off) * 0x9E3779B97F4A7C15
-	return &c.slots[h>>(64-14)]
+	return &c.slots[h>>(64-16)]
 }
 
 func (c *recordCache) get(off uintptr) *decoded {
