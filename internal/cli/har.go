@@ -16,8 +16,69 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/geoloc-dev/geoloc/internal/har"
+	"github.com/geoloc-dev/geoloc/internal/report"
 	"github.com/geoloc-dev/geoloc/internal/term"
 )
+
+// traceHAR traces every address the page's hosts have (recorded by the
+// browser and resolved now), locates the routers, writes the combined
+// results and prints the countries and organisations on the way.
+func (a *app) traceHAR(f *harFlags, files []string) error {
+	topts, err := f.traceOptions()
+	if err != nil {
+		return err
+	}
+	log, err := a.logger(&f.common)
+	if err != nil {
+		return err
+	}
+	out, err := a.newSink(&f.engineFlags)
+	if err != nil {
+		return err
+	}
+	out.keep = true // for the report
+	hosts, failed := a.harHosts(files)
+	if err := a.resolveHosts(f, hosts); err != nil {
+		return err
+	}
+	var targets []target
+	for _, h := range hosts {
+		if h.DNSError != "" {
+			fmt.Fprintf(a.stderr, "%s: %s (tracing the addresses the HAR recorded)\n", h.Host, h.DNSError)
+		}
+		n := 0
+		for _, ad := range h.Addrs {
+			if (f.v4 && !ad.Is4()) || (f.v6 && !ad.Is6()) || (f.one && n > 0) {
+				continue
+			}
+			targets = append(targets, target{addr: ad, name: h.Host})
+			n++
+		}
+	}
+	if len(targets) == 0 {
+		fmt.Fprintln(a.stderr, "geoloc har: no address to trace (the HAR recorded none and DNS gave none)")
+		return &partialError{failed: failed + 1}
+	}
+	seq, closeTracer, err := a.traceTargets(&f.traceFlags, targets, topts)
+	if err != nil {
+		return err
+	}
+	defer closeTracer()
+	eng, closeAll, err := a.newEngine(&f.engineFlags, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	err = a.locateAll(&f.engineFlags, eng, out, seq)
+	if !f.quiet && len(out.results) > 0 {
+		fmt.Fprintln(a.stderr)
+		_ = report.Build(out.results).WriteTable(a.stderr)
+	}
+	if err == nil && failed > 0 {
+		err = &partialError{failed: failed}
+	}
+	return err
+}
 
 func cmdHAR() *command {
 	return &command{
@@ -49,25 +110,22 @@ Examples:
 }
 
 type harFlags struct {
-	common
-	list     bool
-	resolve  bool
-	parallel int
-	timeout  time.Duration
+	traceFlags
+	list       bool
+	resolve    bool
+	parallel   int
+	dnsTimeout time.Duration
 }
 
 func runHAR(a *app, args []string) error {
 	var f harFlags
 	fs := flag.NewFlagSet("har", flag.ContinueOnError)
-	f.addDB(fs)
-	f.addFrom(fs)
-	f.addOutput(fs)
-	f.addDNS(fs)
-	f.addQuietLog(fs)
+	f.addEngine(fs, true)
+	f.addTrace(fs)
 	fs.BoolVar(&f.list, "list", false, "print the hosts and addresses as JSON Lines, without tracing")
 	fs.BoolVar(&f.resolve, "resolve", false, "with --list: add every A and AAAA record of each host (tracing always resolves)")
-	fs.IntVar(&f.parallel, "parallel", 16, "at most `N` DNS lookups or traces at once")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "per DNS query `TIMEOUT`")
+	fs.IntVar(&f.parallel, "parallel", 16, "at most `N` DNS lookups at once")
+	fs.DurationVar(&f.dnsTimeout, "timeout", 5*time.Second, "per DNS query `TIMEOUT`")
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -82,7 +140,7 @@ func runHAR(a *app, args []string) error {
 		return err
 	}
 	if !f.list {
-		return notAvailable("tracing the hosts of a HAR (geoloc har without --list)", "traceroute's live tracer (traceroute.Tracer)")
+		return a.traceHAR(&f, files)
 	}
 	if len(f.outputs) > 0 {
 		return usagef("-o writes maps of traced routes; --list writes JSON Lines to stdout only")
@@ -172,13 +230,17 @@ func (a *app) resolveHosts(f *harFlags, hosts []*harHost) error {
 		return err
 	}
 	prog := a.progress(&f.common, "hosts resolved", len(hosts))
+	timeout := f.dnsTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
 	defer prog.Done()
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(a.ctx)
 	g.SetLimit(f.parallel)
 	for _, h := range hosts {
 		g.Go(func() error {
-			addrs, err := lookupAddrs(ctx, r, h.Host, f.timeout)
+			addrs, err := lookupAddrs(ctx, r, h.Host, timeout)
 			mu.Lock()
 			defer mu.Unlock()
 			prog.Add(1, err != nil)
