@@ -338,7 +338,7 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 			rowHost, ok = v, true
 		case "Hop":
 			n, k := parseUint(v, 16)
-			hop, ok = int(n), k
+			hop, ok = int(n), k && n < 1023
 		case "Ip":
 			ok = v != ""
 			if v != "???" && ok {
@@ -384,6 +384,9 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 		if hop == 0 {
 			*offset = 1 // hop numbers counted from 0
 		}
+	}
+	if hop+*offset < 1 {
+		return fmt.Errorf("hop number 0 in a trace counted from 1")
 	}
 	h := b.hop(hop + *offset)
 	if st.Addr.IsValid() || st.Name != "" || st.Sent > 0 {
@@ -565,7 +568,7 @@ func parseWinMTR(r *bufio.Reader, input string, yield func(*Trace, error) bool) 
 		}
 		s := strings.TrimSpace(line)
 		switch {
-		case s == "", strings.HasPrefix(s, "|---"), strings.HasPrefix(s, "|___"), strings.HasPrefix(s, "|___"):
+		case s == "", strings.HasPrefix(s, "|---"), strings.HasPrefix(s, "|___"):
 			b.good()
 			continue
 		case strings.Contains(s, "WinMTR statistics"):
@@ -626,6 +629,9 @@ func winMTRRow(b *traceBuilder, s string, ttl *int) error {
 		var r responder
 		r.setHost(host, "", false)
 		st.Addr, st.Name = r.addr, r.name
+	}
+	if *ttl >= 1023 {
+		return fmt.Errorf("more than 1023 hops")
 	}
 	*ttl++
 	h := b.hop(*ttl)
