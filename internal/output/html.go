@@ -89,14 +89,8 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <body>
 <header><h1>{{.Title}}</h1><p class="summary">{{.NTraces}} traces, {{.NHops}} located hops{{if .NUnlocated}}, {{.NUnlocated}} not located{{end}}, {{len .Report.Countries}} countries, {{len .Orgs}} networks. Hover or click a hop, a route or a legend entry; scroll to zoom, drag to pan, double-click to reset.</p></header>
 <main>
+<div class="left">
 <div id="mapbox">{{.Map}}</div>
-<aside>
-<section id="details"><h2>Details</h2><p class="hint">Click a hop or a route.</p></section>
-<section><h2>Traces</h2><ul class="legend" id="legend-traces">{{range $i, $t := .Traces}}<li data-t="{{index $.TraceIdx $i}}"><svg width="22" height="10"><path d="M1 5h20" stroke="{{$t.Color}}" stroke-width="3"/></svg><span>{{$t.Title}}</span>{{if $t.Countries}} <small>{{range $k, $c := $t.Countries}}{{if $k}} › {{end}}{{$c}}{{end}}</small>{{end}}{{if $t.Trombone}} <b class="trombone" title="leaves a country and comes back">↺</b>{{end}}</li>{{end}}</ul></section>
-<section><h2>Networks</h2><ul class="legend" id="legend-orgs">{{range .Orgs}}<li data-as="{{.Key}}"><svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="{{.Color}}"/></svg><span>{{.Label}}</span> <small>{{.Count}} dest.</small></li>{{end}}</ul></section>
-<section><h2>Countries</h2><ul class="legend" id="legend-countries">{{range .Countries}}<li data-cc="{{.Key}}"><span>{{.Key}} {{.Label}}</span> <small>{{.Count}} dest.</small></li>{{end}}</ul></section>
-</aside>
-</main>
 <section id="report"><h2>Countries crossed</h2>
 <table><thead><tr><th>trace</th><th>countries (min / mean confidence)</th><th>tromboning</th><th>unlocated</th></tr></thead><tbody>
 {{range .Report.Traces}}<tr><td>{{.Title}}</td><td>{{range $k, $s := .Steps}}{{if $k}} › {{end}}<span title="{{$s.Name}}, TTL {{$s.FromTTL}}–{{$s.ToTTL}}">{{$s.Country}}</span> <small>{{printf "%.2f" $s.MinConfidence}}/{{printf "%.2f" $s.MeanConfidence}}</small>{{end}}</td><td>{{if .Trombone}}yes: {{range $k, $c := .Returns}}{{if $k}}, {{end}}{{$c}}{{end}}{{end}}</td><td>{{if .Unlocated}}{{.Unlocated}}{{end}}</td></tr>
@@ -109,6 +103,14 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{range .Report.Organisations}}<tr><td>{{.Key}} {{.Name}}</td><td>{{.Destinations}}</td><td>{{.Hops}}</td></tr>
 {{end}}</tbody></table></div>
 </section>
+</div>
+<aside>
+<section id="details"><h2>Details</h2><p class="hint">Click a hop or a route.</p></section>
+<section><h2>Traces</h2><ul class="legend" id="legend-traces">{{range $i, $t := .Traces}}<li data-t="{{index $.TraceIdx $i}}"><svg width="22" height="10"><path d="M1 5h20" stroke="{{$t.Color}}" stroke-width="3"/></svg><span>{{$t.Title}}</span>{{if $t.Countries}} <small>{{range $k, $c := $t.Countries}}{{if $k}} › {{end}}{{$c}}{{end}}</small>{{end}}{{if $t.Trombone}} <span class="trombone" title="leaves a country and comes back">↺</span>{{end}}</li>{{end}}</ul></section>
+<section><h2>Networks</h2><ul class="legend" id="legend-orgs">{{range .Orgs}}<li data-as="{{.Key}}"><svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="{{.Color}}"/></svg><span>{{.Label}}</span> <small>{{.Count}} dest.</small></li>{{end}}</ul></section>
+<section><h2>Countries</h2><ul class="legend" id="legend-countries">{{range .Countries}}<li data-cc="{{.Key}}"><span>{{.Key}} {{.Label}}</span> <small>{{.Count}} dest.</small></li>{{end}}</ul></section>
+</aside>
+</main>
 <footer>Made by geoloc. Country outlines: Natural Earth (public domain). This page loads nothing from the network.</footer>
 <script type="application/json" id="geoloc-data">{{.Data}}</script>
 <script>{{.Script}}</script>
