@@ -4,11 +4,17 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/internal/vantage"
+	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 func cmdLocate() *command {
@@ -39,7 +45,7 @@ type locateFlags struct {
 	candidates bool
 	rttMs      float64
 	name       string
-	noPTR      bool
+	ptr        bool
 }
 
 func runLocate(a *app, args []string) error {
@@ -53,7 +59,7 @@ func runLocate(a *app, args []string) error {
 	fs.BoolVar(&f.candidates, "candidates", false, "print every source's candidates as JSON Lines, without choosing")
 	fs.Float64Var(&f.rttMs, "rtt", 0, "RTT in `MS` measured from --from to the address")
 	fs.StringVar(&f.name, "name", "", "the address's router `NAME` (skips the PTR lookup; one address only)")
-	fs.BoolVar(&f.noPTR, "no-ptr", false, "do not look up PTR names")
+	fs.BoolVar(&f.ptr, "ptr", true, "look up the PTR name when --name is not given (--ptr=false: never)")
 	args, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -80,7 +86,7 @@ func runLocate(a *app, args []string) error {
 		return err
 	}
 	if !f.candidates {
-		return notAvailable("geoloc locate", "geoloc (the engine)")
+		return a.locateExplain(&f, addrs, table, log)
 	}
 	srcs, closeAll, err := a.sources(&f.common, log)
 	if err != nil {
@@ -172,4 +178,95 @@ func writeCandidateTable(a *app, lines []candidateLine, color bool) error {
 		}
 	}
 	return nil
+}
+
+// locateExplain runs the engine on single addresses and prints each
+// HopResult with its evidence.
+func (a *app) locateExplain(f *locateFlags, addrs []netip.Addr, table bool, log *slog.Logger) error {
+	ef := &engineFlags{common: f.common, ptr: f.ptr && f.name == ""}
+	ef.from = "" // the engine takes --from here as the RTT's vantage point only
+	eng, closeAll, err := a.newEngine(ef, log)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	var from *geoloc.Vantage
+	if f.from != "" {
+		v, err := vantage.Parse(f.from, rdns.Hints)
+		if err != nil {
+			return usagef("--from %q: %v", f.from, err)
+		}
+		from = &v
+	}
+	color, err := a.color(&f.common, a.stdout)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	for i, addr := range addrs {
+		h, err := eng.LocateAddr(a.ctx, addr, f.name, f.rttMs, from)
+		if err != nil {
+			return err
+		}
+		if !table {
+			if err := enc.Encode(h); err != nil {
+				return err
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		if err := writeExplain(a.stdout, &h, color); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeExplain(w io.Writer, h *geoloc.HopResult, color bool) error {
+	head := h.Addr.String()
+	if h.Name != "" {
+		head += "  " + h.Name
+	}
+	if h.ASN != 0 {
+		head += fmt.Sprintf("  AS%d %s", h.ASN, h.ASOrg)
+	}
+	fmt.Fprintln(w, term.Sanitize(head))
+	if l := h.Location; l != nil {
+		place := strings.Trim(strings.Join([]string{l.City, l.Country}, ", "), ", ")
+		fmt.Fprintf(w, "  at %s (%.4f, %.4f) within %.0f km; confidence %.2f by %s", term.Sanitize(place), l.Lat, l.Lon, l.RadiusKm, h.Confidence, h.Method)
+		if h.Anycast {
+			fmt.Fprint(w, "; anycast")
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "  not located: %s\n", term.Sanitize(h.Why))
+	}
+	if len(h.Evidence) == 0 {
+		return nil
+	}
+	t := &term.Table{
+		Header:   []string{"SOURCE", "KIND", "CITY", "CC", "LAT", "LON", "STATUS", "WHY"},
+		Align:    []term.Align{term.Left, term.Left, term.Left, term.Left, term.Right, term.Right},
+		MaxWidth: []int{28, 0, 24, 0, 0, 0, 0, 70},
+	}
+	for _, e := range h.Evidence {
+		t.Rows = append(t.Rows, []string{e.Source, e.Kind, e.City, e.Country,
+			strconv.FormatFloat(e.Lat, 'f', 2, 64), strconv.FormatFloat(e.Lon, 'f', 2, 64), e.Status, e.Why})
+	}
+	t.Style = func(row, col int) string {
+		if col != 6 {
+			return ""
+		}
+		switch h.Evidence[row].Status {
+		case geoloc.StatusChosen:
+			return term.Green
+		case geoloc.StatusRuledOut:
+			return term.Red
+		}
+		return ""
+	}
+	return t.Write(w, color)
 }

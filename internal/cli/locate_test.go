@@ -22,6 +22,9 @@ func TestGoldenLocateCandidates(t *testing.T) {
 		{"locate-candidates-bad-db", []string{"locate", "--candidates", "--db", "testdata/har/www.etat.lu-chrome-har-2018.har", "81.2.69.142"}, ExitPartial},
 		{"locate-candidates-missing-db", []string{"locate", "--candidates", "--db", "testdata/mmdb/missing.mmdb", "81.2.69.142"}, ExitPartial},
 		{"locate-candidates-no-db", []string{"locate", "--candidates", "--no-db", "81.2.69.142"}, ExitOK},
+		{"locate-explain-ruled-out", []string{"locate", "81.2.69.142", "--name", "ae-5.r21.frnkge13.de.bb.gin.ntt.net", "--rtt", "1.5", "--from", "51.51,-0.13", "--format", "table", "--db", city}, ExitOK},
+		{"locate-explain-json", []string{"locate", "62.115.116.17", "--name", "ffm-b4-link.ip.twelve99.net", "--no-db"}, ExitOK},
+		{"locate-private", []string{"locate", "10.1.2.3", "192.0.2.1", "--ptr=false", "--no-db", "--format", "table"}, ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,6 +107,10 @@ func Truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// Sanitize replaces control characters and invalid UTF-8 in s (see
+// sanitize): use it for network strings printed outside a Table.
+func Sanitize(s string) string { return sanitize(s) }
+
 // sanitize replaces control characters (a hostile PTR name could carry
 // escape sequences that rewrite the terminal) and invalid UTF-8 by U+FFFD.
 func sanitize(s string) string {
