@@ -3,6 +3,7 @@ package geoloc
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -22,11 +23,13 @@ const (
 	// constraint from an inferred vantage point.
 	softPenalty = 0.05
 	// strengthKm scales total support into strength: one IATA hint alone
-	// gives about 0.78, a hint and a database agreeing about 0.9.
-	strengthScale = 0.6
+	// gives about 0.91, a hint and a database agreeing about 0.97.
+	strengthScale = 0.35
 	// latencyOnlyMaxKm is the largest feasible region reported as a
 	// location when no candidate survives.
 	latencyOnlyMaxKm = 500
+	// dbCopyFactor discounts the second and later databases agreeing.
+	dbCopyFactor = 0.5
 )
 
 // decide chooses a placement for every public hop. first holds the
@@ -99,13 +102,13 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		}
 		if prev != nil {
 			if x := latency.DetourExcessKm(prevPt, c.pt, prev.res.RTTMs, h.res.RTTMs, e.slack+prev.radKm); x > 0 {
-				ev[i].factor /= 1 + x/detourScaleKm
+				ev[i].factor /= 1 + prev.conf*x/detourScaleKm
 				whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
 			}
 		}
 		if next != nil {
 			if x := latency.DetourExcessKm(c.pt, nextPt, h.res.RTTMs, next.res.RTTMs, e.slack+next.radKm); x > 0 {
-				ev[i].factor /= 1 + x/detourScaleKm
+				ev[i].factor /= 1 + next.conf*x/detourScaleKm
 				whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
 			}
 		}
@@ -136,7 +139,19 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 			}
 			gs = append(gs, gmax{cs[j].group, w})
 		}
+		// Databases copy each other and the registries (head-office
+		// placements repeat across vendors), so the second and later
+		// databases agreeing count for half.
+		sort.Slice(gs, func(a, b int) bool { return gs[a].w > gs[b].w })
+		dbs := 0
 		for _, g := range gs {
+			if g.g != hintGroup {
+				dbs++
+				if dbs > 1 {
+					ev[i].support += g.w * dbCopyFactor
+					continue
+				}
+			}
 			ev[i].support += g.w
 		}
 		ev[i].score = ev[i].support * ev[i].factor

@@ -119,7 +119,10 @@ func hintCand(h rdns.Hint, ambiguous bool) cand {
 	if w == 0 {
 		w = 0.7
 	}
-	w *= conf
+	// The kind of code sets the prior; the reader's own confidence moves it
+	// by at most half, so that a spelled-out place name still outweighs a
+	// single database answer.
+	w *= 0.5 + 0.5*conf
 	if ambiguous && h.Population > 0 {
 		// A bigger place is the likelier reading of an ambiguous code.
 		w *= ambiguousPopBase + (1-ambiguousPopBase)*math.Min(1, math.Log10(float64(h.Population)+1)/7)

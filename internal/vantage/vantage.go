@@ -47,7 +47,7 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 		}
 	}
 	if hints == nil {
-		hints = defaultHints
+		hints = rdns.Hints
 	}
 	hs := hints(strings.ToLower(s))
 	if len(hs) == 0 {

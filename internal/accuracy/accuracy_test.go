@@ -1,0 +1,81 @@
+package accuracy
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCities(t *testing.T) {
+	cs := Cities()
+	require.Greater(t, len(cs), 200)
+	seen := map[string]bool{}
+	for _, c := range cs {
+		assert.Len(t, c.IATA, 3, c.Name)
+		assert.False(t, seen[c.IATA], "duplicate %s", c.IATA)
+		seen[c.IATA] = true
+		assert.Len(t, c.Country, 2, c.Name)
+	}
+}
+
+func TestBuildDeterministic(t *testing.T) {
+	a, err := Build(Config{Seed: 7, Traces: 30})
+	require.NoError(t, err)
+	b, err := Build(Config{Seed: 7, Traces: 30})
+	require.NoError(t, err)
+	require.Equal(t, len(a.Routers), len(b.Routers))
+	assert.Equal(t, a.Routers, b.Routers)
+	assert.Equal(t, a.DBs, b.DBs)
+	for i := range a.Traces {
+		assert.Equal(t, a.Traces[i], b.Traces[i])
+	}
+}
+
+func TestCLLICity(t *testing.T) {
+	for in, want := range map[string]string{"Frankfurt": "frnk", "Amsterdam": "amst", "Tokyo": "tkoy", "Rome": "rome", "Ho Chi Minh City": "hchm"} {
+		assert.Equal(t, want, clliCity(in), in)
+	}
+}
+
+// TestAccuracy runs the benchmark over several seeds, prints the table and
+// asserts floors: regressions fail, and no seed is special.
+//
+//	go test -run TestAccuracy -v ./internal/accuracy
+func TestAccuracy(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	traces := 200
+	if testing.Short() || raceEnabled {
+		seeds, traces = seeds[:2], 120
+	}
+	for _, seed := range seeds {
+		ms, err := Run(context.Background(), Config{Seed: seed, Traces: traces}, nil)
+		require.NoError(t, err)
+		require.NoError(t, WriteTable(os.Stdout, "", ms))
+		eng, fused := ms[0], ms[1]
+		bestDB := 0.0
+		var names Metrics
+		for _, m := range ms[2:] {
+			if m.Method == "names alone (top hint)" {
+				names = m
+				continue
+			}
+			bestDB = max(bestDB, m.Within)
+		}
+		for _, m := range []Metrics{eng, fused} {
+			assert.Zero(t, m.Breaking, "seed %d %s: placements breaking a bound", seed, m.Method)
+			// Floors a little under what 16 seeds showed (within 40 km
+			// 92–98%, with a hint 95–99.9%, 35–45 points over the best
+			// database, confidence ≥ 0.9 right 99.8–100%).
+			assert.GreaterOrEqual(t, m.Located, 0.97, "seed %d %s: located", seed, m.Method)
+			assert.GreaterOrEqual(t, m.Within, 0.88, "seed %d %s: within 40 km", seed, m.Method)
+			assert.GreaterOrEqual(t, m.WithinH, 0.93, "seed %d %s: within 40 km where the name has a hint", seed, m.Method)
+			assert.GreaterOrEqual(t, m.Within-bestDB, 0.28, "seed %d %s: margin over the best single database", seed, m.Method)
+			assert.Greater(t, m.Within, names.Within, "seed %d %s: better than names alone", seed, m.Method)
+			assert.GreaterOrEqual(t, m.SureOK, 0.95, "seed %d %s: calibration", seed, m.Method)
+			assert.GreaterOrEqual(t, m.Country, 0.93, "seed %d %s: country", seed, m.Method)
+		}
+	}
+}
