@@ -127,7 +127,10 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 		case "proto":
 			t.Protocol = lowerProto(s.str())
 		case "timestamp":
-			if ts := s.int(); ts > 0 {
+			switch ts := s.int(); {
+			case ts > maxUnixSec:
+				s.fail("timestamp %d out of range", ts)
+			case ts > 0:
 				t.Started = time.Unix(ts, 0).UTC()
 			}
 		case "result":
@@ -209,7 +212,7 @@ func (d *atlasDecoder) readHops(errs *[]string) error {
 			switch string(s.key()) {
 			case "hop":
 				n := s.int()
-				if s.err == nil && (n < 0 || n > 255) {
+				if s.err == nil && (n < 1 || n > 255) {
 					s.fail("hop %d out of range", n)
 				}
 				h.TTL, hasHop = int(n), true

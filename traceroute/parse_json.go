@@ -47,6 +47,10 @@ func notYet(name string) func(*bufio.Reader, string, func(*Trace, error) bool) {
 // probes) stay far below it.
 const maxJSONValue = 64 << 20
 
+// maxUnixSec is the last second of year 9999, the last time RFC 3339 (and
+// so the interchange) can write.
+const maxUnixSec = 253402300799
+
 // errInputRead marks an I/O error of the underlying reader: reading stops.
 var errInputRead = errors.New("read error")
 

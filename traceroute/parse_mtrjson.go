@@ -110,15 +110,20 @@ func decodeMtrJSON(val []byte) (*Trace, error) {
 		s := Stats{LossPct: h.Loss.v, LastMs: h.Last.v, MinMs: h.Best.v, AvgMs: h.Avg.v, MaxMs: h.Wrst.v, StdevMs: h.StDev.v}
 		if h.Snt.set {
 			s.Sent = int(h.Snt.v)
-		} else if rep.Mtr.Tests.set {
+		} else if rep.Mtr.Tests.set && rep.Mtr.Tests.v >= 0 && rep.Mtr.Tests.v <= 1e9 {
 			s.Sent = int(rep.Mtr.Tests.v)
 		}
 		s.Addr, s.Name = splitHost(h.Host)
 		if asn, ok := parseASN(h.ASN); ok {
 			s.ASN = asn
 		}
-		if s.LossPct < 0 || s.LossPct > 100 || s.Sent < 0 {
-			return nil, fmt.Errorf("hubs[%d]: loss %v%% of %d sent is impossible", i, s.LossPct, s.Sent)
+		if s.LossPct < 0 || s.LossPct > 100 || (h.Snt.set && (h.Snt.v < 0 || h.Snt.v > 1e9)) {
+			return nil, fmt.Errorf("hubs[%d]: loss %v%% of %v sent is impossible", i, s.LossPct, h.Snt.v)
+		}
+		for _, v := range []float64{s.LastMs, s.MinMs, s.AvgMs, s.MaxMs, s.StdevMs} {
+			if v < 0 {
+				return nil, fmt.Errorf("hubs[%d]: negative time %v ms", i, v)
+			}
 		}
 		j, ok := hopAt[ttl]
 		if !ok {

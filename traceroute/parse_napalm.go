@@ -103,7 +103,7 @@ func xmlNumber(s, what string) (float64, error) {
 
 func xmlTTL(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 255 {
+	if err != nil || n < 1 || n > 255 {
 		return 0, fmt.Errorf("bad TTL %q", s)
 	}
 	return n, nil
@@ -517,6 +517,12 @@ func nxosBody(body, input string, line int, yield func(*Trace, error) bool) bool
 				err = fmt.Errorf("body line %d: %s: %w", pe.Line, pe.Format, pe.Err)
 			}
 			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: err}) {
+				return false
+			}
+			continue
+		}
+		if err := validateTrace(t); err != nil {
+			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: fmt.Errorf("body: %w", err)}) {
 				return false
 			}
 			continue

@@ -166,11 +166,14 @@ type scamperTime struct {
 	Usec int64 `json:"usec"`
 }
 
-func (t scamperTime) time() time.Time {
+func (t scamperTime) time() (time.Time, error) {
 	if t.Sec <= 0 {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return time.Unix(t.Sec, t.Usec*1000).UTC()
+	if t.Sec > maxUnixSec || t.Usec < 0 || t.Usec >= 1e6 {
+		return time.Time{}, fmt.Errorf("start time %d.%06d out of range", t.Sec, t.Usec)
+	}
+	return time.Unix(t.Sec, t.Usec*1000).UTC(), nil
 }
 
 type scamperMPLS struct {
@@ -255,8 +258,12 @@ func decodeScamperTrace(val []byte) (*Trace, error) {
 	if r.Type != "trace" {
 		return nil, fmt.Errorf("trace record has type %q", r.Type)
 	}
-	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method), Started: r.Start.time()}
+	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method)}
 	if err := scamperEndpoints(t, r.Src, r.Dst); err != nil {
+		return nil, err
+	}
+	var err error
+	if t.Started, err = r.Start.time(); err != nil {
 		return nil, err
 	}
 	first := max(r.Firsthop, 1)
@@ -405,8 +412,12 @@ func decodeScamperTracelb(val []byte) (*Trace, error) {
 	if r.Type != "tracelb" {
 		return nil, fmt.Errorf("tracelb record has type %q", r.Type)
 	}
-	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method), Started: r.Start.time()}
+	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method)}
 	if err := scamperEndpoints(t, r.Src, r.Dst); err != nil {
+		return nil, err
+	}
+	var err error
+	if t.Started, err = r.Start.time(); err != nil {
 		return nil, err
 	}
 	v6 := t.Destination.Addr.Is6()
