@@ -47,7 +47,7 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 		}
 	}
 	if hints == nil {
-		hints = rdns.Hints
+		hints = codeHints
 	}
 	hs := hints(strings.ToLower(s))
 	if len(hs) == 0 {
@@ -59,6 +59,25 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 		name = strings.ToUpper(h.Code)
 	}
 	return geoloc.Vantage{Lat: h.Lat, Lon: h.Lon, Name: name}, nil
+}
+
+// codeHints reads a bare code or place name with rdns.Hints, which expects a
+// whole host name: the code becomes the host label of a neutral name
+// ("osl" → "osl.example.net"), spaces and punctuation dropped.
+func codeHints(s string) []rdns.Hint {
+	label := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, s)
+	if label == "" {
+		return nil
+	}
+	return rdns.Hints(label + ".example.net")
 }
 
 // Table maps RIPE Atlas probe ids and source addresses to vantage points.

@@ -45,6 +45,32 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseWithEmbeddedDictionaries(t *testing.T) {
+	for in, want := range map[string]string{"osl": "NO", "LHR": "GB", "Frankfurt": "DE", "New York": "US"} {
+		v, err := Parse(in, nil)
+		require.NoError(t, err, in)
+		assert.NotEmpty(t, v.Name, in)
+		assert.Equal(t, want, countryOf(v), in)
+	}
+	_, err := Parse("qqqqzz", nil)
+	assert.Error(t, err)
+}
+
+// countryOf is a coarse check that the place is where its code says.
+func countryOf(v geoloc.Vantage) string {
+	switch {
+	case v.Lat > 57 && v.Lat < 62 && v.Lon > 9 && v.Lon < 12:
+		return "NO"
+	case v.Lat > 51 && v.Lat < 52 && v.Lon > -1 && v.Lon < 0.5:
+		return "GB"
+	case v.Lat > 49.5 && v.Lat < 50.5 && v.Lon > 8 && v.Lon < 9:
+		return "DE"
+	case v.Lat > 40 && v.Lat < 41.5 && v.Lon > -75 && v.Lon < -73:
+		return "US"
+	}
+	return ""
+}
+
 func TestReadTable(t *testing.T) {
 	in := `# RIPE Atlas probes
 6012,59.91,10.75,Oslo probe
