@@ -57,6 +57,7 @@ type dict struct {
 	poolWords map[string]bool
 	// ifaceWords: interface names; the numbers after them are ports.
 	ifaceWords map[string]bool
+	roleWords  map[string]bool // router roles (core, agg, gw)
 	ops        *operatorTable
 }
 
@@ -229,11 +230,11 @@ func parseDict() (*dict, error) {
 		}
 		return m
 	})
-	stop, pool, iface, err := parseStopList(stopListTSV)
+	stop, pool, iface, role, err := parseStopList(stopListTSV)
 	if err != nil {
 		return nil, err
 	}
-	d.stop, d.poolWords, d.ifaceWords = stop, pool, iface
+	d.stop, d.poolWords, d.ifaceWords, d.roleWords = stop, pool, iface, role
 	ops, err := parseOperators(operatorsJSON, d)
 	if err != nil {
 		return nil, err

@@ -249,7 +249,18 @@ func (c *ctx) generic(host []string) {
 				}
 				if k > j {
 					run := w[j:k]
-					c.word(run, label, k-j < len(w), len(words) == 1)
+					glued := k-j < len(w)
+					// A word beside a router-role or interface word
+					// ("hln-core-01", "bb2-chi-p0-0") is in a code's place.
+					if !glued && (i > 0 && c.d.isRoleWord(words[i-1]) || i+1 < len(words) && c.d.isRoleWord(words[i+1])) {
+						glued = true
+					}
+					c.word(run, label, glued, len(words) == 1)
+					// "washdcdn", "toroon4443w": a CLLI-style code heading a
+					// longer run.
+					if len(run) > 6 && len(run) <= 10 {
+						c.clli(run[:6], label, kindConfidence[KindCLLI]*looseFactor, 100000)
+					}
 				}
 				for k < len(w) && !(w[k] >= 'a' && w[k] <= 'z') {
 					k++
@@ -271,6 +282,16 @@ func (c *ctx) generic(host []string) {
 			}
 		}
 	}
+}
+
+// isRoleWord tells whether a dash-separated word is a router role or an
+// interface name, with or without its number ("core", "agg8", "p0").
+func (d *dict) isRoleWord(w string) bool {
+	a := strings.TrimRight(w, "0123456789")
+	if a == "" || a == w && len(w) < 2 {
+		return false
+	}
+	return d.roleWords[a] || d.ifaceWords[a] || len(a) == 1 && a != w
 }
 
 // word weighs one alphabetic run of a label. glued: digits follow or precede

@@ -38,18 +38,19 @@ func get(f []string, i int) string {
 
 // parseStopList returns the stop words and, among them, the pool words
 // (class "pool": a name containing one is a customer pool name) and the
-// interface words (class "iface": numbers after them are port numbers).
-func parseStopList(tsv string) (stop, pool, iface map[string]bool, err error) {
+// interface words (class "iface": numbers after them are port numbers) and
+// the router-role words (class "role").
+func parseStopList(tsv string) (stop, pool, iface, role map[string]bool, err error) {
 	m := map[string]bool{}
-	pool, iface = map[string]bool{}, map[string]bool{}
+	pool, iface, role = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, e := range stopEntries(tsv) {
 		if e.word == "" || !isAlpha(e.word) && !isAlnum(e.word) {
-			return nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: bad word %q", e.line, e.word)
+			return nil, nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: bad word %q", e.line, e.word)
 		}
 		switch e.class {
 		case "iface", "role", "pool", "net", "op", "word":
 		default:
-			return nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: unknown class %q", e.line, e.class)
+			return nil, nil, nil, nil, fmt.Errorf("stoplist.tsv:%d: unknown class %q", e.line, e.class)
 		}
 		m[e.word] = true
 		switch e.class {
@@ -57,9 +58,11 @@ func parseStopList(tsv string) (stop, pool, iface map[string]bool, err error) {
 			pool[e.word] = true
 		case "iface":
 			iface[e.word] = true
+		case "role":
+			role[e.word] = true
 		}
 	}
-	return m, pool, iface, nil
+	return m, pool, iface, role, nil
 }
 
 func isAlnum(s string) bool {
