@@ -122,7 +122,7 @@ func (b *traceBuilder) next() (string, bool) {
 // trace returns the trace being built, starting one if needed.
 func (b *traceBuilder) trace() *Trace {
 	if b.t == nil {
-		b.t = &Trace{Format: b.format, Hops: []Hop{}}
+		b.t = &Trace{Format: b.format, Hops: make([]Hop, 0, 16)}
 		b.cur = -1
 	}
 	return b.t
@@ -391,4 +391,25 @@ func headLines(head []byte, n int) []string {
 		}
 	}
 	return out
+}
+
+// appendFields appends the blank-separated fields of s to dst, like
+// strings.Fields for ASCII blanks, reusing dst's array.
+func appendFields(dst []string, s string) []string {
+	start := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n' {
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
+	return dst
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -58,6 +59,7 @@ type unixParser struct {
 	b     *traceBuilder
 	cisco bool // "!X" tokens stand for a probe (IOS) instead of following one
 
+	toks     []string  // reused token buffer
 	resp     responder // host of the probes that follow
 	hasResp  bool
 	labelIdx int // NX-OS label lines seen for the current hop
@@ -70,7 +72,8 @@ func (p *unixParser) line(line string) error {
 	}
 	if s[0] >= '0' && s[0] <= '9' {
 		// Most lines are hop lines: try them first.
-		toks := strings.Fields(s)
+		p.toks = appendFields(p.toks[:0], s)
+		toks := p.toks
 		if ttl, ok := parseTTL(toks[0]); ok {
 			return p.hopLine(ttl, toks[1:])
 		}
@@ -169,6 +172,13 @@ func setDestination(t *Trace, name, addr string) {
 // lineTokens reads the probes of one line; a bad line adds none of them.
 func (p *unixParser) lineTokens(h *Hop, toks []string) error {
 	n := len(h.Probes)
+	want := 0
+	for _, t := range toks {
+		if t == "*" || strings.HasSuffix(t, "ms") || strings.HasSuffix(t, "msec") {
+			want++
+		}
+	}
+	h.Probes = slices.Grow(h.Probes, want)
 	err := p.tokens(h, toks)
 	if err != nil {
 		clear(h.Probes[n:])
