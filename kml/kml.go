@@ -14,6 +14,7 @@ import (
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/output/style"
+	"github.com/geoloc-dev/geoloc/internal/report"
 )
 
 // Options tune the document. The zero value writes one folder per trace
@@ -185,12 +186,28 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 		d.WriteString(" (" + html.EscapeString(style.Sanitize(tr.Protocol, 16)) + ")")
 	}
 	d.WriteString("</p>")
-	if len(tr.Countries) > 0 {
-		cs := make([]string, len(tr.Countries))
-		for j, c := range tr.Countries {
+	// The engine fills Countries; for results from elsewhere, work them
+	// out from the hop positions.
+	ccs := tr.Countries
+	if len(ccs) == 0 {
+		ccs = report.ForTrace(tr, i).Countries
+	}
+	if len(ccs) > 0 {
+		cs := make([]string, len(ccs))
+		seen := map[string]bool{}
+		trombone := false
+		for j, c := range ccs {
 			cs[j] = html.EscapeString(style.Sanitize(c, 8))
+			if seen[c] && (j == 0 || ccs[j-1] != c) {
+				trombone = true
+			}
+			seen[c] = true
 		}
-		d.WriteString("<p>Countries: " + strings.Join(cs, " → ") + "</p>")
+		d.WriteString("<p>Countries: " + strings.Join(cs, " → "))
+		if trombone {
+			d.WriteString(" (leaves a country and comes back)")
+		}
+		d.WriteString("</p>")
 	}
 	if un := style.Unlocated(tr); len(un) > 0 {
 		d.WriteString("<p>Not located:</p><ul>")

@@ -325,3 +325,19 @@ func FuzzKML(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkWrite(b *testing.B) {
+	rs := outputtest.Many(100)
+	var buf bytes.Buffer
+	if err := kml.Write(&buf, rs, kml.Options{Circles: true}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := kml.Write(io.Discard, rs, kml.Options{Circles: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
