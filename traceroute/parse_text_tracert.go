@@ -29,7 +29,17 @@ const TracertSubMsRTTMs = 0.5
 var (
 	tracertHeaderRe = regexp.MustCompile(`^Tracing route to (\S+)(?:\s+\[([^\]]*)\])?(?:\s+from\s+(\S+))?`)
 	// A time right after the hop number: the classic grammar has a host there.
-	tracertHopRe   = regexp.MustCompile(`^\s*\d{1,3}\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:[^*\s]\S*)$|^\s*\d{1,3}\s+<?\d+ ms\s`)
+	tracertHopRe = regexp.MustCompile(`^\s*\d{1,3}\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:<?\d+\s*ms|\*)\s+(?:[^*\s]\S*)$|^\s*\d{1,3}\s+<?\d+ ms\s`)
+	// Localised Windows headers: "Routenverfolgung zu host [addr]",
+	// "Détermination de l'itinéraire vers host [addr]", ...: some words,
+	// then a name and its address in brackets.
+	tracertLocalHeaderRe = regexp.MustCompile(`^[^\d\[\]]+?\s(\S+)\s+\[([0-9A-Fa-f:.]+)\]$`)
+	// "Trace complete." in the languages Windows ships most.
+	tracertDone = map[string]bool{
+		"Trace complete.": true, "Ablaufverfolgung beendet.": true, "Itinéraire déterminé.": true,
+		"Traza completa.": true, "Rilevazione della route completata.": true, "Rastreamento concluído.": true,
+		"Trace voltooid.": true, "Трассировка завершена.": true,
+	}
 	tracertReports = map[string]string{
 		"host": "!H", "net": "!N", "network": "!N", "protocol": "!P", "port": "!P",
 	}
@@ -54,7 +64,7 @@ func parseTracert(r *bufio.Reader, input string, yield func(*Trace, error) bool)
 func tracertLine(b *traceBuilder, line string) error {
 	s := strings.TrimSpace(line)
 	switch {
-	case s == "", s == "Trace complete.", strings.HasPrefix(s, "over a maximum of"), isCommandEcho(s):
+	case s == "", tracertDone[s], strings.HasPrefix(s, "over a maximum of"), isCommandEcho(s):
 		return nil
 	}
 	if m := tracertHeaderRe.FindStringSubmatch(s); m != nil {
@@ -75,6 +85,16 @@ func tracertLine(b *traceBuilder, line string) error {
 	toks := strings.Fields(s)
 	ttl, ok := parseTTL(toks[0])
 	if !ok {
+		if b.has() && len(b.trace().Hops) == 0 && strings.HasSuffix(s, ":") && strings.ContainsAny(s, "0123456789") {
+			// The localised "over a maximum of 30 hops:" under a header.
+			return nil
+		}
+		if m := tracertLocalHeaderRe.FindStringSubmatch(s); m != nil {
+			if _, isAddr := parseHostAddr(m[2]); isAddr {
+				setDestination(b.newTrace(), m[1], m[2])
+				return nil
+			}
+		}
 		return fmt.Errorf("unexpected line %q", clip(s))
 	}
 	h := b.hop(ttl)

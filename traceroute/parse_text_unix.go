@@ -24,7 +24,9 @@ import (
 // probe).
 
 var (
-	unixHeaderRe  = regexp.MustCompile(`^traceroute6? to (\S+)(?:\s+\(([^)]*)\))?(?:\s+from\s+([^,\s]+))?\s*,`)
+	// "traceroute to NAME (ADDR)[ from SRC], ..." and Huawei's
+	// "traceroute to  NAME(ADDR), max hops: 30 ,...".
+	unixHeaderRe  = regexp.MustCompile(`^traceroute6? to\s+([^\s(,]+)\s*(?:\(([^)]*)\))?(?:\s+from\s+([^,\s]+))?\s*,`)
 	ciscoHeaderRe = regexp.MustCompile(`^Tracing the route to (\S+)(?:\s+\(([^)]*)\))?`)
 	// weekday timestamp IOS-XR prints before a command's output.
 	ciscoTimeRe  = regexp.MustCompile(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d+ [\d:.]+ \S+$`)
