@@ -47,14 +47,29 @@ func NewNS(tb testing.TB) *NS {
 	if err := Available(); err != nil {
 		tb.Skip(err)
 	}
-	ns := &NS{Name: fmt.Sprintf("geoloc-%d-%d", os.Getpid(), nsSeq.Add(1))}
-	if err := run("ip", "netns", "add", ns.Name); err != nil {
+	ns, err := CreateNS(fmt.Sprintf("geoloc-%d-%d", os.Getpid(), nsSeq.Add(1)))
+	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = run("ip", "netns", "del", ns.Name) })
-	ns.MustIP(tb, "link", "set", "lo", "up")
+	tb.Cleanup(func() { _ = ns.Delete() })
 	return ns
 }
+
+// CreateNS creates the named namespace with loopback up.
+func CreateNS(name string) (*NS, error) {
+	ns := &NS{Name: name}
+	if err := run("ip", "netns", "add", ns.Name); err != nil {
+		return nil, err
+	}
+	if err := ns.IP("link", "set", "lo", "up"); err != nil {
+		_ = ns.Delete()
+		return nil, err
+	}
+	return ns, nil
+}
+
+// Delete removes the namespace.
+func (ns *NS) Delete() error { return run("ip", "netns", "del", ns.Name) }
 
 // IP runs `ip -n NAME args...`.
 func (ns *NS) IP(args ...string) error {

@@ -22,6 +22,7 @@ type Pipe struct {
 	handle func(rawsock.Packet)
 	closed bool
 	timers []*time.Timer
+	due    map[*Reply]time.Time // deliveries not yet made
 }
 
 // NewPipe returns a Pipe to n from src.
@@ -52,7 +53,16 @@ func (p *Pipe) Send(pr rawsock.Probe) (time.Time, error) {
 func (p *Pipe) Inject(pkt []byte) { p.deliver(Reply{Data: pkt}) }
 
 func (p *Pipe) deliver(r Reply) {
+	// Stamp replies with the time they were due, as the kernel stamps
+	// arrivals, however late the timer fires on a loaded machine.
+	due := time.Now().Add(r.Delay)
+	key := &r
 	fire := func() {
+		defer func() {
+			p.mu.Lock()
+			delete(p.due, key)
+			p.mu.Unlock()
+		}()
 		var (
 			rep probe.Reply
 			err error
@@ -68,11 +78,28 @@ func (p *Pipe) deliver(r Reply) {
 		if err != nil || h == nil || closed {
 			return
 		}
-		h(rawsock.Packet{Reply: rep, At: time.Now()})
+		h(rawsock.Packet{Reply: rep, At: due})
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.due == nil {
+		p.due = map[*Reply]time.Time{}
+	}
+	p.due[key] = due
 	p.timers = append(p.timers, time.AfterFunc(r.Delay, fire))
+}
+
+// Idle reports that no reply due by now is still undelivered.
+func (p *Pipe) Idle() bool {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.due {
+		if !d.After(now) {
+			return false
+		}
+	}
+	return true
 }
 
 // Source returns Src.

@@ -33,6 +33,16 @@ const tunName = "geotun0"
 // The emulator stops at the test's cleanup.
 func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 	tb.Helper()
+	e, err := Start(ns, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	return e
+}
+
+// Start is StartTUN for programs: the caller closes the Emulator.
+func Start(ns *NS, n *Network) (*Emulator, error) {
 	e := &Emulator{NS: ns, Net: n}
 	err := ns.Do(func() error {
 		// Attach before handing the fd to Go's poller: an unattached TUN
@@ -57,11 +67,13 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 		return nil
 	})
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	ns.MustIP(tb, "link", "set", tunName, "up")
-	ns.MustIP(tb, "addr", "add", Local4.String()+"/32", "dev", tunName)
-	ns.MustIP(tb, "-6", "addr", "add", Local6.String()+"/128", "dev", tunName, "nodad")
+	cmds := [][]string{
+		{"link", "set", tunName, "up"},
+		{"addr", "add", Local4.String() + "/32", "dev", tunName},
+		{"-6", "addr", "add", Local6.String() + "/128", "dev", tunName, "nodad"},
+	}
 	routed := map[netip.Prefix]bool{}
 	route := func(p netip.Prefix) {
 		p = p.Masked()
@@ -73,7 +85,7 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 		if p.Addr().Is6() {
 			args = append([]string{"-6"}, args...)
 		}
-		ns.MustIP(tb, args...)
+		cmds = append(cmds, args)
 	}
 	for _, p := range n.Paths {
 		route(p.Dst)
@@ -85,10 +97,15 @@ func StartTUN(tb testing.TB, ns *NS, n *Network) *Emulator {
 			}
 		}
 	}
+	for _, c := range cmds {
+		if err := ns.IP(c...); err != nil {
+			e.tun.Close()
+			return nil, err
+		}
+	}
 	e.wg.Add(1)
 	go e.serve()
-	tb.Cleanup(e.Close)
-	return e
+	return e, nil
 }
 
 func (e *Emulator) serve() {

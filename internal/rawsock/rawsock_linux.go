@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -31,8 +32,10 @@ type Conn struct {
 	lookup  int // UDP socket connected to find source addresses
 
 	wakeR, wakeW int
-	closeOnce    sync.Once
-	wg           sync.WaitGroup
+	// reading counts readers between a wake-up and their next poll.
+	reading   atomic.Int32
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // Open creates the sockets of one family (4 or 6) in the calling thread's
@@ -393,6 +396,7 @@ func (c *Conn) readLoop(fd, proto int, handle func(Packet)) {
 		if pfd[1].Revents != 0 {
 			return
 		}
+		c.reading.Add(1)
 		// Drain both queues before polling again.
 		for {
 			got := false
@@ -414,7 +418,24 @@ func (c *Conn) readLoop(fd, proto int, handle func(Packet)) {
 				break
 			}
 		}
+		c.reading.Add(-1)
 	}
+}
+
+// Idle reports that no reader is handling packets and no socket has one
+// waiting.
+func (c *Conn) Idle() bool {
+	if c.reading.Load() != 0 {
+		return false
+	}
+	var pfd []unix.PollFd
+	for _, fd := range []int{c.icmp, c.tcp} {
+		if fd >= 0 {
+			pfd = append(pfd, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN | unix.POLLERR})
+		}
+	}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n == 0 && c.reading.Load() == 0
 }
 
 // readOne reads one datagram; done is false when the queue was empty.

@@ -33,3 +33,6 @@ func (c *Conn) Send(p Probe) (time.Time, error) { return time.Time{}, errUnsuppo
 
 // Start does nothing.
 func (c *Conn) Start(handle func(Packet)) {}
+
+// Idle is true.
+func (c *Conn) Idle() bool { return true }

@@ -1,12 +1,9 @@
 package tracer
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 )
-
-type netipAddr = netip.Addr
 
 // limiter paces probes of every trace: a generic cell rate algorithm with
 // a burst of a tenth of a second's worth (at least one probe), so that one

@@ -28,6 +28,9 @@ type Conn interface {
 	Close() error
 	Unprivileged() bool
 	EchoID() uint16
+	// Idle reports that every reply that has arrived so far has been
+	// handed to Start's handler.
+	Idle() bool
 }
 
 // Config describes one trace. Zero fields take the defaults noted.
