@@ -52,7 +52,10 @@ type dict struct {
 	icao     map[string]*airportRec // by ICAO code
 	metros   map[string]*airportRec // IATA metropolitan codes (lon, nyc)
 	// locodes ("defra") load on first use: most names never need them.
-	locodes   func() map[string]*locodeRec
+	locodes func() map[string]*locodeRec
+	// prefixes maps the first 4 and 5 letters of the names of cities of a
+	// million people or more to the city, -1 where two cities share them.
+	prefixes  map[string]int32
 	stop      map[string]bool
 	poolWords map[string]bool
 	// ifaceWords: interface names; the numbers after them are ports.
@@ -189,6 +192,22 @@ func parseDict() (*dict, error) {
 	}
 	for _, ids := range d.byFirst {
 		slices.SortFunc(ids, byPop)
+	}
+	d.prefixes = map[string]int32{}
+	for id := range d.places {
+		p := &d.places[id]
+		if p.pop < 1000000 {
+			continue
+		}
+		sq := strings.ReplaceAll(p.words, " ", "")
+		for n := 4; n <= 5 && n <= len(sq); n++ {
+			k := sq[:n]
+			if old, ok := d.prefixes[k]; ok && old != int32(id) {
+				d.prefixes[k] = -1
+			} else {
+				d.prefixes[k] = int32(id)
+			}
+		}
 	}
 	if err := readTable("airports.tsv.gz", 9, func(f []string) error {
 		lat, lon, err := parseFloats(f[5], f[6])

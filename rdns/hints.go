@@ -97,7 +97,9 @@ type ctx struct {
 	quals  []string // two-letter labels: countries ("de", "uk") or regions ("tx")
 	pool   bool
 	hints  []Hint
-	strict bool // generic reading: only codes of well-ranked airports
+	strict bool   // generic reading: only codes of well-ranked airports
+	convCC string // the country qualifier an operator's convention gave ("uk"), raw
+	state  string // the US state or CA province a convention gave ("ne")
 }
 
 func (d *dict) hints(name string) []Hint {
@@ -118,10 +120,12 @@ func (d *dict) hints(name string) []Hint {
 	}
 	c.pool = d.isPool(host)
 	if op != nil {
-		if loc, cc, ok := op.find(strings.Join(host, ".")); ok {
+		if loc, cc, st, ok := op.find(strings.Join(host, ".")); ok {
 			if cc != "" {
 				c.quals = append(c.quals, cc)
+				c.convCC = cc
 			}
+			c.state = st
 			c.fromConvention(op, loc)
 			if len(c.hints) > 0 {
 				return c.finish()
@@ -221,9 +225,26 @@ func (c *ctx) fromConvention(op *operator, loc string) {
 	for _, k := range op.kinds {
 		switch k {
 		case KindIATA:
+			n := len(c.hints)
 			c.iata(loc, loc, conf, 0)
+			if cc := countryOf(c.convCC); c.convCC != "" && c.d.countries[cc] != "" {
+				// The convention names the country: an airport elsewhere
+				// is a misreading ("tor3.ca" is not Torrington, US). Try
+				// the code as the start of a city's name there instead.
+				if len(c.hints) > n && c.hints[n].Country != cc {
+					c.hints = c.hints[:n]
+				}
+				if len(c.hints) == n {
+					c.cityPrefix(loc, cc, loc, conf*0.8, 200000)
+				}
+			}
 		case KindCLLI:
-			c.clli(loc, loc, conf, 1000)
+			if len(loc) == 3 && len(c.state) == 2 {
+				// Three letters of the city, then the state (AT&T "ptdor").
+				c.clli(loc+c.state, loc+c.state, conf, 1000)
+			} else {
+				c.clli(loc, loc, conf, 1000)
+			}
 		case KindLOCODE:
 			c.locode(loc, loc, conf, 0)
 		case KindPlace:
@@ -233,6 +254,45 @@ func (c *ctx) fromConvention(op *operator, loc string) {
 		}
 		conf -= 0.05
 	}
+}
+
+// cityPrefix adds the most populous place of country cc (any country when
+// cc is "") of at least minPop people whose name starts with code: Internet2
+// "losa", "salt"; Zayo "tor3.ca". Without a country, the prefix must point
+// to one city only.
+func (c *ctx) cityPrefix(code, cc, label string, conf float64, minPop int) {
+	if cc == "" {
+		if id, ok := c.d.prefixes[code]; ok && id >= 0 {
+			p := &c.d.places[id]
+			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf)
+		}
+		return
+	}
+	for _, id := range c.d.byFirst[cc+code[:1]] {
+		p := &c.d.places[id]
+		if p.pop < minPop {
+			return
+		}
+		if squeezedPrefix(p.words, code) {
+			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf)
+			return
+		}
+	}
+}
+
+// squeezedPrefix tells whether words, spaces removed, start with prefix.
+func squeezedPrefix(words, prefix string) bool {
+	j := 0
+	for i := 0; i < len(words) && j < len(prefix); i++ {
+		if words[i] == ' ' {
+			continue
+		}
+		if words[i] != prefix[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(prefix)
 }
 
 // generic reads a name under no known convention.
@@ -312,12 +372,22 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 	}
 	switch len(w) {
 	case 3:
-		if !c.pool && (glued || alone) {
+		switch {
+		case c.pool:
+		case glued || alone:
 			minRank := 1
 			if c.strict {
 				minRank = 2
 			}
 			c.iata(w, label, kindConfidence[KindIATA]*f, minRank)
+		case len(c.quals) > 0:
+			// A bare word among others counts when a country label in
+			// the name agrees ("bdr02-ipt-47bourke-syd.au").
+			n := len(c.hints)
+			c.iata(w, label, kindConfidence[KindIATA]*f, 2)
+			if len(c.hints) > n && !c.qualified(c.hints[n]) {
+				c.hints = c.hints[:n]
+			}
 		}
 	case 4:
 		if !c.pool {
@@ -329,6 +399,10 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		}
 	case 6:
 		c.clli(w, label, kindConfidence[KindCLLI]*f, 10000)
+	}
+	if (len(w) == 4 || len(w) == 5) && !c.pool && (glued || alone) {
+		// "losa", "salt": the start of one big city's name.
+		c.cityPrefix(w, "", label, kindConfidence[KindPlace]*f*0.8, 0)
 	}
 	if len(w) >= 4 {
 		minPop := 20000
@@ -399,7 +473,7 @@ func (c *ctx) place(s, label string, conf float64, minPop int) {
 		if p.pop < minPop {
 			break // sorted by population
 		}
-		keep := seen == 0
+		keep := seen == 0 || c.state != "" && strings.EqualFold(c.state, p.region)
 		for _, q := range c.quals {
 			if countryOf(q) == p.cc || strings.EqualFold(q, p.region) {
 				keep = true
@@ -416,6 +490,17 @@ func (c *ctx) place(s, label string, conf float64, minPop int) {
 		}
 		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f)
 	}
+}
+
+// qualified tells whether a country or region label of the name agrees
+// with h.
+func (c *ctx) qualified(h Hint) bool {
+	for _, q := range c.quals {
+		if countryOf(q) == h.Country || strings.EqualFold(q, h.Region) {
+			return true
+		}
+	}
+	return false
 }
 
 // countryOf maps a two-letter name label to an ISO country code: the
@@ -440,13 +525,23 @@ var clliCountry = map[string][]string{
 // state, province or country ("dllstx", "frnkge"). The abbreviation is
 // matched against place names by the CLLI rule rather than a table.
 func (c *ctx) clli(code, label string, conf float64, minPop int) {
-	if len(code) != 6 || !isAlpha(code) {
+	if len(code) != 6 && len(code) != 5 || !isAlpha(code) {
 		return
 	}
-	abbr, st := code[:4], code[4:]
+	abbr, st := code[:len(code)-2], code[len(code)-2:]
 	var areas []string // keys of byFirst without the letter
+	if c.state != "" {
+		for _, cc := range []string{"US", "CA"} {
+			if up := strings.ToUpper(c.state); c.d.regions[cc][up] != "" {
+				areas = append(areas, cc+"-"+up)
+			}
+		}
+	}
 	// A country qualifier in the name ("frnkge13.de") says where to look.
 	for _, q := range c.quals {
+		if c.state != "" {
+			break
+		}
 		cc := countryOf(q)
 		if cc == "US" || cc == "CA" {
 			areas = append(areas, cc+"-"+strings.ToUpper(st))
@@ -636,7 +731,7 @@ func (c *ctx) finish() []Hint {
 		if len(countries) == 0 {
 			continue
 		}
-		agree := slices.Contains(countries, h.Country)
+		agree := slices.Contains(countries, h.Country) || c.state != "" && strings.EqualFold(c.state, h.Region)
 		for _, q := range c.quals {
 			if strings.EqualFold(q, h.Region) {
 				agree = true

@@ -33,6 +33,7 @@ type operator struct {
 	re    *regexp.Regexp
 	loc   int // submatch index of "loc"
 	cc    int // submatch index of "cc", -1 if none
+	st    int // submatch index of "st" (a US state or CA province), -1 if none
 	kinds []HintKind
 	sites map[string]int32 // code → place index
 	def   int32            // place of a single-site network, -1 if none
@@ -58,18 +59,21 @@ func (t *operatorTable) match(labels []string) (*operator, int) {
 }
 
 // find applies the operator's pattern to the host part of a name.
-func (op *operator) find(host string) (loc, cc string, ok bool) {
+func (op *operator) find(host string) (loc, cc, st string, ok bool) {
 	if op.loc < 0 {
-		return "", "", false
+		return "", "", "", false
 	}
 	m := op.re.FindStringSubmatch(host)
 	if m == nil || m[op.loc] == "" {
-		return "", "", false
+		return "", "", "", false
 	}
 	if op.cc >= 0 {
 		cc = m[op.cc]
 	}
-	return m[op.loc], cc, true
+	if op.st >= 0 {
+		st = m[op.st]
+	}
+	return m[op.loc], cc, st, true
 }
 
 func parseOperators(raw []byte, d *dict) (*operatorTable, error) {
@@ -89,7 +93,7 @@ func parseOperators(raw []byte, d *dict) (*operatorTable, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: pattern: %w", where, err)
 		}
-		op := &operator{name: s.Name, re: re, loc: re.SubexpIndex("loc"), cc: re.SubexpIndex("cc"), kinds: s.Kinds, sites: map[string]int32{}, def: -1}
+		op := &operator{name: s.Name, re: re, loc: re.SubexpIndex("loc"), cc: re.SubexpIndex("cc"), st: re.SubexpIndex("st"), kinds: s.Kinds, sites: map[string]int32{}, def: -1}
 		if op.loc < 0 && s.Default == "" {
 			return nil, fmt.Errorf("%s: pattern has no (?P<loc>...) group and there is no default", where)
 		}
