@@ -17,7 +17,7 @@ import (
 // column. Run:
 //
 //	go test -run='^$' -bench='BenchmarkText' -benchmem ./traceroute
-//	go test -run='^$' -bench='BenchmarkTextLinuxStreamMemory' -textlong ./traceroute   (adds 1 GB)
+//	go test -run='^$' -bench='BenchmarkTextLinuxStreamMemory' ./traceroute -args -textlong   (adds 1 GB)
 
 var textLong = flag.Bool("textlong", false, "run the 1 GB size of BenchmarkTextLinuxStreamMemory")
 
