@@ -66,6 +66,9 @@ type jsonStream struct {
 	line    int // line of the next byte in pending
 	arrays  int // open top-level arrays
 	skip    bool
+	// resync is set after a broken value: the lines that follow are its
+	// remains, skipped without more errors until the next value starts.
+	resync bool
 }
 
 func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
@@ -147,10 +150,14 @@ func (s *jsonStream) next() ([]byte, int, error) {
 		case '{':
 		default:
 			s.skip = true
+			if s.resync {
+				continue
+			}
 			return nil, s.line, fmt.Errorf("unexpected %s where a JSON object should start", quoteByte(c))
 		}
 		break
 	}
+	s.resync = false
 	return s.value()
 }
 
@@ -220,6 +227,7 @@ func (s *jsonStream) value() ([]byte, int, error) {
 			// JSON strings cannot hold a raw newline: the value is broken.
 			// Drop it and start again on the next line.
 			s.advance(len(c))
+			s.resync = true
 			return nil, start, errors.New("unterminated string (raw newline inside a JSON string)")
 		}
 		if len(s.buf)+len(c) > maxJSONValue {
