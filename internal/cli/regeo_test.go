@@ -30,6 +30,8 @@ func TestGoldenRegeo(t *testing.T) {
 		{"regeo-bad-and-good", []string{"regeo", "--no-db", "testdata/har/www.etat.lu-chrome-har-2018.har", sample, "testdata/sample/missing.txt"}, ExitPartial},
 		{"regeo-fuse-stdin", []string{"regeo", "--fuse", "-"}, ExitUsage},
 		{"regeo-bad-ext", []string{"regeo", sample, "-o", "route.docx"}, ExitUsage},
+		{"regeo-geojson-stdout", []string{"regeo", sample, "--no-db", "--format", "geojson"}, ExitOK},
+		{"regeo-bad-format", []string{"regeo", sample, "--no-db", "--format", "docx"}, ExitUsage},
 		{"regeo-bad-from", []string{"regeo", sample, "--from", "91,200"}, ExitUsage},
 	}
 	for _, tt := range tests {

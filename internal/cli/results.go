@@ -89,6 +89,9 @@ type sink struct {
 	keep    bool
 	results []*geoloc.TraceResult
 	n       int
+	// toStdout draws every result on stdout at the end (--format geojson
+	// and the like, without -o).
+	toStdout output.Writer
 }
 
 // writerFor returns the writer for an output file name or --format value.
@@ -113,6 +116,14 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 		s.keep = true
 	}
 	switch {
+	case len(f.outputs) == 0 && f.format != "" && f.format != "table" && f.format != "jsonl":
+		// Any writer's format on stdout (geojson, csv, kml, ...): drawn
+		// once everything is located.
+		w, err := writerFor("." + f.format)
+		if err != nil {
+			return nil, usagef("--format %q: want table, jsonl or one of %s", f.format, strings.Join(output.Formats(), ", "))
+		}
+		s.toStdout, s.keep = w, true
 	case len(f.outputs) == 0:
 		s.stdout = true
 		t, err := a.tableOutput(&f.common)
@@ -159,6 +170,11 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 // close runs the -o writers and returns the files written.
 func (s *sink) close() ([]string, error) {
 	var wrote []string
+	if s.toStdout != nil {
+		if err := s.toStdout.Write(s.a.stdout, s.results, output.Options{Circles: s.f.circles}); err != nil {
+			return nil, err
+		}
+	}
 	for _, o := range s.f.outputs {
 		name := o
 		if s.f.format != "" && s.f.format != "table" {
