@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -149,11 +150,12 @@ func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, 
 	return ix.polys[r.poly].iso, res[0].Distance().Angle().Radians() * earthRadiusKm, true
 }
 
-// ring is one ring of one polygon, normalised so that its interior is the
-// smaller side (s2 loops have their interior on the left, and Natural Earth's
-// winding is not what s2 expects).
+// ring is one ring of one polygon as an s2 shape, oriented so that its
+// interior (on the left of its edges) is the land (or, for a hole, the
+// hole). A LaxLoop, unlike s2.Loop, builds no index of its own: the one
+// shape index over all rings is enough, and costs a fraction of the memory.
 type ring struct {
-	*s2.Loop
+	*s2.LaxLoop
 	poly int32
 	hole bool
 }
@@ -167,8 +169,11 @@ type pipIndex struct {
 	polys  []poly
 }
 
-var index = sync.OnceValues(func() (*pipIndex, error) {
-	cs, err := decode(outlines50m)
+// index is built on first use (about 100 ms) and read-only afterwards.
+var index = sync.OnceValues(func() (*pipIndex, error) { return newIndex(outlines50m) })
+
+func newIndex(data []byte) (*pipIndex, error) {
+	cs, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -182,13 +187,13 @@ var index = sync.OnceValues(func() (*pipIndex, error) {
 				if l == nil {
 					continue
 				}
-				ix.shapes.Add(&ring{Loop: l, poly: id, hole: i > 0})
+				ix.shapes.Add(&ring{LaxLoop: l, poly: id, hole: i > 0})
 			}
 		}
 	}
 	ix.shapes.Build()
 	return ix, nil
-})
+}
 
 // contains finds the polygon whose outer ring contains p and none of whose
 // holes does. Lesotho is a hole in South Africa and a polygon of its own, so
@@ -222,10 +227,16 @@ func (ix *pipIndex) contains(p s2.Point) (string, bool) {
 	return "", false
 }
 
-// loopFrom turns a ring into a normalised s2 loop, dropping vertices that
-// coincide on the sphere (±180° longitude, the poles); nil if fewer than
-// three distinct vertices remain.
-func loopFrom(r []Point) *s2.Loop {
+// loopFrom turns a ring into an s2 loop with the interior on the left,
+// dropping vertices that coincide on the sphere (±180° longitude, the
+// poles); nil if fewer than three distinct vertices remain.
+//
+// Orientation comes from the ring's signed area in the longitude/latitude
+// plane, with longitudes unwrapped so that rings crossing the antimeridian
+// (Russia, Fiji) stay continuous: that plane maps the sphere without
+// reversing orientation. A ring that winds round a pole (Antarctica) has no
+// planar area; for those few, s2.Loop normalisation decides.
+func loopFrom(r []Point) *s2.LaxLoop {
 	pts := make([]s2.Point, 0, len(r))
 	for _, q := range r {
 		p := s2.PointFromLatLng(s2.LatLngFromDegrees(q.Lat, q.Lon))
@@ -240,9 +251,30 @@ func loopFrom(r []Point) *s2.Loop {
 	if len(pts) < 3 {
 		return nil
 	}
-	l := s2.LoopFromPoints(pts)
-	l.Normalize()
-	return l
+	area2, winding := 0.0, 0.0
+	prevLon := r[0].Lon
+	for i := range r {
+		j := (i + 1) % len(r)
+		d := r[j].Lon - r[i].Lon
+		if d > 180 {
+			d -= 360
+		} else if d < -180 {
+			d += 360
+		}
+		winding += d
+		next := prevLon + d
+		area2 += prevLon*r[j].Lat - next*r[i].Lat
+		prevLon = next
+	}
+	if math.Abs(winding) > 180 {
+		l := s2.LoopFromPoints(pts)
+		l.Normalize()
+		return s2.LaxLoopFromLoop(l)
+	}
+	if area2 < 0 {
+		slices.Reverse(pts)
+	}
+	return s2.LaxLoopFromPoints(pts)
 }
 
 var errCorrupt = errors.New("countries: corrupt embedded outlines")

@@ -198,6 +198,16 @@ func BenchmarkAt(b *testing.B) {
 	}
 }
 
+// BenchmarkIndexBuild is the one-off cost of the first At call.
+func BenchmarkIndexBuild(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := newIndex(outlines50m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkDecode50m(b *testing.B) {
 	for b.Loop() {
 		cs, err := decode(outlines50m)
