@@ -32,6 +32,9 @@ var textFormats = []format{
 	{name: "cisco", detect: detectCisco, parse: unixTextParser("cisco")},
 	{name: "bsd-traceroute", detect: detectBSD, parse: unixTextParser("bsd-traceroute")},
 	{name: "linux-traceroute", detect: detectLinux, parse: unixTextParser("linux-traceroute")},
+	// Junos' CLI traceroute is FreeBSD's: detection reads it as
+	// bsd-traceroute; forcing "junos" records the router as the origin.
+	{name: "junos", detect: func([]byte) bool { return false }, parse: unixTextParser("junos")},
 }
 
 // maxBadLines is how many bad lines in a row a text parser reports before it

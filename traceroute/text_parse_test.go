@@ -389,3 +389,19 @@ func TestTextUTF16ReaderSurrogates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "\U0001F600a\uFFFD", string(out))
 }
+
+func TestTextJunosForced(t *testing.T) {
+	in := `traceroute to 203.0.113.9 (203.0.113.9), 30 hops max, 40 byte packets
+ 1  192.0.2.1 (192.0.2.1)  0.617 ms  0.448 ms  0.437 ms
+     MPLS Label=299808 CoS=0 TTL=1 S=1
+ 2  203.0.113.9 (203.0.113.9)  1.1 ms  0.9 ms  0.9 ms
+`
+	traces, errs := txtReadAll(t, in, ReadOptions{Format: "junos"})
+	require.Empty(t, errs)
+	require.Len(t, traces, 1)
+	assert.Equal(t, "junos", traces[0].Format)
+	assert.Equal(t, []MPLSLabel{{Label: 299808, S: true, TTL: 1}}, traces[0].Hops[0].Probes[2].MPLS)
+	detected, errs := txtReadAll(t, in, ReadOptions{})
+	require.Empty(t, errs)
+	assert.Equal(t, "bsd-traceroute", detected[0].Format)
+}
