@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -87,10 +88,17 @@ func readTable(name string, fields int, fn func(f []string) error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
+	// The gzip trailer holds the uncompressed size (mod 2^32): read into
+	// a buffer of that size instead of growing one.
+	size := 0
+	if len(raw) >= 4 {
+		size = int(binary.LittleEndian.Uint32(raw[len(raw)-4:]))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	if _, err := io.Copy(buf, zr); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	data := buf.Bytes()
 	text := string(data)
 	f := make([]string, 0, fields)
 	for line := 1; text != ""; line++ {
@@ -133,8 +141,6 @@ func parseDict() (*dict, error) {
 	d := &dict{
 		countries: map[string]string{},
 		regions:   map[string]map[string]string{},
-		spell:     make(map[string][]int32, 60000),
-		byFirst:   map[string][]int32{},
 		airports:  make(map[string]*airportRec, 9000),
 		icao:      make(map[string]*airportRec, 9000),
 		metros:    map[string]*airportRec{},
@@ -154,6 +160,11 @@ func parseDict() (*dict, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// Index keys are collected as (key, place) pairs and grouped once, so
+	// that every key's list is a window of one shared slice rather than a
+	// slice of its own.
+	var spellPairs, firstPairs []keyID
+	d.places = make([]placeRec, 0, 45000)
 	if err := readTable("places.tsv.gz", 8, func(f []string) error {
 		lat, lon, err := parseFloats(f[3], f[4])
 		if err != nil {
@@ -165,34 +176,27 @@ func parseDict() (*dict, error) {
 		}
 		id := int32(len(d.places))
 		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], words: f[7], lat: lat, lon: lon, pop: pop})
-		for _, s := range strings.Fields(f[6]) {
-			d.spell[s] = append(d.spell[s], id)
+		first := ""
+		for s := range strings.FieldsSeq(f[6]) {
+			spellPairs = append(spellPairs, keyID{s, id})
+			if first == "" {
+				first = s
+			}
 		}
-		if sp := strings.Fields(f[6]); len(sp) > 0 {
-			for _, s := range sp[:1] {
-				d.byFirst[f[1]+s[:1]] = append(d.byFirst[f[1]+s[:1]], id)
-				if f[2] != "" {
-					k := f[1] + "-" + f[2] + s[:1]
-					d.byFirst[k] = append(d.byFirst[k], id)
-				}
+		if first != "" {
+			// CLLI-style matching looks places up by country (or
+			// country-region) and first letter.
+			firstPairs = append(firstPairs, keyID{f[1] + first[:1], id})
+			if f[2] != "" {
+				firstPairs = append(firstPairs, keyID{f[1] + "-" + f[2] + first[:1], id})
 			}
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	byPop := func(a, b int32) int {
-		if d.places[a].pop != d.places[b].pop {
-			return d.places[b].pop - d.places[a].pop
-		}
-		return int(a - b)
-	}
-	for _, ids := range d.spell {
-		slices.SortFunc(ids, byPop)
-	}
-	for _, ids := range d.byFirst {
-		slices.SortFunc(ids, byPop)
-	}
+	d.spell = d.group(spellPairs)
+	d.byFirst = d.group(firstPairs)
 	d.prefixes = map[string]int32{}
 	for id := range d.places {
 		p := &d.places[id]
@@ -277,6 +281,41 @@ func parseLocodes() (map[string]*locodeRec, error) {
 		return nil
 	})
 	return m, err
+}
+
+type keyID struct {
+	key string
+	id  int32
+}
+
+// group turns (key, place) pairs into key → places, most populous first.
+func (d *dict) group(pairs []keyID) map[string][]int32 {
+	slices.SortFunc(pairs, func(a, b keyID) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		if pa, pb := d.places[a.id].pop, d.places[b.id].pop; pa != pb {
+			return pb - pa
+		}
+		return int(a.id - b.id)
+	})
+	ids := make([]int32, len(pairs))
+	n := 0
+	for i := 1; i <= len(pairs); i++ {
+		if i == len(pairs) || pairs[i].key != pairs[i-1].key {
+			n++
+		}
+	}
+	m := make(map[string][]int32, n)
+	start := 0
+	for i := range pairs {
+		ids[i] = pairs[i].id
+		if i+1 == len(pairs) || pairs[i+1].key != pairs[i].key {
+			m[pairs[i].key] = ids[start : i+1 : i+1]
+			start = i + 1
+		}
+	}
+	return m
 }
 
 // bestPlace returns the most populous place spelled s, preferring country cc
