@@ -34,7 +34,7 @@ const (
 
 // decide chooses a placement for every public hop. first holds the
 // placements of a previous pass (nil on the first), used to judge detours.
-func (e *Engine) decide(hops []*hop, first []*latency.Point) {
+func (e *Engine) decide(hops []*hop, first []*latency.Point, final bool) {
 	for i, h := range hops {
 		if h.special != "" || h.f == nil {
 			continue
@@ -55,7 +55,7 @@ func (e *Engine) decide(hops []*hop, first []*latency.Point) {
 				}
 			}
 		}
-		e.choose(h, prev, prevPt, next, nextPt)
+		e.choose(h, prev, prevPt, next, nextPt, final)
 	}
 }
 
@@ -78,7 +78,8 @@ func agrees(a, b *cand) bool {
 
 // choose scores h's candidates and fills h.res. prev and next are the
 // nearest earlier and later hops placed in the previous pass (or nil).
-func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, nextPt latency.Point) {
+// Explanations (evidence) are written only when final is set.
+func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, nextPt latency.Point, final bool) {
 	cs := h.f.cands
 	ev := make([]eval, len(cs))
 	for i := range cs {
@@ -86,7 +87,10 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		ev[i].factor = 1
 		for _, k := range h.hard {
 			if chk := k.Check(c.pt); !chk.Feasible {
-				ev[i].ruled, ev[i].why = true, chk.String()
+				ev[i].ruled = true
+				if final {
+					ev[i].why = chk.String()
+				}
 				break
 			}
 		}
@@ -97,22 +101,30 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		for _, k := range h.soft {
 			if chk := k.Check(c.pt); !chk.Feasible {
 				ev[i].factor *= softPenalty
-				whys = append(whys, chk.String())
+				if final {
+					whys = append(whys, chk.String())
+				}
 			}
 		}
 		if prev != nil {
 			if x := latency.DetourExcessKm(prevPt, c.pt, prev.res.RTTMs, h.res.RTTMs, e.slack+prev.radKm); x > 0 {
 				ev[i].factor /= 1 + prev.conf*x/detourScaleKm
-				whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
+				if final {
+					whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
+				}
 			}
 		}
 		if next != nil {
 			if x := latency.DetourExcessKm(c.pt, nextPt, h.res.RTTMs, next.res.RTTMs, e.slack+next.radKm); x > 0 {
 				ev[i].factor /= 1 + next.conf*x/detourScaleKm
-				whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
+				if final {
+					whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
+				}
 			}
 		}
-		ev[i].why = strings.Join(whys, "; ")
+		if len(whys) > 0 {
+			ev[i].why = strings.Join(whys, "; ")
+		}
 	}
 	// Support: for each independent group, the best agreeing candidate.
 	type gmax struct {
@@ -170,7 +182,7 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		}
 	}
 	if best < 0 {
-		e.noCandidate(h, ev)
+		e.noCandidate(h, ev, final)
 		return
 	}
 	b := &cs[best]
@@ -190,8 +202,9 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	}
 	loc := &Location{Lat: b.Lat, Lon: b.Lon, RadiusKm: b.RadiusKm, City: b.City, Region: b.Region, Country: b.Country}
 	if loc.Country == "" {
-		loc.Country, _ = countries.At(b.Lat, b.Lon)
+		loc.Country = b.at
 	}
+	h.country = b.at
 	h.res.Location = loc
 	h.res.Confidence = round3(conf)
 	h.res.Method = methodOf(b)
@@ -201,12 +214,15 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	}
 	pt := b.pt
 	h.loc, h.radKm, h.conf = &pt, b.RadiusKm, conf
-	h.res.Evidence = evidence(h, cs, ev, best)
+	h.res.Evidence = nil
+	if final {
+		h.res.Evidence = evidence(h, cs, ev, best)
+	}
 }
 
 // noCandidate handles a hop none of whose candidates survives: the feasible
 // region of its hard constraints, when small, is still a location.
-func (e *Engine) noCandidate(h *hop, ev []eval) {
+func (e *Engine) noCandidate(h *hop, ev []eval, final bool) {
 	h.loc = nil
 	h.res.Location, h.res.Confidence, h.res.Method = nil, 0, ""
 	switch {
@@ -223,6 +239,7 @@ func (e *Engine) noCandidate(h *hop, ev []eval) {
 		if r, ok := latency.Intersect(discs...); ok && r.RadiusKm <= latencyOnlyMaxKm {
 			loc := &Location{Lat: r.Center.Lat, Lon: r.Center.Lon, RadiusKm: math.Round(r.RadiusKm)}
 			loc.Country, _ = countries.At(loc.Lat, loc.Lon)
+			h.country = loc.Country
 			h.res.Location = loc
 			h.res.Method = "latency"
 			if len(discs) > 1 {
@@ -232,7 +249,10 @@ func (e *Engine) noCandidate(h *hop, ev []eval) {
 			h.loc, h.radKm, h.conf = &r.Center, r.RadiusKm, h.res.Confidence
 		}
 	}
-	h.res.Evidence = evidence(h, h.f.cands, ev, -1)
+	h.res.Evidence = nil
+	if final {
+		h.res.Evidence = evidence(h, h.f.cands, ev, -1)
+	}
 }
 
 func methodOf(c *cand) string {

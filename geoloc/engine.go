@@ -55,6 +55,8 @@ type hop struct {
 	loc   *latency.Point
 	radKm float64
 	conf  float64
+	// country the placement stands in, for TraceResult.Countries
+	country string
 }
 
 // Locate places every responding address of t. It fails only when ctx is
@@ -95,7 +97,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 			return nil, err
 		}
 	}
-	e.decide(hops, nil)
+	e.decide(hops, nil, false)
 	if !haveV && !e.opts.NoInferVantage {
 		if iv, ok := e.inferVantage(hops); ok {
 			out.Vantage = &iv
@@ -106,13 +108,13 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	for i, h := range hops {
 		first[i] = h.loc
 	}
-	e.decide(hops, first)
+	e.decide(hops, first, true)
 	e.placeUnlocated(hops, out.Vantage)
 	out.Hops = make([]HopResult, len(hops))
 	for i, h := range hops {
 		out.Hops[i] = h.res
 	}
-	out.Countries = countriesOf(out.Hops)
+	out.Countries = countriesOf(hops)
 	return out, nil
 }
 
@@ -144,7 +146,7 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 		vi = e.fuse.vantageIndex(v, false)
 	}
 	e.constrain(h, v, from != nil, vi)
-	e.decide([]*hop{h}, nil)
+	e.decide([]*hop{h}, nil, true)
 	return h.res, nil
 }
 
@@ -333,17 +335,17 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 }
 
 // countriesOf lists the countries of located hops in order, consecutive
-// repeats folded. The country comes from the point (embedded outlines),
-// falling back to the location's own country code.
-func countriesOf(hs []HopResult) []string {
+// repeats folded. The country comes from the point (embedded outlines,
+// looked up once per candidate), falling back to the location's own code.
+func countriesOf(hs []*hop) []string {
 	out := []string{}
 	for _, h := range hs {
-		if h.Location == nil || h.Inferred {
+		if h.res.Location == nil || h.res.Inferred {
 			continue
 		}
-		c, ok := countries.At(h.Location.Lat, h.Location.Lon)
-		if !ok {
-			c = h.Location.Country
+		c := h.country
+		if c == "" {
+			c = h.res.Location.Country
 		}
 		if c == "" || (len(out) > 0 && out[len(out)-1] == c) {
 			continue

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/rdns"
 )
@@ -25,6 +26,9 @@ type cand struct {
 	group string
 	// countryLevel marks "somewhere in this country" placements.
 	countryLevel bool
+	// at is the country the point stands in (embedded outlines), falling
+	// back to the candidate's own country; computed once per address.
+	at string
 }
 
 // facts is everything known about one address regardless of RTTs: its name,
@@ -105,6 +109,14 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 				}
 			}
 			f.cands = append(f.cands, dbCand(c))
+		}
+	}
+	for i := range f.cands {
+		c := &f.cands[i]
+		if cc, ok := countries.At(c.Lat, c.Lon); ok && !c.countryLevel {
+			c.at = cc
+		} else {
+			c.at = c.Country
 		}
 	}
 	return f
