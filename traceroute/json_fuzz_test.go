@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -134,9 +135,49 @@ func FuzzNXOSJSON(f *testing.F) {
 }
 
 func FuzzInterchange(f *testing.F) {
-	jsFuzzSeeds(f, "mtr-json/*.json")
+	jsFuzzSeeds(f, "mtr-json/*.json", "interchange/*.jsonl")
 	f.Add([]byte(`{"format":"linux-traceroute","source":{"addr":"192.0.2.7","name":"probe.example","lat":59.91,"lon":10.75,"probe_id":"6001"},"destination":{"name":"www.example.org","addr":"203.0.113.9"},"protocol":"udp","started":"2017-01-09T10:00:00Z","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","name":"gw.example","rtt_ms":0.447,"asn":64500,"flags":["!H"],"mpls":[{"label":24001,"tc":0,"s":true,"ttl":1}]},{"lost":true}]},{"ttl":2,"stats":[{"addr":"198.51.100.1","name":"r2.example","sent":10,"loss_pct":20,"min_ms":1.9,"avg_ms":2.7,"max_ms":3.7,"stdev_ms":0.5}]}]}`))
-	f.Fuzz(func(t *testing.T, data []byte) { jsFuzzCheck(t, data, FormatGeoloc) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		jsFuzzCheck(t, data, FormatGeoloc)
+		jsDifferential(t, data)
+	})
+}
+
+// jsDifferential holds the fast interchange decoder to encoding/json (the
+// reference, UnmarshalTrace): whatever the reference reads, written back in
+// the canonical form the Encoder produces, both read the same.
+func jsDifferential(t *testing.T, data []byte) {
+	line := bytes.TrimSpace(data)
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	var d interchangeDecoder
+	_, _ = d.decode(line) // must not panic on anything
+	ref, err := UnmarshalTrace(line)
+	if err != nil {
+		return
+	}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	if err := enc.Encode(ref); err != nil {
+		return // not representable (NaN cannot come from JSON; huge years can)
+	}
+	_ = enc.Flush()
+	want, err := UnmarshalTrace(buf.Bytes())
+	if err != nil {
+		t.Fatalf("reference cannot read its own output: %v\n%s", err, buf.Bytes())
+	}
+	got, err := d.decode(bytes.TrimSpace(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("fast decoder rejects canonical interchange: %v\n%s", err, buf.Bytes())
+	}
+	if !got.Started.Equal(want.Started) {
+		t.Fatalf("started %v != %v", got.Started, want.Started)
+	}
+	got.Started = want.Started
+	if !reflect.DeepEqual(want, got) {
+		t.Fatalf("decoders differ on %s:\nencoding/json %+v\nfast          %+v", buf.Bytes(), want, got)
+	}
 }
 
 // FuzzJSONDetect runs format detection over the structured fixtures.

@@ -2,10 +2,12 @@ package traceroute
 
 import (
 	"bytes"
+	"flag"
 	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,49 @@ func TestJSONInterchangeErrors(t *testing.T) {
 			assert.Len(t, got, tc.good)
 		})
 	}
+}
+
+var jsonUpdate = flag.Bool("jsonupdate", false, "rewrite testdata/json/interchange/golden.jsonl")
+
+// TestJSONInterchangeGolden pins what the structured parsers read from the
+// corpus, in the interchange format: any change to a parser's output shows
+// up as a diff of testdata/json/interchange/golden.jsonl (refresh with
+// go test -run TestJSONInterchangeGolden -jsonupdate). The file also seeds
+// FuzzInterchange.
+func TestJSONInterchangeGolden(t *testing.T) {
+	var paths []string
+	err := filepath.WalkDir("testdata/json", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(path, "/interchange/") || strings.Contains(path, "/expected") || strings.HasSuffix(path, ".md") || strings.HasSuffix(path, "expected_result.json") || strings.HasSuffix(path, "version.md") || strings.HasSuffix(path, "sagan_expected.json") {
+			return err
+		}
+		paths = append(paths, path)
+		return nil
+	})
+	require.NoError(t, err)
+	slices.Sort(paths)
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		if strings.HasSuffix(path, "sagan_traceroute_tests.jsonl") {
+			data = jsUnwrapSagan(t, data)
+		}
+		if strings.HasSuffix(path, ".json") && strings.Contains(path, "/nxos/") {
+			continue // CLI text: the text parsers' business
+		}
+		for tr, err := range Read(bytes.NewReader(data), ReadOptions{Input: path}) {
+			if err == nil {
+				require.NoError(t, enc.Encode(tr))
+			}
+		}
+	}
+	require.NoError(t, enc.Flush())
+	golden := "testdata/json/interchange/golden.jsonl"
+	if *jsonUpdate {
+		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run with -jsonupdate to create it")
+	assert.Equal(t, string(want), buf.String())
 }

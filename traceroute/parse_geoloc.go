@@ -27,8 +27,9 @@ func detectGeoloc(head []byte) bool {
 // parseGeoloc reads interchange JSON Lines back into traces, losslessly: the
 // "format" field keeps naming the tool output each trace first came from.
 func parseGeoloc(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
+	var d interchangeDecoder
 	jsonRecordLoop(br, input, FormatGeoloc, func(val []byte, _ int) (*Trace, error) {
-		t, err := UnmarshalTrace(val)
+		t, err := d.decode(val)
 		if err != nil {
 			return nil, err
 		}

@@ -136,6 +136,9 @@ func (s *jscan) str() []byte {
 		case c == '"':
 			v := s.b[start:s.i]
 			s.i++
+			if !utf8.Valid(v) {
+				return s.validUTF8(v)
+			}
 			return v
 		case c == '\\':
 			return s.strEscaped(start)
@@ -156,6 +159,9 @@ func (s *jscan) strEscaped(start int) []byte {
 		switch {
 		case c == '"':
 			s.i++
+			if !utf8.Valid(s.tmp) {
+				return s.validUTF8(append([]byte(nil), s.tmp...))
+			}
 			return s.tmp
 		case c < 0x20:
 			s.fail("control character in string")
@@ -189,14 +195,22 @@ func (s *jscan) strEscaped(start int) []byte {
 				return nil
 			}
 			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
+				// A valid pair takes the next escape with it; otherwise the
+				// lone half is U+FFFD and the next escape stands alone (as
+				// encoding/json reads it).
+				dec := utf8.RuneError
 				if s.i+6 <= len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+					save := s.i
 					s.i += 2
-					if r2, ok = s.hex4(); !ok {
+					r2, ok := s.hex4()
+					if !ok {
 						return nil
 					}
+					if dec = utf16.DecodeRune(r, r2); dec == utf8.RuneError {
+						s.i = save
+					}
 				}
-				r = utf16.DecodeRune(r, r2)
+				r = dec
 			}
 			s.tmp = utf8.AppendRune(s.tmp, r)
 		default:
@@ -206,6 +220,18 @@ func (s *jscan) strEscaped(start int) []byte {
 	}
 	s.fail("unterminated string")
 	return nil
+}
+
+// validUTF8 replaces each invalid byte with U+FFFD, as encoding/json does.
+func (s *jscan) validUTF8(v []byte) []byte {
+	out := s.tmp[:0]
+	for len(v) > 0 {
+		r, n := utf8.DecodeRune(v)
+		out = utf8.AppendRune(out, r)
+		v = v[n:]
+	}
+	s.tmp = out
+	return out
 }
 
 func (s *jscan) hex4() (rune, bool) {
@@ -306,8 +332,28 @@ func fastFloat(t []byte) (float64, bool) {
 	return f, true
 }
 
-// int reads an integral number.
+// int reads an integral number: digits exactly over the whole int64 range,
+// other spellings (1.0, 1e2) through float64 when they are integral.
 func (s *jscan) int() int64 {
+	s.ws()
+	j, neg := s.i, false
+	if j < len(s.b) && s.b[j] == '-' {
+		neg = true
+		j++
+	}
+	var v uint64
+	k := j
+	for k < len(s.b) && s.b[k] >= '0' && s.b[k] <= '9' && k-j < 19 {
+		v = v*10 + uint64(s.b[k]-'0')
+		k++
+	}
+	if k > j && (k == len(s.b) || !isNumByte(s.b[k])) && v <= math.MaxInt64 {
+		s.i = k
+		if neg {
+			return -int64(v)
+		}
+		return int64(v)
+	}
 	f := s.num()
 	if s.err != nil {
 		return 0
@@ -317,6 +363,10 @@ func (s *jscan) int() int64 {
 		return 0
 	}
 	return int64(f)
+}
+
+func isNumByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }
 
 // boolish reads true/false or a number (non-zero is true), as the MPLS
