@@ -24,7 +24,7 @@ func ExampleHint_json() {
 	b, _ := json.Marshal(hs[0])
 	fmt.Println(string(b))
 	// Output:
-	// {"code":"ffm","kind":"operator-site","place":"Frankfurt","region":"HE","country":"DE","lat":50.111,"lon":8.682,"label":"ffm","population":764104,"confidence":0.95}
+	// {"code":"ffm","kind":"operator-site","place":"Frankfurt","region":"HE","country":"DE","lat":50.111,"lon":8.682,"label":"ffm-b4-link","population":764104,"confidence":0.95}
 }
 
 func ExampleHints_ambiguous() {

@@ -126,7 +126,7 @@ func (d *dict) hints(name string) []Hint {
 				c.convCC = cc
 			}
 			c.state = st
-			c.fromConvention(op, loc)
+			c.fromConvention(op, loc, labelOf(host, loc))
 			if len(c.hints) > 0 {
 				return c.finish()
 			}
@@ -210,7 +210,7 @@ func isDigits(s string) bool {
 }
 
 // fromConvention reads loc as the operator's convention says.
-func (c *ctx) fromConvention(op *operator, loc string) {
+func (c *ctx) fromConvention(op *operator, loc, label string) {
 	s, ok := op.sites[loc]
 	if !ok {
 		loc = strings.TrimRight(loc, "0123456789")
@@ -218,7 +218,7 @@ func (c *ctx) fromConvention(op *operator, loc string) {
 	}
 	if ok {
 		p := &c.d.places[s]
-		c.add(Hint{Code: loc, Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, loc, convConfidence)
+		c.add(Hint{Code: loc, Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, convConfidence)
 		return
 	}
 	conf := convConfidence
@@ -226,7 +226,7 @@ func (c *ctx) fromConvention(op *operator, loc string) {
 		switch k {
 		case KindIATA:
 			n := len(c.hints)
-			c.iata(loc, loc, conf, 0)
+			c.iata(loc, label, conf, 0)
 			if cc := countryOf(c.convCC); c.convCC != "" && c.d.countries[cc] != "" {
 				// The convention names the country: an airport elsewhere
 				// is a misreading ("tor3.ca" is not Torrington, US). Try
@@ -235,22 +235,22 @@ func (c *ctx) fromConvention(op *operator, loc string) {
 					c.hints = c.hints[:n]
 				}
 				if len(c.hints) == n {
-					c.cityPrefix(loc, cc, loc, conf*0.8, 200000)
+					c.cityPrefix(loc, cc, label, conf*0.8, 200000)
 				}
 			}
 		case KindCLLI:
 			if len(loc) == 3 && len(c.state) == 2 {
 				// Three letters of the city, then the state (AT&T "ptdor").
-				c.clli(loc+c.state, loc+c.state, conf, 1000)
+				c.clli(loc+c.state, label, conf, 1000)
 			} else {
-				c.clli(loc, loc, conf, 1000)
+				c.clli(loc, label, conf, 1000)
 			}
 		case KindLOCODE:
-			c.locode(loc, loc, conf, 0)
+			c.locode(loc, label, conf, 0)
 		case KindPlace:
-			c.place(strings.ReplaceAll(loc, "-", ""), loc, conf, 1000)
+			c.place(strings.ReplaceAll(loc, "-", ""), label, conf, 1000)
 		case KindICAO:
-			c.icao(loc, loc, conf, 0)
+			c.icao(loc, label, conf, 0)
 		}
 		conf -= 0.05
 	}
@@ -293,6 +293,17 @@ func squeezedPrefix(words, prefix string) bool {
 		j++
 	}
 	return j == len(prefix)
+}
+
+// labelOf returns the label of host that holds loc (the last one, where
+// conventions put locations), or loc itself.
+func labelOf(host []string, loc string) string {
+	for i := len(host) - 1; i >= 0; i-- {
+		if strings.Contains(host[i], loc) {
+			return host[i]
+		}
+	}
+	return loc
 }
 
 // generic reads a name under no known convention.

@@ -23,15 +23,18 @@ type Resolver struct {
 	// host gets port 53. Empty means the first nameserver of
 	// /etc/resolv.conf, or 127.0.0.1:53 when there is none.
 	Server string
-	// Timeout bounds one query (each retry gets its own); 0 means 2 s.
+	// Timeout bounds one query; a query that times out is sent once more
+	// (UDP loses packets), with a timeout of its own. 0 means 2 s.
 	Timeout time.Duration
 	// Concurrency bounds the queries in flight in LookupPTRs; 0 means 16.
 	Concurrency int
 	// Logger receives one debug line per failed lookup; nil is silent.
 	Logger *slog.Logger
 
-	mu    sync.Mutex
-	cache map[netip.Addr]*ptrEntry
+	mu         sync.Mutex
+	cache      map[netip.Addr]*ptrEntry
+	serverOnce sync.Once
+	serverAddr string
 }
 
 type ptrEntry struct {
@@ -49,7 +52,13 @@ const (
 	defaultConcurrency = 16
 )
 
+// server returns the server address, read once per Resolver.
 func (r *Resolver) server() string {
+	r.serverOnce.Do(func() { r.serverAddr = r.pickServer() })
+	return r.serverAddr
+}
+
+func (r *Resolver) pickServer() string {
 	if r.Server != "" {
 		if _, _, err := net.SplitHostPort(r.Server); err != nil {
 			return net.JoinHostPort(strings.Trim(r.Server, "[]"), "53")
@@ -164,6 +173,10 @@ func (r *Resolver) query(ctx context.Context, addr netip.Addr) (string, error) {
 	c := &dns.Client{Net: "udp", Timeout: r.timeout(), UDPSize: dns.DefaultMsgSize}
 	m.SetEdns0(dns.DefaultMsgSize, false)
 	resp, err := r.exchange(ctx, c, m, server)
+	if isTimeout(err) && ctx.Err() == nil {
+		m.Id = dns.Id()
+		resp, err = r.exchange(ctx, c, m, server)
+	}
 	if err == nil && resp.Truncated {
 		c.Net = "tcp"
 		resp, err = r.exchange(ctx, c, m, server)
@@ -182,6 +195,11 @@ func (r *Resolver) query(ctx context.Context, addr netip.Addr) (string, error) {
 		return "", fmt.Errorf("rdns: PTR %s via %s: %s: %w", addr, server, dns.RcodeToString[resp.Rcode], ErrServerFailure)
 	}
 	return firstPTR(resp, qname), nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout())
 }
 
 func (r *Resolver) exchange(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
