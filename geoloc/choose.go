@@ -139,7 +139,7 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		gs = gs[:0]
 	next:
 		for j := range cs {
-			if ev[j].ruled || (j != i && !agrees(&cs[i], &cs[j])) {
+			if ev[j].ruled || !h.f.agrees(i, j) {
 				continue
 			}
 			w := cs[j].weight
@@ -188,7 +188,7 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	b := &cs[best]
 	alt := 0.0
 	for i := range cs {
-		if !ev[i].ruled && i != best && !agrees(b, &cs[i]) {
+		if !ev[i].ruled && i != best && !h.f.agrees(best, i) {
 			alt = math.Max(alt, ev[i].score)
 		}
 	}
@@ -291,7 +291,7 @@ func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
 		case i == best:
 			x.Status = StatusChosen
 			var parts []string
-			if n := countAgreeing(cs, ev, best); n > 0 {
+			if n := countAgreeing(h.f, ev, best); n > 0 {
 				parts = append(parts, fmt.Sprintf("%d other source(s) agree", n))
 			}
 			if len(h.hard) > 0 {
@@ -301,7 +301,7 @@ func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
 				parts = append(parts, ev[i].why)
 			}
 			x.Why = strings.Join(parts, "; ")
-		case best >= 0 && agrees(&cs[best], c):
+		case best >= 0 && h.f.agrees(best, i):
 			x.Status = StatusAgrees
 			if c.countryLevel || cs[best].countryLevel {
 				x.Why = "same country as the chosen place"
@@ -325,10 +325,11 @@ func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
 	return out
 }
 
-func countAgreeing(cs []cand, ev []eval, best int) int {
+func countAgreeing(f *facts, ev []eval, best int) int {
+	cs := f.cands
 	n := 0
 	for i := range cs {
-		if i != best && !ev[i].ruled && cs[i].group != cs[best].group && agrees(&cs[best], &cs[i]) {
+		if i != best && !ev[i].ruled && cs[i].group != cs[best].group && f.agrees(best, i) {
 			n++
 		}
 	}

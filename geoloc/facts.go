@@ -37,7 +37,11 @@ type facts struct {
 	name  string
 	cands []cand
 	as    *candidates.ASInfo
+	// agree[i*len(cands)+j] caches agrees(&cands[i], &cands[j]).
+	agree []bool
 }
+
+func (f *facts) agrees(i, j int) bool { return f.agree[i*len(f.cands)+j] }
 
 // Prior weights. A name hint is the strongest single piece of evidence
 // (operators name routers after where they stand), a city-level database
@@ -109,6 +113,13 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 				}
 			}
 			f.cands = append(f.cands, dbCand(c))
+		}
+	}
+	n := len(f.cands)
+	f.agree = make([]bool, n*n)
+	for i := range f.cands {
+		for j := range f.cands {
+			f.agree[i*n+j] = i == j || agrees(&f.cands[i], &f.cands[j])
 		}
 	}
 	for i := range f.cands {
