@@ -26,6 +26,7 @@ type testDNS struct {
 	inflight atomic.Int64
 	maxIn    atomic.Int64
 	delay    time.Duration
+	dropped  atomic.Int64
 }
 
 type countingWriter struct {
@@ -43,6 +44,7 @@ type answer struct {
 	rcode    int
 	ptrs     []string
 	drop     bool // never answer (timeout)
+	dropOnce bool // ignore the first query, answer the next
 	truncate bool // answer with TC over UDP, fully over TCP
 	cname    string
 }
@@ -77,6 +79,9 @@ func startDNS(t *testing.T, table map[string]answer, delay time.Duration) *testD
 			return
 		}
 		if a.drop {
+			return
+		}
+		if a.dropOnce && s.dropped.Add(1) == 1 {
 			return
 		}
 		resp.Rcode = a.rcode
@@ -144,6 +149,7 @@ func TestLookupPTR(t *testing.T) {
 		rev(t, "192.0.2.12"):  {cname: "12.0/25.2.0.192.in-addr.arpa.", ptrs: []string{"classless.example.net."}},
 		rev(t, "192.0.2.13"):  {rcode: dns.RcodeRefused},
 		rev(t, "192.0.2.14"):  {ptrs: []string{"has\\032space.example.", "two\\.dots.example."}},
+		rev(t, "192.0.2.15"):  {dropOnce: true, ptrs: []string{"retried.example.net."}},
 		rev(t, "2001:db8::1"): {ptrs: []string{"v6.example.net."}},
 	}
 	srv := startDNS(t, table, 0)
@@ -169,6 +175,7 @@ func TestLookupPTR(t *testing.T) {
 		{addr: "192.0.2.12", want: "classless.example.net"},
 		{addr: "192.0.2.13", wantErr: ErrServerFailure},
 		{addr: "192.0.2.14", want: ""},
+		{addr: "192.0.2.15", want: "retried.example.net"}, // first query lost, the retry answered
 		{addr: "2001:db8::1", want: "v6.example.net"},
 		{addr: "::ffff:192.0.2.1", want: "ae-1.r21.frnkge13.de.bb.gin.ntt.net"},
 	}
