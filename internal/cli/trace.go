@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/internal/term"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -226,6 +227,9 @@ func (a *app) traceTargets(f *traceFlags, targets []target, topts traceroute.Tra
 			names[t.addr] = t.name
 		}
 	}
+	if a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") {
+		return a.traceLive(f, tr, addrs, names, topts), func() { _ = tr.Close() }, nil
+	}
 	prog := a.progress(&f.common, "traces", len(addrs))
 	seq := func(yield func(*traceroute.Trace, error) bool) {
 		defer prog.Done()
@@ -248,4 +252,41 @@ func (a *app) traceTargets(f *traceFlags, targets []target, topts traceroute.Tra
 		}
 	}
 	return seq, func() { _ = tr.Close() }, nil
+}
+
+// traceLive traces with an mtr-like display filling in on the terminal,
+// then hands the finished traces on (the located tables replace the live
+// one).
+func (a *app) traceLive(f *traceFlags, tr *traceroute.Tracer, addrs []netip.Addr, names map[netip.Addr]string, topts traceroute.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
+	return func(yield func(*traceroute.Trace, error) bool) {
+		color, _ := a.color(&f.common, a.stdout)
+		live := term.NewLive(a.stdout, color, addrs, names)
+		live.MaxRows = term.Height(a.stdout, 40) - 2
+		topts.Progress = live.Update
+		type done struct {
+			t   *traceroute.Trace
+			err error
+		}
+		var all []done
+		for t, err := range tr.TraceAll(a.ctx, addrs, topts) {
+			all = append(all, done{t, err})
+		}
+		live.Done()
+		for _, d := range all {
+			t, err := d.t, d.err
+			if t != nil && t.Destination.Name == "" {
+				t.Destination.Name = names[t.Destination.Addr]
+			}
+			if err != nil {
+				dst := ""
+				if t != nil {
+					dst = t.Destination.Addr.String() + ": "
+				}
+				t, err = nil, fmt.Errorf("%strace failed: %w", dst, err)
+			}
+			if !yield(t, err) {
+				return
+			}
+		}
+	}
 }

@@ -43,6 +43,19 @@ func Width(w any, def int) int {
 	return cols
 }
 
+// Height returns the terminal height of w in rows, or def when unknown.
+func Height(w any, def int) int {
+	f, ok := w.(fder)
+	if !ok {
+		return def
+	}
+	_, rows, err := xterm.GetSize(int(f.Fd()))
+	if err != nil || rows <= 0 {
+		return def
+	}
+	return rows
+}
+
 // ANSI styles used by the tables.
 const (
 	Reset  = "\x1b[0m"
