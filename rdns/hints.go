@@ -355,6 +355,12 @@ func (c *ctx) generic(host []string) {
 	}
 }
 
+// isCity tells whether w spells a place of at least minPop people.
+func (d *dict) isCity(w string, minPop int) bool {
+	ids := d.spell[w]
+	return len(ids) > 0 && d.places[ids[0]].pop >= minPop
+}
+
 // isRoleWord tells whether a dash-separated word is a router role or an
 // interface name, with or without its number ("core", "agg8", "p0").
 func (d *dict) isRoleWord(w string) bool {
@@ -409,7 +415,11 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 			c.locode(w, label, kindConfidence[KindLOCODE]*f, 50000)
 		}
 	case 6:
-		c.clli(w, label, kindConfidence[KindCLLI]*f, 10000)
+		// A city's own name ("london", "berlin") is not also read as a
+		// CLLI code (lond + ON would be London, Ontario).
+		if !c.d.isCity(w, 20000) {
+			c.clli(w, label, kindConfidence[KindCLLI]*f, 10000)
+		}
 	}
 	if (len(w) == 4 || len(w) == 5) && !c.pool && (glued || alone) {
 		// "losa", "salt": the start of one big city's name.
