@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,13 +72,17 @@ type MMDB struct {
 	ipv4Only bool
 	// no4 is set for an IPv6 database without IPv4 networks
 	// (ip-location-db's "-ipv6" files): IPv4 lookups skip the tree.
-	no4   bool
-	info  Info
-	cache *recordCache
+	no4  bool
+	info Info
+	// cache is allocated on first lookup (512 KiB).
+	cache func() *recordCache
 }
 
 // sampleRecords is how many records OpenMMDB decodes to learn the layout.
 const sampleRecords = 64
+
+// maxSampleVisits bounds the networks (with or without data) OpenMMDB walks.
+const maxSampleVisits = 1 << 14
 
 // OpenMMDB opens a MaxMind DB file and recognises its schema from the
 // metadata's database_type and the shape of its first records. The file is
@@ -123,10 +128,20 @@ func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
 		return nil, fmt.Errorf("%s: MMDB metadata: ip_version %d", path, md.IPVersion)
 	}
 	keys := map[string]int{} // key -> kind: 1 map, 2 other
-	n := 0
-	for res := range db.Networks() {
-		if n >= sampleRecords {
+	n, visited := 0, 0
+	// Empty networks are yielded too, so that a corrupt tree whose paths
+	// all end without data cannot keep the walk going unseen: the walk
+	// stops after maxSampleVisits networks of any kind.
+	for res := range db.Networks(maxminddb.IncludeNetworksWithoutData()) {
+		visited++
+		if n >= sampleRecords || visited > maxSampleVisits {
 			break
+		}
+		if err := res.Err(); err != nil {
+			return nil, fmt.Errorf("%s: search tree: %w", path, err)
+		}
+		if !res.Found() {
+			continue
 		}
 		n++
 		var rec map[string]any
@@ -157,7 +172,7 @@ func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
 		hasGeo:   hasGeo,
 		hasAS:    hasAS,
 		ipv4Only: md.IPVersion == 4,
-		cache:    new(recordCache),
+		cache:    sync.OnceValue(func() *recordCache { return new(recordCache) }),
 	}
 	if md.IPVersion == 6 {
 		m.no4 = true
@@ -336,14 +351,19 @@ func (m *MMDB) Lookup(q Query) (Answer, error) {
 		ans.Candidates = []Candidate{d.cand}
 	}
 	if d.asn != 0 {
-		ans.AS = &ASInfo{Number: d.asn, Org: d.org, Prefix: res.Prefix(), Source: m.name}
+		ans.AS = &ASInfo{Number: d.asn, Org: d.org, Source: m.name}
+		// A record that ends above ::/96 has no IPv4 spelling.
+		if p := res.Prefix(); p.Contains(a) {
+			ans.AS.Prefix = p
+		}
 	}
 	return ans, nil
 }
 
 func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {
 	off := res.Offset()
-	if d := m.cache.get(off); d != nil {
+	cache := m.cache()
+	if d := cache.get(off); d != nil {
 		return d, nil
 	}
 	defer func() {
@@ -404,7 +424,7 @@ func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {
 			d.cand, d.hasCand = placement(m.name, r.City, region, country, lat, lon, 0)
 		}
 	}
-	m.cache.put(off, d)
+	cache.put(off, d)
 	return d, nil
 }
 
