@@ -288,3 +288,39 @@ func streamPeakHeap(tb testing.TB, r io.Reader) (uint64, int) {
 	}
 	return peak, n
 }
+
+// BenchmarkEncodeInterchange writes the traces of 16 MB of RIPE Atlas
+// results as interchange JSON Lines (what geoloc parse does after reading).
+func BenchmarkEncodeInterchange(b *testing.B) {
+	var traces []*Trace
+	for t, err := range Read(bytes.NewReader(generated(b, 16<<20, false)), ReadOptions{}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		traces = append(traces, t)
+	}
+	var out int64
+	b.ReportAllocs()
+	loops := 0
+	cpu0 := processCPU()
+	for b.Loop() {
+		cw := &countWriter{}
+		enc := NewEncoder(cw)
+		for _, t := range traces {
+			if err := enc.Encode(t); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := enc.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		out = cw.n
+		loops++
+	}
+	b.SetBytes(out)
+	reportRates(b, loops*len(traces), int64(loops)*out, processCPU()-cpu0)
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }

@@ -2,9 +2,14 @@ package traceroute
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
 )
 
 // probeJSON is Probe's wire shape: rtt_ms is written exactly when the probe
@@ -31,7 +36,15 @@ func (p Probe) MarshalJSON() ([]byte, error) {
 		rtt := p.RTTMs
 		j.RTTMs = &rtt
 	}
-	return json.Marshal(j)
+	// No HTML escaping here: the caller's encoder decides ("!<500>" stays
+	// readable in the interchange; json.Marshal of a Trace still escapes).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON reads the interchange shape of a probe. A probe without
@@ -59,32 +72,393 @@ func (p *Probe) UnmarshalJSON(b []byte) error {
 
 // Encoder writes traces as interchange JSON Lines, one trace a line. Read
 // (or ReadOptions{Format: FormatGeoloc}) reads them back into equal traces.
+//
+// The encoder writes by hand what encoding/json would write for a Trace
+// (with HTML escaping off): the same bytes, several times faster. A
+// differential test and fuzz target hold the two together.
 type Encoder struct {
 	w   *bufio.Writer
-	enc *json.Encoder
+	buf []byte
+	tmp []byte
 }
 
 // NewEncoder returns an Encoder writing to w. Call Flush when done.
 func NewEncoder(w io.Writer) *Encoder {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &Encoder{w: bw, enc: enc}
+	return &Encoder{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-// Encode writes t as one line.
+// Encode writes t as one line. It fails, writing nothing, for values JSON
+// cannot carry (NaN or infinite numbers, a start time outside years 0-9999).
 func (e *Encoder) Encode(t *Trace) error {
-	if t.Hops == nil {
-		// "hops":[] rather than null: consumers iterate it without a check.
-		c := *t
-		c.Hops = []Hop{}
-		t = &c
+	b, err := e.appendTrace(e.buf[:0], t)
+	e.buf = b[:0]
+	if err != nil {
+		return err
 	}
-	return e.enc.Encode(t)
+	b = append(b, '\n')
+	_, err = e.w.Write(b)
+	return err
 }
 
 // Flush writes any buffered data to the underlying writer.
 func (e *Encoder) Flush() error { return e.w.Flush() }
+
+// errUnsupportedFloat mirrors encoding/json's refusal of NaN and infinities.
+type errUnsupportedFloat float64
+
+func (f errUnsupportedFloat) Error() string {
+	return "json: unsupported value: " + strconv.FormatFloat(float64(f), 'g', -1, 64)
+}
+
+func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if t.Format != "" {
+		field("format")
+		b = appendJSONString(b, t.Format)
+	}
+	if !t.Source.isZero() {
+		field("source")
+		if b, err = e.appendEndpoint(b, &t.Source); err != nil {
+			return b, err
+		}
+	}
+	if !t.Destination.isZero() {
+		field("destination")
+		if b, err = e.appendEndpoint(b, &t.Destination); err != nil {
+			return b, err
+		}
+	}
+	if t.Protocol != "" {
+		field("protocol")
+		b = appendJSONString(b, t.Protocol)
+	}
+	if !t.Started.IsZero() {
+		field("started")
+		ts, err := t.Started.MarshalJSON()
+		if err != nil {
+			return b, fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err)
+		}
+		b = append(b, ts...)
+	}
+	if t.Error != "" {
+		field("error")
+		b = appendJSONString(b, t.Error)
+	}
+	field("hops")
+	b = append(b, '[')
+	for i := range t.Hops {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = e.appendHop(b, &t.Hops[i]); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, ']', '}')
+	return b, nil
+}
+
+// isZero matches encoding/json's omitzero for a struct without an IsZero
+// method: every field is its zero value.
+func (p *Endpoint) isZero() bool {
+	return p.Addr == (netip.Addr{}) && p.Name == "" && p.Lat == nil && p.Lon == nil && p.ProbeID == ""
+}
+
+func (e *Encoder) appendAddr(b []byte, a netip.Addr) []byte {
+	e.tmp = a.AppendTo(e.tmp[:0])
+	return appendJSONString(b, string(e.tmp))
+}
+
+func (e *Encoder) appendEndpoint(b []byte, p *Endpoint) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if p.Addr != (netip.Addr{}) {
+		field("addr")
+		b = e.appendAddr(b, p.Addr)
+	}
+	if p.Name != "" {
+		field("name")
+		b = appendJSONString(b, p.Name)
+	}
+	if p.Lat != nil {
+		field("lat")
+		if b, err = appendJSONFloat(b, *p.Lat); err != nil {
+			return b, err
+		}
+	}
+	if p.Lon != nil {
+		field("lon")
+		if b, err = appendJSONFloat(b, *p.Lon); err != nil {
+			return b, err
+		}
+	}
+	if p.ProbeID != "" {
+		field("probe_id")
+		b = appendJSONString(b, p.ProbeID)
+	}
+	return append(b, '}'), nil
+}
+
+func (e *Encoder) appendHop(b []byte, h *Hop) ([]byte, error) {
+	var err error
+	b = append(b, `{"ttl":`...)
+	b = strconv.AppendInt(b, int64(h.TTL), 10)
+	if len(h.Probes) > 0 {
+		b = append(b, `,"probes":[`...)
+		for i := range h.Probes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.appendProbe(b, &h.Probes[i]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
+	if len(h.Stats) > 0 {
+		b = append(b, `,"stats":[`...)
+		for i := range h.Stats {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = e.appendStats(b, &h.Stats[i]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if p.Addr.IsValid() {
+		field("addr")
+		b = e.appendAddr(b, p.Addr)
+	}
+	if p.Name != "" {
+		field("name")
+		b = appendJSONString(b, p.Name)
+	}
+	if !p.Lost {
+		field("rtt_ms")
+		if b, err = appendJSONFloat(b, p.RTTMs); err != nil {
+			return b, err
+		}
+	}
+	if p.Lost {
+		field("lost")
+		b = append(b, "true"...)
+	}
+	if p.ASN != 0 {
+		field("asn")
+		b = strconv.AppendUint(b, uint64(p.ASN), 10)
+	}
+	if len(p.Flags) > 0 {
+		field("flags")
+		b = append(b, '[')
+		for i, f := range p.Flags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f)
+		}
+		b = append(b, ']')
+	}
+	if p.MTU != 0 {
+		field("mtu")
+		b = strconv.AppendInt(b, int64(p.MTU), 10)
+	}
+	if p.ReplyTTL != 0 {
+		field("reply_ttl")
+		b = strconv.AppendInt(b, int64(p.ReplyTTL), 10)
+	}
+	if len(p.MPLS) > 0 {
+		field("mpls")
+		b = appendMPLS(b, p.MPLS)
+	}
+	return append(b, '}'), nil
+}
+
+func (e *Encoder) appendStats(b []byte, s *Stats) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if s.Addr != (netip.Addr{}) {
+		field("addr")
+		b = e.appendAddr(b, s.Addr)
+	}
+	if s.Name != "" {
+		field("name")
+		b = appendJSONString(b, s.Name)
+	}
+	if s.ASN != 0 {
+		field("asn")
+		b = strconv.AppendUint(b, uint64(s.ASN), 10)
+	}
+	if s.Sent != 0 {
+		field("sent")
+		b = strconv.AppendInt(b, int64(s.Sent), 10)
+	}
+	field("loss_pct")
+	if b, err = appendJSONFloat(b, s.LossPct); err != nil {
+		return b, err
+	}
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"last_ms", s.LastMs}, {"min_ms", s.MinMs}, {"avg_ms", s.AvgMs}, {"max_ms", s.MaxMs}, {"stdev_ms", s.StdevMs}} {
+		if f.v != 0 {
+			field(f.name)
+			if b, err = appendJSONFloat(b, f.v); err != nil {
+				return b, err
+			}
+		}
+	}
+	if len(s.MPLS) > 0 {
+		field("mpls")
+		b = appendMPLS(b, s.MPLS)
+	}
+	return append(b, '}'), nil
+}
+
+func appendMPLS(b []byte, ls []MPLSLabel) []byte {
+	b = append(b, '[')
+	for i, l := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"label":`...)
+		b = strconv.AppendUint(b, uint64(l.Label), 10)
+		b = append(b, `,"tc":`...)
+		b = strconv.AppendUint(b, uint64(l.TC), 10)
+		b = append(b, `,"s":`...)
+		b = strconv.AppendBool(b, l.S)
+		b = append(b, `,"ttl":`...)
+		b = strconv.AppendUint(b, uint64(l.TTL), 10)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendJSONFloat formats f as encoding/json does: shortest representation,
+// exponent form only below 1e-6 or from 1e21, "e-09" trimmed to "e-9".
+func appendJSONFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, errUnsupportedFloat(f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does with HTML escaping off:
+// quote, backslash and control characters escaped, invalid UTF-8 as
+// U+FFFD, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
 
 // UnmarshalTrace decodes one interchange JSON line. Empty arrays read as nil
 // slices (the encoder omits them, or writes "hops":[] for none), so that

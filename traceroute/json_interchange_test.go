@@ -2,7 +2,9 @@ package traceroute
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"math"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -191,4 +193,66 @@ func TestJSONInterchangeGolden(t *testing.T) {
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err, "run with -jsonupdate to create it")
 	assert.Equal(t, string(want), buf.String())
+}
+
+// jsReferenceEncode is what Encoder writes, done by encoding/json.
+func jsReferenceEncode(t *Trace) ([]byte, error) {
+	if t.Hops == nil {
+		c := *t
+		c.Hops = []Hop{}
+		t = &c
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(t)
+	return buf.Bytes(), err
+}
+
+// TestJSONEncoderMatchesEncodingJSON: the hand-written encoder writes the
+// bytes encoding/json writes, over the corpus and awkward values.
+func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
+	var traces []*Trace
+	for _, ts := range jsCorpusTraces(t) {
+		traces = append(traces, ts...)
+	}
+	lat := -0.0
+	odd := &Trace{
+		Format:  "x\"\\\n\t\x01\x7f<>&\u2028\u2029\xff\xfeé😀",
+		Source:  Endpoint{Lat: &lat, Name: "\b\f\r"},
+		Started: time.Date(2020, 2, 3, 4, 5, 6, 789, time.FixedZone("", -7*3600-30*60)),
+		Hops: []Hop{{TTL: -3, Probes: []Probe{
+			{Addr: netip.MustParseAddr("fe80::1%eth0"), RTTMs: 1e-7},
+			{Addr: netip.MustParseAddr("::ffff:192.0.2.1"), RTTMs: 1e21, Flags: []string{}},
+			{RTTMs: 123456789.123456789, MPLS: []MPLSLabel{{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}}},
+			{RTTMs: 5e-324}, {RTTMs: -1.5e-9}, {Lost: true, RTTMs: 3},
+		}}, {TTL: 2, Stats: []Stats{{LossPct: -0.0, MinMs: 0.1, StdevMs: 1e300}, {}}}},
+	}
+	traces = append(traces, odd, &Trace{})
+	for i, tr := range traces {
+		want, wantErr := jsReferenceEncode(tr)
+		var buf bytes.Buffer
+		enc := NewEncoder(&buf)
+		err := enc.Encode(tr)
+		require.NoError(t, enc.Flush())
+		if wantErr != nil {
+			assert.Error(t, err, "trace %d", i)
+			continue
+		}
+		require.NoError(t, err, "trace %d", i)
+		assert.Equal(t, string(want), buf.String(), "trace %d", i)
+	}
+	for _, bad := range []*Trace{
+		{Hops: []Hop{{TTL: 1, Probes: []Probe{{RTTMs: math.NaN()}}}}},
+		{Hops: []Hop{{TTL: 1, Stats: []Stats{{AvgMs: math.Inf(1)}}}}},
+		{Started: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		_, wantErr := jsReferenceEncode(bad)
+		require.Error(t, wantErr)
+		var buf bytes.Buffer
+		enc := NewEncoder(&buf)
+		assert.Error(t, enc.Encode(bad))
+		require.NoError(t, enc.Flush())
+		assert.Empty(t, buf.String(), "nothing written for a failed trace")
+	}
 }
