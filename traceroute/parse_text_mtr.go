@@ -342,8 +342,13 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 		case "Ip":
 			ok = v != ""
 			if v != "???" && ok {
+				// "name", "addr", or with -b "name (addr)".
 				var r responder
-				r.setHost(v, "", false)
+				if name, inner, found := strings.Cut(v, " ("); found && strings.HasSuffix(inner, ")") {
+					r.setHost(name, strings.TrimSuffix(inner, ")"), true)
+				} else {
+					r.setHost(v, "", false)
+				}
 				st.Addr, st.Name = r.addr, r.name
 			}
 		case "Asn":

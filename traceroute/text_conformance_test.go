@@ -118,6 +118,8 @@ func textCases() []textCase {
 		{file: "local/mtr-report-wide-z-b.txt", format: "mtr-report", traces: 1, summary: []string{"1:127.0.0.1=3"}},
 		{file: "local/chain-mtr-report.txt", format: "mtr-report", traces: 1, summary: []string{"1:192.0.2.1=3 2:198.51.100.2=3 3:203.0.113.2=3"}},
 		{file: "local/mtr.csv", format: "mtr-csv", traces: 2, summary: []string{"1:localhost=3", "1:::1=2"}},
+		{file: "local/mtr-csv-b.csv", format: "mtr-csv", traces: 1, summary: []string{"1:127.0.0.1=2"}},
+		{file: "local/mtr-report-order.txt", format: "mtr-report", traces: 1, summary: []string{"1:localhost=3"}},
 		{file: "local/chain-mtr.csv", format: "mtr-csv", traces: 2, summary: []string{
 			"1:192.0.2.1=3 2:198.51.100.2=3 3:203.0.113.2=3",
 			"1:2001:db8:1::1=2 2:2001:db8:2::2=2 3:2001:db8:3::2=2"}},

@@ -405,3 +405,15 @@ func TestTextJunosForced(t *testing.T) {
 	require.Empty(t, errs)
 	assert.Equal(t, "bsd-traceroute", detected[0].Format)
 }
+
+func TestTextMTRColumnOrder(t *testing.T) {
+	tr := txtOne(t, `HOST: vm                          Loss%   Snt   Rcv Drop   Last  Best   Avg  Wrst  Jttr Javg Jmax Jint
+  1.|-- gw.example (192.0.2.1)    10.0%    10     9    1    1.5   1.1   2.2   3.3   0.1  0.2  0.3  0.4
+`, "mtr-report")
+	assert.Equal(t, []Stats{{Addr: addr("192.0.2.1"), Name: "gw.example", LossPct: 10, Sent: 10, LastMs: 1.5, MinMs: 1.1, AvgMs: 2.2, MaxMs: 3.3}}, tr.Hops[0].Stats)
+
+	csv := txtOne(t, "Mtr_Version,Start_Time,Status,Host,Hop,Ip,Asn,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,\nMTR.0.95,1700000000,OK,example.org,1,gw.example (192.0.2.1),AS64500,25.00,4,0,1.50,2.20,1.10,3.30,0.40\n", "mtr-csv")
+	assert.Equal(t, time.Unix(1700000000, 0).UTC(), csv.Started)
+	assert.Equal(t, Endpoint{Name: "example.org"}, csv.Destination)
+	assert.Equal(t, []Stats{{Addr: addr("192.0.2.1"), Name: "gw.example", ASN: 64500, LossPct: 25, Sent: 4, LastMs: 1.5, AvgMs: 2.2, MinMs: 1.1, MaxMs: 3.3, StdevMs: 0.4}}, csv.Hops[0].Stats)
+}
