@@ -1,0 +1,98 @@
+package candidates_test
+
+import (
+	"fmt"
+	"log"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/rdns"
+)
+
+func ExampleOpen() {
+	// The MaxMind test database; Open recognises any supported kind.
+	src, err := candidates.Open("testdata/maxmind/GeoLite2-City-Test.mmdb")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer candidates.CloseSource(src)
+	for _, a := range []string{"81.2.69.142", "67.43.156.1"} {
+		ans, err := src.Lookup(candidates.Query{Addr: netip.MustParseAddr(a)})
+		if err != nil {
+			log.Fatal(err)
+		}
+		c := ans.Candidates[0]
+		fmt.Printf("%s: %s %q %s %.4f,%.4f ±%.0f km\n", a, c.Kind, c.City, c.Country, c.Lat, c.Lon, c.RadiusKm)
+	}
+	// Output:
+	// 81.2.69.142: geoip "London" GB 51.5142,-0.0931 ±10 km
+	// 67.43.156.1: country "" BT 27.5000,90.5000 ±180 km
+}
+
+func ExampleOpenASNTable() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	v4 := filepath.Join(dir, "asn-ipv4.csv")
+	v6 := filepath.Join(dir, "asn-ipv6.csv")
+	_ = os.WriteFile(v4, []byte("192.0.2.0,192.0.2.255,64500,\"Example Transit, Inc.\"\n"), 0o644)
+	_ = os.WriteFile(v6, []byte("2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64501,Example v6\n"), 0o644)
+	tab, err := candidates.OpenASNTable(v4, v6)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range []string{"192.0.2.77", "2001:db8:1::1"} {
+		ans, _ := tab.Lookup(candidates.Query{Addr: netip.MustParseAddr(a)})
+		fmt.Printf("%s: AS%d %s (%s)\n", a, ans.AS.Number, ans.AS.Org, ans.AS.Prefix)
+	}
+	// Output:
+	// 192.0.2.77: AS64500 Example Transit, Inc. (192.0.2.0/24)
+	// 2001:db8:1::1: AS64501 Example v6 (2001:db8::/32)
+}
+
+func ExampleReadGeofeed() {
+	feed := "# prefix,country,region,city,postal\n" +
+		"192.0.2.0/24,DE,DE-HE,Frankfurt am Main,60311\n" +
+		"198.51.100.0/24,US,US-CA,,\n"
+	places := func(city, region, country string) (float64, float64, bool) {
+		if city == "Frankfurt am Main" && country == "DE" {
+			return 50.1109, 8.6821, true
+		}
+		return 0, 0, false
+	}
+	g, err := candidates.ReadGeofeed(strings.NewReader(feed), "example-geofeed.csv", candidates.GeofeedOptions{Places: places})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range []string{"192.0.2.1", "198.51.100.1"} {
+		ans, _ := g.Lookup(candidates.Query{Addr: netip.MustParseAddr(a)})
+		c := ans.Candidates[0]
+		fmt.Printf("%s: %s %s/%s %q ±%.0f km\n", a, c.Kind, c.Country, c.Region, c.City, c.RadiusKm)
+	}
+	// Output:
+	// 192.0.2.1: geofeed DE/HE "Frankfurt am Main" ±25 km
+	// 198.51.100.1: country US/CA "" ±2600 km
+}
+
+func ExampleHintSource() {
+	var hs candidates.HintSource
+	ans, _ := hs.Lookup(candidates.Query{
+		Addr: netip.MustParseAddr("192.0.2.1"),
+		Name: "be3.agr21.fra03.atlas.example.net",
+		Hints: []rdns.Hint{{Code: "fra", Kind: rdns.KindIATA, Place: "Frankfurt am Main",
+			Country: "DE", Lat: 50.0333, Lon: 8.5706, Confidence: 0.9}},
+	})
+	c := ans.Candidates[0]
+	fmt.Printf("%s %s %q ±%.0f km\n", c.Source, c.Kind, c.City, c.RadiusKm)
+	// Output:
+	// hint:iata hint "Frankfurt am Main" ±50 km
+}
+
+func ExampleLookupCountry() {
+	c, _ := candidates.LookupCountry("de")
+	fmt.Printf("%s %s %.0f,%.0f covers %.0f km\n", c.ISO2, c.Name, c.Lat, c.Lon, c.RadiusKm)
+	// Output:
+	// DE Germany 51,9 covers 489 km
+}
