@@ -97,7 +97,6 @@ type ctx struct {
 	quals  []string // two-letter labels: countries ("de", "uk") or regions ("tx")
 	pool   bool
 	hints  []Hint
-	strict bool   // generic reading: only codes of well-ranked airports
 	convCC string // the country qualifier an operator's convention gave ("uk"), raw
 	state  string // the US state or CA province a convention gave ("ne")
 }
@@ -138,8 +137,7 @@ func (d *dict) hints(name string) []Hint {
 		}
 	}
 	// Under no known convention, or where the operator's convention did not
-	// match, the generic reading applies with stricter thresholds.
-	c.strict = true
+	// match, the generic reading applies, with stricter thresholds.
 	c.generic(host)
 	return c.finish()
 }
@@ -392,11 +390,9 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		switch {
 		case c.pool:
 		case glued || alone:
-			minRank := 1
-			if c.strict {
-				minRank = 2
-			}
-			c.iata(w, label, kindConfidence[KindIATA]*f, minRank)
+			// Only airports with scheduled service (or large ones): the
+			// codes of airfields are too many to read names by.
+			c.iata(w, label, kindConfidence[KindIATA]*f, 2)
 		case len(c.quals) > 0:
 			// A bare word among others counts when a country label in
 			// the name agrees ("bdr02-ipt-47bourke-syd.au").
