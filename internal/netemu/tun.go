@@ -70,7 +70,9 @@ func Start(ns *NS, n *Network) (*Emulator, error) {
 		return nil, err
 	}
 	cmds := [][]string{
-		{"link", "set", tunName, "up"},
+		// A long queue: a tracer's bursts must not overflow the device
+		// while the emulator catches up (the default 500 drops probes).
+		{"link", "set", tunName, "txqueuelen", "20000", "up"},
 		{"addr", "add", Local4.String() + "/32", "dev", tunName},
 		{"-6", "addr", "add", Local6.String() + "/128", "dev", tunName, "nodad"},
 	}

@@ -219,7 +219,9 @@ func parseICMP(r Reply, proto int, b []byte, to netip.Addr) (Reply, error) {
 	// Extensions (RFC 4884) only exist for time exceeded, unreachable and
 	// (v4) parameter problem; x/net/icmp checks the length field, the
 	// version and the checksum.
-	if r.Kind == KindTimeExceeded || r.Kind == KindUnreachable {
+	// An extension structure follows a 128-byte original datagram, so
+	// shorter messages carry none: skip the costlier generic parse.
+	if (r.Kind == KindTimeExceeded || r.Kind == KindUnreachable) && len(b) >= 8+128+8 {
 		if m, err := icmp.ParseMessage(proto, b); err == nil {
 			var exts []icmp.Extension
 			switch body := m.Body.(type) {

@@ -36,3 +36,12 @@ func (l *limiter) reserve(now time.Time) time.Time {
 	l.tat = tat.Add(l.interval)
 	return at
 }
+
+// backlogged reports whether probes are queueing for the rate: sending
+// is then the bottleneck and probes should not be spent where they
+// probably teach nothing.
+func (l *limiter) backlogged(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tat.After(now.Add(l.tau / 2))
+}

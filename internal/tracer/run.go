@@ -56,7 +56,8 @@ type run struct {
 	// for UDP, whose port unreachable answers hosts rate-limit (Linux: a
 	// burst of 6, then 1/s), so that probes beyond the destination do not
 	// use up the answers that count. ICMP echo replies and TCP resets are
-	// not limited that way, so all rounds leave at once for them.
+	// not limited that way, so all rounds leave at once for them, unless
+	// the rate limit is backlogged (many traces): then probes are scarce.
 	gate bool
 	// release is when later rounds may start after the first final reply:
 	// the destination's answers to all first-round TTLs beyond it arrive
@@ -127,7 +128,7 @@ func (r *run) nextEligible(now time.Time) int {
 			r.next++
 			continue
 		}
-		if p.attempt > 0 && r.gate && r.first > 0 && (!r.final || now.Before(r.release)) {
+		if p.attempt > 0 && r.first > 0 && (!r.final || now.Before(r.release)) && (r.gate || r.e.limiter.backlogged(now)) {
 			return -1
 		}
 		if p.attempt > 0 && r.final && p.ttl == r.limit && len(r.standIns(p.flow)) >= p.attempt {
@@ -204,7 +205,7 @@ func (r *run) loop(ctx context.Context) (*Trace, error) {
 		if !sendAt.IsZero() && (wake.IsZero() || sendAt.Before(wake)) {
 			wake = sendAt
 		}
-		if r.gate && r.final && r.first > 0 && now.Before(r.release) && (wake.IsZero() || r.release.Before(wake)) {
+		if r.final && r.first > 0 && now.Before(r.release) && (wake.IsZero() || r.release.Before(wake)) {
 			wake = r.release
 		}
 		if wake.IsZero() {
