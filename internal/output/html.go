@@ -137,7 +137,7 @@ func WriteHTML(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	}
 	s := newScene(results, opts.Circles)
 	var m strings.Builder
-	s.writeMap(&m, 1000, false)
+	s.writeMap(&m, 800, false) // drawn about 800 px wide beside the legend
 	rep := report.Build(results)
 
 	page := htmlPage{

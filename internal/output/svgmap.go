@@ -316,7 +316,9 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 		lineW, opacity = 1.3, "0.55"
 	}
 	if s.circles {
-		b.WriteString(`<g class="uncertainty" fill-opacity="0.12" stroke-opacity="0.5" stroke-width="0.8" vector-effect="non-scaling-stroke">`)
+		b.WriteString(`<g class="uncertainty" fill-opacity="0.12" stroke-opacity="0.5" stroke-width="`)
+		num(b, 0.8*upp, 3)
+		b.WriteString(`">`)
 		for i, tr := range s.results {
 			if tr == nil {
 				continue
@@ -382,11 +384,13 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 	}
 	b.WriteString(`</g>`)
 
-	r := 4.0 * upp
+	r := 5.0 * upp
 	if n > 20 {
 		r = 3.0 * upp
 	}
-	b.WriteString(`<g class="hops" stroke="#ffffff" stroke-width="1" vector-effect="non-scaling-stroke">`)
+	b.WriteString(`<g class="hops" stroke="#ffffff" stroke-width="`)
+	num(b, 1*upp, 3)
+	b.WriteString(`">`)
 	for i, tr := range s.results {
 		if tr == nil {
 			continue
@@ -431,7 +435,9 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 
 	// City labels when there are few traces: one per distinct city.
 	if n <= 5 {
-		b.WriteString(`<g class="labels" font-family="sans-serif" fill="#333333" stroke="#ffffff" stroke-width="3" paint-order="stroke" font-size="`)
+		b.WriteString(`<g class="labels" font-family="sans-serif" fill="#333333" stroke="#ffffff" paint-order="stroke" stroke-width="`)
+		num(b, 2.5*upp, 3)
+		b.WriteString(`" font-size="`)
 		num(b, 11*upp, 2)
 		b.WriteString(`">`)
 		seen := map[string]bool{}
@@ -461,7 +467,7 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 				num(b, x+1.5*r, 2)
 				b.WriteString(`" y="`)
 				num(b, y-1.5*r, 2)
-				b.WriteString(`" vector-effect="non-scaling-stroke">`)
+				b.WriteString(`">`)
 				b.WriteString(html.EscapeString(city))
 				b.WriteString(`</text>`)
 			}
