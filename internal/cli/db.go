@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/dbfetch"
 	"github.com/geoloc-dev/geoloc/internal/term"
 )
@@ -148,10 +149,7 @@ func runDB(a *app, args []string) error {
 			if len(inst) == 0 {
 				fmt.Fprintf(a.stderr, "no database in %s; run 'geoloc db fetch'\n", f.dir)
 			}
-			var others []string
-			for _, p := range discoverDBs(systemDBDirs, a.env("GEOLOC_DB")) {
-				others = append(others, p)
-			}
+			others, _ := candidates.Discover(a.dbLocations()[1:]...)
 			if len(others) > 0 {
 				fmt.Fprintf(a.stderr, "also used: %s\n", strings.Join(others, ", "))
 			}
@@ -162,6 +160,9 @@ func runDB(a *app, args []string) error {
 }
 
 func splitJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
 	}

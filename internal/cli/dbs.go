@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -34,63 +33,17 @@ func (a *app) cacheDir() string {
 	return ""
 }
 
-// dbExts are the file names discovery tries; content decides the kind.
-var dbExts = []string{".mmdb", ".mmdb.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz"}
-
-func looksLikeDB(name string) bool {
-	n := strings.ToLower(name)
-	for _, e := range dbExts {
-		if strings.HasSuffix(n, e) {
-			return true
+// dbLocations are the places searched without --db: the cache directory,
+// the system GeoIP directories and the GEOLOC_DB list (files or
+// directories, separated as in PATH).
+func (a *app) dbLocations() []string {
+	locs := append([]string{a.cacheDir()}, systemDBDirs...)
+	for _, p := range filepath.SplitList(a.env(candidates.EnvDB)) {
+		if p != "" {
+			locs = append(locs, p)
 		}
 	}
-	return false
-}
-
-// discoverDBs lists candidate database files under dirs (two levels deep, so
-// a cache laid out as DIR/NAME/file.mmdb is found) and the GEOLOC_DB list
-// (files or directories, ':'-separated). Missing directories are skipped.
-func discoverDBs(dirs []string, extra string) []string {
-	var out []string
-	add := func(p string) {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	walk := func(root string) {
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			depth := strings.Count(strings.TrimPrefix(p, root), string(filepath.Separator))
-			if d.IsDir() {
-				if depth > 1 {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if looksLikeDB(d.Name()) {
-				add(p)
-			}
-			return nil
-		})
-	}
-	for _, d := range dirs {
-		if d != "" {
-			walk(d)
-		}
-	}
-	for p := range strings.SplitSeq(extra, string(os.PathListSeparator)) {
-		if p == "" {
-			continue
-		}
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			walk(p)
-		} else {
-			add(p)
-		}
-	}
-	return out
+	return locs
 }
 
 // sources opens the databases the common flags ask for: none with --no-db,
@@ -98,43 +51,55 @@ func discoverDBs(dirs []string, extra string) []string {
 // every database discovered (files that are no database are skipped with a
 // debug line, broken ones with a warning).
 func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(), error) {
-	var srcs []candidates.Source
-	closeAll := func() {
-		for _, s := range srcs {
-			_ = candidates.CloseSource(s)
-		}
-	}
 	if c.noDB {
 		if len(c.dbs) > 0 {
-			return nil, closeAll, usagef("--no-db and --db contradict each other")
+			return nil, func() {}, usagef("--no-db and --db contradict each other")
 		}
-		return nil, closeAll, nil
+		return nil, func() {}, nil
 	}
 	if len(c.dbs) > 0 {
-		for _, p := range c.dbs {
-			s, err := candidates.Open(p)
-			if err != nil {
-				closeAll()
-				return nil, func() {}, dbOpenError(p, err)
+		// OpenAll joins the files of one database (ip-location-db ships
+		// IPv4 and IPv6 apart) into one source.
+		srcs, err := candidates.OpenAll(c.dbs, candidates.OpenOptions{Logger: log})
+		if err != nil {
+			for _, s := range srcs {
+				_ = candidates.CloseSource(s)
 			}
-			srcs = append(srcs, s)
+			first := splitJoined(err)[0]
+			for _, p := range c.dbs {
+				if strings.Contains(first.Error(), p) {
+					return nil, func() {}, dbOpenError(p, first)
+				}
+			}
+			return nil, func() {}, first
 		}
-		return srcs, closeAll, nil
+		return srcs, func() { closeSources(srcs) }, nil
 	}
-	dirs := append([]string{a.cacheDir()}, systemDBDirs...)
-	for _, p := range discoverDBs(dirs, a.env("GEOLOC_DB")) {
-		s, err := candidates.Open(p)
-		switch {
-		case errors.Is(err, candidates.ErrUnknownFormat):
-			log.Debug("not a database, skipped", "path", p)
-		case err != nil:
-			log.Warn("database skipped", "path", p, "err", err)
-		default:
-			log.Debug("database", "path", p, "name", s.Name())
-			srcs = append(srcs, s)
+	paths, err := candidates.Discover(a.dbLocations()...)
+	if err != nil {
+		log.Warn("looking for databases", "err", err)
+	}
+	srcs, err := candidates.OpenAll(paths, candidates.OpenOptions{Logger: log})
+	for _, e := range splitJoined(err) {
+		if e == nil {
+			continue
+		}
+		if errors.Is(e, candidates.ErrUnknownFormat) {
+			log.Debug("not a database, skipped", "err", e)
+		} else {
+			log.Warn("database skipped", "err", e)
 		}
 	}
-	return srcs, closeAll, nil
+	for _, s := range srcs {
+		log.Debug("database", "name", s.Name())
+	}
+	return srcs, func() { closeSources(srcs) }, nil
+}
+
+func closeSources(srcs []candidates.Source) {
+	for _, s := range srcs {
+		_ = candidates.CloseSource(s)
+	}
 }
 
 // unwrapPath drops a *PathError's repetition of the path.

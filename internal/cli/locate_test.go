@@ -39,11 +39,9 @@ func TestGoldenLocateCandidates(t *testing.T) {
 func TestLocateDiscoversDatabases(t *testing.T) {
 	root := repoRoot(t)
 	cache := t.TempDir()
-	sub := filepath.Join(cache, "geolite2-city")
-	require.NoError(t, os.MkdirAll(sub, 0o755))
 	b, err := os.ReadFile(filepath.Join(root, "testdata", "mmdb", "GeoLite2-City-Test.mmdb"))
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(sub, "city.mmdb"), b, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "city.mmdb"), b, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(cache, "notes.csv"), []byte("not,a,database\n"), 0o644))
 	env := map[string]string{
 		"GEOLOC_CACHE_DIR": cache,
@@ -55,15 +53,11 @@ func TestLocateDiscoversDatabases(t *testing.T) {
 	assert.Contains(t, r.stdout, `"asn":1221`)
 }
 
-func TestDiscoverDBs(t *testing.T) {
-	d := t.TempDir()
-	for _, p := range []string{"a.mmdb", "b/c.csv.gz", "b/d.txt", "b/e/deep.mmdb", "f.TSV"} {
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(d, p)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(d, p), nil, 0o644))
-	}
-	got := discoverDBs([]string{d, filepath.Join(d, "missing")}, "/x/extra.mmdb:"+filepath.Join(d, "b"))
-	assert.Equal(t, []string{
-		filepath.Join(d, "a.mmdb"), filepath.Join(d, "b", "c.csv.gz"), filepath.Join(d, "f.TSV"),
-		"/x/extra.mmdb", filepath.Join(d, "b", "e", "deep.mmdb"),
-	}, got, "two levels under each directory; GEOLOC_DB may name files and directories")
+// The cache directory, the system directories and GEOLOC_DB (files and
+// directories) are searched; files that are no database are skipped.
+func TestDBLocations(t *testing.T) {
+	a := &app{env: func(k string) string {
+		return map[string]string{"GEOLOC_CACHE_DIR": "/c", "GEOLOC_DB": "/x/extra.mmdb:/y"}[k]
+	}}
+	assert.Equal(t, []string{"/c", "/usr/share/GeoIP", "/var/lib/GeoIP", "/x/extra.mmdb", "/y"}, a.dbLocations())
 }
