@@ -25,12 +25,13 @@ type PlaceResolver func(city, region, country string) (lat, lon float64, ok bool
 // city's extent.
 const DefaultGeofeedRadiusKm = 25
 
-// GeofeedOptions configure OpenGeofeed. The zero value resolves no cities:
-// every entry becomes a country-level candidate.
+// GeofeedOptions configure OpenGeofeed. The zero value resolves cities
+// through RDNSPlaces.
 type GeofeedOptions struct {
-	// Places resolves city names to coordinates; nil leaves entries at
-	// country level.
+	// Places resolves city names to coordinates; nil means RDNSPlaces.
 	Places PlaceResolver
+	// NoPlaces leaves every entry at country level.
+	NoPlaces bool
 	// Name overrides the source name ("geofeed-<file name>").
 	Name string
 	// Logger receives one debug line per unresolved city; nil is silent.
@@ -73,6 +74,12 @@ func ReadGeofeed(r io.Reader, name string, opts GeofeedOptions) (*Geofeed, error
 }
 
 func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, error) {
+	if opts.Places == nil {
+		opts.Places = RDNSPlaces
+	}
+	if opts.NoPlaces {
+		opts.Places = nil
+	}
 	g := &Geofeed{name: opts.Name, path: name, entries: make(map[netip.Prefix]Candidate)}
 	if g.name == "" {
 		stem := strings.ToLower(filepath.Base(name))

@@ -86,7 +86,7 @@ func TestGeofeed(t *testing.T) {
 }
 
 func TestGeofeedWithoutResolver(t *testing.T) {
-	g, err := candidates.ReadGeofeed(strings.NewReader(testFeed), "x.csv", candidates.GeofeedOptions{Name: "feed"})
+	g, err := candidates.ReadGeofeed(strings.NewReader(testFeed), "x.csv", candidates.GeofeedOptions{Name: "feed", NoPlaces: true})
 	require.NoError(t, err)
 	ans := lookup(t, g, "192.0.2.1")
 	require.Len(t, ans.Candidates, 1)
@@ -130,4 +130,38 @@ func TestOpenUnknown(t *testing.T) {
 	}
 	_, err := candidates.Open(dir + "/missing.mmdb")
 	require.Error(t, err)
+}
+
+func TestGeofeedDefaultPlaces(t *testing.T) {
+	feed := "192.0.2.0/24,FR,FR-IDF,Paris,\n198.51.100.0/24,BR,,São Paulo,\n203.0.113.0/24,FR,,Nowheresville Sur Mer,\n"
+	g, err := candidates.ReadGeofeed(strings.NewReader(feed), "x.csv", candidates.GeofeedOptions{})
+	require.NoError(t, err)
+	tests := []struct {
+		addr     string
+		kind     candidates.Kind
+		lat, lon float64
+	}{
+		{"192.0.2.1", candidates.KindGeofeed, 48.857, 2.352},
+		{"198.51.100.1", candidates.KindGeofeed, -23.55, -46.633},
+		{"203.0.113.1", candidates.KindCountry, 0, 0},
+	}
+	for _, tt := range tests {
+		ans := lookup(t, g, tt.addr)
+		require.Len(t, ans.Candidates, 1, tt.addr)
+		c := ans.Candidates[0]
+		assert.Equal(t, tt.kind, c.Kind, tt.addr)
+		if tt.kind == candidates.KindGeofeed {
+			assert.InDelta(t, tt.lat, c.Lat, 0.2, tt.addr)
+			assert.InDelta(t, tt.lon, c.Lon, 0.2, tt.addr)
+		}
+	}
+}
+
+func TestRDNSPlacesRefusesOtherCountries(t *testing.T) {
+	_, _, ok := candidates.RDNSPlaces("Paris", "", "FR")
+	assert.True(t, ok)
+	_, _, ok = candidates.RDNSPlaces("Paris", "", "JP")
+	assert.False(t, ok, "a Paris in Japan is not the French one")
+	_, _, ok = candidates.RDNSPlaces("", "", "FR")
+	assert.False(t, ok)
 }
