@@ -178,7 +178,7 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 
 	var d strings.Builder
 	d.WriteString("<p>")
-	if tr.Source.Addr.IsValid() || tr.Source.HasLocation() {
+	if tr.Source.Addr.IsValid() || style.SourceLocated(tr) {
 		d.WriteString("From " + html.EscapeString(endpoint(tr.Source)) + " ")
 	}
 	d.WriteString("to " + html.EscapeString(title))
@@ -228,7 +228,7 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 	}
 	f.Append(kml.Description(d.String()))
 
-	if tr.Source.HasLocation() {
+	if style.SourceLocated(tr) {
 		f.Append(kml.Placemark(
 			kml.Name(label("source "+endpoint(tr.Source))),
 			kml.StyleURL("#source"),

@@ -2,6 +2,7 @@ package kml
 
 import (
 	"html"
+	"math"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,7 @@ func endpoint(e traceroute.Endpoint) string {
 		s = e.Name
 	case e.Addr.IsValid():
 		s = e.Addr.String()
-	case e.HasLocation():
+	case e.HasLocation() && !math.IsNaN(*e.Lat) && !math.IsNaN(*e.Lon):
 		s = ff(*e.Lat, 4) + "," + ff(*e.Lon, 4)
 	}
 	if e.ProbeID != "" {
@@ -78,7 +79,7 @@ func placemark(h *geoloc.HopResult) *kml.PlacemarkElement {
 
 	data := []kml.Element{
 		kml.Data("ttl", kml.Value(h.TTL)),
-		kml.Data("addr", kml.Value(h.Addr.String())),
+		kml.Data("addr", kml.Value(addr(h))),
 		kml.Data("name", kml.Value(style.Sanitize(h.Name, maxText))),
 		kml.Data("asn", kml.Value(h.ASN)),
 		kml.Data("as_org", kml.Value(style.Sanitize(h.ASOrg, maxText))),
@@ -113,4 +114,11 @@ func circle(lat, lon, radiusKm float64) []kml.Coordinate {
 // their HTML balloons unescaped. Legitimate host names never hold them.
 func label(s string) string {
 	return strings.NewReplacer("<", "\u2039", ">", "\u203a").Replace(style.Sanitize(s, maxText))
+}
+
+func addr(h *geoloc.HopResult) string {
+	if h.Addr.IsValid() {
+		return h.Addr.String()
+	}
+	return ""
 }

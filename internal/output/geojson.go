@@ -45,7 +45,7 @@ func WriteGeoJSON(w io.Writer, results []*geoloc.TraceResult, opts Options) erro
 			continue
 		}
 		title := style.Sanitize(style.TraceTitle(tr, i), 255)
-		if tr.Source.HasLocation() {
+		if style.SourceLocated(tr) {
 			fc.Features = append(fc.Features, feature{
 				Type:     "Feature",
 				Geometry: geometry{"Point", pos(*tr.Source.Lat, *tr.Source.Lon)},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/output/outputtest"
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -364,4 +366,47 @@ func TestOgrinfoGeoJSON(t *testing.T) {
 	full, err := exec.Command(bin, "-ro", "-al", "-where", "trace = 5 AND ttl = 1", path).CombinedOutput()
 	require.NoError(t, err, "%s", full)
 	assert.Contains(t, string(full), "<script>alert('x')</script>]]>")
+}
+
+// TestDegenerate feeds values no engine should produce but a hand-written
+// or corrupted JSON Lines file can: NaN and infinite numbers, positions out
+// of range, zero addresses, empty traces, nil entries. Every writer must
+// still produce a valid file (JSON Lines and JSON excepted: they carry the
+// records as they are, and encoding/json refuses NaN, which WriteFileAtomic
+// then keeps off the disk).
+func TestDegenerate(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	bad := 95.0
+	rs := []*geoloc.TraceResult{
+		nil,
+		{},
+		{
+			Source: traceroute.Endpoint{Lat: &nan, Lon: &bad},
+			Hops: []geoloc.HopResult{
+				{TTL: 1, RTTMs: nan, Confidence: inf, Location: &geoloc.Location{Lat: nan, Lon: 10}},
+				{TTL: 2, RTTMs: inf, Confidence: nan, Location: &geoloc.Location{Lat: 10, Lon: 200}},
+				{TTL: 3, RTTMs: 1, Confidence: nan, Location: &geoloc.Location{Lat: 10, Lon: 20, RadiusKm: inf}},
+				{TTL: 3, Location: &geoloc.Location{Lat: -90, Lon: 180, RadiusKm: nan}},
+			},
+		},
+	}
+	for _, f := range Formats() {
+		if f == "jsonl" || f == "json" {
+			continue
+		}
+		t.Run(f, func(t *testing.T) {
+			out := render(t, f, rs, Options{Circles: true})
+			switch f {
+			case "geojson", "report-json":
+				assert.True(t, json.Valid(out), "%s", out)
+				assert.NotContains(t, string(out), "NaN")
+			case "svg", "kml":
+				wellFormedXML(t, out)
+				assert.NotContains(t, string(out), "NaN")
+				assert.NotContains(t, string(out), "Inf")
+			case "html":
+				assert.NotContains(t, string(out), "NaN")
+			}
+		})
+	}
 }

@@ -65,7 +65,7 @@ func newScene(results []*geoloc.TraceResult, circles bool) *mapScene {
 		if tr == nil {
 			continue
 		}
-		if tr.Source.HasLocation() && validLL(*tr.Source.Lat, *tr.Source.Lon) {
+		if style.SourceLocated(tr) {
 			add(*tr.Source.Lat, *tr.Source.Lon)
 		}
 		for j := range tr.Hops {
@@ -137,10 +137,6 @@ func newScene(results []*geoloc.TraceResult, circles bool) *mapScene {
 	}
 	s.proj.vb = vb
 	return s
-}
-
-func validLL(lat, lon float64) bool {
-	return !math.IsNaN(lat) && !math.IsNaN(lon) && lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
 }
 
 // linePoints returns a line's [lon, lat] points.
@@ -395,7 +391,7 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 		if tr == nil {
 			continue
 		}
-		if tr.Source.HasLocation() && validLL(*tr.Source.Lat, *tr.Source.Lon) {
+		if style.SourceLocated(tr) {
 			x, y := s.proj.xy(*tr.Source.Lat, *tr.Source.Lon)
 			b.WriteString(`<rect class="source" data-t="` + strconv.Itoa(i) + `" x="`)
 			num(b, x-r, 2)

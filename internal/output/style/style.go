@@ -182,6 +182,21 @@ func Located(h *geoloc.HopResult) bool {
 		l.Lat >= -90 && l.Lat <= 90 && l.Lon >= -180 && l.Lon <= 180
 }
 
+// SourceLocated reports whether the trace's source has a usable position.
+func SourceLocated(tr *geoloc.TraceResult) bool {
+	s := tr.Source
+	return s.HasLocation() && !math.IsNaN(*s.Lat) && !math.IsNaN(*s.Lon) &&
+		*s.Lat >= -90 && *s.Lat <= 90 && *s.Lon >= -180 && *s.Lon <= 180
+}
+
+// Finite returns x, or 0 for NaN and ±Inf (which JSON cannot carry).
+func Finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
+
 // Line is one drawable polyline of a trace: indexes into TraceResult.Hops,
 // all located, in path order. Source is true when the line starts at the
 // trace's source position (Destination/Source Lat/Lon), before the hops.
@@ -215,7 +230,7 @@ func Lines(tr *geoloc.TraceResult) []Line {
 		main = append(main, i)
 	}
 	var out []Line
-	src := tr.Source.HasLocation()
+	src := SourceLocated(tr)
 	if len(main) > 0 && (len(main) > 1 || src) {
 		out = append(out, Line{Hops: main, Source: src})
 	}
@@ -260,8 +275,10 @@ func Unlocated(tr *geoloc.TraceResult) []*geoloc.HopResult {
 	return out
 }
 
-// Round rounds to n decimals, so golden files and diffs stay stable.
+// Round rounds to n decimals, so golden files and diffs stay stable; NaN
+// and ±Inf become 0.
 func Round(x float64, n int) float64 {
+	x = Finite(x)
 	p := math.Pow10(n)
 	return math.Round(x*p) / p
 }
