@@ -235,3 +235,16 @@ func TestTracerTraceAll(t *testing.T) {
 	}
 	assert.Len(t, seen, len(dsts))
 }
+
+func TestTracerTraceName(t *testing.T) {
+	p4, p6 := linePath("203.0.113.60", 2, 1), linePath("2001:db8:60::60", 3, 1)
+	tr, _ := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p4, p6}}, traceroute.TracerOptions{})
+	r := localResolver(t, map[string][]string{"both.example.": {"203.0.113.60", "2001:db8:60::60"}})
+	got := map[netip.Addr]int{}
+	for tc, err := range tr.TraceName(context.Background(), r, "ip", "both.example", traceroute.TraceOptions{Timeout: 300 * time.Millisecond}) {
+		require.NoError(t, err)
+		assert.Equal(t, "both.example", tc.Destination.Name)
+		got[tc.Destination.Addr] = len(tc.Hops)
+	}
+	assert.Equal(t, map[netip.Addr]int{addr("203.0.113.60"): 3, addr("2001:db8:60::60"): 4}, got)
+}

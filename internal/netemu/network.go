@@ -41,6 +41,10 @@ type Router struct {
 	// instead of forwarding it.
 	Unreachable bool
 	Code        uint8
+	// MTU, when set, is the MTU of the link that reaches this router:
+	// larger probes get "fragmentation needed" (IPv4, DF set) or "packet
+	// too big" (IPv6) from the previous router (or this one at hop 1).
+	MTU int
 }
 
 // Hop is a TTL's alternatives: one router, or several that per-flow ECMP
@@ -192,6 +196,12 @@ func (n *Network) Answer(pkt []byte, now time.Time) []Reply {
 			continue
 		}
 		r := hop[int(d.flowHash(i)%uint32(len(hop)))]
+		if r.MTU > 0 && len(d.raw) > r.MTU {
+			if rep, ok := n.tooBig(&d, p, i, r.MTU, oneWayMs, now); ok {
+				out = append(out, rep)
+			}
+			return out
+		}
 		oneWayMs += r.DelayMs
 		if r.Unreachable || d.ttl == i+1 {
 			if rep, ok := n.routerReply(&d, &r, i, oneWayMs, now); ok {
@@ -270,6 +280,35 @@ func (n *Network) routerReply(d *datagram, r *Router, hop int, oneWayMs float64,
 		kind, code = probe.KindUnreachable, r.Code
 	}
 	b := probe.ICMPError(r.Addr, d.src, ttl, kind, code, 0, quote(d), r.MPLS)
+	n.mu.Lock()
+	n.stats.Answered++
+	n.mu.Unlock()
+	return Reply{Data: b, Delay: ms(2 * oneWayMs)}, true
+}
+
+// tooBig answers for the router before hop i (hop i itself when it is the
+// first) that cannot forward d over a link of the given MTU.
+func (n *Network) tooBig(d *datagram, p *Path, i, mtu int, oneWayMs float64, now time.Time) (Reply, bool) {
+	at := i - 1
+	if at < 0 {
+		at = 0
+	}
+	hop := p.Hops[at]
+	r := hop[int(d.flowHash(at)%uint32(len(hop)))]
+	if i == 0 {
+		oneWayMs = r.DelayMs
+	}
+	if r.Silent || !r.Addr.IsValid() {
+		return Reply{}, false
+	}
+	if !d.v6 && d.raw[6]&0x40 == 0 {
+		return Reply{}, false // IPv4 without DF: the router would fragment
+	}
+	kind, code := probe.KindUnreachable, uint8(4)
+	if d.v6 {
+		kind, code = probe.KindPacketTooBig, 0
+	}
+	b := probe.ICMPError(r.Addr, d.src, 255-uint8(at), kind, code, mtu, quote(d), nil)
 	n.mu.Lock()
 	n.stats.Answered++
 	n.mu.Unlock()

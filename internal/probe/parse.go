@@ -76,7 +76,7 @@ type Reply struct {
 // the destination answered, or a router said it cannot go on.
 func (r *Reply) Final() bool {
 	switch r.Kind {
-	case KindEchoReply, KindTCP, KindUnreachable, KindParamProblem:
+	case KindEchoReply, KindTCP, KindUnreachable, KindParamProblem, KindPacketTooBig:
 		return true
 	}
 	return false

@@ -242,3 +242,22 @@ func BenchmarkEngineTrace(b *testing.B) {
 	}
 	b.ReportMetric(float64(probes)/b.Elapsed().Seconds(), "probes/s")
 }
+
+func TestEnginePathMTU(t *testing.T) {
+	for _, dst := range []string{"203.0.113.8", "2001:db8:8::8"} {
+		d := netip.MustParseAddr(dst)
+		p := line(d, 4, 1)
+		p.Hops[2][0].MTU = 1000 // the link from router 2 to router 3
+		e := newEngine(t, &netemu.Network{Paths: []netemu.Path{p}})
+		got, err := e.Trace(context.Background(), d, tracer.Config{Proto: probe.UDP, Payload: 1200, Timeout: 300 * time.Millisecond})
+		require.NoError(t, err)
+		// TTL 3 probes reach router 2, which cannot forward them: it
+		// answers for hop 3, as traceroute shows "!F-1000" there.
+		require.Len(t, got.Hops, 3, "%s: stops where the packet does not fit", dst)
+		assert.Equal(t, router(d.Is6(), 2), got.Hops[1].Probes[0].From)
+		r := got.Hops[2].Probes[0]
+		assert.Equal(t, router(d.Is6(), 2), r.From)
+		assert.Equal(t, []string{"!F"}, r.Flags)
+		assert.Equal(t, 1000, r.MTU)
+	}
+}
