@@ -123,6 +123,17 @@ func textCases() []textCase {
 		{file: "local/chain-mtr.csv", format: "mtr-csv", traces: 2, summary: []string{
 			"1:192.0.2.1=3 2:198.51.100.2=3 3:203.0.113.2=3",
 			"1:2001:db8:1::1=2 2:2001:db8:2::2=2 3:2001:db8:3::2=2"}},
+		// Two equal-cost paths at hop 2 (L4 hashing): Linux switches
+		// address mid-line, mtr lists the second address on a line of its
+		// own (an aggregate-free Stats entry), mtr --raw has real probes.
+		{file: "local/ecmp-traceroute.txt", format: "linux-traceroute", traces: 2, summary: []string{
+			"1:192.0.2.1x4 2:198.51.100.6x1,198.51.100.2x1,198.51.100.6x2 3:198.51.100.10x4 4:203.0.113.2x4",
+			"1:192.0.2.1x3,*x3 2:198.51.100.6x1,198.51.100.2x1,198.51.100.6x1,198.51.100.2x1,198.51.100.6x1,198.51.100.2x1 3:198.51.100.10x6 4:203.0.113.2x6"}},
+		{file: "local/ecmp-mtr-report.txt", format: "mtr-report", traces: 2, summary: []string{
+			"1:192.0.2.1=20 2:198.51.100.6=20,198.51.100.2=0 3:198.51.100.10=20 4:?=20 5:?=20 6:?=20 7:?=20 8:?=20 9:?=20 10:?=20 11:?=20 12:203.0.113.2=20",
+			"1:192.0.2.1=20 2:198.51.100.6=20,198.51.100.2=0 3:198.51.100.10=20 4:203.0.113.2=20"}},
+		{file: "local/ecmp-mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{
+			"1:192.0.2.1x3,*x3 2:198.51.100.6x1,198.51.100.2x5 3:198.51.100.10x6 4:203.0.113.2x5,*x1"}},
 		// mtr --raw sends one TTL past the destination; the repeat is trimmed.
 		{file: "local/mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{"1:127.0.0.1x3"}},
 		{file: "local/chain-mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{"1:192.0.2.1x2 2:198.51.100.2x2 3:203.0.113.2x2"}},
@@ -220,7 +231,7 @@ func TestTextConformanceCoversTestdata(t *testing.T) {
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(path, txtTextData+string(filepath.Separator)))
 		switch {
-		case rel == "SOURCES.md", rel == "local/gen.sh":
+		case rel == "SOURCES.md", rel == "local/gen.sh", rel == "local/gen-ecmp.sh":
 		default:
 			assert.True(t, covered[rel], "testdata/text/%s has no conformance case", rel)
 		}
