@@ -102,6 +102,17 @@ func parseOperators(raw []byte, d *dict) (*operatorTable, error) {
 			if !ok {
 				return 0, fmt.Errorf("%s: site %q: want \"Place|CC\", got %q", where, code, ref)
 			}
+			if cc, coords, ok := strings.Cut(cc, "|"); ok {
+				// A place too small for the dictionaries, with its
+				// coordinates: "Falkenstein|DE|50.478,12.371".
+				la, lo, _ := strings.Cut(coords, ",")
+				lat, lon, err := parseFloats(la, lo)
+				if err != nil || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+					return 0, fmt.Errorf("%s: site %q: bad coordinates %q", where, code, coords)
+				}
+				d.places = append(d.places, placeRec{name: name, cc: cc, lat: lat, lon: lon})
+				return int32(len(d.places) - 1), nil
+			}
 			id, ok := d.bestPlace(spellingOf(name), cc, "")
 			if !ok {
 				return 0, fmt.Errorf("%s: site %q: no place %q in %s", where, code, name, cc)
