@@ -82,6 +82,13 @@ func Formats() []string {
 // stays bounded by one trace however large the input. Bad records yield a
 // *ParseError and reading goes on; an unreadable or unrecognised input yields
 // one error and stops.
+//
+// Text outputs may hold several traces one after another (outputs appended
+// to one file): a header line, or a TTL going back to 1, starts a new trace.
+// A bad line of a text output yields a *ParseError naming its line and is
+// skipped: it adds nothing to its trace, which is still yielded. Lines over
+// 64 KiB are reported and skipped; an input giving 32 bad lines in a row
+// stops with an error. UTF-8 and UTF-16 byte order marks are honoured.
 func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
 	return func(yield func(*Trace, error) bool) {
 		input := opts.Input
