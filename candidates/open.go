@@ -27,6 +27,11 @@ const maxGzipBytes = 2 << 30
 // 8805 geofeed; each may be gzip-compressed. The returned Source may hold
 // a file mapping: close it with CloseSource when done.
 func Open(path string) (Source, error) {
+	return OpenWith(path, OpenOptions{})
+}
+
+// OpenWith is Open with options (a PlaceResolver for geofeeds).
+func OpenWith(path string, opts OpenOptions) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -46,7 +51,7 @@ func Open(path string) (Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", path, err)
 		}
-		return openBytes(b, path)
+		return openBytes(b, path, opts)
 	}
 	if isMMDBFile(f) {
 		return OpenMMDB(path)
@@ -54,7 +59,7 @@ func Open(path string) (Source, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return openText(bufio.NewReaderSize(f, 1<<16), path)
+	return openText(bufio.NewReaderSize(f, 1<<16), path, opts)
 }
 
 func isMMDBFile(f *os.File) bool {
@@ -71,12 +76,12 @@ func isMMDBFile(f *os.File) bool {
 	return bytes.Contains(buf, mmdbMarker)
 }
 
-func openBytes(b []byte, name string) (Source, error) {
+func openBytes(b []byte, name string, opts OpenOptions) (Source, error) {
 	tail := b[max(len(b)-128<<10, 0):]
 	if bytes.Contains(tail, mmdbMarker) {
 		return OpenMMDBBytes(b, name)
 	}
-	return openText(bufio.NewReader(bytes.NewReader(b)), name)
+	return openText(bufio.NewReader(bytes.NewReader(b)), name, opts)
 }
 
 // textKind sniffs the first data lines of a text database.
@@ -117,12 +122,12 @@ func sniffText(br *bufio.Reader) textKind {
 	return textUnknown
 }
 
-func openText(br *bufio.Reader, name string) (Source, error) {
+func openText(br *bufio.Reader, name string, opts OpenOptions) (Source, error) {
 	switch sniffText(br) {
 	case textASN:
 		return readASNTable(br, name)
 	case textGeofeed:
-		return readGeofeed(br, name, GeofeedOptions{})
+		return readGeofeed(br, name, GeofeedOptions{Places: opts.Places, Logger: opts.Logger})
 	}
 	return nil, fmt.Errorf("%s: %w (not an MMDB, ASN range CSV/TSV or RFC 8805 geofeed)", name, ErrUnknownFormat)
 }

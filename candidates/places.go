@@ -13,6 +13,13 @@ import (
 // feed and the dictionary name one; anything else is left unresolved, so
 // the entry stays at country level rather than in a namesake town.
 func RDNSPlaces(city, region, country string) (lat, lon float64, ok bool) {
+	// A fault in the dictionaries must cost a geofeed its cities, not the
+	// program its life.
+	defer func() {
+		if recover() != nil {
+			lat, lon, ok = 0, 0, false
+		}
+	}()
 	label := placeLabel(city)
 	if label == "" || country == "" {
 		return 0, 0, false
