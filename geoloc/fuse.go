@@ -13,8 +13,10 @@ import (
 
 // fusion holds, per distinct public address, the tightest (vantage point,
 // minimum RTT) constraints seen over many traces: the first pass of fused
-// locating. Memory per address is fixed: k observations of 8 bytes plus the
-// map entry; vantage points are interned once.
+// locating. Memory per address is fixed: a map slot of a 16-byte key and up
+// to maxFuseK observations of 8 bytes, stored inline (no pointer per
+// address, so the garbage collector has nothing to scan); vantage points are
+// interned once.
 type fusion struct {
 	k int
 
@@ -29,7 +31,7 @@ const fuseShards = 64
 
 type fuseShard struct {
 	mu sync.Mutex
-	m  map[netip.Addr]*fuseEntry
+	m  map[[16]byte]fuseEntry
 }
 
 // obs is one constraint: vantage index and minimum RTT.
@@ -43,18 +45,19 @@ type fuseEntry struct {
 	obs [maxFuseK]obs
 }
 
-const maxFuseK = 8
+// maxFuseK caps Options.MaxConstraintsPerAddr.
+const maxFuseK = 4
 
 func newFusion(k int) *fusion {
 	f := &fusion{k: min(k, maxFuseK), vidx: map[Vantage]int32{}}
 	for i := range f.shards {
-		f.shards[i].m = map[netip.Addr]*fuseEntry{}
+		f.shards[i].m = map[[16]byte]fuseEntry{}
 	}
 	return f
 }
 
 func (f *fusion) shard(a netip.Addr) *fuseShard {
-	b := a.As16()
+	b := a.Unmap().As16()
 	h := uint32(2166136261)
 	for _, x := range b[8:] {
 		h = (h ^ uint32(x)) * 16777619
@@ -89,14 +92,12 @@ func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 		return
 	}
 	r := float32(rttMs)
+	key := a.Unmap().As16()
 	s := f.shard(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[a]
-	if e == nil {
-		e = &fuseEntry{}
-		s.m[a] = e
-	}
+	e := s.m[key]
+	defer func() { s.m[key] = e }()
 	worst := -1
 	for i := 0; i < int(e.n); i++ {
 		if e.obs[i].v == v {
@@ -125,12 +126,12 @@ func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 func (f *fusion) constraints(a netip.Addr, skip int32, slackKm float64) []latency.Constraint {
 	s := f.shard(a)
 	s.mu.Lock()
-	e := s.m[a]
-	var os []obs
-	if e != nil {
-		os = append(os, e.obs[:e.n]...)
-	}
+	e, ok := s.m[a.Unmap().As16()]
 	s.mu.Unlock()
+	var os []obs
+	if ok {
+		os = e.obs[:e.n]
+	}
 	if len(os) == 0 {
 		return nil
 	}

@@ -59,7 +59,7 @@ type Options struct {
 	CacheSize int
 	// MaxConstraintsPerAddr bounds the (vantage point, RTT) constraints
 	// Observe keeps per distinct address for fused locating: the tightest
-	// ones win. Zero means 4.
+	// ones win. Zero means 4, the most it keeps.
 	MaxConstraintsPerAddr int
 	// Logger receives debug and warning messages; nil means silent.
 	Logger *slog.Logger
