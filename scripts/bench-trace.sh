@@ -5,8 +5,9 @@
 # namespace. Needs root, iproute2, traceroute, mtr-tiny:
 #   apt-get install -y iproute2 traceroute mtr-tiny
 # Usage: sudo scripts/bench-trace.sh [runs]   (default 3 runs, median shown)
-# GEOLOC=path/to/geoloc uses `geoloc trace --raw` instead of the test
-# harness (internal/netemu/cmd/emubench) for the geoloc rows.
+# The geoloc rows run `geoloc trace --raw` (built from ./cmd/geoloc, or
+# GEOLOC=path/to/geoloc); if the CLI does not build, the tracer harness
+# internal/netemu/cmd/emubench does the same through the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -19,6 +20,10 @@ done
 tmp=$(mktemp -d)
 bin=$tmp/emubench
 go build -o "$bin" ./internal/netemu/cmd/emubench
+if [ -z "${GEOLOC:-}" ] && go build -o "$tmp/geoloc" ./cmd/geoloc 2>/dev/null; then
+	GEOLOC=$tmp/geoloc
+fi
+if [ -n "${GEOLOC:-}" ]; then echo "geoloc rows: $GEOLOC trace --raw"; else echo "geoloc rows: emubench trace (library harness)"; fi
 ns=geoloc-bench-$$
 mkfifo "$tmp/ctl"
 "$bin" serve -ns "$ns" <"$tmp/ctl" >"$tmp/serve.out" 2>"$tmp/serve.err" &
