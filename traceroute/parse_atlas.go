@@ -69,13 +69,15 @@ func (d *atlasDecoder) endpointAddr(field string, a *netip.Addr) error {
 	if s.isNull() {
 		return nil
 	}
+	off := s.i
 	b := s.str()
 	if s.err != nil || len(b) == 0 {
-		return nil
+		return s.err
 	}
 	v, err := d.addrs.parse(b)
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", field, b, err)
+		s.failAt(off, "%s %q: %v", field, b, err)
+		return s.err
 	}
 	*a = v
 	return nil
@@ -98,7 +100,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 		switch string(k) {
 		case "type":
 			if typ := s.str(); s.err == nil && string(typ) != "traceroute" {
-				return nil, fmt.Errorf("not a traceroute result (type %q)", typ)
+				return nil, fmt.Errorf("not a traceroute result (type %q)", typ) // the record as a whole
 			}
 		case "dst_addr":
 			if err := d.endpointAddr("dst_addr", &t.Destination.Addr); err != nil {
@@ -277,13 +279,15 @@ func (d *atlasDecoder) packet() (Probe, error) {
 			if s.isNull() {
 				continue
 			}
+			off := s.i
 			b := s.str()
 			if s.err != nil || len(b) == 0 {
 				continue
 			}
 			a, err := d.addrs.parse(b)
 			if err != nil {
-				return p, fmt.Errorf("packet from %q: %w", b, err)
+				s.failAt(off, "packet from %q: %v", b, err)
+				return p, s.err
 			}
 			p.Addr = a
 		case "rtt":

@@ -52,6 +52,13 @@ func (e *jsonPosError) resolve(val []byte, startLine int) int {
 	return e.Line
 }
 
+// failAt records an error at an earlier offset (the start of the value
+// that turned out bad).
+func (s *jscan) failAt(off int, format string, args ...any) {
+	s.i = off
+	s.fail(format, args...)
+}
+
 func (s *jscan) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {

@@ -396,7 +396,7 @@ func parseIOSXRXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 
 func detectNXOS(head []byte) bool {
 	f, ok := peekFirstObject(head)
-	return ok && (f.has("ins_api") || (f.has("jsonrpc") && f.has("result")))
+	return ok && (f.has("ins_api") || (f.has("jsonrpc") && f.has("result", "error")))
 }
 
 type nxapiReply struct {

@@ -1,0 +1,163 @@
+package traceroute
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Hand-made inputs for cases the corpus does not cover. Each is shaped on
+// the tool's documented output.
+
+func TestJSONAtlasCases(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		check func(t *testing.T, tr *Trace)
+		err   string
+	}{
+		{name: "name resolution failed (sagan test_missing_dst_addr)",
+			in: `{"af":4,"dst_name":"syndication.exoclick.com","from":"89.216.30.6","fw":4720,"prb_id":22586,"proto":"ICMP","result":[{"error":"name resolution failed: non-recoverable failure in name resolution (1)"}],"timestamp":1446563590,"type":"traceroute"}`,
+			check: func(t *testing.T, tr *Trace) {
+				assert.False(t, tr.Destination.Addr.IsValid())
+				assert.Equal(t, "syndication.exoclick.com", tr.Destination.Name)
+				assert.Equal(t, "name resolution failed: non-recoverable failure in name resolution (1)", tr.Error)
+				assert.Empty(t, tr.Hops)
+			}},
+		{name: "error codes, TCP, option and unknown fields",
+			in: `{"type":"traceroute","prb_id":1,"dst_addr":"2001:db8::9","proto":"TCP","result":[{"hop":1,"result":[
+{"from":"2001:db8::1","rtt":1,"ttl":64,"err":"N"},{"from":"2001:db8::1","rtt":2,"err":"A"},{"from":"2001:db8::1","rtt":3,"err":"h"},
+{"from":"2001:db8::1","rtt":4,"err":"p"},{"from":"2001:db8::1","rtt":5,"err":13},{"from":"2001:db8::9","rtt":6,"flags":"SA","hdropts":[{"mss":1400}],"dup":true}]}]}`,
+			check: func(t *testing.T, tr *Trace) {
+				assert.Equal(t, "tcp", tr.Protocol)
+				require.Len(t, tr.Hops, 1)
+				var flags []string
+				for _, p := range tr.Hops[0].Probes {
+					flags = append(flags, strings.Join(p.Flags, ","))
+				}
+				assert.Equal(t, []string{"!N", "!X", "!S", "!p", "!13", ""}, flags)
+				assert.Equal(t, 64, tr.Hops[0].Probes[0].ReplyTTL)
+			}},
+		{name: "MPLS stack of two labels, newer icmpext",
+			in: `{"type":"traceroute","result":[{"hop":3,"result":[{"from":"192.0.2.3","rtt":7.5,"icmpext":{"version":2,"rfc4884":1,"obj":[{"class":1,"type":1,"mpls":[{"label":16010,"exp":0,"s":0,"ttl":254},{"label":24005,"exp":5,"s":1,"ttl":1}]},{"class":2,"type":1}]}}]}]}`,
+			check: func(t *testing.T, tr *Trace) {
+				assert.Equal(t, []MPLSLabel{{Label: 16010, TTL: 254}, {Label: 24005, TC: 5, S: true, TTL: 1}}, tr.Hops[0].Probes[0].MPLS)
+			}},
+		{name: "single object spread over lines, null fields",
+			in: "{\n \"type\": \"traceroute\",\n \"dst_addr\": null,\n \"from\": null,\n \"src_addr\": \"192.0.2.7\",\n \"result\": [ {\"hop\": 1, \"result\": [ {\"x\": \"*\"} ] } ]\n}\n",
+			check: func(t *testing.T, tr *Trace) {
+				assert.Equal(t, "192.0.2.7", tr.Source.Addr.String())
+				assert.True(t, tr.Hops[0].Probes[0].Lost)
+			}},
+		{name: "dst_name is another address than dst_addr", in: `{"type":"traceroute","dst_addr":"192.0.2.9","dst_name":"192.0.2.10","result":[]}`,
+			check: func(t *testing.T, tr *Trace) { assert.Equal(t, "192.0.2.10", tr.Destination.Name) }},
+		{name: "not a traceroute", in: `{"type":"ping","prb_id":1,"result":[{"rtt":1}]}`, err: `in:1: ripe-atlas: not a traceroute result (type "ping")`},
+		{name: "bad address", in: `{"type":"traceroute","result":[{"hop":1,"result":[{"from":"192.0.2.300","rtt":1}]}]}`, err: `in:1: ripe-atlas: column 59: packet from "192.0.2.300"`},
+		{name: "hop out of range", in: `{"type":"traceroute","result":[{"hop":256,"result":[]}]}`, err: "hop 256 out of range"},
+		{name: "MPLS label too large", in: `{"type":"traceroute","result":[{"hop":1,"result":[{"from":"192.0.2.1","rtt":1,"icmpext":{"obj":[{"class":1,"type":1,"mpls":[{"label":1048576}]}]}}]}]}`, err: "MPLS label 1048576 out of range"},
+		{name: "timestamp beyond year 9999", in: `{"type":"traceroute","timestamp":253402300800,"result":[]}`, err: "timestamp 253402300800 out of range"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			traces, errs := jsReadAll(t, []byte(tc.in), ReadOptions{Input: "in"})
+			if tc.err != "" {
+				require.Len(t, errs, 1)
+				assert.Contains(t, errs[0].Error(), tc.err)
+				assert.Empty(t, traces)
+				return
+			}
+			require.Empty(t, errs)
+			require.Len(t, traces, 1)
+			assert.Equal(t, FormatRIPEAtlas, traces[0].Format)
+			tc.check(t, traces[0])
+		})
+	}
+}
+
+func TestJSONScamperCases(t *testing.T) {
+	in := `{"type":"cycle-start","list_name":"default","id":1,"hostname":"vp","start_time":1700000000}
+{"type":"trace","version":"0.1","method":"udp-paris","src":"192.0.2.7","dst":"203.0.113.9","start":{"sec":1700000000,"usec":5},"hop_count":4,"firsthop":2,
+ "hops":[{"addr":"198.51.100.2","probe_ttl":2,"rtt":1.5,"reply_ttl":254,"icmp_type":11,"icmp_code":0,
+   "icmpext":[{"ie_cn":1,"ie_ct":1,"ie_dl":4,"mpls_ext":[{"mpls_ttl":1,"mpls_s":1,"mpls_exp":0,"mpls_label":24001}]}]},
+  {"addr":"198.51.100.4","probe_ttl":4,"rtt":9.25,"icmp_type":3,"icmp_code":13}]}
+{"type":"ping","src":"192.0.2.7","dst":"203.0.113.9"}
+{"type":"cycle-stop","list_name":"default","id":1,"hostname":"vp","stop_time":1700000100}
+{"type":"trace","method":"tcp","dst":"2001:db8::9","hops":[{"addr":"2001:db8::1","probe_ttl":1,"rtt":"fast"}]}
+`
+	traces, errs := jsReadAll(t, []byte(in), ReadOptions{Input: "sc.jsonl"})
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Error(), "sc.jsonl:8: scamper-json: column ")
+	assert.Contains(t, errs[0].Error(), "field hops.rtt: JSON string where a number is expected")
+	require.Len(t, traces, 1)
+	tr := traces[0]
+	assert.Equal(t, "udp", tr.Protocol)
+	assert.Equal(t, 5000, tr.Started.Nanosecond())
+	require.Len(t, tr.Hops, 3, "TTLs 2..4 from firsthop to hop_count")
+	assert.Equal(t, []int{2, 3, 4}, []int{tr.Hops[0].TTL, tr.Hops[1].TTL, tr.Hops[2].TTL})
+	assert.Equal(t, []MPLSLabel{{Label: 24001, S: true, TTL: 1}}, tr.Hops[0].Probes[0].MPLS)
+	assert.Empty(t, tr.Hops[1].Probes)
+	assert.Equal(t, []string{"!X"}, tr.Hops[2].Probes[0].Flags)
+}
+
+func TestJSONNapalmXMLCases(t *testing.T) {
+	junos := `<rpc-reply><traceroute-results><target-host>www.example.org</target-host><target-ip>2001:db8::9</target-ip>
+<hop><ttl-value>1</ttl-value><probe-result><probe-index>1</probe-index><ip-address>2001:db8::1</ip-address><host-name>2001:db8::1</host-name><rtt>1500</rtt><probe-success/></probe-result>
+<probe-result><probe-index>2</probe-index><probe-timeout/></probe-result></hop>
+<hop><ttl-value>2</ttl-value><probe-result><probe-index>1</probe-index><ip-address>2001:db8::9</ip-address>
+<icmp-type integer-type-value="1"><icmp6-dst-unreach/></icmp-type><icmp-code integer-code-value="1"><icmp6-admin-prohibited/></icmp-code><rtt>2250</rtt></probe-result></hop>
+<traceroute-success/></traceroute-results></rpc-reply>
+<rpc-reply><traceroute-results><target-ip>192.0.2.9</target-ip><hop><ttl-value>1</ttl-value><probe-result><ip-address>192.0.2.1</ip-address><rtt>100</rtt></probe-result></hop></traceroute-results></rpc-reply>`
+	traces, errs := jsReadAll(t, []byte(junos), ReadOptions{Input: "j.xml"})
+	require.Empty(t, errs)
+	require.Len(t, traces, 2, "appended replies are several traces")
+	tr := traces[0]
+	assert.Equal(t, "www.example.org", tr.Destination.Name)
+	assert.Equal(t, netip.MustParseAddr("2001:db8::9"), tr.Destination.Addr)
+	require.Len(t, tr.Hops, 2)
+	assert.Equal(t, Probe{Addr: netip.MustParseAddr("2001:db8::1"), RTTMs: 1.5}, tr.Hops[0].Probes[0])
+	assert.Equal(t, Probe{Lost: true}, tr.Hops[0].Probes[1])
+	assert.Equal(t, []string{"!X"}, tr.Hops[1].Probes[0].Flags)
+	assertRTTms(t, 0.1, traces[1].Hops[0].Probes[0].RTTMs)
+
+	_, errs = jsReadAll(t, []byte(`<rpc-reply><traceroute-results><hop><ttl-value>1</ttl-value><probe-result><rtt>abc</rtt></probe-result></hop></traceroute-results></rpc-reply>`), ReadOptions{Input: "j.xml"})
+	require.Len(t, errs, 1)
+	assert.Equal(t, `j.xml:1: junos-xml: rtt: bad number "abc"`, errs[0].Error())
+
+	_, errs = jsReadAll(t, []byte("<rpc-reply><traceroute-results>\n<hop><ttl-value>1</ttl-value></hop>\n<oops"), ReadOptions{Input: "j.xml"})
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Error(), "j.xml:3: junos-xml: ")
+
+	iosxr := `<rpc-reply><traceroute-response xmlns="http://cisco.com/ns/yang/Cisco-IOS-XR-traceroute-act"><ipv6><destination>2001:db8::9</destination><hops>
+<hop><hop-index>1</hop-index><hop-address>2001:db8::1</hop-address><probes><probe><probe-index>0</probe-index><delta-time>3</delta-time></probe><probe><probe-index>1</probe-index><result>*</result></probe></probes></hop>
+</hops></ipv6></traceroute-response></rpc-reply>`
+	traces, errs = jsReadAll(t, []byte(iosxr), ReadOptions{})
+	require.Empty(t, errs)
+	require.Len(t, traces, 1)
+	assert.Equal(t, FormatIOSXRXML, traces[0].Format)
+	assert.Equal(t, []Probe{{Addr: netip.MustParseAddr("2001:db8::1"), RTTMs: 3}, {Lost: true}}, traces[0].Hops[0].Probes)
+}
+
+func assertRTTms(t *testing.T, want, got float64) {
+	t.Helper()
+	jsAssertRTT(t, want, got)
+}
+
+func TestJSONNXAPICases(t *testing.T) {
+	tests := []struct{ name, in, err string }{
+		{"NX-API error", `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params"},"id":1}`, "NX-API error: Invalid params"},
+		{"structured body", `{"ins_api":{"outputs":{"output":{"input":"traceroute 1.1.1.1","body":{"TABLE_hop":[]}}}}}`, "NX-OS has no structured traceroute output"},
+		{"empty body", `{"ins_api":{"outputs":{"output":{"input":"traceroute 1.1.1.1","msg":"Success","body":""}}}}`, "empty NX-API body"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			traces, errs := jsReadAll(t, []byte(tc.in), ReadOptions{Input: "nx.json"})
+			assert.Empty(t, traces)
+			require.Len(t, errs, 1)
+			assert.Contains(t, errs[0].Error(), "nx.json:1: nxos-json: ")
+			assert.Contains(t, errs[0].Error(), tc.err)
+		})
+	}
+}
