@@ -41,9 +41,9 @@ const (
 var kindOrder = map[HintKind]int{KindIATA: 0, KindICAO: 1, KindCLLI: 2, KindLOCODE: 3, KindPlace: 4, KindOperatorSite: 5}
 
 // Hints reads location hints from a router's host name, best first. A name
-// with no recognisable location gives nil. Names that are not valid host
-// names (too long, characters outside letters, digits, '-', '_' and '.')
-// give nil too. Hints never does I/O beyond a one-time load of the embedded
+// with no recognisable location gives nil. Names that are not plausible host
+// names (too long, characters outside letters, digits, '-', '_', '/' and
+// '.') give nil too. Hints never does I/O beyond a one-time load of the embedded
 // dictionaries.
 func Hints(name string) []Hint {
 	n, ok := normalise(name)
@@ -65,7 +65,9 @@ func normalise(name string) (string, bool) {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '/':
+			// '/' is not a host-name character, but real PTR records
+			// carry interface names with it (bx6-seattle_et-0/0/13_ae1).
 			labelLen++
 		case c >= 'A' && c <= 'Z':
 			labelLen++
@@ -196,7 +198,7 @@ func (d *dict) isPool(host []string) bool {
 	return nums >= 4
 }
 
-func isSep(r rune) bool { return r == '-' || r == '_' }
+func isSep(r rune) bool { return r == '-' || r == '_' || r == '/' }
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -421,6 +423,16 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		// "losa", "salt": the start of one big city's name.
 		c.cityPrefix(w, "", label, kindConfidence[KindPlace]*f*0.8, 0)
 	}
+	if len(w) >= 8 && (glued || alone || !c.pool) {
+		// "vancouverbg", "frankfurtix": a big city's name heading a run,
+		// followed by a short suffix.
+		for n := len(w) - 1; n >= 6 && n >= len(w)-4; n-- {
+			if c.d.isCity(w[:n], 500000) {
+				c.place(w[:n], label, kindConfidence[KindPlace]*f*0.8, 500000)
+				break
+			}
+		}
+	}
 	if len(w) >= 4 {
 		minPop := 20000
 		switch len(w) {
@@ -538,6 +550,10 @@ var clliCountry = map[string][]string{
 	"si": {"SG"}, "ja": {"JP"}, "ch": {"CH", "CN"}, "au": {"AU", "AT"}, "ir": {"IE"}, "nz": {"NZ"},
 }
 
+// clliState maps the province parts of CLLI-style codes that predate the
+// current postal abbreviations (Bell Canada "mtrlpq" = Montreal, PQ).
+var clliState = map[string]string{"pq": "CA-QC", "nf": "CA-NL", "yk": "CA-YT"}
+
 // clli reads a CLLI-style code: four letters of the city and a two-letter
 // state, province or country ("dllstx", "frnkge"). The abbreviation is
 // matched against place names by the CLLI rule rather than a table.
@@ -567,6 +583,9 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 		}
 	}
 	if len(areas) == 0 {
+		if a, ok := clliState[st]; ok {
+			areas = append(areas, a)
+		}
 		up := strings.ToUpper(st)
 		for _, cc := range []string{"US", "CA"} {
 			if _, ok := c.d.regions[cc][up]; ok {

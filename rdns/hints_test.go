@@ -112,7 +112,7 @@ func TestNormalise(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, want, got)
 	}
-	for _, in := range []string{"", ".", "a..b", "a b", "a\x00b", "é.com", strings.Repeat("x", 254)} {
+	for _, in := range []string{"", ".", "a..b", "a b", "a\x00b", "é.com", "a<b", strings.Repeat("x", 254)} {
 		_, ok := normalise(in)
 		assert.False(t, ok, "%q", in)
 	}
