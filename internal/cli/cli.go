@@ -262,6 +262,13 @@ func (a *app) progress(c *common, what string, total int) *term.Progress {
 // openInput opens a named input; "-" is standard input. gzip and bzip2
 // compressed files are read transparently (RIPE Atlas dumps come that way).
 func (a *app) openInput(name string) (io.ReadCloser, error) {
+	return a.openInputCounted(name, nil)
+}
+
+// openInputCounted is openInput that reports, through read, the bytes read
+// from the file itself (compressed bytes for a compressed file), for
+// progress against the file's size.
+func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, error) {
 	if name == "-" {
 		return decompress(io.NopCloser(a.stdin))
 	}
@@ -273,10 +280,27 @@ func (a *app) openInput(name string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("%s: cannot open: %w (check the path)", name, err)
 	}
-	rc, err := decompress(f)
+	var src io.ReadCloser = f
+	if read != nil {
+		src = readCloser{countingReader{f, read}, f}
+	}
+	rc, err := decompress(src)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rc, nil
+}
+
+type countingReader struct {
+	r    io.Reader
+	read func(int)
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.read(n)
+	}
+	return n, err
 }

@@ -69,7 +69,7 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 		return err
 	}
 	defer closeAll()
-	err = a.locateAll(&f.engineFlags, eng, out, seq)
+	err = a.locateAll(&f.engineFlags, eng, out, seq, nil)
 	if !f.quiet && len(out.results) > 0 {
 		fmt.Fprintln(a.stderr)
 		_ = report.Build(out.results).WriteTable(a.stderr)

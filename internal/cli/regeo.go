@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"os"
 	"slices"
+	"sync/atomic"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/term"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -76,9 +79,8 @@ func runRegeo(a *app, args []string) error {
 	}
 	defer closeAll()
 	if f.fuse {
-		prog := a.progress(&f.common, "traces observed (pass 1 of 2)", 0)
-		n, err := eng.ObserveAll(a.ctx, a.traceSeq(files, f.inputFormat), func(error) bool {
-			prog.Add(1, true)
+		prog, read := a.inputProgress(&f.common, files, "MB observed (pass 1 of 2)")
+		n, err := eng.ObserveAll(a.ctx, a.traceSeq(files, f.inputFormat, read), func(error) bool {
 			return true // reported in the second pass
 		})
 		prog.Done()
@@ -87,15 +89,39 @@ func runRegeo(a *app, args []string) error {
 		}
 		log.Info("fused", "traces", n, "addresses", eng.FusedAddrs())
 	}
-	return a.locateAll(&f.engineFlags, eng, out, a.traceSeq(files, f.inputFormat))
+	var prog *term.Progress
+	var read func(int)
+	if !out.table { // a table on the terminal shows the progress itself
+		prog, read = a.inputProgress(&f.common, files, "MB read")
+	}
+	return a.locateAll(&f.engineFlags, eng, out, a.traceSeq(files, f.inputFormat, read), prog)
+}
+
+// inputProgress is a progress line over the bytes of the input files (with
+// time left), or over traces when the size is unknown (standard input).
+func (a *app) inputProgress(c *common, files []string, what string) (*term.Progress, func(int)) {
+	total := int64(0)
+	for _, name := range files {
+		st, err := os.Stat(name)
+		if name == "-" || err != nil || !st.Mode().IsRegular() {
+			return a.progress(c, "traces", 0), nil
+		}
+		total += st.Size()
+	}
+	prog := a.progress(c, what, int(total))
+	if prog == nil {
+		return nil, nil
+	}
+	prog.Bytes = true
+	return prog, func(n int) { prog.Add(n, false) }
 }
 
 // traceSeq streams the traces of every input in order; an input that
 // cannot be opened or a bad record comes as (nil, err) in its place.
-func (a *app) traceSeq(files []string, format string) iter.Seq2[*traceroute.Trace, error] {
+func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[*traceroute.Trace, error] {
 	return func(yield func(*traceroute.Trace, error) bool) {
 		for _, name := range files {
-			rc, err := a.openInput(name)
+			rc, err := a.openInputCounted(name, read)
 			if err != nil {
 				if !yield(nil, err) {
 					return
@@ -115,12 +141,21 @@ func (a *app) traceSeq(files []string, format string) iter.Seq2[*traceroute.Trac
 
 // locateAll runs the engine over seq, writes every result, reports bad
 // inputs one line each, and prints the summary.
-func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.Seq2[*traceroute.Trace, error]) error {
-	var prog = a.progress(&f.common, "traces", 0)
-	if out.table {
-		prog = nil // the table itself shows the progress
-	}
+// prog, when not nil, is a progress line; if it counts bytes (regeo's
+// inputs), the trace count is shown beside them, else each trace counts.
+func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.Seq2[*traceroute.Trace, error], prog *term.Progress) error {
 	failed, hops, located := 0, 0, 0
+	var traces atomic.Int64
+	byBytes := prog != nil && prog.Bytes
+	if byBytes {
+		prog.Extra = func() string { return plural(int(traces.Load()), "trace") }
+	}
+	add := func(failed bool) {
+		traces.Add(1)
+		if !byBytes {
+			prog.Add(1, failed)
+		}
+	}
 	for r, err := range eng.Stream(a.ctx, seq, 0) {
 		if err != nil {
 			if errors.Is(err, a.ctx.Err()) && a.ctx.Err() != nil {
@@ -130,7 +165,7 @@ func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.
 			prog.Done()
 			fmt.Fprintln(a.stderr, err)
 			failed++
-			prog.Add(1, true)
+			add(true)
 			continue
 		}
 		for _, h := range r.Hops {
@@ -139,7 +174,7 @@ func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.
 				located++
 			}
 		}
-		prog.Add(1, false)
+		add(false)
 		if err := out.add(r); err != nil {
 			prog.Done()
 			return err

@@ -152,7 +152,7 @@ func runTrace(a *app, args []string) error {
 		return err
 	}
 	defer closeAll()
-	err = a.locateAll(&f.engineFlags, eng, out, seq)
+	err = a.locateAll(&f.engineFlags, eng, out, seq, nil)
 	if err == nil && failed > 0 {
 		err = &partialError{failed: failed}
 	}

@@ -25,6 +25,10 @@ type Progress struct {
 	Now func() time.Time
 	// Every is the minimum time between redraws (default 200 ms).
 	Every time.Duration
+	// Bytes makes done and total byte counts, shown in MB and MB/s.
+	Bytes bool
+	// Extra, when set, is appended to the line (e.g. "1234 traces").
+	Extra func() string
 }
 
 // NewProgress returns a progress line on w counting what ("traces",
@@ -76,17 +80,30 @@ func (p *Progress) Line() string {
 
 func (p *Progress) line(now time.Time) string {
 	el := now.Sub(p.start).Seconds()
-	s := fmt.Sprintf("%d", p.done)
+	num := func(n int) string {
+		if p.Bytes {
+			return fmt.Sprintf("%.1f", float64(n)/(1<<20))
+		}
+		return fmt.Sprintf("%d", n)
+	}
+	s := num(p.done)
 	if p.total > 0 {
-		s += fmt.Sprintf("/%d", p.total)
+		s += "/" + num(p.total)
 	}
 	s += " " + p.what
 	if p.failed > 0 {
 		s += fmt.Sprintf(" (%d failed)", p.failed)
 	}
+	if p.Extra != nil {
+		s += ", " + p.Extra()
+	}
 	if el > 0 && p.done > 0 {
 		rate := float64(p.done) / el
-		s += fmt.Sprintf("  %.1f/s", rate)
+		if p.Bytes {
+			s += fmt.Sprintf("  %.1f MB/s", rate/(1<<20))
+		} else {
+			s += fmt.Sprintf("  %.1f/s", rate)
+		}
 		if p.total > p.done {
 			left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
 			s += "  " + fmtDuration(left) + " left"

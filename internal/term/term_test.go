@@ -3,6 +3,7 @@ package term
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -134,4 +135,19 @@ func TestFmtDuration(t *testing.T) {
 	assert.Equal(t, "0:05", fmtDuration(5*time.Second))
 	assert.Equal(t, "2:03", fmtDuration(123*time.Second))
 	assert.Equal(t, "1:00:01", fmtDuration(time.Hour+time.Second))
+}
+
+func TestProgressBytes(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(1000, 0)
+	p := NewProgress(&b, "MB read", 100<<20)
+	p.Bytes = true
+	n := 0
+	p.Extra = func() string { return fmt.Sprintf("%d traces", n) }
+	p.Now = func() time.Time { return now }
+	p.Add(1, false)
+	now = now.Add(4 * time.Second)
+	n = 42
+	p.Add(20<<20-1, false)
+	assert.Equal(t, "20.0/100.0 MB read, 42 traces  5.0 MB/s  0:16 left", p.Line())
 }
