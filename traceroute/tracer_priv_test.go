@@ -94,3 +94,19 @@ func TestTracerPingSockets(t *testing.T) {
 	_, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: "udp"})
 	require.ErrorIs(t, err, traceroute.ErrPrivilege)
 }
+
+// TestNewTracerAsUser runs where tests are not root (developer machines):
+// the tracer must either fall back to ping sockets or say what to do.
+func TestNewTracerAsUser(t *testing.T) {
+	if unix.Geteuid() == 0 {
+		t.Skip("running as root: TestTracerNoPrivilege drops CAP_NET_RAW instead")
+	}
+	tr, err := traceroute.NewTracer(traceroute.TracerOptions{})
+	if err != nil {
+		require.ErrorIs(t, err, traceroute.ErrPrivilege)
+		assert.Contains(t, err.Error(), "setcap cap_net_raw+ep")
+		return
+	}
+	defer tr.Close()
+	assert.True(t, tr.Unprivileged(), "without root only ping sockets can open")
+}
