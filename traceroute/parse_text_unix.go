@@ -247,7 +247,7 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 				return fmt.Errorf("bad MTU %q", clip(t))
 			}
 			p.resp.mtu = int(v)
-		case backHopsRe.MatchString(t):
+		case t[0] == '\'' && backHopsRe.MatchString(t):
 			// Linux --back: the return path's hop count; not modelled.
 		default:
 			if v, n, ok := rttToken(toks, i); ok {
