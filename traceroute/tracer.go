@@ -47,11 +47,21 @@ type TracerOptions struct {
 }
 
 // Tracer runs live traces: ICMP echo, UDP or TCP SYN probes over IPv4 and
-// IPv6, all TTLs at once, one constant flow per path (Paris traceroute)
-// or several to enumerate load-balanced branches. One socket set per
-// address family is shared by every trace in flight; replies are matched
-// to probes through the datagram they quote, so unrelated or forged ICMP
-// messages are ignored.
+// IPv6, all TTLs at once, one constant flow per path (Paris traceroute:
+// the fields load balancers hash stay fixed, the probe's identity travels
+// in the ICMP sequence, UDP checksum or TCP sequence number) or several
+// flows to enumerate load-balanced branches. One socket set per address
+// family is shared by every trace in flight and paced by one rate limit;
+// replies are matched to probes through the datagram they quote (flow
+// fields and destination must match, the destination's own answers must
+// come from it), so unrelated or forged ICMP messages are ignored. RTTs
+// use kernel receive timestamps (SO_TIMESTAMPNS).
+//
+// A trace ends when every probe up to the destination is answered or given
+// up: after the timeout, or earlier once a farther hop has answered in x
+// and the probe has waited max(2x + 10 ms, 100 ms) (a tighter form of
+// traceroute's "near" wait), so silent hops cost about one path RTT, not
+// a timeout. Answers arriving later, while the trace still runs, count.
 //
 // Probing needs root or CAP_NET_RAW (or, ICMP only, ping sockets); see
 // [ErrPrivilege]. A Tracer is safe for concurrent use.
@@ -115,9 +125,9 @@ type TraceOptions struct {
 	// Queries probes per flow, flow after flow: probe i used flow
 	// i/Queries.
 	Flows int
-	// Timeout is how long a probe waits for its reply (default 1 s). A
-	// trace takes about one path RTT plus one timeout when hops are
-	// silent.
+	// Timeout is the longest a probe waits for its reply (default 1 s);
+	// see Tracer for the earlier, adaptive give-up. A trace never takes
+	// much more than one path RTT plus one timeout.
 	Timeout time.Duration
 	// PayloadBytes is the ICMP or UDP payload size (default 24).
 	PayloadBytes int

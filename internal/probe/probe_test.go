@@ -282,3 +282,32 @@ func FuzzParseReply(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseTimeExceeded(b *testing.B) {
+	f := flows()["udp4"]
+	pkt := ICMPError(router4, f.Src, 250, KindTimeExceeded, 0, 0, packet(f, 9), nil)
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if _, err := ParseIPv4(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseTimeExceededMPLS(b *testing.B) {
+	f := flows()["icmp6"]
+	pkt := ICMPError(router6, f.Src, 250, KindTimeExceeded, 0, 0, packet(f, 9), []Label{{Label: 100, S: true, TTL: 1}})
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if _, err := ParseIPv6Packet(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildIPv4(b *testing.B) {
+	f := flows()["udp4"]
+	for b.Loop() {
+		_ = f.IPv4Packet(77, 12, 77, DefaultPayload)
+	}
+}
