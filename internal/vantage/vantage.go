@@ -22,7 +22,9 @@ import (
 
 // Parse reads a --from value: "LAT,LON" in degrees (optionally followed by
 // ",NAME"), or a place code or name such as "osl", "FRA" or "frankfurt",
-// which hints (nil = rdns.Hints) turns into the best-ranked place.
+// which hints (nil = rdns.Hints) turns into the best-ranked place. The code
+// is tried alone and then as the host label of a name ("osl.example.net"),
+// which is what rdns.Hints expects.
 func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -47,9 +49,9 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 		}
 	}
 	if hints == nil {
-		hints = codeHints
+		hints = rdns.Hints
 	}
-	hs := hints(strings.ToLower(s))
+	hs := codeHints(hints, s)
 	if len(hs) == 0 {
 		return geoloc.Vantage{}, fmt.Errorf("vantage point %q: not coordinates and no known airport, city or place code", s)
 	}
@@ -61,10 +63,13 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 	return geoloc.Vantage{Lat: h.Lat, Lon: h.Lon, Name: name}, nil
 }
 
-// codeHints reads a bare code or place name with rdns.Hints, which expects a
-// whole host name: the code becomes the host label of a neutral name
-// ("osl" → "osl.example.net"), spaces and punctuation dropped.
-func codeHints(s string) []rdns.Hint {
+// codeHints reads a bare code or place name. rdns.Hints expects a whole host
+// name, so when the code alone gives nothing it becomes the host label of a
+// neutral name ("osl" → "osl.example.net"), spaces and punctuation dropped.
+func codeHints(hints func(string) []rdns.Hint, s string) []rdns.Hint {
+	if hs := hints(strings.ToLower(s)); len(hs) > 0 {
+		return hs
+	}
 	label := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
@@ -77,7 +82,7 @@ func codeHints(s string) []rdns.Hint {
 	if label == "" {
 		return nil
 	}
-	return rdns.Hints(label + ".example.net")
+	return hints(label + ".example.net")
 }
 
 // Table maps RIPE Atlas probe ids and source addresses to vantage points.

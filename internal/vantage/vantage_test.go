@@ -49,6 +49,9 @@ func TestParseWithEmbeddedDictionaries(t *testing.T) {
 	for in, want := range map[string]string{"osl": "NO", "LHR": "GB", "Frankfurt": "DE", "New York": "US"} {
 		v, err := Parse(in, nil)
 		require.NoError(t, err, in)
+		w, err := Parse(in, rdns.Hints)
+		require.NoError(t, err, in)
+		assert.Equal(t, v, w)
 		assert.NotEmpty(t, v.Name, in)
 		assert.Equal(t, want, countryOf(v), in)
 	}
