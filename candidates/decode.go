@@ -125,16 +125,11 @@ type mmCountry struct {
 // IP2Location's GeoIP2-compatible files), plus the ASN keys MaxMind and
 // DB-IP use in their ASN databases.
 type nestedRecord struct {
-	City              mmName    `maxminddb:"city"`
-	Country           mmCountry `maxminddb:"country"`
-	RegisteredCountry mmCountry `maxminddb:"registered_country"`
-	Subdivisions      []struct {
-		ISO   string `maxminddb:"iso_code"`
-		Names struct {
-			En string `maxminddb:"en"`
-		} `maxminddb:"names"`
-	} `maxminddb:"subdivisions"`
-	Location struct {
+	City              mmName      `maxminddb:"city"`
+	Country           mmCountry   `maxminddb:"country"`
+	RegisteredCountry mmCountry   `maxminddb:"registered_country"`
+	Subdivisions      []mmCountry `maxminddb:"subdivisions"`
+	Location          struct {
 		Lat      optFloat `maxminddb:"latitude"`
 		Lon      optFloat `maxminddb:"longitude"`
 		Accuracy optFloat `maxminddb:"accuracy_radius"`
@@ -161,4 +156,169 @@ type flatRecord struct {
 	ASN         asNumber `maxminddb:"asn"`
 	ASName      string   `maxminddb:"as_name"`
 	Name        string   `maxminddb:"name"`
+}
+
+// The record types decode themselves with the cursor API: the reflection
+// decoder costs several times more per record, and a lookup's time is
+// mostly decoding when the record cache misses.
+
+// readStr reads a string value, skipping a value of any other kind.
+func readStr(c mmdbdata.Cursor) (string, mmdbdata.Cursor, error) {
+	k, err := c.Kind()
+	if err != nil {
+		return "", mmdbdata.Cursor{}, err
+	}
+	if k != mmdbdata.KindString {
+		next, err := c.Skip()
+		return "", next, err
+	}
+	return c.ReadString()
+}
+
+// forEachKey calls f for each key of the map at c; f returns the value's
+// successor. Values that are not maps are skipped.
+func forEachKey(c mmdbdata.Cursor, f func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error)) (mmdbdata.Cursor, error) {
+	k, err := c.Kind()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	if k != mmdbdata.KindMap {
+		return c.Skip()
+	}
+	m, err := c.Map()
+	if err != nil {
+		return mmdbdata.Cursor{}, err
+	}
+	var next mmdbdata.Cursor
+	for {
+		key, val, ok := m.Next(next)
+		if !ok {
+			break
+		}
+		if next, err = f(key, val); err != nil {
+			return mmdbdata.Cursor{}, err
+		}
+	}
+	return m.End()
+}
+
+// readNamed reads {"names": {"en": ...}, "iso_code": ..., "code": ...}.
+func readNamed(c mmdbdata.Cursor, en, iso *string) (mmdbdata.Cursor, error) {
+	return forEachKey(c, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+		switch string(key) {
+		case "names":
+			return forEachKey(val, func(key []byte, val mmdbdata.Cursor) (next mmdbdata.Cursor, err error) {
+				if string(key) == "en" {
+					*en, next, err = readStr(val)
+					return next, err
+				}
+				return val.Skip()
+			})
+		case "iso_code":
+			if iso != nil {
+				s, next, err := readStr(val)
+				*iso = s
+				return next, err
+			}
+		}
+		return val.Skip()
+	})
+}
+
+func (r *nestedRecord) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	return forEachKey(c, func(key []byte, val mmdbdata.Cursor) (next mmdbdata.Cursor, err error) {
+		switch string(key) {
+		case "city":
+			return readNamed(val, &r.City.Names.En, nil)
+		case "country":
+			return readNamed(val, &r.Country.Names.En, &r.Country.ISO)
+		case "registered_country":
+			return readNamed(val, &r.RegisteredCountry.Names.En, &r.RegisteredCountry.ISO)
+		case "subdivisions":
+			k, err := val.Kind()
+			if err != nil {
+				return mmdbdata.Cursor{}, err
+			}
+			if k != mmdbdata.KindSlice {
+				return val.Skip()
+			}
+			sc, err := val.Slice()
+			if err != nil {
+				return mmdbdata.Cursor{}, err
+			}
+			var next mmdbdata.Cursor
+			for {
+				i, elem, ok := sc.Next(next)
+				if !ok {
+					break
+				}
+				if i == 0 {
+					r.Subdivisions = append(r.Subdivisions[:0], mmCountry{})
+					next, err = readNamed(elem, &r.Subdivisions[0].Names.En, &r.Subdivisions[0].ISO)
+				} else {
+					next, err = elem.Skip()
+				}
+				if err != nil {
+					return mmdbdata.Cursor{}, err
+				}
+			}
+			return sc.End()
+		case "location":
+			return forEachKey(val, func(key []byte, val mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+				switch string(key) {
+				case "latitude":
+					return r.Location.Lat.UnmarshalMaxMindDBCursor(val)
+				case "longitude":
+					return r.Location.Lon.UnmarshalMaxMindDBCursor(val)
+				case "accuracy_radius":
+					return r.Location.Accuracy.UnmarshalMaxMindDBCursor(val)
+				}
+				return val.Skip()
+			})
+		case "autonomous_system_number":
+			return r.ASN.UnmarshalMaxMindDBCursor(val)
+		case "autonomous_system_organization":
+			r.ASOrg, next, err = readStr(val)
+			return next, err
+		}
+		return val.Skip()
+	})
+}
+
+func (r *flatRecord) UnmarshalMaxMindDBCursor(c mmdbdata.Cursor) (mmdbdata.Cursor, error) {
+	return forEachKey(c, func(key []byte, val mmdbdata.Cursor) (next mmdbdata.Cursor, err error) {
+		var dst *string
+		switch string(key) {
+		case "country_code":
+			dst = &r.CountryCode
+		case "country":
+			dst = &r.Country
+		case "city":
+			dst = &r.City
+		case "state1":
+			dst = &r.State1
+		case "region":
+			dst = &r.Region
+		case "region_code":
+			dst = &r.RegionCode
+		case "as_name":
+			dst = &r.ASName
+		case "name":
+			dst = &r.Name
+		case "latitude":
+			return r.Latitude.UnmarshalMaxMindDBCursor(val)
+		case "longitude":
+			return r.Longitude.UnmarshalMaxMindDBCursor(val)
+		case "lat":
+			return r.Lat.UnmarshalMaxMindDBCursor(val)
+		case "lng":
+			return r.Lng.UnmarshalMaxMindDBCursor(val)
+		case "asn":
+			return r.ASN.UnmarshalMaxMindDBCursor(val)
+		default:
+			return val.Skip()
+		}
+		*dst, next, err = readStr(val)
+		return next, err
+	})
 }
