@@ -213,7 +213,7 @@ func isDigits(s string) bool {
 func (c *ctx) fromConvention(op *operator, loc, label string) {
 	s, ok := op.sites[loc]
 	if !ok {
-		loc = strings.TrimRight(loc, "0123456789")
+		loc = trimDigits(loc)
 		s, ok = op.sites[loc]
 	}
 	if ok {
@@ -340,9 +340,9 @@ func (c *ctx) generic(host []string) {
 			}
 			// Place names written with dashes: "new-york", "palo-alto",
 			// "frankfurt-am-main".
-			joined := strings.TrimRight(w, "0123456789")
+			joined := trimDigits(w)
 			for k := i + 1; k < len(words) && k < i+4; k++ {
-				next := strings.TrimRight(words[k], "0123456789")
+				next := trimDigits(words[k])
 				if !isAlpha(next) || !isAlpha(joined) {
 					break
 				}
@@ -364,7 +364,7 @@ func (d *dict) isCity(w string, minPop int) bool {
 // isRoleWord tells whether a dash-separated word is a router role or an
 // interface name, with or without its number ("core", "agg8", "p0").
 func (d *dict) isRoleWord(w string) bool {
-	a := strings.TrimRight(w, "0123456789")
+	a := trimDigits(w)
 	if a == "" || a == w && len(w) < 2 {
 		return false
 	}
@@ -809,4 +809,13 @@ func (c *ctx) finish() []Hint {
 		out = out[:maxHints]
 	}
 	return slices.Clip(out)
+}
+
+// trimDigits drops trailing ASCII digits ("agg8" → "agg").
+func trimDigits(s string) string {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	return s[:i]
 }
