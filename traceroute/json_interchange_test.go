@@ -138,6 +138,7 @@ func TestJSONInterchangeErrors(t *testing.T) {
 		{"bad address", `{"hops":[{"ttl":1,"probes":[{"addr":"300.1.1.1","rtt_ms":1}]}]}`, "in.jsonl:1: geoloc: ", 0},
 		{"truncated", `{"format":"geoloc","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1"`, "in.jsonl:1: geoloc: unexpected end of input", 0},
 		{"raw newline in string", "{\"format\":\"geo\nloc\",\"hops\":[]}\n{\"hops\":[]}\n", "in.jsonl:1: geoloc: unterminated string", 1},
+		{"object without hops", `{"format":"geoloc"}` + "\n" + `{}`, `in.jsonl:1: geoloc: not an interchange trace (no "hops")`, 0},
 		{"garbage line", "{\"hops\":[]}\nnot json at all\n{\"hops\":[]}\n", `in.jsonl:2: geoloc: unexpected 'n'`, 2},
 	}
 	for _, tc := range tests {

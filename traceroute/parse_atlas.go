@@ -2,6 +2,7 @@ package traceroute
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -90,6 +91,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 	var from, srcAddr, dstNameAddr netip.Addr
 	var dstName string
 	var errs []string
+	isResult := false
 	d.hops, d.ranges, d.probes = d.hops[:0], d.ranges[:0], d.probes[:0]
 	if !s.enter('{') {
 		return nil, s.err
@@ -102,6 +104,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 			if typ := s.str(); s.err == nil && string(typ) != "traceroute" {
 				return nil, fmt.Errorf("not a traceroute result (type %q)", typ) // the record as a whole
 			}
+			isResult = true
 		case "dst_addr":
 			if err := d.endpointAddr("dst_addr", &t.Destination.Addr); err != nil {
 				return nil, err
@@ -136,6 +139,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 				t.Started = time.Unix(ts, 0).UTC()
 			}
 		case "result":
+			isResult = true
 			if s.isNull() {
 				continue
 			}
@@ -155,6 +159,9 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 	s.end()
 	if s.err != nil {
 		return nil, s.err
+	}
+	if !isResult {
+		return nil, errors.New(`not a RIPE Atlas traceroute result (no "result" and no "type")`)
 	}
 	t.Source.Addr = from
 	if !from.IsValid() {

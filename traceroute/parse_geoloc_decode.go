@@ -1,6 +1,7 @@
 package traceroute
 
 import (
+	"errors"
 	"math"
 	"net/netip"
 )
@@ -25,9 +26,13 @@ func (d *interchangeDecoder) decode(val []byte) (*Trace, error) {
 	if !s.enter('{') {
 		return nil, s.err
 	}
+	hasHops := false
 	first := true
 	for s.more('}', &first) {
 		k := s.key()
+		if string(k) == "hops" {
+			hasHops = true
+		}
 		if s.isNull() {
 			continue
 		}
@@ -59,6 +64,11 @@ func (d *interchangeDecoder) decode(val []byte) (*Trace, error) {
 	s.end()
 	if s.err != nil {
 		return nil, s.err
+	}
+	if !hasHops {
+		// The Encoder always writes "hops"; an object without it is not
+		// a trace (an empty {} would otherwise read as one).
+		return nil, errors.New(`not an interchange trace (no "hops")`)
 	}
 	if len(d.hops) > 0 {
 		t.Hops = make([]Hop, len(d.hops))

@@ -546,7 +546,7 @@ func readCLIText(body, input string) iter.Seq2[*Trace, error] {
 		}
 		for i := range textFormats {
 			if textFormats[i].detect(head) {
-				textFormats[i].parse(bufio.NewReader(strings.NewReader(body)), input, yield)
+				textFormats[i].parse(bufio.NewReaderSize(strings.NewReader(body), detectSize), input, yield)
 				return
 			}
 		}
