@@ -2,6 +2,7 @@ package traceroute
 
 import (
 	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,6 +82,18 @@ func txtCheck(t *testing.T, data []byte, opts ReadOptions) {
 
 func FuzzRead(f *testing.F) {
 	txtFuzzSeeds(f)
+	// The structured samples too, so detection sees every kind of input.
+	_ = filepath.WalkDir("testdata/json", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() < 64<<10 {
+			if b, err := os.ReadFile(path); err == nil {
+				f.Add(b)
+			}
+		}
+		return nil
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		txtCheck(t, data, ReadOptions{Input: "fuzz"})
 	})
