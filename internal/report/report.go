@@ -8,6 +8,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -251,7 +252,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // by the number of destinations they saw. Every network string is
 // sanitised (no escape sequences reach the terminal).
 func (r *Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRACE\tCOUNTRIES (min confidence)\tTROMBONE")
 	for _, t := range r.Traces {
 		var parts []string
@@ -281,7 +283,17 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, o := range r.Organisations {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\n", clip(style.ASLabel(asnOf(o.Key), o.Name), 48), o.Destinations, o.Traces, o.Hops, o.MeanConfidence)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Drop the padding tabwriter leaves after a short last cell.
+	var out bytes.Buffer
+	for line := range strings.Lines(buf.String()) {
+		out.WriteString(strings.TrimRight(line, " \n"))
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
 }
 
 func asnOf(key string) uint32 {
