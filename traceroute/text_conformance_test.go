@@ -1,6 +1,7 @@
 package traceroute
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -204,6 +205,23 @@ func TestTextConformance(t *testing.T) {
 				}
 				assert.Equal(t, tc.summary, got)
 			}
+			// Every parse survives the interchange format unchanged.
+			var buf bytes.Buffer
+			enc := NewEncoder(&buf)
+			for _, tr := range traces {
+				require.NoError(t, enc.Encode(tr))
+			}
+			require.NoError(t, enc.Flush())
+			i := 0
+			for back, err := range Read(&buf, ReadOptions{Format: FormatGeoloc}) {
+				require.NoError(t, err)
+				require.Less(t, i, len(traces))
+				want := *traces[i]
+				want.Started, back.Started = want.Started.UTC(), back.Started.UTC()
+				assert.Equal(t, &want, back, "interchange round trip of trace %d", i+1)
+				i++
+			}
+			require.Equal(t, len(traces), i)
 			switch tc.kind {
 			case "jc":
 				txtCompareJC(t, tc, traces[0])
