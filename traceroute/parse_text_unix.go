@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file reads the classic traceroute grammar shared by Linux traceroute
@@ -474,10 +475,14 @@ func plausibleHost(t string) bool {
 
 // clip shortens a string for an error message.
 func clip(s string) string {
-	if len(s) > 60 {
-		return s[:57] + "..."
+	if len(s) <= 60 {
+		return s
 	}
-	return s
+	n := 57
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // do not cut a character in two
+	}
+	return s[:n] + "..."
 }
 
 // ---- detection ----
