@@ -92,48 +92,96 @@ func CountryOf(l *geoloc.Location) string {
 }
 
 // ForTrace computes the countries crossed by one trace. Hops are taken in
-// TTL order; of several addresses at one TTL (ECMP) each counts.
+// TTL order. Of several addresses at one TTL (ECMP), those in the country
+// the path is already in come first, so load balancing across a border
+// does not read as a detour.
+//
+// Trombone is set for a country the path is in at some TTL, then at a
+// later TTL wholly outside it (every located address elsewhere), then in
+// it again: an ECMP alternative abroad alone does not count.
 func ForTrace(tr *geoloc.TraceResult, i int) Trace {
 	t := Trace{Title: style.Sanitize(style.TraceTitle(tr, i), 255), Destination: destKey(tr, i), Steps: []Step{}, Countries: []string{}}
-	hops := make([]*geoloc.HopResult, 0, len(tr.Hops))
-	for j := range tr.Hops {
-		hops = append(hops, &tr.Hops[j])
+	type located struct {
+		h  *geoloc.HopResult
+		cc string
 	}
-	slices.SortStableFunc(hops, func(a, b *geoloc.HopResult) int { return cmp.Compare(a.TTL, b.TTL) })
-	var sums []float64
-	for _, h := range hops {
-		if !style.Located(h) {
-			t.Unlocated++
-			continue
+	var ttls []int
+	byTTL := map[int][]located{}
+	for j := range tr.Hops {
+		h := &tr.Hops[j]
+		cc := ""
+		if style.Located(h) {
+			cc = CountryOf(h.Location)
 		}
-		cc := CountryOf(h.Location)
 		if cc == "" {
 			t.Unlocated++
 			continue
 		}
 		t.Located++
-		if n := len(t.Steps); n > 0 && t.Steps[n-1].Country == cc {
-			s := &t.Steps[n-1]
-			s.ToTTL = h.TTL
-			s.Hops++
-			s.MinConfidence = min(s.MinConfidence, h.Confidence)
-			sums[n-1] += h.Confidence
-			continue
+		if _, ok := byTTL[h.TTL]; !ok {
+			ttls = append(ttls, h.TTL)
 		}
-		t.Steps = append(t.Steps, Step{Country: cc, Name: countries.Name(cc), FromTTL: h.TTL, ToTTL: h.TTL, Hops: 1, MinConfidence: h.Confidence})
-		sums = append(sums, h.Confidence)
+		byTTL[h.TTL] = append(byTTL[h.TTL], located{h, cc})
 	}
-	seen := map[string]bool{}
+	slices.Sort(ttls)
+	var sums []float64
+	for _, ttl := range ttls {
+		group := byTTL[ttl]
+		if n := len(t.Steps); n > 0 {
+			cur := t.Steps[n-1].Country
+			slices.SortStableFunc(group, func(a, b located) int {
+				switch {
+				case a.cc == cur && b.cc != cur:
+					return -1
+				case a.cc != cur && b.cc == cur:
+					return 1
+				}
+				return 0
+			})
+		}
+		for _, l := range group {
+			h := l.h
+			if n := len(t.Steps); n > 0 && t.Steps[n-1].Country == l.cc {
+				s := &t.Steps[n-1]
+				s.ToTTL = h.TTL
+				s.Hops++
+				s.MinConfidence = min(s.MinConfidence, h.Confidence)
+				sums[n-1] += h.Confidence
+				continue
+			}
+			t.Steps = append(t.Steps, Step{Country: l.cc, Name: countries.Name(l.cc), FromTTL: h.TTL, ToTTL: h.TTL, Hops: 1, MinConfidence: h.Confidence})
+			sums = append(sums, h.Confidence)
+		}
+	}
 	for k := range t.Steps {
 		s := &t.Steps[k]
 		s.MeanConfidence = round(sums[k] / float64(s.Hops))
 		s.MinConfidence = round(s.MinConfidence)
 		t.Countries = append(t.Countries, s.Country)
-		if seen[s.Country] && !slices.Contains(t.Returns, s.Country) {
-			t.Trombone = true
-			t.Returns = append(t.Returns, s.Country)
+	}
+	// Tromboning, per country: in it, then a TTL wholly outside, then in
+	// it again.
+	for _, cc := range t.Countries {
+		if slices.Contains(t.Returns, cc) {
+			continue
 		}
-		seen[s.Country] = true
+		state := 0 // 0 not yet in cc, 1 in cc, 2 left cc
+		for _, ttl := range ttls {
+			in := slices.ContainsFunc(byTTL[ttl], func(l located) bool { return l.cc == cc })
+			switch {
+			case in && state == 2:
+				t.Trombone = true
+				t.Returns = append(t.Returns, cc)
+				state = 3
+			case in:
+				state = 1
+			case state == 1:
+				state = 2
+			}
+			if state == 3 {
+				break
+			}
+		}
 	}
 	return t
 }

@@ -143,3 +143,30 @@ func BenchmarkBuild(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/trace")
 }
+
+// ECMP across a border is not tromboning; a real detour is, even when the
+// detour TTL also has a silent address.
+func TestTromboneECMP(t *testing.T) {
+	at := func(ttl int, lat, lon float64) geoloc.HopResult {
+		return geoloc.HopResult{TTL: ttl, Addr: netip.MustParseAddr("198.51.100.1"), Confidence: 0.5, Location: &geoloc.Location{Lat: lat, Lon: lon}}
+	}
+	oslo, sto, cph := [2]float64{59.9139, 10.7522}, [2]float64{59.3293, 18.0686}, [2]float64{55.6761, 12.5683}
+	tests := []struct {
+		name      string
+		hops      []geoloc.HopResult
+		countries []string
+		trombone  bool
+	}{
+		{"ECMP NO|SE then NO", []geoloc.HopResult{at(1, oslo[0], oslo[1]), at(2, sto[0], sto[1]), at(2, oslo[0], oslo[1]), at(3, oslo[0], oslo[1])}, []string{"NO", "SE", "NO"}, false},
+		{"NO SE NO", []geoloc.HopResult{at(1, oslo[0], oslo[1]), at(2, sto[0], sto[1]), at(3, oslo[0], oslo[1])}, []string{"NO", "SE", "NO"}, true},
+		{"NO SE|DK NO", []geoloc.HopResult{at(1, oslo[0], oslo[1]), at(2, sto[0], sto[1]), at(2, cph[0], cph[1]), at(3, oslo[0], oslo[1])}, []string{"NO", "SE", "DK", "NO"}, true},
+		{"NO SE DK", []geoloc.HopResult{at(1, oslo[0], oslo[1]), at(2, sto[0], sto[1]), at(3, cph[0], cph[1])}, []string{"NO", "SE", "DK"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ForTrace(&geoloc.TraceResult{Hops: tt.hops}, 0)
+			assert.Equal(t, tt.countries, got.Countries)
+			assert.Equal(t, tt.trombone, got.Trombone, "%v", got.Countries)
+		})
+	}
+}
