@@ -187,21 +187,18 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 	}
 	d.WriteString("</p>")
 	// The engine fills Countries; for results from elsewhere, work them
-	// out from the hop positions.
+	// out from the hop positions. Tromboning comes from the hops either way
+	// (see report.ForTrace: ECMP across a border is not a detour).
+	rt := report.ForTrace(tr, i)
 	ccs := tr.Countries
 	if len(ccs) == 0 {
-		ccs = report.ForTrace(tr, i).Countries
+		ccs = rt.Countries
 	}
+	trombone := rt.Trombone
 	if len(ccs) > 0 {
 		cs := make([]string, len(ccs))
-		seen := map[string]bool{}
-		trombone := false
 		for j, c := range ccs {
 			cs[j] = html.EscapeString(style.Sanitize(c, 8))
-			if seen[c] && (j == 0 || ccs[j-1] != c) {
-				trombone = true
-			}
-			seen[c] = true
 		}
 		d.WriteString("<p>Countries: " + strings.Join(cs, " → "))
 		if trombone {
