@@ -582,3 +582,26 @@ func txtCompareNapalm(t *testing.T, tc textCase, tr *Trace) {
 		}
 	}
 }
+
+// TestTextConformanceCRLFAndBOM reads every sample again as a Windows editor
+// would save it (UTF-8 BOM, CRLF line ends, blank lines on top): same traces.
+func TestTextConformanceCRLFAndBOM(t *testing.T) {
+	for _, tc := range textCases() {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(txtTextData, tc.file))
+			require.NoError(t, err)
+			var want []string
+			for tr, err := range Read(bytes.NewReader(b), ReadOptions{}) {
+				require.NoError(t, err)
+				want = append(want, tr.Format+" "+txtSummarize(tr))
+			}
+			crlf := "\ufeff\r\n\r\n" + strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n", "\r\n")
+			var got []string
+			for tr, err := range Read(strings.NewReader(crlf), ReadOptions{}) {
+				require.NoError(t, err)
+				got = append(got, tr.Format+" "+txtSummarize(tr))
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+}
