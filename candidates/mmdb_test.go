@@ -305,3 +305,37 @@ func TestIPinfoSampleDatabases(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenGzippedMMDB(t *testing.T) {
+	b, err := mmdbtest.BuildDBIPCity(testCities)
+	require.NoError(t, err)
+	p := writeGzip(t, t.TempDir(), "dbip-city-lite-2026-06.mmdb.gz", string(b))
+	s, err := candidates.Open(p)
+	require.NoError(t, err)
+	defer candidates.CloseSource(s)
+	assert.Equal(t, "dbip-city-lite-2026-06", s.Name())
+	assert.Equal(t, "Frankfurt am Main", lookup(t, s, "192.0.2.1").Candidates[0].City)
+}
+
+func TestMMDBConcurrentLookups(t *testing.T) {
+	db, err := candidates.OpenMMDB(mmdbtest.WriteCity(t, filepath.Join(t.TempDir(), "c.mmdb"), testCities))
+	require.NoError(t, err)
+	defer db.Close()
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 500 {
+				for _, a := range []string{"192.0.2.1", "203.0.113.9", "2001:db8:1::1", "100.64.0.1"} {
+					if _, err := db.Lookup(candidates.Query{Addr: netip.MustParseAddr(a)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
