@@ -90,6 +90,10 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 					h.res.ASN, h.res.ASOrg = h.f.as.Number, h.f.as.Org
 				}
 				e.constrain(h, v, haveV, vi)
+			} else if haveV && h.hasRTT && !v.Inferred {
+				// Never looked up, but a placement with a neighbour
+				// must still respect its own RTT.
+				h.hard = append(h.hard, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: h.res.RTTMs, SlackKm: e.slack})
 			}
 			hops = append(hops, h)
 		}
@@ -110,6 +114,9 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	}
 	e.decide(hops, first, true)
 	e.placeUnlocated(hops, out.Vantage)
+	for _, h := range hops {
+		guardBounds(h)
+	}
 	out.Hops = make([]HopResult, len(hops))
 	for i, h := range hops {
 		out.Hops[i] = h.res
@@ -147,6 +154,7 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 	}
 	e.constrain(h, v, from != nil, vi)
 	e.decide([]*hop{h}, nil, true)
+	guardBounds(h)
 	return h.res, nil
 }
 
@@ -172,6 +180,25 @@ func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
 		return
 	}
 	h.hard = all
+}
+
+// guardBounds is the last line of defence of the engine's promise: a
+// location that breaks a hard bound is never output. Every path that places
+// a hop already checks; this catches any that does not.
+func guardBounds(h *hop) {
+	l := h.res.Location
+	if l == nil {
+		return
+	}
+	p := latency.Point{Lat: l.Lat, Lon: l.Lon}
+	for _, c := range h.hard {
+		if chk := c.Check(p); !chk.Feasible {
+			h.res.Location, h.res.Confidence, h.res.Method, h.res.Inferred = nil, 0, "", false
+			h.res.Why = "no placement satisfies every latency bound: " + chk.String()
+			h.loc = nil
+			return
+		}
+	}
 }
 
 func nameOf(th *traceroute.Hop, a netip.Addr) string {
