@@ -341,3 +341,43 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// TestSchema validates the output against the OGC KML 2.2 schema (the copy
+// in the go-kml module), with local stand-ins for the two schemas it
+// imports from elsewhere (Atom author/link and xAL, one of them from the
+// network), so xmllint works offline.
+func TestSchema(t *testing.T) {
+	bin, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not installed (Debian libxml2-utils)")
+	}
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/twpayne/go-kml/v3").Output()
+	if err != nil || len(bytes.TrimSpace(dir)) == 0 {
+		t.Skip("go-kml module directory not found (go list -m failed)")
+	}
+	xsd, err := os.ReadFile(filepath.Join(string(bytes.TrimSpace(dir)), "xsd", "ogckml22.xsd"))
+	require.NoError(t, err)
+	tmp := t.TempDir()
+	xsd = bytes.ReplaceAll(xsd, []byte("http://docs.oasis-open.org/election/external/xAL.xsd"), []byte("xAL.xsd"))
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "ogckml22.xsd"), xsd, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "atom-author-link.xsd"), []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.w3.org/2005/Atom" elementFormDefault="qualified">
+  <element name="author"><complexType><sequence><any minOccurs="0" maxOccurs="unbounded" processContents="skip"/></sequence></complexType></element>
+  <element name="link"><complexType><anyAttribute processContents="skip"/></complexType></element>
+</schema>
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "xAL.xsd"), []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:oasis:names:tc:ciq:xsdschema:xAL:2.0" elementFormDefault="qualified">
+  <element name="AddressDetails"><complexType><sequence><any minOccurs="0" maxOccurs="unbounded" processContents="skip"/></sequence><anyAttribute processContents="skip"/></complexType></element>
+</schema>
+`), 0o644))
+	for name, rs := range map[string][]*geoloc.TraceResult{"traces": outputtest.Traces(), "hostile": outputtest.Hostile(), "many": outputtest.Many(20), "none": nil} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(tmp, name+".kml")
+			require.NoError(t, os.WriteFile(path, render(t, rs, kml.Options{Circles: true}), 0o644))
+			out, err := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join(tmp, "ogckml22.xsd"), path).CombinedOutput()
+			assert.NoError(t, err, "%s", out)
+			assert.Contains(t, string(out), "validates")
+		})
+	}
+}
