@@ -124,27 +124,3 @@ func TestRunMissingInput(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ourairports-countries.csv")
 }
-
-// The dictionaries committed under rdns/dictdata are what the generator
-// makes from the shared reference data (skipped where that data is absent,
-// as in CI, and in -short runs).
-func TestCommittedDataIsFresh(t *testing.T) {
-	const data = "../../../shared/data"
-	if testing.Short() {
-		t.Skip("regenerating the dictionaries takes seconds")
-	}
-	if _, err := os.Stat(data); err != nil {
-		t.Skipf("no reference data at %s", data)
-	}
-	out := t.TempDir()
-	require.NoError(t, run(data, out))
-	files, err := filepath.Glob(filepath.Join(out, "*.tsv.gz"))
-	require.NoError(t, err)
-	for _, f := range files {
-		got, err := os.ReadFile(f)
-		require.NoError(t, err)
-		committed, err := os.ReadFile(filepath.Join("../../rdns/dictdata", filepath.Base(f)))
-		require.NoError(t, err)
-		assert.True(t, bytes.Equal(got, committed), "rdns/dictdata/%s is stale: run go generate ./rdns", filepath.Base(f))
-	}
-}
