@@ -17,7 +17,8 @@ import (
 // Resolver looks up PTR names. The zero value is ready to use: it asks the
 // system's first name server with a 2 s timeout and 16 lookups at a time.
 // Results are cached per Resolver (successful answers and "no name"; failures
-// are not cached), so a Resolver must not be copied after first use.
+// are not cached; at most 65,536 addresses), so a Resolver must not be copied
+// after first use.
 type Resolver struct {
 	// Server is the DNS server as "host:port" ("127.0.0.1:5353"); a bare
 	// host gets port 53. Empty means the first nameserver of
@@ -50,6 +51,9 @@ var ErrServerFailure = errors.New("server failure")
 const (
 	defaultTimeout     = 2 * time.Second
 	defaultConcurrency = 16
+	// maxCacheEntries bounds a Resolver's cache; past it the finished
+	// answers are dropped and lookups start caching afresh.
+	maxCacheEntries = 1 << 16
 )
 
 // server returns the server address, read once per Resolver.
@@ -100,6 +104,17 @@ func (r *Resolver) LookupPTR(ctx context.Context, addr netip.Addr) (string, erro
 			return e.name, e.err
 		case <-ctx.Done():
 			return "", ctx.Err()
+		}
+	}
+	if len(r.cache) >= maxCacheEntries {
+		// Bound the memory of long runs: forget the answers, keep the
+		// lookups in flight.
+		for a, old := range r.cache {
+			select {
+			case <-old.done:
+				delete(r.cache, a)
+			default:
+			}
 		}
 	}
 	e := &ptrEntry{done: make(chan struct{})}
