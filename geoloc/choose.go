@@ -210,7 +210,7 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	h.res.Method = methodOf(b)
 	h.res.Why = ""
 	if h.res.Anycast {
-		h.res.Why = "anycast: the RTTs seen from several vantage points cannot all hold for one place; placed for this trace's vantage point"
+		h.res.Why = "anycast: " + h.anycastWhy + "; placed for this trace's vantage point"
 	}
 	pt := b.pt
 	h.loc, h.radKm, h.conf = &pt, b.RadiusKm, conf
@@ -230,6 +230,9 @@ func (e *Engine) noCandidate(h *hop, ev []eval, final bool) {
 		h.res.Why = "no name hint and no database knows this address"
 	default:
 		h.res.Why = "every candidate breaks a latency bound"
+	}
+	if h.res.Anycast {
+		h.res.Why = "anycast: " + h.anycastWhy + "; " + h.res.Why
 	}
 	if len(h.hard) > 0 {
 		discs := make([]latency.Disc, len(h.hard))

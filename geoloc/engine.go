@@ -57,6 +57,8 @@ type hop struct {
 	conf  float64
 	// country the placement stands in, for TraceResult.Countries
 	country string
+	// anycastWhy names two constraints that cannot both hold
+	anycastWhy string
 }
 
 // Locate places every responding address of t. It fails only when ctx is
@@ -177,6 +179,7 @@ func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
 	}
 	if _, ok := latency.Intersect(discs...); !ok {
 		h.res.Anycast = true
+		h.anycastWhy = anycastWhy(all)
 		return
 	}
 	h.hard = all
@@ -199,6 +202,34 @@ func guardBounds(h *hop) {
 			return
 		}
 	}
+}
+
+// anycastWhy explains an anycast flag with the pair of constraints farthest
+// from holding together: "seen at 2.0 ms from Oslo and 2.0 ms from Tokyo,
+// 8418 km apart; no place is within 229 km of both".
+func anycastWhy(cs []latency.Constraint) string {
+	bi, bj, worst := -1, -1, 0.0
+	for i := range cs {
+		for j := i + 1; j < len(cs); j++ {
+			gap := latency.DistanceKm(cs[i].From, cs[j].From) - cs[i].MaxKm() - cs[j].MaxKm()
+			if bi < 0 || gap > worst {
+				bi, bj, worst = i, j, gap
+			}
+		}
+	}
+	if bi < 0 || worst <= 0 {
+		return "the RTTs seen from several vantage points cannot all hold for one place"
+	}
+	a, b := cs[bi], cs[bj]
+	return fmt.Sprintf("seen at %.1f ms from %s and %.1f ms from %s, %.0f km apart; no single place is that close to both",
+		a.RTTMs, nameOr(a.FromName), b.RTTMs, nameOr(b.FromName), latency.DistanceKm(a.From, b.From))
+}
+
+func nameOr(s string) string {
+	if s == "" {
+		return "a vantage point"
+	}
+	return s
 }
 
 func nameOf(th *traceroute.Hop, a netip.Addr) string {
@@ -386,4 +417,3 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func fmtKm(km float64) string { return strconv.FormatFloat(km, 'f', 0, 64) + " km" }
 
-var _ = fmt.Sprintf

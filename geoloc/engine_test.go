@@ -327,6 +327,8 @@ func TestFuseFlagsAnycast(t *testing.T) {
 	require.NoError(t, err)
 	any := byAddr(t, r, "1.1.1.1")
 	assert.True(t, any.Anycast)
+	assert.Contains(t, any.Why, "seen at 2.0 ms from ")
+	assert.Contains(t, any.Why, "2.0 ms from Tokyo")
 	fra := byAddr(t, r, "8.8.6.1")
 	assert.False(t, fra.Anycast)
 	require.NotNil(t, fra.Location)
@@ -425,5 +427,23 @@ func TestResultJSONNames(t *testing.T) {
 		`"confidence":`, `"method":"rdns:iata"`, `"inferred":false`, `"anycast":false`, `"evidence":[{"source":"rdns:osl","kind":"hint:iata"`,
 		`"status":"chosen"`, `"status":"ruled-out","why":"needs at least 3.8 ms from Oslo, saw 1.1 ms"`, `"countries":["NO","SE","DE"]`} {
 		assert.Contains(t, s, k)
+	}
+}
+
+func TestReliability(t *testing.T) {
+	a := &fakeSource{name: "good", m: map[netip.Addr]candidates.Answer{addr("8.8.9.1"): {Candidates: []candidates.Candidate{geo("good", 50.1109, 8.6821, "Frankfurt am Main", "DE")}}}}
+	b := &fakeSource{name: "bad", m: map[netip.Addr]candidates.Answer{addr("8.8.9.1"): {Candidates: []candidates.Candidate{geo("bad", 52.52, 13.405, "Berlin", "DE")}}}}
+	for _, tt := range []struct {
+		rel  map[string]float64
+		want string
+	}{
+		{map[string]float64{"good": 2}, "Frankfurt am Main"},
+		{map[string]float64{"bad": 2}, "Berlin"},
+	} {
+		e := New(Options{Sources: []candidates.Source{b, a}, Reliability: func(s string) float64 { return tt.rel[s] }})
+		h, err := e.LocateAddr(context.Background(), addr("8.8.9.1"), "", 0, nil)
+		require.NoError(t, err)
+		require.NotNil(t, h.Location)
+		assert.Equal(t, tt.want, h.Location.City)
 	}
 }

@@ -112,7 +112,13 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 					continue
 				}
 			}
-			f.cands = append(f.cands, dbCand(c))
+			k := dbCand(c)
+			if e.opts.Reliability != nil {
+				if r := e.opts.Reliability(c.Source); r > 0 {
+					k.weight *= r
+				}
+			}
+			f.cands = append(f.cands, k)
 		}
 	}
 	n := len(f.cands)

@@ -38,6 +38,11 @@ type Options struct {
 	// The engine turns hints into candidates itself, so KindHint candidates
 	// from a Source are used only when Hints gives none.
 	Hints func(name string) []rdns.Hint
+	// Reliability, when set, weighs a database's answers by its name
+	// (Source.Name(), or the candidate's own Source): 1 is the default
+	// weight, 0.5 halves the prior of its candidates, 2 doubles it. Nil,
+	// or a result of 0 or less, means 1.
+	Reliability func(source string) float64
 	// Resolver, when set, looks up PTR names of addresses the trace gives
 	// no name for. Nil means no lookups: names come from the trace.
 	Resolver Resolver
