@@ -416,4 +416,3 @@ func countriesOf(hs []*hop) []string {
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func fmtKm(km float64) string { return strconv.FormatFloat(km, 'f', 0, 64) + " km" }
-
