@@ -361,3 +361,19 @@ func TestResolverServerDefault(t *testing.T) {
 	assert.Equal(t, defaultTimeout, (&Resolver{}).timeout())
 	assert.True(t, errors.Is(ErrServerFailure, ErrServerFailure))
 }
+
+func TestLookupPTRCacheBound(t *testing.T) {
+	srv := startDNS(t, map[string]answer{rev(t, "192.0.2.1"): {ptrs: []string{"a.example.net."}}}, 0)
+	r := &Resolver{Server: srv.addr, Timeout: time.Second}
+	r.cache = map[netip.Addr]*ptrEntry{}
+	done := make(chan struct{})
+	close(done)
+	for i := range maxCacheEntries {
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		r.cache[a] = &ptrEntry{done: done, name: "x"}
+	}
+	got, err := r.LookupPTR(context.Background(), netip.MustParseAddr("192.0.2.1"))
+	require.NoError(t, err)
+	assert.Equal(t, "a.example.net", got)
+	assert.Len(t, r.cache, 1, "finished answers are dropped once the cache is full")
+}
