@@ -57,7 +57,10 @@ func TestAccuracy(t *testing.T) {
 		eng, fused := ms[0], ms[1]
 		bestDB := 0.0
 		var names Metrics
-		for _, m := range ms[2:] {
+		blind := ms[2]
+		assert.Equal(t, "engine, vantage unknown", blind.Method)
+		assert.GreaterOrEqual(t, blind.Within, 0.8, "seed %d: vantage unknown", seed)
+		for _, m := range ms[3:] {
 			if m.Method == "names alone (top hint)" {
 				names = m
 				continue
@@ -77,5 +80,25 @@ func TestAccuracy(t *testing.T) {
 			assert.GreaterOrEqual(t, m.SureOK, 0.95, "seed %d %s: calibration", seed, m.Method)
 			assert.GreaterOrEqual(t, m.Country, 0.93, "seed %d %s: country", seed, m.Method)
 		}
+	}
+}
+
+// BenchmarkAccuracy reports the engine's share within 40 km (and the best
+// single database's) as benchmark metrics, for tracking over time.
+//
+//	go test -run '^$' -bench BenchmarkAccuracy -benchtime 1x ./internal/accuracy
+func BenchmarkAccuracy(b *testing.B) {
+	for b.Loop() {
+		ms, err := Run(context.Background(), Config{Seed: 1, Traces: 300}, nil)
+		require.NoError(b, err)
+		bestDB := 0.0
+		for _, m := range ms[3 : len(ms)-1] {
+			bestDB = max(bestDB, m.Within)
+		}
+		b.ReportMetric(100*ms[0].Within, "%within40km")
+		b.ReportMetric(100*ms[0].WithinH, "%within40km-hinted")
+		b.ReportMetric(100*ms[1].Within, "%within40km-fused")
+		b.ReportMetric(100*bestDB, "%within40km-bestdb")
+		b.ReportMetric(ms[0].MedianKm, "median-km")
 	}
 }

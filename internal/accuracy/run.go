@@ -65,8 +65,10 @@ type hopTruth struct {
 	rttMs   float64
 }
 
-// Run builds the world for cfg, runs the engine (single-trace and fused)
-// and the baselines, and returns their metrics, engine first. hints reads
+// Run builds the world for cfg, runs the engine (single-trace, fused, and
+// with the vantage points withheld) and the baselines, and returns their
+// metrics in that order: engine, engine --fuse, engine with vantage
+// unknown, one row per database alone, names alone. hints reads
 // router names (nil = rdns.Hints).
 func Run(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) ([]Metrics, error) {
 	w, err := Build(cfg)
@@ -118,6 +120,24 @@ func Run(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) ([]Met
 	if err := run("engine --fuse", fe); err != nil {
 		return nil, err
 	}
+	// The same traces with the probes' positions withheld: the engine
+	// must infer the vantage point (soft constraints only). Its placements
+	// are still checked against the true bound.
+	var blind []*traceroute.Trace
+	for _, t := range w.Traces {
+		c := *t
+		c.Source.Lat, c.Source.Lon, c.Source.ProbeID = nil, nil, ""
+		blind = append(blind, &c)
+	}
+	be := geoloc.New(geoloc.Options{Sources: sources, Hints: hints})
+	var bres [][]placement
+	for r, err := range be.Stream(ctx, seqOf(blind), 0) {
+		if err != nil {
+			return nil, err
+		}
+		bres = append(bres, engineAnswers(r))
+	}
+	out = append(out, w.score("engine, vantage unknown", truth, bres))
 	for i, db := range dbs {
 		res := baseline(w, func(h traceroute.Probe) placement {
 			ans, err := db.Lookup(candidates.Query{Addr: h.Addr})
