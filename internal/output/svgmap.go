@@ -13,6 +13,7 @@ import (
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/internal/output/style"
+	"github.com/geoloc-dev/geoloc/internal/report"
 )
 
 // Maps use an equirectangular projection with the longitude scaled by the
@@ -41,6 +42,9 @@ type mapScene struct {
 	results []*geoloc.TraceResult
 	ases    []asItem
 	circles bool
+	// crossed are the countries some located hop stands in: shaded, so the
+	// map shows at a glance whose territory the traffic crossed.
+	crossed map[string]bool
 }
 
 type asItem struct {
@@ -52,7 +56,7 @@ type asItem struct {
 
 // newScene computes the view and the AS list of a set of traces.
 func newScene(results []*geoloc.TraceResult, circles bool) *mapScene {
-	s := &mapScene{results: results, circles: circles}
+	s := &mapScene{results: results, circles: circles, crossed: map[string]bool{}}
 	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
 	found, wraps := false, false
 	add := func(lat, lon float64) {
@@ -72,6 +76,9 @@ func newScene(results []*geoloc.TraceResult, circles bool) *mapScene {
 			h := &tr.Hops[j]
 			if style.Located(h) {
 				add(h.Location.Lat, h.Location.Lon)
+				if cc := report.CountryOf(h.Location); cc != "" {
+					s.crossed[cc] = true
+				}
 			}
 			if h.Addr.IsValid() || style.Located(h) {
 				a := byAS[h.ASN]
@@ -189,6 +196,9 @@ func (s *mapScene) writeLand(b *strings.Builder, upp float64) {
 		}
 		b.WriteString(`<path data-cc="`)
 		b.WriteString(html.EscapeString(c.ISO2))
+		if s.crossed[c.ISO2] {
+			b.WriteString(`" class="crossed" fill="#f3e3bd`)
+		}
 		b.WriteString(`" d="`)
 		for _, p := range c.Polygons {
 			for _, ring := range p {
