@@ -68,6 +68,7 @@ type TracerOptions struct {
 type Tracer struct {
 	eng  *tracer.Engine
 	errs map[int]error
+	log  *slog.Logger
 }
 
 // NewTracer opens the sockets of both address families, in the network
@@ -94,7 +95,19 @@ func NewTracer(opts TracerOptions) (*Tracer, error) {
 		}
 		return nil, fmt.Errorf("tracer: %w", errors.Join(errs[4], errs[6]))
 	}
-	return &Tracer{eng: tracer.New(conns, errs, opts.RatePPS, opts.Logger), errs: errs}, nil
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for fam, err := range errs {
+		log.Warn("tracer: address family unavailable", "family", fmt.Sprintf("IPv%d", fam), "err", err)
+	}
+	for fam, c := range conns {
+		if c.Unprivileged() {
+			log.Info("tracer: using unprivileged ping sockets (ICMP probes only)", "family", fmt.Sprintf("IPv%d", fam))
+		}
+	}
+	return &Tracer{eng: tracer.New(conns, errs, opts.RatePPS, log), errs: errs, log: log}, nil
 }
 
 // Close releases the sockets. Traces in flight fail.
@@ -113,7 +126,8 @@ type TraceOptions struct {
 	// default, as traceroute and tcptraceroute use. Every probe of a flow
 	// goes to the same port: the flow stays on one path.
 	Port int
-	// Source is the source address; default the kernel's choice.
+	// Source is the source address; default the kernel's choice. It must
+	// be an address of this host: IPv4 probes carry it as given.
 	Source   netip.Addr
 	FirstTTL int // default 1
 	MaxTTL   int // default 30
@@ -202,12 +216,15 @@ func (t *Tracer) Trace(ctx context.Context, dst netip.Addr, opts TraceOptions) (
 	}
 	r, err := t.eng.Trace(ctx, dst, cfg)
 	if r == nil {
+		t.log.Debug("trace failed", "dst", dst, "err", err)
 		return nil, err
 	}
 	tr := convertTrace(r)
 	if err != nil {
 		tr.Error = err.Error()
 	}
+	t.log.Debug("trace done", "dst", dst, "protocol", tr.Protocol, "hops", len(tr.Hops), "reached", r.Reached,
+		"duration", time.Since(r.Started).Round(time.Millisecond), "err", err)
 	return tr, err
 }
 

@@ -418,6 +418,12 @@ func (c *Conn) readLoop(fd, proto int, handle func(Packet)) {
 				break
 			}
 		}
+		if pfd[0].Revents&unix.POLLERR != 0 {
+			// A ping socket keeps reporting POLLERR while the error of its
+			// last ICMP error (already read from the error queue) is
+			// pending: clear it, or poll would spin.
+			_, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		}
 		c.reading.Add(-1)
 	}
 }
