@@ -134,3 +134,18 @@ func parseKML(t *testing.T, path string) kmlSummary {
 	require.Equal(t, "http://www.opengis.net/kml/2.2 kml", root)
 	return s
 }
+
+// Colour only when asked or on a terminal, and never with NO_COLOR.
+func TestColorPolicy(t *testing.T) {
+	chdirRoot(t)
+	args := []string{"regeo", sample, "--no-db", "--format", "table", "-q"}
+	plain := run(t, "", nil, args...)
+	require.Equal(t, ExitOK, plain.code, plain.stderr)
+	assert.NotContains(t, plain.stdout, "\x1b[", "not a terminal: no colour")
+	forced := run(t, "", nil, append(args, "--color", "always")...)
+	assert.Contains(t, forced.stdout, "\x1b[1m", "--color always")
+	noColor := run(t, "", map[string]string{"NO_COLOR": "1"}, append(args, "--color", "always")...)
+	assert.Equal(t, plain.stdout, noColor.stdout, "NO_COLOR wins over --color always")
+	bad := run(t, "", nil, append(args, "--color", "sometimes")...)
+	assert.Equal(t, ExitUsage, bad.code)
+}
