@@ -202,7 +202,7 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 		}
 		d.WriteString("<p>Countries: " + strings.Join(cs, " → "))
 		if trombone {
-			d.WriteString(" (leaves a country and comes back)")
+			d.WriteString(" (leaves and re-enters " + html.EscapeString(strings.Join(rt.Returns, ", ")) + ")")
 		}
 		d.WriteString("</p>")
 	}
