@@ -41,10 +41,13 @@ func detectAtlas(head []byte) bool {
 	if !ok {
 		return false
 	}
-	if f.typ == "traceroute" {
+	switch f.typ {
+	case "traceroute":
 		return true
+	case "": // "type" comes last in API results; the head may end before it
+		return f.has("result") && f.has("prb_id", "msm_id", "fw", "paris_id", "lts", "msm_name")
 	}
-	return f.has("result") && f.has("prb_id", "msm_id", "fw", "paris_id", "lts", "msm_name")
+	return false // ping, dns, sslcert, ... results: not traceroutes
 }
 
 func parseAtlas(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
