@@ -89,6 +89,9 @@ type traceBuilder struct {
 	yield         func(*Trace, error) bool
 	lines         textLines
 
+	// protocol is set on every trace when the tool has only one
+	// ("icmp" for tracert and WinMTR, "udp" for tracepath).
+	protocol string
 	// noSplit keeps TTL 1 after higher TTLs in the same trace (mtr --raw
 	// cycles through the TTLs again and again).
 	noSplit bool
@@ -125,7 +128,7 @@ func (b *traceBuilder) next() (string, bool) {
 // trace returns the trace being built, starting one if needed.
 func (b *traceBuilder) trace() *Trace {
 	if b.t == nil {
-		b.t = &Trace{Format: b.format, Hops: make([]Hop, 0, 16)}
+		b.t = &Trace{Format: b.format, Protocol: b.protocol, Hops: make([]Hop, 0, 16)}
 		b.cur = -1
 	}
 	return b.t

@@ -565,6 +565,7 @@ func detectMTRRaw(head []byte) bool {
 // (host - loss% | sent | recv | best | avg | worst | last), whole ms.
 func parseWinMTR(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 	b := newTraceBuilder(r, "winmtr", input, yield)
+	b.protocol = "icmp" // the only probe winmtr sends
 	ttl := 0
 	for {
 		line, ok := b.next()

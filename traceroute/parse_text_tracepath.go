@@ -30,6 +30,7 @@ var (
 
 func parseTracepath(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 	b := newTraceBuilder(r, "tracepath", input, yield)
+	b.protocol = "udp" // the only probe tracepath sends
 	for {
 		line, ok := b.next()
 		if !ok {

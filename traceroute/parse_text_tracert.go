@@ -47,6 +47,7 @@ var (
 
 func parseTracert(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 	b := newTraceBuilder(r, "windows-tracert", input, yield)
+	b.protocol = "icmp" // the only probe windows-tracert sends
 	for {
 		line, ok := b.next()
 		if !ok {

@@ -417,3 +417,14 @@ func TestTextMTRColumnOrder(t *testing.T) {
 	assert.Equal(t, Endpoint{Name: "example.org"}, csv.Destination)
 	assert.Equal(t, []Stats{{Addr: addr("192.0.2.1"), Name: "gw.example", ASN: 64500, LossPct: 25, Sent: 4, LastMs: 1.5, AvgMs: 2.2, MinMs: 1.1, MaxMs: 3.3, StdevMs: 0.4}}, csv.Hops[0].Stats)
 }
+
+func TestTextProtocolOfSingleProtocolTools(t *testing.T) {
+	for _, tc := range []struct{ in, format, proto string }{
+		{"Tracing route to 192.0.2.9\n  1     1 ms     1 ms     1 ms  192.0.2.9\n", "windows-tracert", "icmp"},
+		{" 1?: [LOCALHOST] pmtu 1500\n 1:  192.0.2.1  0.5ms\n", "tracepath", "udp"},
+		{"|   WinMTR statistics   |\n| 192.0.2.1 - 0 | 1 | 1 | 1 | 1 | 1 | 1 |\n", "winmtr", "icmp"},
+		{"traceroute to a (192.0.2.9), 30 hops max, 60 byte packets\n 1  192.0.2.1  1.0 ms\n", "linux-traceroute", ""},
+	} {
+		assert.Equal(t, tc.proto, txtOne(t, tc.in, tc.format).Protocol, tc.format)
+	}
+}
