@@ -110,18 +110,17 @@ func readASNTable(r *bufio.Reader, name string) (*ASNTable, error) {
 	return b.finish(name, mod), nil
 }
 
-type asKey struct {
-	asn uint32
-	org string
-}
-
 type asnBuilder struct {
-	recs  map[asKey]uint32
-	asns  []uint32
-	orgs  []string
-	v4    []range4
-	v6    []range6
-	split [][]byte
+	// recs maps asn (4 bytes) + org to the record index; keyBuf is the
+	// reused lookup key, so that only new records allocate.
+	recs   map[string]uint32
+	keyBuf []byte
+	last   uint32
+	asns   []uint32
+	orgs   []string
+	v4     []range4
+	v6     []range6
+	split  [][]byte
 }
 
 type range4 struct{ start, end, rec uint32 }
@@ -131,18 +130,28 @@ type range6 struct {
 }
 
 func newASNBuilder() *asnBuilder {
-	return &asnBuilder{recs: make(map[asKey]uint32)}
+	return &asnBuilder{recs: make(map[string]uint32)}
 }
 
-func (b *asnBuilder) rec(asn uint32, org string) uint32 {
-	k := asKey{asn, org}
-	if i, ok := b.recs[k]; ok {
+func (b *asnBuilder) rec(asn uint32, org []byte) uint32 {
+	// Neighbouring ranges often belong to the same AS.
+	if n := len(b.asns); n > 0 && b.asns[b.last] == asn && b.orgs[b.last] == string(org) {
+		return b.last
+	}
+	b.last = b.rec1(asn, org)
+	return b.last
+}
+
+func (b *asnBuilder) rec1(asn uint32, org []byte) uint32 {
+	b.keyBuf = append(b.keyBuf[:0], byte(asn>>24), byte(asn>>16), byte(asn>>8), byte(asn))
+	b.keyBuf = append(b.keyBuf, org...)
+	if i, ok := b.recs[string(b.keyBuf)]; ok {
 		return i
 	}
 	i := uint32(len(b.asns))
 	b.asns = append(b.asns, asn)
-	b.orgs = append(b.orgs, org)
-	b.recs[k] = i
+	b.orgs = append(b.orgs, string(org))
+	b.recs[string(b.keyBuf)] = i
 	return i
 }
 
@@ -250,9 +259,9 @@ func (b *asnBuilder) add(f [][]byte, c columns) error {
 		}
 		return fmt.Errorf("bad AS number %q", asField)
 	}
-	org := ""
+	var org []byte
 	if c.org >= 0 && c.org < len(f) {
-		org = strings.TrimSpace(string(f[c.org]))
+		org = bytes.TrimSpace(f[c.org])
 	}
 	rec := b.rec(asn, org)
 	if !sv6 {

@@ -207,11 +207,16 @@ func BenchmarkOpenASNTable(b *testing.B) {
 	require.NoError(b, err)
 	b.SetBytes(st.Size())
 	var heap uint64
+	var cpu time.Duration
+	n := 0
 	for b.Loop() {
 		var m0, m1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
+		c0 := cpuTime()
 		t, err := candidates.OpenASNTable(path)
+		cpu += cpuTime() - c0
+		n++
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -221,6 +226,7 @@ func BenchmarkOpenASNTable(b *testing.B) {
 		runtime.KeepAlive(t)
 	}
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(n), "cpu-ms/open")
 }
 
 // BenchmarkOpenAll measures opening the full set and the heap it keeps
