@@ -259,3 +259,74 @@ func TestHTMLScreenshot(t *testing.T) {
 		require.NoError(t, os.WriteFile("../../docs/map.png", b, 0o644))
 	}
 }
+
+// interactionScript clicks a hop, a route and a network legend entry and
+// records what the page did in attributes of <body> for --dump-dom.
+const interactionScript = `(function () {
+  var b = document.body, svg = document.querySelector("#mapbox svg");
+  function rec(k, v) { b.setAttribute("data-test-" + k, String(v)); }
+  var hop = svg.querySelector(".hop[data-t='0'][data-h='1']");
+  hop.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  rec("hop-details", document.querySelector("#details h2").textContent);
+  rec("hop-dd", Array.prototype.map.call(document.querySelectorAll("#details dd"), function (e) { return e.textContent; }).join("|"));
+  rec("hop-selecting", svg.classList.contains("selecting"));
+  rec("hop-sel", svg.querySelectorAll(".hop.sel").length);
+  var route = svg.querySelector(".route[data-t='1']");
+  route.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  rec("route-details", document.querySelector("#details h2").textContent);
+  rec("route-items", document.querySelectorAll("#details li").length);
+  rec("route-sel", svg.querySelectorAll(".route.sel").length);
+  var as = document.querySelector("#legend-orgs li[data-as='1299']");
+  as.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  rec("as-sel", svg.querySelectorAll(".hop.sel").length);
+  var cc = document.querySelector("#legend-countries li[data-cc='SE']");
+  cc.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  rec("cc-land", svg.querySelectorAll(".land path.sel").length);
+  rec("cc-routes", svg.querySelectorAll(".route.sel").length);
+  svg.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  rec("cleared", !svg.classList.contains("selecting"));
+  var vb = svg.getAttribute("viewBox");
+  svg.dispatchEvent(new WheelEvent("wheel", { deltaY: -100, clientX: 200, clientY: 150, bubbles: true, cancelable: true }));
+  rec("zoomed", svg.getAttribute("viewBox") !== vb);
+  rec("done", 1);
+})();`
+
+// TestHTMLInteraction drives the page's script in headless Chromium: the
+// page under test is the real output with one more script (allowed by its
+// hash in the page's own policy) that clicks and records.
+func TestHTMLInteraction(t *testing.T) {
+	bin := chromium(t)
+	proxy := proxySink(t)
+	page := string(render(t, "html", outputtest.Traces(), Options{}))
+	i := strings.Index(page, "script-src ")
+	require.Positive(t, i)
+	i += len("script-src ")
+	page = page[:i] + strings.ReplaceAll(cspHash(interactionScript), "'", "&#39;") + " " + page[i:]
+	page = strings.Replace(page, "</body>", "<script>"+interactionScript+"</script></body>", 1)
+	path := filepath.Join(t.TempDir(), "interact.html")
+	require.NoError(t, os.WriteFile(path, []byte(page), 0o644))
+	dom := string(runChromium(t, bin, path, proxy, "--dump-dom"))
+	body := regexp.MustCompile(`<body[^>]*>`).FindString(dom)
+	attr := func(k string) string {
+		m := regexp.MustCompile(`data-test-` + k + `="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			return "<missing>"
+		}
+		return html.UnescapeString(m[1])
+	}
+	require.Equal(t, "1", attr("done"), "the test script ran to the end: %s", body)
+	assert.Equal(t, "2 ti0001c360-ae1.ti.telenor.net", attr("hop-details"))
+	assert.Contains(t, attr("hop-dd"), "AS2119 Telenor Norge AS")
+	assert.Contains(t, attr("hop-dd"), "1.204 ms")
+	assert.Equal(t, "true", attr("hop-selecting"))
+	assert.Equal(t, "1", attr("hop-sel"))
+	assert.Equal(t, "ns1.example.no (203.0.113.53)", attr("route-details"))
+	assert.Equal(t, "4", attr("route-items"), "the trace's hops are listed")
+	assert.Equal(t, "1", attr("route-sel"))
+	assert.Equal(t, "5", attr("as-sel"), "the five located Arelion hops")
+	assert.Equal(t, "1", attr("cc-land"))
+	assert.Equal(t, "1", attr("cc-routes"), "one route crosses Sweden")
+	assert.Equal(t, "true", attr("cleared"))
+	assert.Equal(t, "true", attr("zoomed"))
+	assert.Empty(t, proxy.pageHosts())
+}
