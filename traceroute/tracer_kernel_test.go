@@ -58,3 +58,36 @@ func TestTracerKernelRouters(t *testing.T) {
 		}
 	}
 }
+
+// TestTracerKernelECMP traces through Linux per-flow load balancing:
+// several flows find both branches, and each flow keeps to one.
+func TestTracerKernelECMP(t *testing.T) {
+	d := netemu.NewDiamond(t)
+	var tr *traceroute.Tracer
+	require.NoError(t, d.Host.Do(func() (err error) {
+		tr, err = traceroute.NewTracer(traceroute.TracerOptions{})
+		return err
+	}))
+	defer tr.Close()
+	for _, proto := range []string{"udp", "tcp"} {
+		t.Run(proto, func(t *testing.T) {
+			got, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Flows: 16, Queries: 2, Timeout: time.Second})
+			require.NoError(t, err)
+			require.Len(t, got.Hops, 4)
+			assert.Equal(t, []netip.Addr{d.R1Addr}, got.Hops[0].Addrs())
+			assert.ElementsMatch(t, []netip.Addr{d.R2aAddr, d.R2bAddr}, got.Hops[1].Addrs(), "both branches")
+			assert.Equal(t, []netip.Addr{d.R3Addr}, got.Hops[2].Addrs())
+			assert.Equal(t, []netip.Addr{d.Dest4}, got.Hops[3].Addrs())
+			// Probe i used flow i/Queries: both probes of a flow took one branch.
+			ps := got.Hops[1].Probes
+			for i := 0; i+1 < len(ps); i += 2 {
+				require.False(t, ps[i].Lost || ps[i+1].Lost)
+				assert.Equal(t, ps[i].Addr, ps[i+1].Addr, "flow %d", i/2)
+			}
+			// One flow alone never sees both branches.
+			one, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Queries: 8, Timeout: time.Second})
+			require.NoError(t, err)
+			assert.Len(t, one.Hops[1].Addrs(), 1)
+		})
+	}
+}
