@@ -369,12 +369,15 @@ func resolve(ctx context.Context, o *Options, d Database) (plan, error) {
 				SHA256 string `json:"sha256"`
 			} `json:"checksums"`
 		}
-		if err := json.Unmarshal(body, &cs); err != nil || cs.Checksums.SHA256 == "" {
-			return plan{}, fmt.Errorf("bad IPinfo checksums response")
+		var sum []byte
+		if err := json.Unmarshal(body, &cs); err == nil {
+			sum, _ = hex.DecodeString(cs.Checksums.SHA256)
 		}
-		if p.sha256, err = hex.DecodeString(cs.Checksums.SHA256); err != nil {
-			return plan{}, fmt.Errorf("bad IPinfo sha256 %q", cs.Checksums.SHA256)
+		if len(sum) != sha256.Size {
+			o.Logger.Warn("unreadable IPinfo checksums; integrity not checked")
+			return p, nil
 		}
+		p.sha256 = sum
 		p.checked = "sha256-" + cs.Checksums.SHA256
 		return p, nil
 	}
@@ -510,7 +513,7 @@ func get(ctx context.Context, o *Options, u, user, pass string, limit int64) ([]
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*")
-	resp, err := o.HTTPClient.Do(req)
+	resp, err := do(o, req)
 	if err != nil {
 		return nil, err
 	}
@@ -526,6 +529,16 @@ func get(ctx context.Context, o *Options, u, user, pass string, limit int64) ([]
 		return nil, fmt.Errorf("%s: answer larger than %d bytes", redact(u), limit)
 	}
 	return b, nil
+}
+
+// do sends req; its errors never show a token from the query string.
+func do(o *Options, req *http.Request) (*http.Response, error) {
+	resp, err := o.HTTPClient.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact(ue.URL)
+	}
+	return resp, err
 }
 
 func statusErr(resp *http.Response, u string) error {
@@ -546,7 +559,7 @@ func download(ctx context.Context, o *Options, u, user, pass string) (string, su
 	if err != nil {
 		return "", sums{}, err
 	}
-	resp, err := o.HTTPClient.Do(req)
+	resp, err := do(o, req)
 	if err != nil {
 		return "", sums{}, err
 	}

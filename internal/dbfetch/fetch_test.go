@@ -386,3 +386,35 @@ func TestCatalog(t *testing.T) {
 		assert.Equal(t, d.Name, got.Name)
 	}
 }
+
+func TestFetchIPinfoIntegrityAndSecrets(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	opts := up.options(dir)
+	opts.Names = []string{"ipinfo-lite"}
+	opts.IPinfoToken = "tok"
+	up.mu.Lock()
+	up.files["/data/ipinfo_lite.mmdb/checksums"] = []byte(`{"checksums":{"sha256":"` + strings.Repeat("00", 32) + `"}}`)
+	up.mu.Unlock()
+	_, err := dbfetch.Fetch(context.Background(), opts)
+	var ie *dbfetch.IntegrityError
+	require.ErrorAs(t, err, &ie)
+	assert.NotContains(t, err.Error(), "tok")
+
+	// No checksums published: installed, but not marked as verified.
+	up.mu.Lock()
+	delete(up.files, "/data/ipinfo_lite.mmdb/checksums")
+	up.mu.Unlock()
+	got, err := dbfetch.Fetch(context.Background(), opts)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Empty(t, got[0].Integrity)
+	assert.NotEmpty(t, got[0].SHA256)
+
+	// A refused connection names the URL without the token.
+	opts.IPinfoBaseURL = "http://127.0.0.1:1/data"
+	opts.Force = true
+	_, err = dbfetch.Fetch(context.Background(), opts)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "tok")
+}
