@@ -132,6 +132,22 @@ func TestMMDBSchemas(t *testing.T) {
 			want: []want{{addr: "192.0.2.1", asn: 64500, org: "Example Transit"}},
 		},
 		{
+			name: "ip-location-db asn-mmdb",
+			path: mmdbtest.WriteASN(t, filepath.Join(dir, "asn-ipv4.mmdb"), []mmdbtest.ASNRecord{
+				{Prefix: "192.0.2.0/24", ASN: 64500, Org: "Example Transit"},
+			}, mmdbtest.Type(mmdbtest.TypeFlatASNIPv4), mmdbtest.IPVersion(4)),
+			wantName: "asn-2026-06", wantKind: "mmdb-asn",
+			want:     []want{{addr: "192.0.2.1", asn: 64500, org: "Example Transit"}, {addr: "2001:db8::1"}},
+		},
+		{
+			name: "ip-location-db country-mmdb",
+			path: mmdbtest.WriteRaw(t, filepath.Join(dir, "dbip-country-ipv4.mmdb"), mmdbtest.TypeFlatCountryIP4, []mmdbtest.Entry{
+				{Prefix: "192.0.2.0/24", Data: mmdbtype.Map{"country_code": mmdbtype.String("DE")}},
+			}, mmdbtest.IPVersion(4)),
+			wantName: "dbip-country-2026-06", wantKind: "mmdb-country",
+			want:     []want{{addr: "192.0.2.1", kind: candidates.KindCountry, country: "DE"}},
+		},
+		{
 			name: "ipinfo-lite",
 			path: mmdbtest.WriteIPinfoLite(t, filepath.Join(dir, "ipinfo_lite.mmdb"), []mmdbtest.ASNRecord{
 				{Prefix: "192.0.2.0/24", ASN: 64500, Org: "Example Transit", Domain: "example.net", Country: "DE"},
