@@ -137,7 +137,7 @@ func TestMMDBSchemas(t *testing.T) {
 				{Prefix: "192.0.2.0/24", ASN: 64500, Org: "Example Transit"},
 			}, mmdbtest.Type(mmdbtest.TypeFlatASNIPv4), mmdbtest.IPVersion(4)),
 			wantName: "asn-2026-06", wantKind: "mmdb-asn",
-			want:     []want{{addr: "192.0.2.1", asn: 64500, org: "Example Transit"}, {addr: "2001:db8::1"}},
+			want: []want{{addr: "192.0.2.1", asn: 64500, org: "Example Transit"}, {addr: "2001:db8::1"}},
 		},
 		{
 			name: "ip-location-db country-mmdb",
@@ -145,7 +145,7 @@ func TestMMDBSchemas(t *testing.T) {
 				{Prefix: "192.0.2.0/24", Data: mmdbtype.Map{"country_code": mmdbtype.String("DE")}},
 			}, mmdbtest.IPVersion(4)),
 			wantName: "dbip-country-2026-06", wantKind: "mmdb-country",
-			want:     []want{{addr: "192.0.2.1", kind: candidates.KindCountry, country: "DE"}},
+			want: []want{{addr: "192.0.2.1", kind: candidates.KindCountry, country: "DE"}},
 		},
 		{
 			name: "ipinfo-lite",
