@@ -144,6 +144,9 @@ func (b *traceBuilder) flush() {
 	if t == nil || b.stopped {
 		return
 	}
+	if len(t.Hops) == 0 && t.Destination == (Endpoint{}) && t.Source == (Endpoint{}) && t.Started.IsZero() {
+		return // nothing known: only bad lines went into it
+	}
 	b.traces++
 	if !b.yield(t, nil) {
 		b.stopped = true

@@ -104,7 +104,11 @@ func (p *mtrText) line(line string) error {
 			return fmt.Errorf("bad hop number %q", m[1])
 		}
 		p.fresh = false
-		return p.row(p.b.hop(ttl), strings.Fields(m[2]))
+		if err := p.row(p.b.hop(ttl), strings.Fields(m[2])); err != nil {
+			p.b.dropCurIfEmpty()
+			return err
+		}
+		return nil
 	}
 	if m := mtrMPLSRe.FindStringSubmatch(s); m != nil {
 		h := p.b.curHop()

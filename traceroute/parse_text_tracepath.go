@@ -46,6 +46,14 @@ func parseTracepath(r *bufio.Reader, input string, yield func(*Trace, error) boo
 }
 
 func tracepathLine(b *traceBuilder, line string) error {
+	err := tracepathProbe(b, line)
+	if err != nil {
+		b.dropCurIfEmpty()
+	}
+	return err
+}
+
+func tracepathProbe(b *traceBuilder, line string) error {
 	s := strings.TrimSpace(line)
 	if s == "" || tracepathTail.MatchString(s) || isCommandEcho(s) {
 		return nil

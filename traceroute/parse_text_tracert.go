@@ -63,6 +63,26 @@ func parseTracert(r *bufio.Reader, input string, yield func(*Trace, error) bool)
 }
 
 func tracertLine(b *traceBuilder, line string) error {
+	h := b.curHop()
+	n := 0
+	if h != nil {
+		n = len(h.Probes)
+	}
+	err := tracertProbes(b, line)
+	if err != nil {
+		// A bad line adds nothing: undo its probes and its new hop.
+		if cur := b.curHop(); cur != nil {
+			if cur != h {
+				n = 0
+			}
+			cur.Probes = cur.Probes[:min(n, len(cur.Probes))]
+		}
+		b.dropCurIfEmpty()
+	}
+	return err
+}
+
+func tracertProbes(b *traceBuilder, line string) error {
 	s := strings.TrimSpace(line)
 	switch {
 	case s == "", tracertDone[s], strings.HasPrefix(s, "over a maximum of"), isCommandEcho(s):
