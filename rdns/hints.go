@@ -730,6 +730,20 @@ func latinBase(r rune) byte {
 		return to[len([]rune(from[:i]))]
 	}
 	switch r {
+	case 'ā', 'ă', 'ą':
+		return 'a'
+	case 'ē', 'ė':
+		return 'e'
+	case 'ī', 'į', 'ı':
+		return 'i'
+	case 'ō', 'ő':
+		return 'o'
+	case 'ū', 'ů', 'ű', 'ų':
+		return 'u'
+	case 'ğ', 'ģ':
+		return 'g'
+	case 'ț', 'ţ', 'ť':
+		return 't'
 	case 'ß':
 		return 's'
 	case 'č', 'ć':

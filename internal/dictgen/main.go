@@ -514,7 +514,7 @@ func (g *gen) loadLocodes(airports []*airport) ([][]string, error) {
 			name := r[3]
 			// UN/LOCODE coordinates have minute precision: two decimals keep it.
 			rows = append(rows, []string{code, name, r[5], strconv.FormatFloat(lat, 'f', 2, 64), strconv.FormatFloat(lon, 'f', 2, 64), strconv.Itoa(pop)})
-			lc := &locode{cc: cc, names: []string{r[3], r[4]}, lat: lat, lon: lon}
+			lc := &locode{cc: cc, code: strings.ToLower(r[2]), names: []string{r[3], r[4]}, lat: lat, lon: lon}
 			if !ok {
 				lc.airport = airportByIATA[strings.ToLower(r[2])]
 				if r[9] != "" {
@@ -572,7 +572,27 @@ func (g *gen) loadLocodes(airports []*airport) ([][]string, error) {
 		}
 	}
 	for _, p := range g.places {
-		if lc := nearest[p]; lc != nil {
+		lc := nearest[p]
+		if lc == nil {
+			continue
+		}
+		// The entry nearest the centre may be a hamlet or a district
+		// (Ashburn near Whitby, Ontario): take its name only when it is
+		// the city's own entry, known by its code being the city's
+		// airport code (DE CGN = Köln) or by a name that starts like the
+		// city's (Praha, Warszawa, Lisboa).
+		a := airportByIATA[lc.code]
+		own := a != nil && a.cc == p.cc && distKm(a.lat, a.lon, p.lat, p.lon) < 50
+		for _, n := range lc.names {
+			for _, s := range spellings(n) {
+				for _, ps := range p.spell {
+					if len(s) >= 3 && len(ps) >= 3 && s[:3] == ps[:3] {
+						own = true
+					}
+				}
+			}
+		}
+		if own {
 			added += addSpellings(p, lc.names, used)
 		}
 	}
@@ -590,7 +610,7 @@ func isLowerDigits(s string) bool {
 }
 
 type locode struct {
-	cc       string
+	cc, code string // country, and the 3-letter location code
 	names    []string
 	lat, lon float64
 	airport  *airport
