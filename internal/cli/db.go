@@ -95,24 +95,25 @@ func runDB(a *app, args []string) error {
 			Dir: f.dir, Names: pos[1:], Force: f.force, GeoIPConf: f.geoipConf,
 			NPMRegistry: f.registry, IPinfoToken: a.env("IPINFO_TOKEN"), Logger: log,
 		}
+		var last int64
 		opts.OnDatabase = func(d dbfetch.Database) {
 			prog.Done()
 			prog = a.progress(&f.common, "MB "+d.Name, 0)
 			if prog != nil {
-				prog.Every = 250 * time.Millisecond
+				prog.Bytes = true
 			}
+			last = 0
 		}
-		var last int64
 		opts.Progress = func(done, total int64) {
 			if prog == nil {
 				return
 			}
 			if total > 0 {
-				prog.SetTotal(int(total >> 20))
+				prog.SetTotal(int(total))
 			}
-			if mb := done >> 20; mb > last {
-				prog.Add(int(mb-last), false)
-				last = mb
+			if done > last {
+				prog.Add(int(done-last), false)
+				last = done
 			}
 		}
 		inst, err := dbfetch.Fetch(a.ctx, opts)
