@@ -165,12 +165,25 @@ func num(b *strings.Builder, x float64, prec int) {
 	b.WriteString(strconv.FormatFloat(style.Round(x, prec), 'f', -1, 64))
 }
 
+// coarseCountry is a 1:110m outline with its bounding box in degrees.
+type coarseCountry struct {
+	countries.Country
+	minLon, minLat, maxLon, maxLat float64
+}
+
 // outlinesCoarse is the decoded 1:110m world, shared by every map written
 // by this process (read-only after the first use).
-var outlinesCoarse = sync.OnceValue(func() []countries.Country {
-	var cs []countries.Country
+var outlinesCoarse = sync.OnceValue(func() []coarseCountry {
+	var cs []coarseCountry
 	for c := range countries.Outlines(countries.Coarse) {
-		cs = append(cs, c)
+		cc := coarseCountry{Country: c, minLon: 180, minLat: 90, maxLon: -180, maxLat: -90}
+		for _, p := range c.Polygons {
+			for _, pt := range p[0] {
+				cc.minLon, cc.maxLon = min(cc.minLon, pt.Lon), max(cc.maxLon, pt.Lon)
+				cc.minLat, cc.maxLat = min(cc.minLat, pt.Lat), max(cc.maxLat, pt.Lat)
+			}
+		}
+		cs = append(cs, cc)
 	}
 	return cs
 })
@@ -179,19 +192,14 @@ var outlinesCoarse = sync.OnceValue(func() []countries.Country {
 // per country with its name as a tooltip.
 func (s *mapScene) writeLand(b *strings.Builder, upp float64) {
 	vb := s.proj.vb
+	viewMinLon, viewMaxLon := vb.x/(unit*s.proj.k)-180, (vb.x+vb.w)/(unit*s.proj.k)-180
+	viewMaxLat, viewMinLat := 90-vb.y/unit, 90-(vb.y+vb.h)/unit
 	b.WriteString(`<g class="land" fill="#e9e6df" stroke="#b9b3a6" stroke-width="`)
 	num(b, 0.6*upp, 2)
 	b.WriteString(`">`)
 	for _, c := range outlinesCoarse() {
-		// Bounding box test in map units.
-		minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-		for _, p := range c.Polygons {
-			for _, pt := range p[0] {
-				x, y := s.proj.xy(pt.Lat, pt.Lon)
-				minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
-			}
-		}
-		if maxX < vb.x || minX > vb.x+vb.w || maxY < vb.y || minY > vb.y+vb.h {
+		// Bounding box test in degrees against the view.
+		if c.maxLon < viewMinLon || c.minLon > viewMaxLon || c.maxLat < viewMinLat || c.minLat > viewMaxLat {
 			continue
 		}
 		b.WriteString(`<path data-cc="`)
