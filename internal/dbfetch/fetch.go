@@ -71,7 +71,7 @@ type Options struct {
 	NPMRegistry, DBIPBaseURL, MaxMindBaseURL, IPinfoBaseURL string
 	// MaxMind credentials; when empty and a GeoLite2 edition is asked
 	// for, they are read from GeoIPConf or the first of
-	// DefaultGeoIPConfPaths that exists.
+	// DefaultGeoIPConfPaths() that exists.
 	MaxMind   Credentials
 	GeoIPConf string
 	// IPinfoToken is the IPinfo access token (the CLI reads $IPINFO_TOKEN).

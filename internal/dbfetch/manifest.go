@@ -179,7 +179,9 @@ func List(dir string) ([]Installed, error) {
 }
 
 // DefaultGeoIPConfPaths are where geoipupdate's configuration usually is.
-var DefaultGeoIPConfPaths = []string{"/etc/GeoIP.conf", "/usr/local/etc/GeoIP.conf"}
+func DefaultGeoIPConfPaths() []string {
+	return []string{"/etc/GeoIP.conf", "/usr/local/etc/GeoIP.conf"}
+}
 
 // GeoIPConf is what geoloc reads from geoipupdate's GeoIP.conf.
 type GeoIPConf struct {
@@ -232,7 +234,7 @@ func ReadGeoIPConf(path string) (GeoIPConf, error) {
 }
 
 func findGeoIPConf(path string) (GeoIPConf, error) {
-	paths := DefaultGeoIPConfPaths
+	paths := DefaultGeoIPConfPaths()
 	if path != "" {
 		paths = []string{path}
 	}
