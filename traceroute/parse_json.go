@@ -33,14 +33,6 @@ var jsonFormats = []format{
 	{name: FormatGeoloc, detect: detectGeoloc, parse: parseGeoloc},
 }
 
-// notYet is a placeholder parser for a format whose parser has not landed;
-// the text parsers may still reference it.
-func notYet(name string) func(*bufio.Reader, string, func(*Trace, error) bool) {
-	return func(_ *bufio.Reader, input string, yield func(*Trace, error) bool) {
-		yield(nil, &ParseError{Input: input, Format: name, Err: errors.New("parser not implemented yet")})
-	}
-}
-
 // maxJSONValue bounds the size of one top-level JSON value (one trace), so a
 // corrupt input without a closing brace cannot make a reader hold the whole
 // stream. The largest real records (scamper tracelb with thousands of
