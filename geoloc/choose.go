@@ -30,6 +30,12 @@ const (
 	latencyOnlyMaxKm = 500
 	// dbCopyFactor discounts the second and later databases agreeing.
 	dbCopyFactor = 0.5
+	// nearMs, nbMinConf, nbWeight: a neighbour hop within nearMs of RTT,
+	// placed with at least nbMinConf, counts as a candidate of weight
+	// nbWeight × its confidence.
+	nearMs    = 1.0
+	nbMinConf = 0.6
+	nbWeight  = 0.4
 )
 
 // decide chooses a placement for every public hop. first holds the
@@ -126,6 +132,23 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 			ev[i].why = strings.Join(whys, "; ")
 		}
 	}
+	// A neighbour placed with confidence and answering within nearMs of
+	// this hop is most likely in the same place (routers of one PoP): it
+	// lends support to candidates near it, and may itself be the answer.
+	var nb *hop
+	var nbPt latency.Point
+	var nbW float64
+	for _, n := range []struct {
+		h  *hop
+		pt latency.Point
+	}{{prev, prevPt}, {next, nextPt}} {
+		if n.h == nil || n.h.conf < nbMinConf || math.Abs(n.h.res.RTTMs-h.res.RTTMs) > nearMs {
+			continue
+		}
+		if w := nbWeight * n.h.conf; w > nbW {
+			nb, nbPt, nbW = n.h, n.pt, w
+		}
+	}
 	// Support: for each independent group, the best agreeing candidate.
 	type gmax struct {
 		g string
@@ -166,6 +189,9 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 			}
 			ev[i].support += g.w
 		}
+		if nb != nil && !cs[i].countryLevel && latency.DistanceKm(cs[i].pt, nbPt) <= agreeMinKm {
+			ev[i].support += nbW
+		}
 		ev[i].score = ev[i].support * ev[i].factor
 		if cs[i].countryLevel {
 			ev[i].score *= 0.5
@@ -180,6 +206,9 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 			(ev[i].score == ev[best].score && cs[i].weight > cs[best].weight) {
 			best = i
 		}
+	}
+	if nb != nil && e.withNeighbour(h, cs, ev, best, nb, nbPt, nbW, final) {
+		return
 	}
 	if best < 0 {
 		e.noCandidate(h, ev, final)
@@ -337,4 +366,61 @@ func countAgreeing(f *facts, ev []eval, best int) int {
 		}
 	}
 	return n
+}
+
+// withNeighbour places h with its neighbour nb when that beats every own
+// candidate of h (best < 0: none survived): the neighbour's place, if it
+// satisfies h's hard constraints, scores nbW plus the support of h's
+// candidates that agree with it. It reports whether it placed h.
+func (e *Engine) withNeighbour(h *hop, cs []cand, ev []eval, best int, nb *hop, nbPt latency.Point, nbW float64, final bool) bool {
+	for _, k := range h.hard {
+		if !k.Check(nbPt).Feasible {
+			return false
+		}
+	}
+	score := nbW
+	for i := range cs {
+		if !ev[i].ruled && !cs[i].countryLevel && latency.DistanceKm(cs[i].pt, nbPt) <= agreeMinKm {
+			return false // an own candidate is there already and scored with the neighbour's support
+		}
+	}
+	for _, k := range h.soft {
+		if !k.Check(nbPt).Feasible {
+			score *= softPenalty
+		}
+	}
+	alt := 0.0
+	if best >= 0 {
+		alt = ev[best].score
+	}
+	if score <= alt {
+		return false
+	}
+	conf := (1 - math.Exp(-score/strengthScale)) * score / (score + alt)
+	loc := *nb.res.Location
+	loc.RadiusKm = math.Round(nb.radKm + latency.MaxDistanceKm(math.Abs(nb.res.RTTMs-h.res.RTTMs), 0))
+	h.res.Location = &loc
+	h.res.Confidence = round3(conf)
+	h.res.Method = "neighbour"
+	h.res.Inferred = true
+	h.res.Why = fmt.Sprintf("placed with hop %d, %.1f ms apart", nb.res.TTL, math.Abs(nb.res.RTTMs-h.res.RTTMs))
+	pt := nbPt
+	h.loc, h.radKm, h.conf, h.country = &pt, loc.RadiusKm, conf, nb.country
+	h.res.Evidence = nil
+	if final {
+		h.res.Evidence = evidence(h, cs, ev, -1)
+		for i := range h.res.Evidence {
+			if h.res.Evidence[i].Status == StatusUnlikely && best >= 0 {
+				h.res.Evidence[i].Why = fmt.Sprintf("score %.2f against %.2f for hop %d's place", ev[i].score, score, nb.res.TTL) + joinWhy(ev[i].why)
+			}
+		}
+	}
+	return true
+}
+
+func joinWhy(w string) string {
+	if w == "" {
+		return ""
+	}
+	return "; " + w
 }

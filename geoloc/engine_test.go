@@ -447,3 +447,29 @@ func TestReliability(t *testing.T) {
 		assert.Equal(t, tt.want, h.Location.City)
 	}
 }
+
+// A hop with no name whose only database answer is the head office an
+// ocean away, 0.2 ms after a hop named Frankfurt, is placed with that hop.
+func TestPlacedWithCloseNeighbour(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("8.8.8.2"): {Candidates: []candidates.Candidate{geo("db1", 40.7128, -74.0060, "New York", "US")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}, Hints: fakeHints})
+	tr := &traceroute.Trace{
+		Hops: []traceroute.Hop{
+			{TTL: 1, Probes: probe("8.8.8.1", "ae1.fra.example.net", 60.0)},
+			{TTL: 2, Probes: probe("8.8.8.2", "", 60.2)},
+			{TTL: 3, Probes: probe("8.8.8.3", "ae3.fra.example.net", 60.5)},
+		},
+	}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	h := byAddr(t, r, "8.8.8.2")
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "Frankfurt am Main", h.Location.City)
+	assert.Equal(t, "neighbour", h.Method)
+	assert.True(t, h.Inferred)
+	assert.Contains(t, h.Why, "placed with hop")
+	require.Len(t, h.Evidence, 1)
+	assert.Equal(t, StatusUnlikely, h.Evidence[0].Status)
+}
