@@ -122,6 +122,8 @@ func TestOpenUnknown(t *testing.T) {
 		"text.txt":  "hello world\n",
 		"empty.csv": "",
 		"words.csv": "a,b,c,d\n",
+		// ip-location-db's country CSV is no ASN table.
+		"dbip-country-ipv4.csv": "1.0.0.0,1.0.0.255,AU\n",
 	} {
 		_, err := candidates.Open(writeFile(t, dir, name, content))
 		require.Error(t, err, name)

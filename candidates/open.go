@@ -113,7 +113,10 @@ func sniffText(br *bufio.Reader) textKind {
 			return textGeofeed
 		}
 		if len(fields) >= 3 {
-			if _, _, ok := parseRangeBound(f0); ok {
+			_, _, ok0 := parseRangeBound(f0)
+			_, _, ok1 := parseRangeBound(strings.Trim(strings.TrimSpace(fields[1]), `"`))
+			as := strings.Trim(strings.TrimSpace(fields[2]), `"`)
+			if ok0 && ok1 && (parseASN(as) != 0 || as == "0" || as == "") {
 				return textASN
 			}
 		}
