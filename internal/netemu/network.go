@@ -153,13 +153,17 @@ func parseDatagram(b []byte) (datagram, bool) {
 
 // flowHash is what a per-flow load balancer hashes: addresses, protocol
 // and the first four transport bytes (ports, or ICMP type, code and
-// checksum), plus the hop so that each hop balances independently.
+// checksum), for IPv6 also the flow label, plus the hop so that each hop
+// balances independently.
 func (d *datagram) flowHash(hop int) uint32 {
 	h := fnv.New32a()
 	h.Write(d.src.AsSlice())
 	h.Write(d.dst.AsSlice())
 	h.Write([]byte{d.proto, byte(hop)})
 	h.Write(d.l4[:4])
+	if d.v6 {
+		h.Write([]byte{d.raw[1] & 0x0f, d.raw[2], d.raw[3]})
+	}
 	return h.Sum32()
 }
 

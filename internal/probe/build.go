@@ -81,6 +81,9 @@ type Flow struct {
 	SrcPort, DstPort uint16
 	ID               uint16
 	Checksum         uint16
+	// FlowLabel is the IPv6 flow label (20 bits), which IPv6 load
+	// balancers hash with the addresses (RFC 6438): constant per flow.
+	FlowLabel uint32
 }
 
 // Payload sizes: enough for the checksum-compensation word and a marker.
@@ -189,13 +192,12 @@ func (f Flow) IPv4Packet(tag uint16, ttl uint8, id uint16, payloadLen int) []byt
 	return b
 }
 
-// IPv6Packet returns the whole IPv6 datagram of the probe (used by the
-// emulator's tests and the fuzz seeds; the tracer lets the kernel add the
-// header).
+// IPv6Packet returns the whole IPv6 datagram of the probe, for sockets
+// with IPV6_HDRINCL (and the emulator's tests).
 func (f Flow) IPv6Packet(tag uint16, hopLimit uint8, payloadLen int) []byte {
 	l4 := f.Transport(tag, payloadLen)
 	b := make([]byte, 40+len(l4))
-	b[0] = 0x60
+	binary.BigEndian.PutUint32(b[0:], 6<<28|f.FlowLabel&0xfffff)
 	binary.BigEndian.PutUint16(b[4:], uint16(len(l4)))
 	b[6] = f.nextHeader()
 	b[7] = hopLimit

@@ -25,6 +25,7 @@ type Conn struct {
 	pingID uint16
 
 	send    int // v4: IP_HDRINCL raw socket; v6: raw ICMPv6 socket (also read)
+	send6   int // v6 IPV6_HDRINCL socket (Linux >= 4.5), -1 if unavailable
 	udp6    int // v6 raw UDP socket for sending (reads filtered out), -1 otherwise
 	icmp    int // socket read for ICMP (v4 raw ICMP, v6 = send, ping socket)
 	tcp     int // raw TCP socket read for SYN-ACK/RST (v6: also sends)
@@ -41,7 +42,7 @@ type Conn struct {
 // Open creates the sockets of one family (4 or 6) in the calling thread's
 // network namespace.
 func Open(family int, mode Mode) (*Conn, error) {
-	c := &Conn{v6: family == 6, send: -1, udp6: -1, icmp: -1, tcp: -1, lookup: -1, wakeR: -1, wakeW: -1}
+	c := &Conn{v6: family == 6, send: -1, send6: -1, udp6: -1, icmp: -1, tcp: -1, lookup: -1, wakeR: -1, wakeW: -1}
 	var err error
 	if mode != Unprivileged {
 		err = c.openRaw()
@@ -127,7 +128,20 @@ func (c *Conn) openRaw() error {
 	if c.tcp, err = sock(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_TCP); err != nil {
 		return err
 	}
-	return attachFilter(c.tcp, tcpAnswerFilter(false))
+	if err := attachFilter(c.tcp, tcpAnswerFilter(false)); err != nil {
+		return err
+	}
+	// Whole IPv6 headers when the kernel allows: then probes carry the
+	// flow's own flow label (the kernel's would be the same for all flows
+	// of a raw socket, and IPv6 load balancers hash it).
+	if fd, err := sock(unix.AF_INET6, unix.SOCK_RAW, unix.IPPROTO_RAW); err == nil {
+		if unix.SetsockoptInt(fd, unix.SOL_IPV6, unix.IPV6_HDRINCL, 1) == nil {
+			c.send6 = fd
+		} else {
+			unix.Close(fd)
+		}
+	}
+	return nil
 }
 
 // tcpAnswerFilter passes TCP segments with RST, or with SYN and ACK: the
@@ -235,7 +249,7 @@ func (c *Conn) openCommon() error {
 
 func (c *Conn) closeFDs() {
 	seen := map[int]bool{}
-	for _, fd := range []int{c.send, c.udp6, c.icmp, c.tcp, c.lookup, c.wakeR, c.wakeW} {
+	for _, fd := range []int{c.send, c.send6, c.udp6, c.icmp, c.tcp, c.lookup, c.wakeR, c.wakeW} {
 		if fd >= 0 && !seen[fd] {
 			seen[fd] = true
 			unix.Close(fd)
@@ -309,6 +323,9 @@ func (c *Conn) Send(p Probe) (time.Time, error) {
 		fd = c.send
 		data = f.Transport(p.Tag, p.Payload)
 		oob = cmsgInt(unix.SOL_IP, unix.IP_TTL, p.TTL)
+	case !c.ping && c.send6 >= 0:
+		fd = c.send6
+		data = f.IPv6Packet(p.Tag, uint8(p.TTL), p.Payload)
 	default:
 		fd = c.send
 		switch f.Proto {

@@ -88,6 +88,9 @@ func newRun(e *Engine, f *family, cfg Config, src, dst netip.Addr, ids []uint16)
 		default:
 			fl.SrcPort, fl.DstPort = ids[i], cfg.Port
 		}
+		if dst.Is6() {
+			fl.FlowLabel = (uint32(ids[i])*2654435761 + uint32(i)) & 0xfffff
+		}
 		r.flows = append(r.flows, fl)
 	}
 	nTTL := cfg.MaxTTL - cfg.FirstTTL + 1
