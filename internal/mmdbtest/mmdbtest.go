@@ -45,7 +45,7 @@ const (
 
 // DefaultBuild is the build time written when no Built option is given, so
 // that source names in tests are stable ("...-2026-06").
-var DefaultBuild = time.Date(2026, 6, 5, 12, 0, 0, 0, time.UTC)
+func DefaultBuild() time.Time { return time.Date(2026, 6, 5, 12, 0, 0, 0, time.UTC) }
 
 // CityRecord is one network of a city (or country) database.
 type CityRecord struct {
@@ -210,7 +210,7 @@ func asnEntries(recs []ASNRecord, f func(ASNRecord) mmdbtype.Map) []Entry {
 
 // Build writes entries into an MMDB image with the given default type.
 func Build(defaultType string, entries []Entry, opts ...Option) ([]byte, error) {
-	o := options{dbType: defaultType, built: DefaultBuild, ipVersion: 6}
+	o := options{dbType: defaultType, built: DefaultBuild(), ipVersion: 6}
 	for _, f := range opts {
 		f(&o)
 	}
