@@ -311,3 +311,58 @@ func BenchmarkBuildIPv4(b *testing.B) {
 		_ = f.IPv4Packet(77, 12, 77, DefaultPayload)
 	}
 }
+
+func TestReplyFromError(t *testing.T) {
+	f := flows()["icmp4"]
+	echo := f.Transport(0x0102, 8)
+	tests := []struct {
+		name      string
+		v6        bool
+		typ, code uint8
+		info      int
+		kind      Kind
+		mtu       int
+		flags     []string
+		wantErr   bool
+	}{
+		{"time exceeded", false, 11, 0, 0, KindTimeExceeded, 0, nil, false},
+		{"frag needed", false, 3, 4, 1400, KindUnreachable, 1400, []string{"!F"}, false},
+		{"host unreachable", false, 3, 1, 0, KindUnreachable, 0, []string{"!H"}, false},
+		{"v6 too big", true, 2, 0, 1280, KindPacketTooBig, 1280, []string{"!F"}, false},
+		{"v6 time exceeded", true, 3, 0, 0, KindTimeExceeded, 0, nil, false},
+		{"redirect", false, 5, 0, 0, KindNone, 0, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from := router4
+			if tt.v6 {
+				from = router6
+			}
+			r, err := ReplyFromError(from, f.Dst, tt.typ, tt.code, tt.info, tt.v6, echo)
+			if tt.wantErr {
+				require.ErrorIs(t, err, ErrNotReply)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.kind, r.Kind)
+			assert.Equal(t, tt.mtu, r.MTU)
+			assert.Equal(t, tt.flags, r.Flags())
+			assert.Equal(t, uint16(0x0102), r.Tag)
+			assert.Equal(t, f.ID, r.ID)
+			assert.Equal(t, f.Dst, r.Dst)
+		})
+	}
+	_, err := ReplyFromError(router4, f.Dst, 11, 0, 0, false, echo[:4])
+	require.Error(t, err)
+}
+
+func TestParseICMPv4PingSocket(t *testing.T) {
+	f := flows()["icmp4"]
+	reply := EchoReply(f.Dst, f.Src, 57, f.Transport(9, 8))
+	r, err := ParseICMPv4(f.Dst, 57, reply[20:]) // ping sockets strip the IP header
+	require.NoError(t, err)
+	assert.Equal(t, KindEchoReply, r.Kind)
+	assert.Equal(t, uint16(9), r.Tag)
+	assert.Equal(t, f.Dst, r.Dst)
+	assert.Equal(t, 57, r.ReplyTTL)
+}
