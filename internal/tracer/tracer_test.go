@@ -51,6 +51,7 @@ func TestEnginePath(t *testing.T) {
 				d := netip.MustParseAddr(dst)
 				p := line(d, 5, 2)
 				p.Hops[1][0].Silent = true
+				p.TCPOpen = d.Is4() // SYN-ACK over IPv4, RST over IPv6
 				n := &netemu.Network{Paths: []netemu.Path{p}, Forge: true}
 				e := newEngine(t, n)
 				got, err := e.Trace(context.Background(), d, tracer.Config{Proto: proto, Timeout: 200 * time.Millisecond})
