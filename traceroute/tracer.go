@@ -140,8 +140,11 @@ type TraceOptions struct {
 	// i/Queries.
 	Flows int
 	// Timeout is the longest a probe waits for its reply (default 1 s);
-	// see Tracer for the earlier, adaptive give-up. A trace never takes
-	// much more than one path RTT plus one timeout.
+	// see Tracer for the earlier, adaptive give-up. A trace takes about
+	// one path RTT plus, when hops are silent, the adaptive wait; at most
+	// about one timeout (UDP: two, as its later rounds wait for the first
+	// to find the destination, which hosts rate-limit port unreachables
+	// for).
 	Timeout time.Duration
 	// PayloadBytes is the ICMP or UDP payload size (default 24).
 	PayloadBytes int
