@@ -522,7 +522,9 @@ func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 		colors = append(colors, style.Hex(style.TraceColor(i)))
 	}
 	const maxRows = 12
-	rows := max(min(len(traces), maxRows+1), min(len(s.ases), maxRows+1))
+	rep := report.Build(results)
+	rows := max(min(len(traces), maxRows+1), min(len(s.ases), maxRows+1), min(len(rep.Countries), maxRows+1))
+	const colAS, colCC = W * 0.42, W * 0.75
 	legendH := 40 + 16*float64(rows)
 
 	var b strings.Builder
@@ -562,7 +564,7 @@ func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 		b.WriteString(`</text>`)
 	}
 	text(12, y, 13, "bold", strconv.Itoa(len(traces))+" traces")
-	text(W/2, y, 13, "bold", "networks (AS), by destinations reached through them")
+	text(colAS, y, 13, "bold", "networks (AS), by destinations")
 	for k, t := range traces {
 		yy := y + 18 + 16*float64(k)
 		if k == maxRows {
@@ -577,11 +579,11 @@ func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	for k, a := range s.ases {
 		yy := y + 18 + 16*float64(k)
 		if k == maxRows {
-			text(W/2, yy, 11, "", "+ "+strconv.Itoa(len(s.ases)-maxRows)+" more")
+			text(colAS, yy, 11, "", "+ "+strconv.Itoa(len(s.ases)-maxRows)+" more")
 			break
 		}
 		b.WriteString(`<circle cx="`)
-		num(&b, W/2+6, 1)
+		num(&b, colAS+6, 1)
 		b.WriteString(`" cy="`)
 		num(&b, yy-4, 1)
 		b.WriteString(`" r="5" fill="` + style.Hex(style.ASColor(a.asn)) + `"/>`)
@@ -589,7 +591,16 @@ func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 		if label == "" {
 			label = "unknown AS"
 		}
-		text(W/2+18, yy, 11, "", label+" ("+strconv.Itoa(len(a.dests))+")")
+		text(colAS+18, yy, 11, "", label+" ("+strconv.Itoa(len(a.dests))+")")
+	}
+	text(colCC, y, 13, "bold", "countries, by destinations")
+	for k, c := range rep.Countries {
+		yy := y + 18 + 16*float64(k)
+		if k == maxRows {
+			text(colCC, yy, 11, "", "+ "+strconv.Itoa(len(rep.Countries)-maxRows)+" more")
+			break
+		}
+		text(colCC, yy, 11, "", c.Key+" "+c.Name+" ("+strconv.Itoa(c.Destinations)+")")
 	}
 	b.WriteString("</svg>\n")
 	bw := bufio.NewWriter(w)
