@@ -611,15 +611,18 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			c.add(h, label, conf)
 			return
 		}
-		n := 0
+		n, floor := 0, minPop
 		for _, id := range c.d.byFirst[area+abbr[:1]] {
 			p := &c.d.places[id]
-			if p.pop < minPop || n == 3 {
+			if p.pop < floor || n == 3 {
 				break
 			}
 			if clliMatch(abbr, p.words) && !slices.Contains(found, id) {
 				found = append(found, id)
 				n++
+				// Namesakes a twentieth the size of the best match are
+				// not worth a hint (and not worth the scan).
+				floor = max(floor, p.pop/20)
 			}
 		}
 	}
