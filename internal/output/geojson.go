@@ -34,7 +34,8 @@ type geometry struct {
 // hop (and per known source position) with the hop's properties, a
 // LineString per path and per ECMP branch (a MultiLineString, split at
 // ±180°, when it crosses the antimeridian), and with Options.Circles a
-// Polygon per uncertainty radius. Positions are [longitude, latitude].
+// Polygon per uncertainty radius (two, as a MultiPolygon, across ±180°).
+// Positions are [longitude, latitude].
 func WriteGeoJSON(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	fc := featureCollection{Type: "FeatureCollection", Name: opts.Title, Features: []feature{}}
 	if fc.Name == "" {
@@ -104,7 +105,7 @@ func WriteGeoJSON(w io.Writer, results []*geoloc.TraceResult, opts Options) erro
 				ring := style.Circle(h.Location.Lat, h.Location.Lon, min(h.Location.RadiusKm, 2000), 48)
 				fc.Features = append(fc.Features, feature{
 					Type:     "Feature",
-					Geometry: geometry{"Polygon", [][][]float64{roundRing(unwrap(ring))}},
+					Geometry: polygonGeometry(ring),
 					Properties: map[string]any{
 						"kind": "uncertainty", "trace": i + 1, "ttl": h.TTL,
 						"addr": addrOrNil(h.Addr.IsValid(), h.Addr.String()), "radius_km": style.Round(h.Location.RadiusKm, 1),
@@ -136,9 +137,8 @@ func roundRing(r [][2]float64) [][]float64 {
 	return out
 }
 
-// unwrap keeps a circle that straddles ±180° in one piece by letting its
-// longitudes run past 180 (tolerated by GDAL and QGIS; a circle is small
-// enough that splitting it would only add noise).
+// unwrap makes a ring's longitudes continuous (a circle round 179.9° runs
+// on to 180.2° instead of jumping to -179.8°).
 func unwrap(r [][2]float64) [][2]float64 {
 	out := make([][2]float64, len(r))
 	copy(out, r)
@@ -151,6 +151,72 @@ func unwrap(r [][2]float64) [][2]float64 {
 		}
 	}
 	return out
+}
+
+// clipLon keeps the part of a closed ring on one side of the meridian at
+// lon (keepWest: lon' <= lon), Sutherland–Hodgman style; the result is
+// closed, or nil if nothing is left.
+func clipLon(r [][2]float64, lon float64, keepWest bool) [][2]float64 {
+	inside := func(p [2]float64) bool {
+		if keepWest {
+			return p[0] <= lon
+		}
+		return p[0] >= lon
+	}
+	var out [][2]float64
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		if inside(a) {
+			out = append(out, a)
+		}
+		if inside(a) != inside(b) {
+			t := (lon - a[0]) / (b[0] - a[0])
+			out = append(out, [2]float64{lon, a[1] + t*(b[1]-a[1])})
+		}
+	}
+	if len(out) < 3 {
+		return nil
+	}
+	return append(out, out[0])
+}
+
+// polygonGeometry is a Polygon for a closed ring, or a MultiPolygon of its
+// two halves when it crosses the antimeridian (RFC 7946 §3.1.9).
+func polygonGeometry(ring [][2]float64) geometry {
+	u := unwrap(ring)
+	lo, hi := 180.0, -180.0
+	for _, p := range u {
+		lo, hi = min(lo, p[0]), max(hi, p[0])
+	}
+	edge := 0.0
+	switch {
+	case hi > 180:
+		edge = 180
+	case lo < -180:
+		edge = -180
+	default:
+		return geometry{"Polygon", [][][]float64{roundRing(u)}}
+	}
+	var parts [][][][]float64
+	for _, west := range []bool{true, false} {
+		part := clipLon(u, edge, west)
+		if part == nil {
+			continue
+		}
+		// Bring the overhang back into [-180, 180].
+		for i := range part {
+			if part[i][0] > 180 {
+				part[i][0] -= 360
+			} else if part[i][0] < -180 {
+				part[i][0] += 360
+			}
+		}
+		parts = append(parts, [][][]float64{roundRing(part)})
+	}
+	if len(parts) == 1 {
+		return geometry{"Polygon", parts[0]}
+	}
+	return geometry{"MultiPolygon", parts}
 }
 
 // SplitAntimeridian cuts a polyline of [lon, lat] points wherever a segment

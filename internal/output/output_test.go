@@ -21,6 +21,7 @@ import (
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/output/outputtest"
+	"github.com/geoloc-dev/geoloc/internal/output/style"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -409,4 +410,27 @@ func TestDegenerate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPolygonAntimeridian(t *testing.T) {
+	// A 100 km circle round a point on Taveuni, Fiji (179.9°E) crosses
+	// the antimeridian: two polygons, each within [-180, 180], touching
+	// ±180.
+	g := polygonGeometry(style.Circle(-16.85, 179.9, 100, 48))
+	require.Equal(t, "MultiPolygon", g.Type)
+	parts := g.Coordinates.([][][][]float64)
+	require.Len(t, parts, 2)
+	for _, p := range parts {
+		ring := p[0]
+		assert.Equal(t, ring[0], ring[len(ring)-1], "closed")
+		touches := false
+		for _, pt := range ring {
+			assert.True(t, pt[0] >= -180 && pt[0] <= 180, "%v", pt)
+			if math.Abs(pt[0]) == 180 {
+				touches = true
+			}
+		}
+		assert.True(t, touches)
+	}
+	assert.Equal(t, "Polygon", polygonGeometry(style.Circle(50, 8, 100, 48)).Type)
 }
