@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,12 +24,12 @@ import (
 type fakeSource struct {
 	name string
 	m    map[netip.Addr]candidates.Answer
-	n    int
+	n    atomic.Int64
 }
 
 func (s *fakeSource) Name() string { return s.name }
 func (s *fakeSource) Lookup(q candidates.Query) (candidates.Answer, error) {
-	s.n++
+	s.n.Add(1)
 	return s.m[q.Addr], nil
 }
 
@@ -175,10 +176,10 @@ func TestLocateTrace(t *testing.T) {
 	}
 
 	// Each public address was looked up once; a second trace hits the cache.
-	n := src.n
+	n := src.n.Load()
 	_, err = e.Locate(context.Background(), osloTrace())
 	require.NoError(t, err)
-	assert.Equal(t, n, src.n)
+	assert.Equal(t, n, src.n.Load())
 }
 
 // A location that breaks a hard bound is never output, even when it is the
@@ -262,7 +263,7 @@ func TestSpecialAddresses(t *testing.T) {
 	h, err := e.LocateAddr(context.Background(), addr("100.64.3.4"), "", 3, nil)
 	require.NoError(t, err)
 	assert.Nil(t, h.Location)
-	assert.Zero(t, src.n, "never looked up")
+	assert.Zero(t, src.n.Load(), "never looked up")
 }
 
 type fakeResolver map[netip.Addr]string
