@@ -110,10 +110,18 @@ func benchSources(b *testing.B) ([]candidates.Source, []netip.Addr, string) {
 		require.NoError(b, err)
 		srcs, err := candidates.OpenAll(paths, candidates.OpenOptions{})
 		require.NoError(b, err)
+		// Random routed IPv4 addresses (ones an ASN source knows), as
+		// router addresses are.
 		rng := rand.New(rand.NewPCG(3, 4))
-		addrs := make([]netip.Addr, 100000)
-		for i := range addrs {
-			addrs[i] = netip.AddrFrom4([4]byte{byte(1 + rng.IntN(222)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		addrs := make([]netip.Addr, 0, 100000)
+		for tries := 0; len(addrs) < cap(addrs) && tries < 10_000_000; tries++ {
+			a := netip.AddrFrom4([4]byte{byte(1 + rng.IntN(222)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+			for _, s := range srcs {
+				if ans, _ := s.Lookup(candidates.Query{Addr: a}); ans.AS != nil {
+					addrs = append(addrs, a)
+					break
+				}
+			}
 		}
 		return srcs, addrs, "real"
 	}
