@@ -59,14 +59,9 @@ func runHints(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetEscapeHTML(false)
 	bw := bufio.NewWriter(a.stdout)
-	defer bw.Flush()
-	if !table {
-		enc = json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-	}
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
 	var tab *term.Table
 	if table {
 		tab = &term.Table{
@@ -128,7 +123,9 @@ func runHints(a *app, args []string) error {
 		}
 	}
 	if table {
-		return tab.Write(bw, color)
+		if err := tab.Write(bw, color); err != nil {
+			return err
+		}
 	}
-	return nil
+	return bw.Flush()
 }
