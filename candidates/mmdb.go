@@ -72,8 +72,11 @@ type MMDB struct {
 	ipv4Only bool
 	// no4 is set for an IPv6 database without IPv4 networks
 	// (ip-location-db's "-ipv6" files): IPv4 lookups skip the tree.
-	no4  bool
-	info Info
+	no4 bool
+	// v4mapped is set when such a database keeps IPv4 under
+	// ::ffff:0:0/96 instead: IPv4 lookups go there.
+	v4mapped bool
+	info     Info
 	// cache is allocated on first lookup (512 KiB).
 	cache func() *recordCache
 }
@@ -179,6 +182,12 @@ func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
 		for range db.NetworksWithin(netip.MustParsePrefix("::/96")) {
 			m.no4 = false
 			break
+		}
+		if m.no4 {
+			for range db.NetworksWithin(netip.MustParsePrefix("::ffff:0:0/96")) {
+				m.v4mapped = true
+				break
+			}
 		}
 	}
 	kind := "mmdb"
@@ -332,10 +341,14 @@ type decoded struct {
 // Lookup implements Source.
 func (m *MMDB) Lookup(q Query) (Answer, error) {
 	a := q.Addr.Unmap().WithZone("")
-	if !a.IsValid() || (m.ipv4Only && !a.Is4()) || (m.no4 && a.Is4()) {
+	if !a.IsValid() || (m.ipv4Only && !a.Is4()) || (m.no4 && !m.v4mapped && a.Is4()) {
 		return Answer{}, nil
 	}
-	res := m.db.Lookup(a)
+	q4 := a
+	if m.v4mapped && a.Is4() {
+		q4 = netip.AddrFrom16(a.As16())
+	}
+	res := m.db.Lookup(q4)
 	if err := res.Err(); err != nil {
 		return Answer{}, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
 	}
@@ -352,10 +365,7 @@ func (m *MMDB) Lookup(q Query) (Answer, error) {
 	}
 	if d.asn != 0 {
 		ans.AS = &ASInfo{Number: d.asn, Org: d.org, Source: m.name}
-		// A record that ends above ::/96 has no IPv4 spelling.
-		if p := res.Prefix(); p.Contains(a) {
-			ans.AS.Prefix = p
-		}
+		ans.AS.Prefix = prefixOf(res.Prefix(), a)
 	}
 	return ans, nil
 }
@@ -426,6 +436,18 @@ func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {
 	}
 	cache.put(off, d)
 	return d, nil
+}
+
+// prefixOf spells a database network in a's family; the zero Prefix when
+// it cannot (a record that ends above ::/96 has no IPv4 spelling).
+func prefixOf(p netip.Prefix, a netip.Addr) netip.Prefix {
+	if a.Is4() && p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if p.IsValid() && p.Contains(a) {
+		return p
+	}
+	return netip.Prefix{}
 }
 
 // placement turns one record's location into a candidate, recognising

@@ -355,3 +355,21 @@ func TestMMDBConcurrentLookups(t *testing.T) {
 		<-done
 	}
 }
+
+// Some writers keep IPv4 networks under ::ffff:0:0/96 rather than ::/96.
+func TestMMDBIPv4UnderMappedPrefix(t *testing.T) {
+	path := mmdbtest.WriteRaw(t, filepath.Join(t.TempDir(), "mapped.mmdb"), "GeoLite2-ASN", []mmdbtest.Entry{
+		{Prefix: "::ffff:192.0.2.0/120", Data: mmdbtype.Map{
+			"autonomous_system_number":       mmdbtype.Uint32(64500),
+			"autonomous_system_organization": mmdbtype.String("Mapped"),
+		}},
+	}, mmdbtest.DisableAliasing())
+	db, err := candidates.OpenMMDB(path)
+	require.NoError(t, err)
+	defer db.Close()
+	ans := lookup(t, db, "192.0.2.9")
+	require.NotNil(t, ans.AS)
+	assert.Equal(t, uint32(64500), ans.AS.Number)
+	assert.Equal(t, "192.0.2.0/24", ans.AS.Prefix.String())
+	assert.Nil(t, lookup(t, db, "198.51.100.1").AS)
+}

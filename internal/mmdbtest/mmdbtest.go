@@ -79,10 +79,11 @@ type Entry struct {
 }
 
 type options struct {
-	dbType    string
-	built     time.Time
-	ipVersion int
-	desc      string
+	dbType     string
+	built      time.Time
+	ipVersion  int
+	desc       string
+	noAliasing bool
 }
 
 // Option changes the metadata of a written database.
@@ -96,6 +97,10 @@ func Built(t time.Time) Option { return func(o *options) { o.built = t } }
 
 // IPVersion sets metadata.ip_version (4 or 6; default 6).
 func IPVersion(v int) Option { return func(o *options) { o.ipVersion = v } }
+
+// DisableAliasing writes an IPv6 tree without mmdbwriter's IPv4 aliases
+// (::ffff:0:0/96 and others pointing at ::/96), as ip-location-db does.
+func DisableAliasing() Option { return func(o *options) { o.noAliasing = true } }
 
 // Description sets the English description.
 func Description(s string) Option { return func(o *options) { o.desc = s } }
@@ -225,7 +230,7 @@ func Build(defaultType string, entries []Entry, opts ...Option) ([]byte, error) 
 		IPVersion:               o.ipVersion,
 		RecordSize:              28,
 		IncludeReservedNetworks: true,
-		DisableIPv4Aliasing:     o.ipVersion == 4 || o.dbType == TypeFlatCityIPv6,
+		DisableIPv4Aliasing:     o.noAliasing || o.ipVersion == 4 || o.dbType == TypeFlatCityIPv6,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mmdbtest: %w", err)
