@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
@@ -75,6 +77,9 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 		out.Vantage = &vv
 		vi = e.fuse.vantageIndex(v, false)
 	}
+	if e.opts.Resolver != nil {
+		e.prefetch(ctx, t)
+	}
 	hops := make([]*hop, 0, len(t.Hops))
 	for i := range t.Hops {
 		th := &t.Hops[i]
@@ -125,6 +130,43 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	}
 	out.Countries = countriesOf(hops)
 	return out, nil
+}
+
+// maxLookups bounds the PTR lookups one Locate runs at once.
+const maxLookups = 16
+
+// prefetch gathers, concurrently, the facts of t's public addresses that the
+// trace gives no name for and the cache does not hold: with a Resolver each
+// needs a PTR lookup, and a trace's worth of them one after another would
+// take a trace's worth of round trips.
+func (e *Engine) prefetch(ctx context.Context, t *traceroute.Trace) {
+	var todo []netip.Addr
+	for i := range t.Hops {
+		th := &t.Hops[i]
+		for _, a := range th.Addrs() {
+			if nameOf(th, a) != "" || SpecialReason(a) != "" || slices.Contains(todo, a) {
+				continue
+			}
+			if _, ok := e.cache.get(factKey{a, ""}); ok {
+				continue
+			}
+			todo = append(todo, a)
+		}
+	}
+	if len(todo) < 2 {
+		return
+	}
+	sem := make(chan struct{}, maxLookups)
+	var wg sync.WaitGroup
+	for _, a := range todo {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			e.factsFor(ctx, a, "")
+		}()
+	}
+	wg.Wait()
 }
 
 // LocateAddr explains one address: name is its PTR name ("" = look it up if

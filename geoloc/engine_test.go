@@ -8,8 +8,10 @@ import (
 	"iter"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -473,4 +475,48 @@ func TestPlacedWithCloseNeighbour(t *testing.T) {
 	assert.Contains(t, h.Why, "placed with hop")
 	require.Len(t, h.Evidence, 1)
 	assert.Equal(t, StatusUnlikely, h.Evidence[0].Status)
+}
+
+// slowResolver answers after a delay and records how many lookups ran at once.
+type slowResolver struct {
+	names     map[netip.Addr]string
+	mu        sync.Mutex
+	now, peak int
+	calls     int
+}
+
+func (r *slowResolver) LookupPTR(ctx context.Context, a netip.Addr) (string, error) {
+	r.mu.Lock()
+	r.now++
+	r.calls++
+	r.peak = max(r.peak, r.now)
+	r.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	r.mu.Lock()
+	r.now--
+	r.mu.Unlock()
+	return r.names[a], nil
+}
+
+func TestPTRLookupsConcurrentAndCached(t *testing.T) {
+	r := &slowResolver{names: map[netip.Addr]string{}}
+	tr := &traceroute.Trace{}
+	for i := 1; i <= 6; i++ {
+		a := netip.AddrFrom4([4]byte{8, 8, 10, byte(i)})
+		r.names[a] = fmt.Sprintf("ae%d.fra.example.net", i)
+		tr.Hops = append(tr.Hops, traceroute.Hop{TTL: i, Probes: []traceroute.Probe{{Addr: a, RTTMs: float64(i)}}})
+	}
+	e := New(Options{Hints: fakeHints, Resolver: r})
+	res, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	assert.Greater(t, r.peak, 1, "lookups run concurrently")
+	assert.Equal(t, 6, r.calls)
+	for _, h := range res.Hops {
+		assert.Equal(t, r.names[h.Addr], h.Name)
+		require.NotNil(t, h.Location)
+		assert.Equal(t, "Frankfurt am Main", h.Location.City)
+	}
+	_, err = e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	assert.Equal(t, 6, r.calls, "names are cached")
 }
