@@ -217,13 +217,15 @@ func TestTracerRateLimitedAndUnreachable(t *testing.T) {
 func TestTracerTraceAll(t *testing.T) {
 	var paths []netemu.Path
 	var dsts []netip.Addr
-	for i := range 40 {
+	// Enough targets to interleave, few enough that the emulator (one
+	// goroutine, slowed by -race) keeps up with the probes.
+	for i := range 20 {
 		d := netip.AddrFrom4([4]byte{203, 0, 113, byte(100 + i)})
 		dsts = append(dsts, d)
 		p := linePath(d.String(), 3+i%5, 2)
 		paths = append(paths, p)
 	}
-	tr, _ := newEmuTracer(t, &netemu.Network{Paths: paths}, traceroute.TracerOptions{RatePPS: 5000})
+	tr, _ := newEmuTracer(t, &netemu.Network{Paths: paths}, traceroute.TracerOptions{RatePPS: 2000})
 	seen := map[netip.Addr]bool{}
 	for got, err := range tr.TraceAll(context.Background(), dsts, traceroute.TraceOptions{Timeout: 500 * time.Millisecond}) {
 		require.NoError(t, err)
