@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // textFormats are the text formats, most specific first: each detector looks
@@ -77,7 +78,13 @@ func (l *textLines) next() (line string, tooLong, ok bool) {
 		l.err = err
 	}
 	l.n++
-	return string(bytes.TrimRight(b, " \t\r\n\x00")), false, true
+	b = bytes.TrimRight(b, " \t\r\n\x00")
+	if !utf8.Valid(b) {
+		// Names end up in JSON, which cannot carry invalid UTF-8: mark the
+		// bad bytes now, the same way for every consumer.
+		return strings.ToValidUTF8(string(b), "\uFFFD"), false, true
+	}
+	return string(b), false, true
 }
 
 // traceBuilder assembles traces from lines and yields them, one at a time, so

@@ -1,11 +1,13 @@
 package traceroute
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -57,6 +59,7 @@ func txtCheck(t *testing.T, data []byte, opts ReadOptions) {
 		if tr == nil || tr.Format == "" {
 			t.Fatalf("trace without format: %+v", tr)
 		}
+		txtRoundTrip(t, tr)
 		last := 0
 		for _, h := range tr.Hops {
 			if h.TTL <= last || h.TTL > 1023 {
@@ -116,3 +119,27 @@ func FuzzTextMTRScreen(f *testing.F) { txtFuzzFormat(f, "mtr-screen") }
 func FuzzTextMTRCSV(f *testing.F)    { txtFuzzFormat(f, "mtr-csv") }
 func FuzzTextMTRRaw(f *testing.F)    { txtFuzzFormat(f, "mtr-raw") }
 func FuzzTextWinMTR(f *testing.F)    { txtFuzzFormat(f, "winmtr") }
+
+// txtRoundTrip checks that a parsed trace survives the interchange format.
+func txtRoundTrip(t *testing.T, tr *Trace) {
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	if err := enc.Encode(tr); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	if err := enc.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	back, err := UnmarshalTrace(bytes.TrimSpace(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("decode %s: %v", buf.Bytes(), err)
+	}
+	want := *tr
+	want.Started, back.Started = want.Started.UTC(), back.Started.UTC()
+	if len(want.Hops) == 0 && len(back.Hops) == 0 {
+		want.Hops, back.Hops = nil, nil // "hops":[] either way
+	}
+	if !reflect.DeepEqual(&want, back) {
+		t.Fatalf("interchange round trip changed the trace:\n%+v\n%+v", &want, back)
+	}
+}
