@@ -85,7 +85,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 		th := &t.Hops[i]
 		for _, a := range th.Addrs() {
 			h := &hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}}
-			h.res.RTTMs, h.hasRTT = th.MinRTTMs(a)
+			h.res.RTTMs, h.hasRTT = minRTT(th, a)
 			h.res.ASN = asnOf(th, a)
 			h.special = SpecialReason(a)
 			if h.special == "" {
@@ -225,6 +225,28 @@ func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
 		return
 	}
 	h.hard = all
+}
+
+// minRTT is the smallest RTT addr showed at th. Some outputs print 0 for an
+// RTT they did not measure: a zero is no constraint, not a router at the
+// vantage point. An aggregate without a minimum still bounds the distance
+// with its last or average RTT, since the minimum is no larger.
+func minRTT(th *traceroute.Hop, a netip.Addr) (float64, bool) {
+	if r, ok := th.MinRTTMs(a); ok && r > 0 {
+		return r, true
+	}
+	var rs []float64
+	for _, p := range th.Probes {
+		if p.Addr == a && !p.Lost {
+			rs = append(rs, p.RTTMs)
+		}
+	}
+	for _, s := range th.Stats {
+		if s.Addr == a {
+			rs = append(rs, s.MinMs, s.LastMs, s.AvgMs)
+		}
+	}
+	return latency.MinOfRTTs(rs...)
 }
 
 // guardBounds is the last line of defence of the engine's promise: a

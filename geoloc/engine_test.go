@@ -520,3 +520,23 @@ func TestPTRLookupsConcurrentAndCached(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 6, r.calls, "names are cached")
 }
+
+// An RTT of zero (printed by some tools for "not measured") constrains
+// nothing.
+func TestZeroRTTIsNoConstraint(t *testing.T) {
+	e := New(Options{Hints: fakeHints})
+	tr := &traceroute.Trace{
+		Source: traceroute.Endpoint{Name: "Oslo", Lat: f64(59.9139), Lon: f64(10.7522)},
+		Hops:   []traceroute.Hop{{TTL: 1, Stats: []traceroute.Stats{{Addr: addr("8.8.11.1"), Name: "ae1.fra.example.net", AvgMs: 12}}}},
+	}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	require.NotNil(t, r.Hops[0].Location)
+	assert.Equal(t, "Frankfurt am Main", r.Hops[0].Location.City)
+	assert.InDelta(t, 12, r.Hops[0].RTTMs, 1e-9, "the average bounds when there is no minimum")
+	tr.Hops[0] = traceroute.Hop{TTL: 1, Probes: []traceroute.Probe{{Addr: addr("8.8.11.1"), Name: "ae1.fra.example.net", RTTMs: 0}}}
+	r, err = e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	require.NotNil(t, r.Hops[0].Location)
+	assert.Equal(t, "Frankfurt am Main", r.Hops[0].Location.City)
+}

@@ -177,7 +177,7 @@ func (e *Engine) Observe(t *traceroute.Trace) bool {
 			if SpecialReason(a) != "" {
 				continue
 			}
-			if rtt, ok := th.MinRTTMs(a); ok {
+			if rtt, ok := minRTT(th, a); ok {
 				e.fuse.add(a, vi, rtt)
 			}
 		}
