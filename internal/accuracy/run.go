@@ -313,7 +313,7 @@ func (w *World) score(method string, truth [][]hopTruth, res [][]placement) Metr
 func WriteTable(out io.Writer, title string, ms []Metrics) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, title)
-	fmt.Fprintln(tw, strings.Join([]string{"method", "hops", "located", "country", "≤40km", "≤40km hint", "≤40km no hint", "median km", "bound-breaking", "conf≥0.9", "of which ≤40km", "calibration [0,.3) [.3,.6) [.6,.9) [.9,1]: n ≤40km", ""}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"method", "hops", "with hint", "located", "country", "≤40km", "≤40km hint", "≤40km no hint", "median km", "bound-breaking", "conf≥0.9", "of which ≤40km", "calibration [0,.3) [.3,.6) [.6,.9) [.9,1]: n ≤40km", ""}, "\t"))
 	for _, m := range ms {
 		var cal []string
 		for _, b := range m.Calibration {
@@ -323,8 +323,8 @@ func WriteTable(out io.Writer, title string, ms []Metrics) error {
 			}
 			cal = append(cal, fmt.Sprintf("%d %.0f%%", b.N, 100*b.Within))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f\t%d\t%d\t%.1f%%\t%s\t\n",
-			m.Method, m.Hops, 100*m.Located, 100*m.Country, 100*m.Within, 100*m.WithinH, 100*m.NoHint, m.MedianKm, m.Breaking, m.Sure, 100*m.SureOK, strings.Join(cal, " | "))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f\t%d\t%d\t%.1f%%\t%s\t\n",
+			m.Method, m.Hops, 100*float64(m.HintHops)/float64(max(1, m.Hops)), 100*m.Located, 100*m.Country, 100*m.Within, 100*m.WithinH, 100*m.NoHint, m.MedianKm, m.Breaking, m.Sure, 100*m.SureOK, strings.Join(cal, " | "))
 	}
 	return tw.Flush()
 }

@@ -20,7 +20,7 @@
 //     operator site codes (Arelion "ffm-b4-link.ip.twelve99.net", IATA where
 //     the operator has no site code of its own), city names spelled out, and
 //     names without any location (customer-style names, or no PTR record at
-//     all). About a quarter of the routers carry no hint.
+//     all). Depending on the seed, 10–30% of the routers carry no hint.
 //   - Paths are least-cost over the PoP graph; each PoP on the path gives
 //     one or two hops. Fibre between PoPs is 5–60% longer than the great
 //     circle. RTT = 2·fibre/(200 km/ms) + a few µs per hop + queueing
