@@ -74,3 +74,54 @@ func ExampleEngine_LocateAddr() {
 	// Output:
 	// London GB rdns:clli-like
 }
+
+func ExampleEngine_Stream() {
+	lat, lon := 52.37, 4.89
+	mk := func(name string, rtt float64) *traceroute.Trace {
+		return &traceroute.Trace{
+			Source: traceroute.Endpoint{Lat: &lat, Lon: &lon},
+			Hops:   []traceroute.Hop{{TTL: 1, Probes: []traceroute.Probe{{Addr: netip.MustParseAddr("62.115.116.17"), Name: name, RTTMs: rtt}}}},
+		}
+	}
+	traces := func(yield func(*traceroute.Trace, error) bool) {
+		for _, t := range []*traceroute.Trace{mk("ffm-b4-link.ip.twelve99.net", 7.1), mk("adm-b1-link.ip.twelve99.net", 0.9), mk("prs-bb1-link.ip.twelve99.net", 6.2)} {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
+	e := geoloc.New(geoloc.Options{})
+	// Results come back in input order, located on every core.
+	for r, err := range e.Stream(context.Background(), traces, 0) {
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(r.Hops[0].Location.City)
+	}
+	// Output:
+	// Frankfurt
+	// Amsterdam
+	// Paris
+}
+
+func ExampleEngine_Observe() {
+	// 1.1.1.1 answers in 2 ms from both Oslo and Tokyo: no single place
+	// can do that, so fused locating flags it anycast.
+	at := func(name string, lat, lon float64) *traceroute.Trace {
+		return &traceroute.Trace{
+			Source: traceroute.Endpoint{Name: name, Lat: &lat, Lon: &lon},
+			Hops:   []traceroute.Hop{{TTL: 1, Probes: []traceroute.Probe{{Addr: netip.MustParseAddr("1.1.1.1"), RTTMs: 2}}}},
+		}
+	}
+	oslo, tokyo := at("Oslo", 59.91, 10.75), at("Tokyo", 35.68, 139.65)
+	e := geoloc.New(geoloc.Options{})
+	e.Observe(oslo) // first pass: every trace
+	e.Observe(tokyo)
+	r, _ := e.Locate(context.Background(), oslo) // second pass
+	fmt.Println(r.Hops[0].Anycast)
+	fmt.Println(r.Hops[0].Why)
+	// Output:
+	// true
+	// anycast: seen at 2.0 ms from Oslo and 2.0 ms from Tokyo, 8405 km apart; no single place is that close to both; no name hint and no database knows this address
+}
