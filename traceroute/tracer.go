@@ -29,6 +29,7 @@ const (
 	DefaultTimeout = tracer.DefaultTimeout // per probe
 	DefaultUDPPort = tracer.DefaultUDPPort // as traceroute
 	DefaultTCPPort = tracer.DefaultTCPPort // as tcptraceroute
+	DefaultMinWait = tracer.DefaultMinWait // adaptive give-up floor
 )
 
 // TracerOptions configures a [Tracer]. The zero value is ready to use.
@@ -59,7 +60,7 @@ type TracerOptions struct {
 //
 // A trace ends when every probe up to the destination is answered or given
 // up: after the timeout, or earlier once a farther hop has answered in x
-// and the probe has waited max(2x + 10 ms, 100 ms) (a tighter form of
+// and the probe has waited max(2x + 10 ms, MinWait) (a tighter form of
 // traceroute's "near" wait), so silent hops cost about one path RTT, not
 // a timeout. Answers arriving later, while the trace still runs, count.
 //
@@ -148,6 +149,10 @@ type TraceOptions struct {
 	Timeout time.Duration
 	// PayloadBytes is the ICMP or UDP payload size (default 24).
 	PayloadBytes int
+	// MinWait is the least a probe waits before the adaptive give-up
+	// described on Tracer (default 100 ms). Raise it for slow routers;
+	// MinWait >= Timeout turns the adaptive give-up off.
+	MinWait time.Duration
 	// Progress, if set, is called each time a probe is answered or given
 	// up, from the trace's goroutine (TraceAll: several traces at once).
 	// Since all TTLs are in flight together, the destination may answer
@@ -187,6 +192,7 @@ func (o TraceOptions) config() (tracer.Config, error) {
 	c := tracer.Config{
 		Port: uint16(o.Port), Src: o.Source, FirstTTL: o.FirstTTL, MaxTTL: o.MaxTTL,
 		Queries: o.Queries, Flows: o.Flows, Timeout: o.Timeout, Payload: o.PayloadBytes,
+		MinWait: o.MinWait,
 	}
 	switch proto {
 	case "icmp":

@@ -33,6 +33,12 @@ func newEmuTracer(t *testing.T, n *netemu.Network, opts traceroute.TracerOptions
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
+// lenient is the adaptive give-up floor for tests that expect every
+// non-silent hop to answer: the emulator runs in the test process, and on
+// a loaded machine (or under -race) its answers may lag by far more than
+// the default 100 ms.
+const lenient = 400 * time.Millisecond
+
 // linePath is a path of routers 198.51.100.1.. (or 2001:db8:1::1..), each
 // link delayMs one way.
 func linePath(dst string, hops int, delayMs float64) netemu.Path {
@@ -63,7 +69,7 @@ func TestTracerEmulatedPath(t *testing.T) {
 				tr, emu := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p}}, traceroute.TracerOptions{})
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				got, err := tr.Trace(ctx, addr(dst), traceroute.TraceOptions{Protocol: proto, Timeout: 500 * time.Millisecond})
+				got, err := tr.Trace(ctx, addr(dst), traceroute.TraceOptions{Protocol: proto, Timeout: 500 * time.Millisecond, MinWait: lenient})
 				require.NoError(t, err)
 				require.Equalf(t, hops+1, len(got.Hops), "hops; emulator %+v", emu.Net.Stats())
 				assert.Equal(t, "geoloc", got.Format)
@@ -83,22 +89,33 @@ func TestTracerEmulatedPath(t *testing.T) {
 						}
 						require.False(t, pr.Lost, "hop %d", i+1)
 						assert.Equal(t, want, pr.Addr)
-						assertRTT(t, 2*delayMs*float64(i+1), pr.RTTMs, "hop %d", i+1)
 						assert.NotZero(t, pr.ReplyTTL)
 					}
+					assertHopRTT(t, 2*delayMs*float64(i+1), h)
 				}
 			})
 		}
 	}
 }
 
-// assertRTT checks a measured RTT against the configured one: never less
-// (the emulator cannot answer early), and not much more (the machine may
-// be loaded, so the upper slack is generous).
-func assertRTT(t *testing.T, wantMs, gotMs float64, msg string, args ...any) {
+// assertHopRTT checks every answered probe of a hop against the lower
+// bound and the best of them against the upper one: an emulator stall
+// on a loaded machine delays some answers, rarely all.
+func assertHopRTT(t *testing.T, wantMs float64, h traceroute.Hop) {
 	t.Helper()
-	assert.GreaterOrEqualf(t, gotMs, wantMs-0.5, msg, args...)
-	assert.LessOrEqualf(t, gotMs, wantMs*2+150, msg, args...)
+	best, ok := 0.0, false
+	for _, p := range h.Probes {
+		if p.Lost {
+			continue
+		}
+		assert.GreaterOrEqualf(t, p.RTTMs, wantMs-0.5, "ttl %d", h.TTL)
+		if !ok || p.RTTMs < best {
+			best, ok = p.RTTMs, true
+		}
+	}
+	if ok {
+		assert.LessOrEqualf(t, best, wantMs*2+150, "ttl %d best rtt", h.TTL)
+	}
 }
 
 func TestTracerEmulatedFeatures(t *testing.T) {
@@ -127,7 +144,7 @@ func TestTracerEmulatedFeatures(t *testing.T) {
 			ctx := context.Background()
 			var progress int
 			got, err := tr.Trace(ctx, d, traceroute.TraceOptions{
-				Flows: 16, Queries: 1, Timeout: 400 * time.Millisecond,
+				Flows: 16, Queries: 1, Timeout: 400 * time.Millisecond, MinWait: lenient,
 				Progress: func(hp traceroute.HopProgress) {
 					progress++
 					assert.Equal(t, d, hp.Destination)
@@ -179,7 +196,7 @@ func TestTracerFlowsStable(t *testing.T) {
 	n := &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), Hops: hops, DestDelayMs: 1}}}
 	tr, _ := newEmuTracer(t, n, traceroute.TracerOptions{})
 	for _, proto := range []string{"icmp", "udp", "tcp"} {
-		got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Queries: 6, Timeout: 300 * time.Millisecond})
+		got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Queries: 6, Timeout: 300 * time.Millisecond, MinWait: lenient})
 		require.NoError(t, err)
 		require.Len(t, got.Hops, 5)
 		for _, h := range got.Hops {
@@ -227,7 +244,7 @@ func TestTracerTraceAll(t *testing.T) {
 	}
 	tr, _ := newEmuTracer(t, &netemu.Network{Paths: paths}, traceroute.TracerOptions{RatePPS: 2000})
 	seen := map[netip.Addr]bool{}
-	for got, err := range tr.TraceAll(context.Background(), dsts, traceroute.TraceOptions{Timeout: 500 * time.Millisecond}) {
+	for got, err := range tr.TraceAll(context.Background(), dsts, traceroute.TraceOptions{Timeout: 500 * time.Millisecond, MinWait: lenient}) {
 		require.NoError(t, err)
 		i := int(got.Destination.Addr.As4()[3]) - 100
 		require.Len(t, got.Hops, 3+i%5+1, "%s", got.Destination.Addr)
@@ -243,7 +260,7 @@ func TestTracerTraceName(t *testing.T) {
 	tr, _ := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p4, p6}}, traceroute.TracerOptions{})
 	r := localResolver(t, map[string][]string{"both.example.": {"203.0.113.60", "2001:db8:60::60"}})
 	got := map[netip.Addr]int{}
-	for tc, err := range tr.TraceName(context.Background(), r, "ip", "both.example", traceroute.TraceOptions{Timeout: 300 * time.Millisecond}) {
+	for tc, err := range tr.TraceName(context.Background(), r, "ip", "both.example", traceroute.TraceOptions{Timeout: 300 * time.Millisecond, MinWait: lenient}) {
 		require.NoError(t, err)
 		assert.Equal(t, "both.example", tc.Destination.Name)
 		got[tc.Destination.Addr] = len(tc.Hops)

@@ -33,7 +33,7 @@ func TestTracerKernelRouters(t *testing.T) {
 	}{{"v4", c.Dest4, c.RouterAddrs4}, {"v6", c.Dest6, c.RouterAddrs6}} {
 		for _, proto := range []string{"icmp", "udp", "tcp"} {
 			t.Run(fam.name+"/"+proto, func(t *testing.T) {
-				got, err := tr.Trace(context.Background(), fam.dst, traceroute.TraceOptions{Protocol: proto, Timeout: time.Second})
+				got, err := tr.Trace(context.Background(), fam.dst, traceroute.TraceOptions{Protocol: proto, Timeout: time.Second, MinWait: lenient})
 				require.NoError(t, err)
 				require.Len(t, got.Hops, routers+1)
 				for i, h := range got.Hops {
@@ -71,7 +71,7 @@ func TestTracerKernelECMP(t *testing.T) {
 	defer tr.Close()
 	for _, proto := range []string{"udp", "tcp"} {
 		t.Run(proto, func(t *testing.T) {
-			got, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Flows: 16, Queries: 2, Timeout: time.Second})
+			got, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Flows: 16, Queries: 2, Timeout: time.Second, MinWait: lenient})
 			require.NoError(t, err)
 			require.Len(t, got.Hops, 4)
 			assert.Equal(t, []netip.Addr{d.R1Addr}, got.Hops[0].Addrs())
@@ -85,7 +85,7 @@ func TestTracerKernelECMP(t *testing.T) {
 				assert.Equal(t, ps[i].Addr, ps[i+1].Addr, "flow %d", i/2)
 			}
 			// One flow alone never sees both branches.
-			one, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Queries: 8, Timeout: time.Second})
+			one, err := tr.Trace(context.Background(), d.Dest4, traceroute.TraceOptions{Protocol: proto, Queries: 8, Timeout: time.Second, MinWait: lenient})
 			require.NoError(t, err)
 			assert.Len(t, one.Hops[1].Addrs(), 1)
 		})

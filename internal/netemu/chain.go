@@ -113,9 +113,9 @@ func NewChain(tb testing.TB, n int) *Chain {
 	c.Dest4 = netip.MustParseAddr("203.0.113.10")
 	c.Dest6 = netip.MustParseAddr("2001:db8:200::10")
 	must(c.Dest.IP("addr", "add", c.Dest4.String()+"/32", "dev", "lo"))
-	must(c.Dest.IP("-6", "addr", "add", c.Dest6.String()+"/128", "dev", "lo"))
+	must(c.Dest.IP("-6", "addr", "add", c.Dest6.String()+"/128", "dev", "lo", "nodad"))
 	must(c.Host.IP("addr", "add", "192.0.2.1/32", "dev", "lo"))
-	must(c.Host.IP("-6", "addr", "add", "2001:db8:ffff::1/128", "dev", "lo"))
+	must(c.Host.IP("-6", "addr", "add", "2001:db8:ffff::1/128", "dev", "lo", "nodad"))
 	// Make the host use those addresses as sources.
 	must(c.Host.IP("route", "replace", "203.0.113.0/24", "via", a4(0, 2).String(), "src", "192.0.2.1"))
 	must(c.Host.IP("-6", "route", "replace", "2001:db8:200::/48", "via", a6(0, 2).String(), "src", "2001:db8:ffff::1"))

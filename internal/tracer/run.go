@@ -30,12 +30,11 @@ type probeState struct {
 
 // Adaptive give-up, after traceroute's NEAR heuristic but tighter: once a
 // farther hop has answered in x, a probe still unanswered after
-// nearFactor*x + nearSlack (never less than minWait) from its sending will
+// nearFactor*x + nearSlack (never less than Config.MinWait) from its sending will
 // most likely never be: its router is silent or rate-limited.
 const (
 	nearFactor = 2
 	nearSlack  = 10 * time.Millisecond
-	minWait    = 100 * time.Millisecond
 )
 
 // run is one trace in flight. Everything but events is owned by loop.
@@ -359,7 +358,7 @@ func (r *run) handle(ev event) {
 
 // shortenNearer applies the adaptive give-up to probes nearer than ttl.
 func (r *run) shortenNearer(ttl int, rtt time.Duration) {
-	wait := max(nearFactor*rtt+nearSlack, minWait) + 2*r.maxLag
+	wait := max(nearFactor*rtt+nearSlack, r.cfg.MinWait) + 2*r.maxLag
 	for _, i := range r.inflight {
 		p := &r.probes[i]
 		if !p.done && p.ttl < ttl {

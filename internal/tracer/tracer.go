@@ -44,6 +44,9 @@ type Config struct {
 	Flows    int           // flow identifiers, default 1
 	Timeout  time.Duration // per probe, default 1s
 	Payload  int           // ICMP/UDP payload bytes, default probe.DefaultPayload
+	// MinWait is the least a probe waits before the adaptive give-up
+	// (default 100 ms); MinWait >= Timeout turns the give-up off.
+	MinWait time.Duration
 	// OnProbe, if set, is called from the trace's goroutine each time a
 	// probe is answered or given up, with a snapshot of its hop.
 	OnProbe func(dst netip.Addr, hop Hop)
@@ -57,6 +60,7 @@ const (
 	DefaultUDPPort = 33434
 	DefaultTCPPort = 80
 	DefaultRate    = 1000 // packets per second over all traces
+	DefaultMinWait = 100 * time.Millisecond
 	maxFlows       = 256
 )
 
@@ -98,6 +102,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Payload <= 0 {
 		c.Payload = probe.DefaultPayload
+	}
+	if c.MinWait <= 0 {
+		c.MinWait = DefaultMinWait
 	}
 	return c, nil
 }
