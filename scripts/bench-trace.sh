@@ -50,6 +50,9 @@ seconds() {
 geoloc_one() {
 	if [ -n "${GEOLOC:-}" ]; then in_ns "$GEOLOC" trace --raw "$dst"; else in_ns "$bin" trace -n 1; fi
 }
+geoloc_one_udp() {
+	if [ -n "${GEOLOC:-}" ]; then in_ns "$GEOLOC" trace --raw -U "$dst"; else in_ns "$bin" trace -n 1 -proto udp; fi
+}
 geoloc_many() {
 	if [ -n "${GEOLOC:-}" ]; then
 		in_ns "$GEOLOC" trace --raw "$@" $(seq -f '203.0.113.%g' 1 100)
@@ -61,6 +64,7 @@ printf '%-52s %8s\n' "tool (20 hops, 100 ms RTT, 2 silent hops)" "seconds"
 row() { printf '%-52s %8s\n' "$1" "$(seconds "${@:2}")"; }
 one=$(seconds geoloc_one)
 printf '%-52s %8s\n' "geoloc tracer, 1 target (ICMP, 3 probes/hop)" "$one"
+row "geoloc tracer, 1 target (UDP, 3 probes/hop)" geoloc_one_udp
 row "traceroute -n (defaults: UDP, -N 16, -w 5)" in_ns traceroute -n "$dst"
 row "traceroute -n -N 32" in_ns traceroute -n -N 32 "$dst"
 row "mtr --report -c 3 -n" in_ns mtr --report -c 3 -n "$dst"
@@ -68,5 +72,5 @@ many=$(seconds geoloc_many)
 printf '%-52s %8s\n' "geoloc tracer, 100 targets (default rate 1000 pps)" "$many"
 fast=$(seconds geoloc_many_fast)
 printf '%-52s %8s\n' "geoloc tracer, 100 targets (--rate 10000)" "$fast"
-echo
-in_ns "$bin" trace -n 1 2>&1 >/dev/null | sed 's/^/one trace: /'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+in_ns "$bin" trace -n 1 2>&1 >/dev/null | sed 's/^/library harness, one trace: /'
