@@ -76,6 +76,9 @@ func tracertLine(b *traceBuilder, line string) error {
 				n = 0
 			}
 			cur.Probes = cur.Probes[:min(n, len(cur.Probes))]
+			if len(cur.Probes) == 0 {
+				cur.Probes = nil
+			}
 		}
 		b.dropCurIfEmpty()
 	}

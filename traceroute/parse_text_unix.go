@@ -144,6 +144,9 @@ func (p *unixParser) line(line string) error {
 
 // hopLine reads a line that starts with a hop number.
 func (p *unixParser) hopLine(ttl int, toks []string) error {
+	if len(toks) == 0 {
+		return fmt.Errorf("nothing after hop number %d", ttl)
+	}
 	h := p.b.hop(ttl)
 	p.hasResp, p.labelIdx = false, 0
 	err := p.lineTokens(h, toks)
@@ -186,6 +189,9 @@ func (p *unixParser) lineTokens(h *Hop, toks []string) error {
 	if err != nil {
 		clear(h.Probes[n:])
 		h.Probes = h.Probes[:n]
+		if n == 0 {
+			h.Probes = nil
+		}
 		p.hasResp = false
 	}
 	return err
