@@ -219,7 +219,10 @@ func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
 	for i, c := range all {
 		discs[i] = c.Disc()
 	}
-	if _, ok := latency.Intersect(discs...); !ok {
+	// Pairwise overlap is the cheap test; three or more discs that overlap
+	// in pairs but share no point are rare enough to leave to the
+	// candidates' own checks.
+	if !latency.PairwiseIntersect(discs...) {
 		h.res.Anycast = true
 		h.anycastWhy = anycastWhy(all)
 		return

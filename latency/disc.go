@@ -113,9 +113,9 @@ type Region struct {
 // and reports whether there is one. When one disc lies inside all others the
 // region is that disc; otherwise the smallest disc is sampled on a polar grid
 // and the feasible samples give the centroid and covering radius. A thin
-// sliver narrower than the grid spacing (about a fortieth of the smallest
-// radius) can be missed; then the grid is refined once before giving up.
-// No discs give no region.
+// sliver narrower than the grid spacing (about a twelfth of the smallest
+// radius) can be missed; then the grid is refined once (a forty-eighth)
+// before giving up. No discs give no region.
 func Intersect(discs ...Disc) (Region, bool) {
 	if len(discs) == 0 {
 		return Region{}, false
@@ -129,12 +129,8 @@ func Intersect(discs ...Disc) (Region, bool) {
 			small = i
 		}
 	}
-	for i := range discs {
-		for j := i + 1; j < len(discs); j++ {
-			if !discs[i].Intersects(discs[j]) {
-				return Region{}, false
-			}
-		}
+	if !PairwiseIntersect(discs...) {
+		return Region{}, false
 	}
 	s := discs[small]
 	inside := true
@@ -147,54 +143,93 @@ func Intersect(discs ...Disc) (Region, bool) {
 	if inside {
 		return Region(s), true
 	}
-	for _, rings := range []int{20, 80} {
-		if r, ok := sampleIntersection(s, discs, rings); ok {
+	caps := make([]unitCap, len(discs))
+	for i, d := range discs {
+		caps[i] = unitCapOf(d)
+	}
+	for _, rings := range []int{12, 48} {
+		if r, ok := sampleIntersection(s, caps, rings); ok {
 			return r, true
 		}
 	}
 	return Region{}, false
 }
 
+// PairwiseIntersect reports whether every two discs overlap: a necessary
+// condition for a common region, and the cheap test for constraints that
+// cannot all hold (anycast).
+func PairwiseIntersect(discs ...Disc) bool {
+	for i := range discs {
+		for j := i + 1; j < len(discs); j++ {
+			if !discs[i].Intersects(discs[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// unitCap is a disc as a unit vector and the cosine of its angular radius:
+// p is inside when p·c ≥ cos, which needs no trigonometry per test.
+type unitCap struct {
+	c   r3.Vector
+	cos float64
+}
+
+func unitCapOf(d Disc) unitCap {
+	a := math.Min(d.RadiusKm/EarthRadiusKm, math.Pi)
+	return unitCap{c: s2.PointFromLatLng(d.Center.LatLng()).Vector, cos: math.Cos(a) - 1e-12}
+}
+
 // sampleIntersection samples disc s on a polar grid of the given number of
 // rings (ring k has 6k points) and returns the region of samples inside every
-// disc.
-func sampleIntersection(s Disc, discs []Disc, rings int) (Region, bool) {
-	var pts []Point
-	feasible := func(p Point) bool {
-		for _, d := range discs {
-			if !d.Contains(p) {
+// cap.
+func sampleIntersection(s Disc, caps []unitCap, rings int) (Region, bool) {
+	var sum r3.Vector
+	var pts []r3.Vector
+	feasible := func(v r3.Vector) bool {
+		for _, c := range caps {
+			if v.Dot(c.c) < c.cos {
 				return false
 			}
 		}
 		return true
 	}
-	if feasible(s.Center) {
-		pts = append(pts, s.Center)
+	center := s2.PointFromLatLng(s.Center.LatLng()).Vector
+	if feasible(center) {
+		pts = append(pts, center)
 	}
+	// An orthonormal tangent basis at the centre: samples at angular
+	// distance a and bearing θ are cos a·c + sin a·(cos θ·u + sin θ·w).
+	u := center.Ortho()
+	w := center.Cross(u).Normalize()
 	step := s.RadiusKm / float64(rings)
 	for k := 1; k <= rings; k++ {
+		a := math.Min(step*float64(k)/EarthRadiusKm, math.Pi)
+		ca, sa := math.Cos(a), math.Sin(a)
 		n := 6 * k
 		for i := 0; i < n; i++ {
-			p := Destination(s.Center, 360*float64(i)/float64(n), step*float64(k))
-			if feasible(p) {
-				pts = append(pts, p)
+			st, ct := math.Sincos(2 * math.Pi * float64(i) / float64(n))
+			v := center.Mul(ca).Add(u.Mul(sa * ct)).Add(w.Mul(sa * st))
+			if feasible(v) {
+				pts = append(pts, v)
 			}
 		}
 	}
 	if len(pts) == 0 {
 		return Region{}, false
 	}
-	var sum r3.Vector
-	for _, p := range pts {
-		sum = sum.Add(s2.PointFromLatLng(p.LatLng()).Vector)
+	for _, v := range pts {
+		sum = sum.Add(v)
 	}
 	if sum.Norm() == 0 {
 		return Region{}, false
 	}
-	c := PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: sum.Normalize()}))
-	radius := 0.0
-	for _, p := range pts {
-		radius = math.Max(radius, DistanceKm(c, p))
+	cv := sum.Normalize()
+	c := PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: cv}))
+	maxAngle := 0.0
+	for _, v := range pts {
+		maxAngle = math.Max(maxAngle, cv.Angle(v).Radians())
 	}
-	return Region{Center: c, RadiusKm: radius + step}, true
+	return Region{Center: c, RadiusKm: maxAngle*EarthRadiusKm + step}, true
 }

@@ -212,3 +212,10 @@ func BenchmarkConstraintCheck(b *testing.B) {
 		c.Check(frankfurt)
 	}
 }
+
+func TestPairwiseIntersect(t *testing.T) {
+	assert.True(t, PairwiseIntersect())
+	assert.True(t, PairwiseIntersect(Disc{oslo, 10}))
+	assert.True(t, PairwiseIntersect(Disc{oslo, 600}, Disc{frankfurt, 600}))
+	assert.False(t, PairwiseIntersect(Disc{oslo, 600}, Disc{frankfurt, 600}, Disc{tokyo, 100}))
+}
