@@ -59,17 +59,18 @@ func BenchmarkRegeo(b *testing.B) {
 	}
 	require.NoError(b, enc.Flush())
 	hops := hopsOf(w.Traces)
-	for _, cold := range []bool{false, true} {
-		name := "warm-cache"
-		if cold {
-			name = "no-cache"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, mode := range []string{"warm-cache", "no-cache", "fused"} {
+		cold := mode == "no-cache"
+		b.Run(mode, func(b *testing.B) {
 			opts := geoloc.Options{Sources: srcs}
 			if cold {
 				opts.CacheSize = -1
 			}
 			e := geoloc.New(opts)
+			if mode == "fused" { // the first pass of --fuse, untimed
+				_, err := e.ObserveAll(context.Background(), traceroute.Read(bytes.NewReader(buf.Bytes()), traceroute.ReadOptions{}), nil)
+				require.NoError(b, err)
+			}
 			// Warm the cache as a long regeo run would be warm.
 			if !cold {
 				for range e.Stream(context.Background(), traceroute.Read(bytes.NewReader(buf.Bytes()), traceroute.ReadOptions{}), 0) {
