@@ -44,3 +44,30 @@ func ExampleRead() {
 	// 3 * * *
 	// 4 203.0.113.9 9.31ms[!H] 203.0.113.9 9.28ms[] 203.0.113.9 9.301ms[]
 }
+
+// mtr prints aggregates, which stay aggregates: Hop.Stats, never probes.
+func ExampleRead_mtrReport() {
+	out := `Start: 2024-05-01T09:30:00+0000
+HOST: laptop                      Loss%   Snt   Last   Avg  Best  Wrst StDev
+  1.|-- 192.0.2.1                  0.0%    10    0.5   0.6   0.4   0.9   0.1
+  2.|-- ???                       100.0    10    0.0   0.0   0.0   0.0   0.0
+  3.|-- 203.0.113.9               10.0%    10    9.1   9.4   9.0  10.2   0.4
+`
+	for t, err := range traceroute.Read(strings.NewReader(out), traceroute.ReadOptions{}) {
+		if err != nil {
+			fmt.Println("error:", err)
+			continue
+		}
+		fmt.Println(t.Format, "from", t.Source.Name, "at", t.Started.Format("15:04"))
+		for _, h := range t.Hops {
+			for _, s := range h.Stats {
+				fmt.Printf("%d %v sent=%d loss=%g%% best=%gms avg=%gms probes=%d\n", h.TTL, s.Addr, s.Sent, s.LossPct, s.MinMs, s.AvgMs, len(h.Probes))
+			}
+		}
+	}
+	// Output:
+	// mtr-report from laptop at 09:30
+	// 1 192.0.2.1 sent=10 loss=0% best=0.4ms avg=0.6ms probes=0
+	// 2 invalid IP sent=10 loss=100% best=0ms avg=0ms probes=0
+	// 3 203.0.113.9 sent=10 loss=10% best=9ms avg=9.4ms probes=0
+}
