@@ -109,12 +109,6 @@ type partialError struct{ failed int }
 
 func (e *partialError) Error() string { return fmt.Sprintf("%d inputs failed", e.failed) }
 
-// notAvailable is the error of a subcommand (or a mode of one) whose library
-// is not part of this build yet.
-func notAvailable(what, pkg string) error {
-	return fmt.Errorf("%s is not available yet: it needs package %s, which this build does not have", what, pkg)
-}
-
 func (a *app) exit(err error) int {
 	var ue *usageError
 	var pe *partialError

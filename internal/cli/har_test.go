@@ -104,7 +104,8 @@ func TestHARListResolve(t *testing.T) {
 	assert.Contains(t, r.stderr, "3 hosts, 22 requests, 4 distinct addresses from the HAR's serverIPAddress and DNS A/AAAA records")
 }
 
-// startDNS serves A and AAAA records on 127.0.0.1 (UDP) for the test.
+// startDNS serves A, AAAA and PTR records on 127.0.0.1 (UDP) for the test;
+// a PTR zone entry ("1.100.51.198.in-addr.arpa.") maps to names.
 func startDNS(t *testing.T, zone map[string][]string) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -116,6 +117,13 @@ func startDNS(t *testing.T, zone map[string][]string) string {
 		addrs, ok := zone[strings.ToLower(q.Name)]
 		if !ok {
 			m.Rcode = dns.RcodeNameError
+		}
+		if q.Qtype == dns.TypePTR {
+			for _, s := range addrs {
+				m.Answer = append(m.Answer, &dns.PTR{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: 60}, Ptr: s})
+			}
+			_ = w.WriteMsg(m)
+			return
 		}
 		for _, s := range addrs {
 			a := netip.MustParseAddr(s)
