@@ -87,7 +87,13 @@ func agrees(a, b *cand) bool {
 // Explanations (evidence) are written only when final is set.
 func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, nextPt latency.Point, final bool) {
 	cs := h.f.cands
-	ev := make([]eval, len(cs))
+	var evBuf [8]eval
+	var ev []eval
+	if len(cs) <= len(evBuf) {
+		ev = evBuf[:len(cs)]
+	} else {
+		ev = make([]eval, len(cs))
+	}
 	for i := range cs {
 		c := &cs[i]
 		ev[i].factor = 1
@@ -154,7 +160,8 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 		g string
 		w float64
 	}
-	var gs []gmax
+	var gsBuf [8]gmax
+	gs := gsBuf[:0]
 	for i := range cs {
 		if ev[i].ruled {
 			continue
@@ -313,10 +320,7 @@ func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
 	out := make([]Evidence, 0, len(cs))
 	for i := range cs {
 		c := &cs[i]
-		x := Evidence{Source: c.Source, Kind: kindOf(c), Lat: c.Lat, Lon: c.Lon, City: c.City, Country: c.Country}
-		if c.Hint != nil && c.Hint.Code != "" {
-			x.Source = c.Source + ":" + c.Hint.Code
-		}
+		x := Evidence{Source: c.evSource, Kind: c.evKind, Lat: c.Lat, Lon: c.Lon, City: c.City, Country: c.Country}
 		switch {
 		case ev[i].ruled:
 			x.Status, x.Why = StatusRuledOut, ev[i].why

@@ -80,11 +80,19 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	if e.opts.Resolver != nil {
 		e.prefetch(ctx, t)
 	}
-	hops := make([]*hop, 0, len(t.Hops))
+	addrs := make([][]netip.Addr, len(t.Hops))
+	n := 0
+	for i := range t.Hops {
+		addrs[i] = t.Hops[i].Addrs()
+		n += len(addrs[i])
+	}
+	store := make([]hop, 0, n) // one allocation for the trace's hops
+	hops := make([]*hop, 0, n)
 	for i := range t.Hops {
 		th := &t.Hops[i]
-		for _, a := range th.Addrs() {
-			h := &hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}}
+		for _, a := range addrs[i] {
+			store = append(store, hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}})
+			h := &store[len(store)-1]
 			h.res.RTTMs, h.hasRTT = minRTT(th, a)
 			h.res.ASN = asnOf(th, a)
 			h.special = SpecialReason(a)

@@ -29,6 +29,8 @@ type cand struct {
 	// at is the country the point stands in (embedded outlines), falling
 	// back to the candidate's own country; computed once per address.
 	at string
+	// evSource and evKind are the candidate's Evidence.Source and Kind.
+	evSource, evKind string
 }
 
 // facts is everything known about one address regardless of RTTs: its name,
@@ -130,6 +132,11 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	}
 	for i := range f.cands {
 		c := &f.cands[i]
+		c.evKind = kindOf(c)
+		c.evSource = c.Source
+		if c.Hint != nil && c.Hint.Code != "" {
+			c.evSource = c.Source + ":" + c.Hint.Code
+		}
 		if cc, ok := countries.At(c.Lat, c.Lon); ok && !c.countryLevel {
 			c.at = cc
 		} else {
