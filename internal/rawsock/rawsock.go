@@ -18,7 +18,6 @@ package rawsock
 
 import (
 	"errors"
-	"net/netip"
 	"time"
 
 	"github.com/geoloc-dev/geoloc/internal/probe"
@@ -51,11 +50,3 @@ type Probe struct {
 	TTL     int
 	Payload int // payload bytes for ICMP and UDP
 }
-
-// Source returns the address the kernel would use to reach dst, without
-// sending anything.
-type sourcer interface {
-	Source(dst netip.Addr) (netip.Addr, error)
-}
-
-var _ sourcer = (*Conn)(nil)
