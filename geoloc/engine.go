@@ -69,7 +69,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol}
+	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol, Error: t.Error}
 	v, haveV := e.vantageOf(t)
 	var vi int32 = -1
 	if haveV {

@@ -21,6 +21,9 @@ type TraceResult struct {
 	// Vantage is where the engine took the trace to start (nil when
 	// unknown). Additive field, not part of the original record.
 	Vantage *Vantage `json:"vantage,omitempty"`
+	// Error is the trace-level error the tool reported, passed through
+	// (additive field).
+	Error string `json:"error,omitempty"`
 }
 
 // HopResult is where one responding address of one hop is, who runs it, and
