@@ -96,6 +96,11 @@ func (c *Conn) openRaw() error {
 		if c.icmp, err = sock(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP); err != nil {
 			return err
 		}
+		// The kernel hands a raw ICMP socket every ICMP message the host
+		// gets; let only echo replies and errors through.
+		if err := attachFilter(c.icmp, icmpAnswerFilter()); err != nil {
+			return err
+		}
 		if c.tcp, err = sock(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_TCP); err != nil {
 			return err
 		}
@@ -169,6 +174,27 @@ func tcpAnswerFilter(withIPHeader bool) []unix.SockFilter {
 		unix.SockFilter{Code: ret, K: 0},
 		unix.SockFilter{Code: ret, K: 0xffff},
 	)
+}
+
+// icmpAnswerFilter passes IPv4 ICMP echo replies (0), destination
+// unreachable (3), time exceeded (11) and parameter problem (12).
+func icmpAnswerFilter() []unix.SockFilter {
+	const (
+		ldxMSH = 0xb1
+		ldbInd = 0x50
+		jeqK   = 0x15
+		ret    = 0x06
+	)
+	return []unix.SockFilter{
+		{Code: ldxMSH, K: 0},
+		{Code: ldbInd, K: 0},
+		{Code: jeqK, Jt: 4, K: 0},
+		{Code: jeqK, Jt: 3, K: 3},
+		{Code: jeqK, Jt: 2, K: 11},
+		{Code: jeqK, Jt: 1, K: 12},
+		{Code: ret, K: 0},
+		{Code: ret, K: 0xffff},
+	}
 }
 
 func attachFilter(fd int, prog []unix.SockFilter) error {
