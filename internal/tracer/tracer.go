@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/geoloc-dev/geoloc/internal/probe"
 	"github.com/geoloc-dev/geoloc/internal/rawsock"
 )
@@ -62,6 +64,9 @@ const (
 	DefaultRate    = 1000 // packets per second over all traces
 	DefaultMinWait = 100 * time.Millisecond
 	maxFlows       = 256
+	// tagBudget is how many probe tags traces may hold at once, per
+	// family: the 16-bit tag space less a margin.
+	tagBudget = 0xfff0
 )
 
 func (c Config) withDefaults() (Config, error) {
@@ -154,7 +159,12 @@ type Engine struct {
 
 type family struct {
 	conn Conn
-	mu   sync.Mutex
+	// budget admits a trace only when all its probes can get tags: a
+	// trace keeps its tags until it ends, so traces that had to wait for
+	// each other's tags could wait forever.
+	budget    *semaphore.Weighted
+	budgetMax int64
+	mu        sync.Mutex
 	// pending maps a probe tag to the probe waiting for it.
 	pending map[uint16]*waiting
 	nextTag uint16
@@ -171,6 +181,10 @@ type waiting struct {
 // missing entries are families that could not be opened; errs says why).
 // ratePPS <= 0 means DefaultRate.
 func New(conns map[int]Conn, errs map[int]error, ratePPS float64, log *slog.Logger) *Engine {
+	return newEngine(conns, errs, ratePPS, log, tagBudget)
+}
+
+func newEngine(conns map[int]Conn, errs map[int]error, ratePPS float64, log *slog.Logger, budget int64) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -192,7 +206,7 @@ func New(conns map[int]Conn, errs map[int]error, ratePPS float64, log *slog.Logg
 		if c == nil {
 			continue
 		}
-		f := &family{conn: c, pending: map[uint16]*waiting{}, nextTag: uint16(e.rnd.UintN(0xfff0)) + 1}
+		f := &family{conn: c, budget: semaphore.NewWeighted(budget), budgetMax: budget, pending: map[uint16]*waiting{}, nextTag: uint16(e.rnd.UintN(0xfff0)) + 1}
 		f.freed = sync.NewCond(&f.mu)
 		e.fams[fam] = f
 		c.Start(f.deliver)
@@ -333,6 +347,14 @@ func (e *Engine) Trace(ctx context.Context, dst netip.Addr, cfg Config) (*Trace,
 	if famOf(src) != fam {
 		return nil, fmt.Errorf("trace %s: source %s is of another family", dst, src)
 	}
+	n := int64((cfg.MaxTTL - cfg.FirstTTL + 1) * cfg.Flows * cfg.Queries)
+	if n > f.budgetMax {
+		return nil, fmt.Errorf("trace %s: %d probes: at most %d per trace (fewer flows, queries or TTLs)", dst, n, f.budgetMax)
+	}
+	if err := f.budget.Acquire(ctx, n); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", dst, err)
+	}
+	defer f.budget.Release(n)
 	ids := e.allocIDs(cfg.Flows)
 	defer e.freeIDs(ids)
 	r := newRun(e, f, cfg, src, dst, ids)

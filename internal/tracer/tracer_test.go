@@ -262,3 +262,30 @@ func TestEnginePathMTU(t *testing.T) {
 		assert.Equal(t, 1000, r.MTU)
 	}
 }
+
+// TestEngineTagBudget runs more traces than the tag budget admits at once:
+// they must queue, not deadlock on each other's tags.
+func TestEngineTagBudget(t *testing.T) {
+	var paths []netemu.Path
+	var dsts []netip.Addr
+	for i := range 10 {
+		d := netip.AddrFrom4([4]byte{203, 0, 113, byte(200 + i)})
+		dsts = append(dsts, d)
+		paths = append(paths, line(d, 3, 1))
+	}
+	n := &netemu.Network{Paths: paths}
+	e := tracer.NewWithBudget(map[int]tracer.Conn{4: netemu.NewPipe(n, src4)}, nil, 100000, nil, 300) // 3 traces of 90 probes
+	defer e.Close()
+	var wg sync.WaitGroup
+	for _, d := range dsts {
+		wg.Go(func() {
+			got, err := e.Trace(context.Background(), d, tracer.Config{Timeout: 2 * time.Second})
+			if assert.NoError(t, err) {
+				assert.True(t, got.Reached, "%s", d)
+			}
+		})
+	}
+	wg.Wait()
+	_, err := e.Trace(context.Background(), dsts[0], tracer.Config{Flows: 4})
+	assert.ErrorContains(t, err, "at most 300 per trace")
+}

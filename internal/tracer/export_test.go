@@ -1,0 +1,4 @@
+package tracer
+
+// NewWithBudget is New with a small tag budget, for tests.
+var NewWithBudget = newEngine
