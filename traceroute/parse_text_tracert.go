@@ -62,30 +62,7 @@ func parseTracert(r *bufio.Reader, input string, yield func(*Trace, error) bool)
 	b.finish()
 }
 
-func tracertLine(b *traceBuilder, line string) error {
-	h := b.curHop()
-	n := 0
-	if h != nil {
-		n = len(h.Probes)
-	}
-	err := tracertProbes(b, line)
-	if err != nil {
-		// A bad line adds nothing: undo its probes and its new hop.
-		if cur := b.curHop(); cur != nil {
-			if cur != h {
-				n = 0
-			}
-			cur.Probes = cur.Probes[:min(n, len(cur.Probes))]
-			if len(cur.Probes) == 0 {
-				cur.Probes = nil
-			}
-		}
-		b.dropCurIfEmpty()
-	}
-	return err
-}
-
-func tracertProbes(b *traceBuilder, line string) error {
+func tracertLine(b *traceBuilder, line string) (err error) {
 	s := strings.TrimSpace(line)
 	switch {
 	case s == "", tracertDone[s], strings.HasPrefix(s, "over a maximum of"), isCommandEcho(s):
@@ -123,6 +100,17 @@ func tracertProbes(b *traceBuilder, line string) error {
 	}
 	h := b.hop(ttl)
 	start := len(h.Probes)
+	defer func() {
+		if err != nil {
+			// A bad line adds nothing: undo its probes and its new hop.
+			clear(h.Probes[start:])
+			h.Probes = h.Probes[:start]
+			if start == 0 {
+				h.Probes = nil
+			}
+			b.dropCurIfEmpty()
+		}
+	}()
 	i := 1
 	for i < len(toks) {
 		t := toks[i]

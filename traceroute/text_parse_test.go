@@ -433,6 +433,7 @@ func TestTextBadLinesAddNothing(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"tracert", "Tracing route to 192.0.2.9\n  1     1 ms     1 ms     1 ms  192.0.2.1\n  2     1 ms     1 ms     1 ms\n  3     2 ms     2 ms     2 ms  192.0.2.9\n", "1:192.0.2.1x3 3:192.0.2.9x3"},
 		{"ttl 1 again, bad", " 1  192.0.2.1  1.0 ms\n 2  192.0.2.9  2.0 ms\n 1  what?\n", "1:192.0.2.1x1 2:192.0.2.9x1"},
+		{"tracert earlier hop", "Tracing route to 192.0.2.9\n  1     1 ms     1 ms     1 ms  192.0.2.1\n  2     2 ms     2 ms     2 ms  192.0.2.2\n  3     3 ms     3 ms     3 ms  192.0.2.9\n  2     1 ms     1 ms     1 ms\n", "1:192.0.2.1x3 2:192.0.2.2x3 3:192.0.2.9x3"},
 		{"tracert same hop", "Tracing route to 192.0.2.9\n  1     1 ms     1 ms     1 ms  192.0.2.1\n  1     1 ms     1 ms     1 ms  bad!host\n", "1:192.0.2.1x3"},
 		{"tracepath", " 1?: [LOCALHOST] pmtu 1500\n 1:  192.0.2.1  0.5ms\n 2:  192.0.2.2  zz\n 3:  192.0.2.9  1.0ms reached\n", "1:192.0.2.1x1 3:192.0.2.9x1"},
 		{"mtr", "HOST: a Loss% Snt Last Avg Best Wrst StDev\n  1.|-- 192.0.2.1 0.0% 1 1.0 1.0 1.0 1.0 0.0\n  2.|-- 192.0.2.2 x% 1 1.0 1.0 1.0 1.0 0.0\n", "1:192.0.2.1=1"},
