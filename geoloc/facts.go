@@ -55,12 +55,12 @@ var hintKindWeight = map[rdns.HintKind]float64{
 	rdns.KindCLLI:         0.85,
 	rdns.KindLOCODE:       0.80,
 	rdns.KindICAO:         0.80,
-	rdns.KindPlace:        0.70,
+	rdns.KindPlace:        0.80,
 }
 
 const (
 	weightGeofeed    = 0.70
-	weightGeoIPCity  = 0.45
+	weightGeoIPCity  = 0.40
 	weightCountry    = 0.12
 	hintRadiusKm     = 25  // a city-level placement: the metro area
 	countryLevelKm   = 500 // from this radius on an answer is country-level
