@@ -540,3 +540,31 @@ func TestZeroRTTIsNoConstraint(t *testing.T) {
 	require.NotNil(t, r.Hops[0].Location)
 	assert.Equal(t, "Frankfurt am Main", r.Hops[0].Location.City)
 }
+
+// An address nothing is known about, seen from three vantage points, is
+// placed by multilateration alone.
+func TestMultilaterationOnly(t *testing.T) {
+	e := New(Options{Hints: fakeHints})
+	mk := func(name string, lat, lon, rtt float64) *traceroute.Trace {
+		return &traceroute.Trace{Source: traceroute.Endpoint{Name: name, Lat: f64(lat), Lon: f64(lon)},
+			Hops: []traceroute.Hop{{TTL: 1, Probes: probe("8.8.12.1", "", rtt)}}}
+	}
+	// Brussels is 320 km from London, 264 km from Paris, 173 km from Amsterdam.
+	ts := []*traceroute.Trace{mk("London", 51.5074, -0.1278, 4.0), mk("Paris", 48.8566, 2.3522, 3.5), mk("Amsterdam", 52.3676, 4.9041, 2.5)}
+	for _, tr := range ts {
+		require.True(t, e.Observe(tr))
+	}
+	r, err := e.Locate(context.Background(), ts[0])
+	require.NoError(t, err)
+	h := r.Hops[0]
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "latency:multilateration", h.Method)
+	brussels := latency.Point{Lat: 50.8503, Lon: 4.3517}
+	got := latency.Point{Lat: h.Location.Lat, Lon: h.Location.Lon}
+	assert.Less(t, latency.DistanceKm(brussels, got), h.Location.RadiusKm)
+	assert.Less(t, h.Location.RadiusKm, 300.0)
+	for _, tr := range ts {
+		v := latency.Point{Lat: *tr.Source.Lat, Lon: *tr.Source.Lon}
+		assert.LessOrEqual(t, latency.DistanceKm(v, got), latency.MaxDistanceKm(tr.Hops[0].Probes[0].RTTMs, DefaultSlackKm))
+	}
+}
