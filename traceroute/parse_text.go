@@ -314,7 +314,6 @@ type responder struct {
 	addr netip.Addr
 	name string
 	asn  uint32
-	mtu  int
 	mpls []MPLSLabel
 }
 
@@ -343,7 +342,7 @@ func (r *responder) setHost(host, inner string, hasInner bool) {
 }
 
 func (r *responder) probe(rttMs float64) Probe {
-	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn, MTU: r.mtu}
+	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn}
 	if len(r.mpls) > 0 {
 		p.MPLS = append([]MPLSLabel(nil), r.mpls...)
 	}

@@ -247,13 +247,15 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 				pendingASN, hasPending = asn, true
 			}
 		case strings.HasPrefix(t, "F="):
-			// Linux --mtu: the path MTU learnt so far, printed once after
-			// the host it changed at.
+			// Linux --mtu: printed after the time of the probe that
+			// learnt a new path MTU.
 			v, ok := parseUint(t[2:], 16)
-			if !ok || !p.hasResp {
+			n := len(h.Probes)
+			if !ok || n == 0 || h.Probes[n-1].Lost {
 				return fmt.Errorf("bad MTU %q", clip(t))
 			}
-			p.resp.mtu = int(v)
+			h.Probes[n-1].MTU = int(v)
+			justHost = false
 		case t[0] == '\'' && backHopsRe.MatchString(t):
 			// Linux --back: the return path's hop count; not modelled.
 		default:

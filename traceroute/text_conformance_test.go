@@ -135,6 +135,15 @@ func textCases() []textCase {
 			"1:192.0.2.1=20 2:198.51.100.6=20,198.51.100.2=0 3:198.51.100.10=20 4:203.0.113.2=20"}},
 		{file: "local/ecmp-mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{
 			"1:192.0.2.1x3,*x3 2:198.51.100.6x1,198.51.100.2x5 3:198.51.100.10x6 4:203.0.113.2x5,*x1"}},
+		// An MTU of 1400 on the r1-r2 link (traceroute --mtu prints F=N
+		// after the probe that learnt it), and r2 answering host
+		// unreachable (!H) and administratively prohibited (!X).
+		{file: "local/mtu-traceroute.txt", format: "linux-traceroute", traces: 3, summary: []string{
+			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3",
+			"1:192.0.2.1x3 2:198.51.100.2x1,*x2",
+			"1:*x3 2:*x3 3:*x3 4:*x3 5:*x3 6:*x1,198.51.100.2x2"}},
+		{file: "local/mtu-tracepath.txt", format: "tracepath", traces: 1, summary: []string{"1:192.0.2.1x2 2:198.51.100.2x1 3:203.0.113.2x1"}},
+		{file: "local/mtu-mtr-report.txt", format: "mtr-report", traces: 1, summary: []string{"1:192.0.2.1=3 2:?=3"}},
 		// mtr --raw sends one TTL past the destination; the repeat is trimmed.
 		{file: "local/mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{"1:127.0.0.1x3"}},
 		{file: "local/chain-mtr-raw.txt", format: "mtr-raw", traces: 1, summary: []string{"1:192.0.2.1x2 2:198.51.100.2x2 3:203.0.113.2x2"}},
@@ -249,7 +258,7 @@ func TestTextConformanceCoversTestdata(t *testing.T) {
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(path, txtTextData+string(filepath.Separator)))
 		switch {
-		case rel == "SOURCES.md", rel == "local/gen.sh", rel == "local/gen-ecmp.sh":
+		case rel == "SOURCES.md", rel == "local/gen.sh", rel == "local/gen-ecmp.sh", rel == "local/gen-mtu.sh":
 		default:
 			assert.True(t, covered[rel], "testdata/text/%s has no conformance case", rel)
 		}
@@ -604,4 +613,29 @@ func TestTextConformanceCRLFAndBOM(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
+}
+
+// TestTextLocalAnnotations checks what the summaries of the real MTU and
+// unreachable outputs do not show.
+func TestTextLocalAnnotations(t *testing.T) {
+	f, err := os.Open(filepath.Join(txtTextData, "local/mtu-traceroute.txt"))
+	require.NoError(t, err)
+	defer f.Close()
+	var traces []*Trace
+	for tr, err := range Read(f, ReadOptions{}) {
+		require.NoError(t, err)
+		traces = append(traces, tr)
+	}
+	require.Len(t, traces, 3)
+	mtus := []int{}
+	for _, h := range traces[0].Hops {
+		for _, p := range h.Probes {
+			mtus = append(mtus, p.MTU)
+		}
+	}
+	assert.Equal(t, []int{1500, 0, 0, 1400, 0, 0, 0, 0, 0}, mtus)
+	assert.Equal(t, []string{"!H"}, traces[1].Hops[1].Probes[0].Flags)
+	last := traces[2].Hops[5].Probes
+	assert.Equal(t, []string{"!X"}, last[1].Flags)
+	assert.Equal(t, []string{"!X"}, last[2].Flags)
 }

@@ -51,11 +51,11 @@ func TestTextLinuxExtensions(t *testing.T) {
  1  gw.example (192.0.2.1) [AS64500]  0.447 ms  0.401 ms  0.390 ms
  2  198.51.100.1 (198.51.100.1) [AS64501/AS64502] <MPLS:L=24001,E=0,S=0,T=1/L=16,E=5,S=1,T=255>  1.9 ms 198.51.100.5 (198.51.100.5) [*]  2.1 ms *
  3  203.0.113.9 (203.0.113.9) [AS64503]  3.0 ms !H  3.1 ms !F-1400  3.2 ms !<10>
- 4  203.0.113.9 (203.0.113.9) F=1400  3.3 ms  3.4 ms
+ 4  203.0.113.9 (203.0.113.9)  3.3 ms F=1400  3.4 ms
 `, "linux-traceroute")
 	assert.Equal(t, Endpoint{Name: "example.org", Addr: addr("203.0.113.9")}, tr.Destination)
 	require.Len(t, tr.Hops, 4)
-	assert.Equal(t, []Probe{{Addr: addr("203.0.113.9"), RTTMs: 3.3, MTU: 1400}, {Addr: addr("203.0.113.9"), RTTMs: 3.4, MTU: 1400}}, tr.Hops[3].Probes)
+	assert.Equal(t, []Probe{{Addr: addr("203.0.113.9"), RTTMs: 3.3, MTU: 1400}, {Addr: addr("203.0.113.9"), RTTMs: 3.4}}, tr.Hops[3].Probes)
 	assert.Equal(t, []Probe{
 		{Addr: addr("192.0.2.1"), Name: "gw.example", RTTMs: 0.447, ASN: 64500},
 		{Addr: addr("192.0.2.1"), Name: "gw.example", RTTMs: 0.401, ASN: 64500},
