@@ -139,12 +139,12 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "%s\n", strings.TrimSpace(a.cmd.help))
 	if fs == nil {
-		// help CMD: build the flag set by asking the command for its help.
+		// help CMD: the command prints its own help, flags included.
 		_ = a.cmd.run(&app{ctx: a.ctx, stdin: strings.NewReader(""), stdout: w, stderr: io.Discard, env: a.env, cmd: a.cmd}, []string{"--help"})
 		return
 	}
+	fmt.Fprintf(w, "%s\n", strings.TrimSpace(a.cmd.help))
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {

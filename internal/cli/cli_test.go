@@ -90,6 +90,7 @@ func TestGoldenHelp(t *testing.T) {
 			r := run(t, "", nil, args...)
 			assert.Equal(t, ExitOK, r.code)
 			golden(t, name, args, r)
+			assert.LessOrEqual(t, strings.Count(r.stdout, "Usage:"), 1, "help printed once")
 			if len(args) == 2 && args[1] == "--help" {
 				assert.Contains(t, r.stdout, "Examples:", "every --help has examples")
 				assert.Contains(t, r.stdout, "Exit status:", "every --help documents exit codes")
