@@ -109,11 +109,18 @@ func TestGeofeedErrors(t *testing.T) {
 }
 
 func TestOpenSniffsGeofeed(t *testing.T) {
-	p := writeFile(t, t.TempDir(), "feed.csv", testFeed)
-	s, err := candidates.Open(p)
-	require.NoError(t, err)
-	_, ok := s.(*candidates.Geofeed)
-	assert.True(t, ok, "%T", s)
+	dir := t.TempDir()
+	for _, p := range []string{writeFile(t, dir, "feed.csv", testFeed), writeGzip(t, dir, "feed.csv.gz", testFeed)} {
+		s, err := candidates.OpenWith(p, candidates.OpenOptions{Places: fakePlaces})
+		require.NoError(t, err)
+		g, ok := s.(*candidates.Geofeed)
+		require.True(t, ok, "%T", s)
+		assert.Equal(t, 7, g.Len())
+		assert.Equal(t, "geofeed-feed", g.Name())
+		assert.Equal(t, candidates.KindGeofeed, lookup(t, g, "192.0.2.1").Candidates[0].Kind)
+	}
+	_, err := candidates.Open(writeGzip(t, dir, "words.csv.gz", "a,b,c\n"))
+	assert.ErrorIs(t, err, candidates.ErrUnknownFormat)
 }
 
 func TestOpenUnknown(t *testing.T) {

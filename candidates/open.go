@@ -47,7 +47,12 @@ func OpenWith(path string, opts OpenOptions) (Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", path, err)
 		}
-		b, err := io.ReadAll(io.LimitReader(zr, maxGzipBytes))
+		br := bufio.NewReaderSize(zr, 1<<16)
+		if sniffText(br) != textUnknown {
+			// Text tables are read as a stream, never held whole.
+			return openText(br, path, opts)
+		}
+		b, err := io.ReadAll(io.LimitReader(br, maxGzipBytes))
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", path, err)
 		}
