@@ -501,6 +501,7 @@ var (
 	unixInlineRe   = regexp.MustCompile(`\d ms +(?:\* +)?[^\s*!<\[]\S* \(`)
 	unixASAfterRe  = regexp.MustCompile(`\) \[(?:AS|\*)`)
 	unixASBeforeRe = regexp.MustCompile(`^\s*\d+\s+\[AS`)
+	unixGluedMsRe  = regexp.MustCompile(`\d\.\d+ms(?:\s|$)`) // GNU inetutils: "0.504ms"
 	ciscoHopRe     = regexp.MustCompile(`^\s*\d{1,3}\s+\S+.*\d msec`)
 )
 
@@ -528,7 +529,7 @@ func unixFlavor(head []byte) (isTrace, bsd bool) {
 		switch {
 		case unixContRe.MatchString(l), unixASBeforeRe.MatchString(l), mplsBSDRe.MatchString(strings.TrimSpace(l)):
 			bsdScore += 2
-		case unixInlineRe.MatchString(l), unixASAfterRe.MatchString(l), strings.Contains(l, "<MPLS:"),
+		case unixInlineRe.MatchString(l), unixASAfterRe.MatchString(l), strings.Contains(l, "<MPLS:"), unixGluedMsRe.MatchString(l),
 			strings.HasPrefix(strings.TrimSpace(l), "[Label="), strings.HasPrefix(strings.TrimSpace(l), "[No MPLS"):
 			linuxScore += 2
 		}

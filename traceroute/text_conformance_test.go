@@ -112,6 +112,10 @@ func textCases() []textCase {
 			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3",
 			"1:2001:db8:1::1x2 2:2001:db8:2::2x2 3:2001:db8:3::2x2",
 			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3"}},
+		// GNU inetutils traceroute: "64 hops max" and times glued to "ms".
+		{file: "local/chain-inetutils.txt", format: "linux-traceroute", traces: 2, summary: []string{
+			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3",
+			"1:192.0.2.1x2 2:198.51.100.2x2 3:203.0.113.2x2"}},
 		{file: "local/chain-tracepath.txt", format: "tracepath", traces: 2, summary: []string{
 			"1:?x2 2:?x1 3:?x1",
 			"1:2001:db8:1::1x2 2:2001:db8:2::2x1 3:2001:db8:3::2x1"}},
