@@ -2,6 +2,7 @@ package geoloc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -68,6 +69,9 @@ type hop struct {
 func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if t == nil {
+		return nil, errors.New("geoloc: Locate of a nil trace")
 	}
 	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol, Error: t.Error}
 	v, haveV := e.vantageOf(t)

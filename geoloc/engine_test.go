@@ -568,3 +568,15 @@ func TestMultilaterationOnly(t *testing.T) {
 		assert.LessOrEqual(t, latency.DistanceKm(v, got), latency.MaxDistanceKm(tr.Hops[0].Probes[0].RTTMs, DefaultSlackKm))
 	}
 }
+
+func TestLocateNilAndCancelled(t *testing.T) {
+	e := New(Options{})
+	_, err := e.Locate(context.Background(), nil)
+	assert.Error(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = e.Locate(ctx, osloTrace())
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = e.LocateAddr(ctx, addr("8.8.8.8"), "", 0, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+}
