@@ -311,10 +311,11 @@ func parseHostAddr(s string) (netip.Addr, bool) {
 
 // responder is the host a run of probes came from, as printed.
 type responder struct {
-	addr netip.Addr
-	name string
-	asn  uint32
-	mpls []MPLSLabel
+	addr  netip.Addr
+	name  string
+	asn   uint32
+	mpls  []MPLSLabel
+	flags []string
 }
 
 // setHost fills addr and name from a printed host and an optional
@@ -345,6 +346,9 @@ func (r *responder) probe(rttMs float64) Probe {
 	p := Probe{Addr: r.addr, Name: r.name, RTTMs: rttMs, ASN: r.asn}
 	if len(r.mpls) > 0 {
 		p.MPLS = append([]MPLSLabel(nil), r.mpls...)
+	}
+	if len(r.flags) > 0 {
+		p.Flags = append([]string(nil), r.flags...)
 	}
 	return p
 }

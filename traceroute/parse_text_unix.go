@@ -226,6 +226,11 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 				return err
 			}
 			p.resp.mpls = ls
+		case len(t) > 2 && t[0] == '<' && t[len(t)-1] == '>' && p.hasResp:
+			// Linux traceroute module info after the host, such as
+			// the TCP flags of the answer with -T -O info ("<syn,ack>"):
+			// kept as a flag of the probes that follow.
+			p.resp.flags = append(p.resp.flags, t)
 		case strings.HasPrefix(t, "[MPLS:"):
 			j, all := collect(toks, i, "]")
 			i = j

@@ -112,6 +112,9 @@ func textCases() []textCase {
 			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3",
 			"1:2001:db8:1::1x2 2:2001:db8:2::2x2 3:2001:db8:3::2x2",
 			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3"}},
+		// traceroute -T -O info: the TCP flags of the answer ("<rst,ack>").
+		{file: "local/chain-traceroute-tcp.txt", format: "linux-traceroute", traces: 1, summary: []string{
+			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3"}},
 		// GNU inetutils traceroute: "64 hops max" and times glued to "ms".
 		{file: "local/chain-inetutils.txt", format: "linux-traceroute", traces: 2, summary: []string{
 			"1:192.0.2.1x3 2:198.51.100.2x3 3:203.0.113.2x3",
@@ -642,4 +645,15 @@ func TestTextLocalAnnotations(t *testing.T) {
 	last := traces[2].Hops[5].Probes
 	assert.Equal(t, []string{"!X"}, last[1].Flags)
 	assert.Equal(t, []string{"!X"}, last[2].Flags)
+
+	tcp, err := os.ReadFile(filepath.Join(txtTextData, "local/chain-traceroute-tcp.txt"))
+	require.NoError(t, err)
+	for tr, err := range Read(bytes.NewReader(tcp), ReadOptions{}) {
+		require.NoError(t, err)
+		require.Len(t, tr.Hops, 3)
+		for _, p := range tr.Hops[2].Probes {
+			assert.Equal(t, []string{"<rst,ack>"}, p.Flags)
+		}
+		assert.Empty(t, tr.Hops[1].Probes[0].Flags)
+	}
 }

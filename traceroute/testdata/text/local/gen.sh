@@ -2,7 +2,7 @@
 # Regenerates the real outputs in this folder: a chain of network namespaces
 # (documentation addresses only, nothing leaves the machine) traced with the
 # Debian traceroute, mtr-tiny and iputils-tracepath of the machine it runs on.
-# Needs root. Usage: sh gen.sh (all but chain-inetutils.txt), sh gen.sh inetutils
+# Needs root. Usage: sh gen.sh (all but the two below), sh gen.sh inetutils, sh gen.sh tcp
 set -e
 P=glt$$
 cleanup() { for n in h r1 r2 d; do ip netns del $P$n 2>/dev/null || true; done; }
@@ -24,6 +24,10 @@ ip -n ${P}r2 -6 route add default via 2001:db8:2::1
 ip -n ${P}d route add default via 203.0.113.1;  ip -n ${P}d -6 route add default via 2001:db8:3::1
 sleep 1
 X="ip netns exec ${P}h"
+if [ "$1" = tcp ]; then
+	$X traceroute -T -O info -n -p 80 203.0.113.2 > chain-traceroute-tcp.txt
+	exit 0
+fi
 if [ "$1" = inetutils ]; then
 	# GNU inetutils traceroute (Debian package inetutils-traceroute).
 	{ $X inetutils-traceroute 203.0.113.2; $X inetutils-traceroute -q 2 --resolve-hostnames 203.0.113.2; } > chain-inetutils.txt
