@@ -97,7 +97,10 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	for i := range cs {
 		c := &cs[i]
 		ev[i].factor = 1
-		for _, k := range h.hard {
+		for j, k := range h.hard {
+			if h.fast[j].inside(c.v) {
+				continue
+			}
 			if chk := k.Check(c.pt); !chk.Feasible {
 				ev[i].ruled = true
 				if final {

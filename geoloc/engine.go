@@ -54,6 +54,7 @@ type hop struct {
 	f       *facts
 	// hard are constraints from known vantage points; soft from an inferred one.
 	hard, soft []latency.Constraint
+	fast       []fastBound // hard, for quick tests
 	// chosen placement, nil when none
 	loc   *latency.Point
 	radKm float64
@@ -118,6 +119,12 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+	}
+	for _, h := range hops {
+		h.fast = make([]fastBound, len(h.hard))
+		for j, k := range h.hard {
+			h.fast[j] = fastBoundOf(k)
 		}
 	}
 	e.decide(hops, nil, false)
@@ -209,6 +216,9 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 		vi = e.fuse.vantageIndex(v, false)
 	}
 	e.constrain(h, v, from != nil, vi)
+	for _, k := range h.hard {
+		h.fast = append(h.fast, fastBoundOf(k))
+	}
 	e.decide([]*hop{h}, nil, true)
 	guardBounds(h)
 	return h.res, nil

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/golang/geo/r3"
+	"github.com/golang/geo/s2"
+
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
@@ -31,6 +34,8 @@ type cand struct {
 	at string
 	// evSource and evKind are the candidate's Evidence.Source and Kind.
 	evSource, evKind string
+	// v is the point as a unit vector, for fast bound tests.
+	v r3.Vector
 }
 
 // facts is everything known about one address regardless of RTTs: its name,
@@ -133,6 +138,7 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	for i := range f.cands {
 		c := &f.cands[i]
 		c.evKind = kindOf(c)
+		c.v = unitVector(c.pt)
 		c.evSource = c.Source
 		if c.Hint != nil && c.Hint.Code != "" {
 			c.evSource = c.Source + ":" + c.Hint.Code
@@ -304,3 +310,25 @@ func (c *factCache) len() int {
 	}
 	return n
 }
+
+func unitVector(p latency.Point) r3.Vector { return s2.PointFromLatLng(p.LatLng()).Vector }
+
+// fastBound is a hard constraint as a unit vector and the cosine of its
+// angular radius, shrunk by a metre: p·c ≥ cos means inside, with no
+// trigonometry per test, and never more lenient than Constraint.Check.
+type fastBound struct {
+	c   r3.Vector
+	cos float64
+}
+
+func fastBoundOf(k latency.Constraint) fastBound {
+	a := k.MaxKm()/latency.EarthRadiusKm - 1e-3/latency.EarthRadiusKm
+	if a >= math.Pi {
+		return fastBound{c: unitVector(k.From), cos: -2}
+	}
+	return fastBound{c: unitVector(k.From), cos: math.Cos(math.Max(a, 0))}
+}
+
+// inside reports whether v is surely inside the bound; false means outside
+// or within a metre of the edge, where Constraint.Check decides.
+func (b fastBound) inside(v r3.Vector) bool { return v.Dot(b.c) >= b.cos }
