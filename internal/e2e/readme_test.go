@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readmeExample is a `$ geoloc ...` command of a README code block and the
+// lines the README shows after it.
+type readmeExample struct {
+	cmd, output string
+	line        int
+}
+
+// readmeExamples reads the README's shell examples: in every fenced block,
+// a line starting with "$ " is a command (a trailing backslash continues
+// it), and the lines up to the next command or the end of the block are
+// what it prints.
+func readmeExamples(t *testing.T) (examples []readmeExample, quickStart string) {
+	t.Helper()
+	f, err := os.Open(repoPath("README.md"))
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	inBlock, cont := false, false
+	var cur *readmeExample
+	flush := func() {
+		if cur != nil {
+			examples = append(examples, *cur)
+			cur = nil
+		}
+	}
+	for n := 1; sc.Scan(); n++ {
+		l := sc.Text()
+		if strings.HasPrefix(l, "```") {
+			flush()
+			inBlock = !inBlock
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		switch {
+		case cont:
+			cur.cmd += " " + strings.TrimSpace(strings.TrimSuffix(l, `\`))
+			cont = strings.HasSuffix(l, `\`)
+		case strings.HasPrefix(l, "$ "):
+			flush()
+			cur = &readmeExample{cmd: strings.TrimSpace(strings.TrimSuffix(l[2:], `\`)), line: n}
+			cont = strings.HasSuffix(l, `\`)
+		case cur != nil:
+			cur.output += l + "\n"
+		case strings.HasPrefix(l, "go run ./cmd/geoloc ") && quickStart == "":
+			quickStart = l
+		}
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, examples, "no $ geoloc examples in README.md")
+	require.NotEmpty(t, quickStart, "no quick-start command in README.md")
+	return examples, quickStart
+}
+
+// readmeDir is a scratch directory where the README's relative paths
+// (testdata/...) resolve, so that its commands can write files without
+// touching the repository.
+func readmeDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink(repoPath("testdata"), filepath.Join(dir, "testdata")))
+	return dir
+}
+
+// shell runs a README command line through sh with the built binary first
+// on PATH, in dir.
+func shell(t *testing.T, dir, line string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", line)
+	cmd.Dir = dir
+	home := t.TempDir()
+	cmd.Env = append(cleanEnv(), "HOME="+home, "GEOLOC_CACHE_DIR="+filepath.Join(home, "cache"), "GEOLOC_DB=", "NO_COLOR=1",
+		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	require.NoError(t, ctx.Err(), "%s: hang", line)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	r := result{stdout.String(), stderr.String(), code}
+	require.False(t, panicked(r.stderr), "%s:\n%s", line, clip(r.stderr))
+	return r
+}
+
+// TestREADMEExamples runs every `$ geoloc` example of the README (in order,
+// in one directory, so that `> results.jsonl` then `geoloc report
+// results.jsonl` work) and requires each to succeed. Tracing needs root and
+// is run only as root, on loopback as the README shows.
+//
+// For the examples whose output depends only on the parsers, the HAR
+// reader, the databases and the name dictionaries, the README's text must
+// be exactly what the command prints (stdout then stderr). The outputs that
+// depend on the engine's scoring are checked by shape only; keeping their
+// figures current is the README's job (see the QA report for the drift).
+func TestREADMEExamples(t *testing.T) {
+	examples, _ := readmeExamples(t)
+	dir := readmeDir(t)
+	verbatim := regexp.MustCompile(`^(printf .*\| geoloc parse -|geoloc har \S+ --list|geoloc locate --candidates .*|geoloc hints \S+ \S+ \S+ --format table|geoloc db list --catalog --format table)$`)
+	compared := 0
+	for _, ex := range examples {
+		if !strings.Contains(ex.cmd, "geoloc ") {
+			continue
+		}
+		line := ex.cmd
+		if strings.HasPrefix(line, "sudo ") {
+			if os.Geteuid() != 0 {
+				t.Logf("README.md:%d: %s: needs root, not run", ex.line, line)
+				continue
+			}
+			line = strings.TrimPrefix(line, "sudo ")
+		}
+		r := shell(t, dir, line)
+		if !assert.Equal(t, 0, r.code, "README.md:%d: %s\nstderr:\n%s", ex.line, ex.cmd, clip(r.stderr)) {
+			continue
+		}
+		if ex.output != "" {
+			assert.NotEmpty(t, r.stdout+r.stderr, "README.md:%d: %s printed nothing", ex.line, ex.cmd)
+		}
+		if verbatim.MatchString(line) {
+			compared++
+			assert.Equal(t, ex.output, r.stdout+r.stderr, "README.md:%d: %s prints something else than the README shows", ex.line, ex.cmd)
+		}
+	}
+	assert.GreaterOrEqual(t, compared, 4, "the README lost the examples compared verbatim")
+}
+
+// TestREADMEQuickStart runs the README's first quick-start command (with
+// the built binary in place of `go run ./cmd/geoloc`) where testdata/ is,
+// with no database and no network, and checks the map it writes.
+func TestREADMEQuickStart(t *testing.T) {
+	_, qs := readmeExamples(t)
+	dir := readmeDir(t)
+	args := strings.Fields(strings.TrimPrefix(qs, "go run ./cmd/geoloc "))
+	require.Contains(t, args, "-o")
+	out := args[len(args)-1]
+	r := run(t, cmdSpec{args: args, dir: dir})
+	require.Equal(t, 0, r.code, clip(r.stderr))
+	assert.Regexp(t, `^1 trace located: [1-9]\d* of 10 hops placed; wrote `+regexp.QuoteMeta(out)+"\n$", r.stderr)
+	assert.Equal(t, []string{out, "testdata"}, leftovers(t, dir))
+	kml := filepath.Join(dir, out)
+	xmllint := needTool(t, "xmllint", "libxml2-utils")
+	tool(t, xmllint, "--noout", "--nonet", kml)
+	ogr := needTool(t, "ogrinfo", "gdal-bin")
+	info := tool(t, ogr, "-ro", "-al", "-so", kml)
+	assert.Contains(t, info, "baeldung.com", "one folder per trace, named by its destination")
+	assert.Positive(t, featureCount(info))
+}
