@@ -43,7 +43,7 @@ seconds() {
 		s=$(date +%s.%N)
 		"$@" >/dev/null 2>&1 || true
 		e=$(date +%s.%N)
-		t+=("$(echo "$e - $s" | bc -l)")
+		t+=("$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')")
 	done
 	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
 }
