@@ -37,6 +37,11 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 		return err
 	}
 	out.keep = true // for the report
+	tr, err := a.openTracer(&f.traceFlags, log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
 	hosts, failed := a.harHosts(files)
 	if err := a.resolveHosts(f, hosts); err != nil {
 		return err
@@ -59,11 +64,7 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 		fmt.Fprintln(a.stderr, "geoloc har: no address to trace (the HAR recorded none and DNS gave none)")
 		return &partialError{failed: failed + 1}
 	}
-	seq, closeTracer, err := a.traceTargets(&f.traceFlags, targets, topts)
-	if err != nil {
-		return err
-	}
-	defer closeTracer()
+	seq := a.traceTargets(&f.traceFlags, tr, targets, topts)
 	eng, closeAll, err := a.newEngine(&f.engineFlags, log)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"iter"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -118,15 +119,16 @@ func runTrace(a *app, args []string) error {
 			return err
 		}
 	}
+	tr, err := a.openTracer(&f, log)
+	if err != nil {
+		return err
+	}
+	defer tr.Close()
 	targets, failed := a.resolveTargets(&f, hosts, 5*time.Second)
 	if len(targets) == 0 {
 		return &partialError{failed: failed}
 	}
-	seq, closeTracer, err := a.traceTargets(&f, targets, topts)
-	if err != nil {
-		return err
-	}
-	defer closeTracer()
+	seq := a.traceTargets(&f, tr, targets, topts)
 	if f.raw {
 		enc := traceroute.NewEncoder(a.stdout)
 		for t, err := range seq {
@@ -206,17 +208,22 @@ func (a *app) resolveTargets(f *traceFlags, hosts []string, timeout time.Duratio
 	return out, failed
 }
 
-// traceTargets starts the tracer on every target at once and streams the
-// traces as they finish, named after the host they came from.
-func (a *app) traceTargets(f *traceFlags, targets []target, topts traceroute.TraceOptions) (iter.Seq2[*traceroute.Trace, error], func(), error) {
-	log, _ := a.logger(&f.common)
+// openTracer opens the tracer's sockets, first thing, so that missing
+// privileges are reported before any other work.
+func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*traceroute.Tracer, error) {
 	tr, err := traceroute.NewTracer(traceroute.TracerOptions{RatePPS: f.rate, Logger: log})
 	if err != nil {
 		if errors.Is(err, traceroute.ErrPrivilege) {
-			return nil, nil, fmt.Errorf("cannot trace: %w", err)
+			return nil, fmt.Errorf("cannot trace: %w", err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
+	return tr, nil
+}
+
+// traceTargets runs tr on every target at once and streams the traces as
+// they finish, named after the host they came from.
+func (a *app) traceTargets(f *traceFlags, tr *traceroute.Tracer, targets []target, topts traceroute.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
 	names := map[netip.Addr]string{}
 	addrs := make([]netip.Addr, 0, len(targets))
 	for _, t := range targets {
@@ -228,7 +235,7 @@ func (a *app) traceTargets(f *traceFlags, targets []target, topts traceroute.Tra
 		}
 	}
 	if a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") {
-		return a.traceLive(f, tr, addrs, names, topts), func() { _ = tr.Close() }, nil
+		return a.traceLive(f, tr, addrs, names, topts)
 	}
 	prog := a.progress(&f.common, "traces", len(addrs))
 	seq := func(yield func(*traceroute.Trace, error) bool) {
@@ -251,7 +258,7 @@ func (a *app) traceTargets(f *traceFlags, targets []target, topts traceroute.Tra
 			}
 		}
 	}
-	return seq, func() { _ = tr.Close() }, nil
+	return seq
 }
 
 // traceLive traces with an mtr-like display filling in on the terminal,
