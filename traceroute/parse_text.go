@@ -286,14 +286,35 @@ func parseUint(s string, bits int) (uint64, bool) {
 	return v, err == nil
 }
 
-// parseTTL parses a hop number (1..255 in practice; up to 1023 allowed for
-// odd tools).
+// maxTTL is the largest hop number: the IPv4 TTL and the IPv6 hop limit are
+// 8-bit fields, so no tool can probe further.
+const maxTTL = 255
+
+// parseTTL parses a hop number, 1..maxTTL.
 func parseTTL(s string) (int, bool) {
 	v, ok := parseUint(s, 16)
-	if !ok || v == 0 || v > 1023 {
+	if !ok || v == 0 || v > maxTTL {
 		return 0, false
 	}
 	return int(v), true
+}
+
+// badTTL explains why parseTTL refused s.
+func badTTL(s string) error {
+	if isDigits(s) {
+		return fmt.Errorf("hop number %s out of range 1..%d", clip(s), maxTTL)
+	}
+	return fmt.Errorf("bad hop number %q", clip(s))
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // parseHostAddr parses an address as tools print it: plain, with an IPv6 zone,

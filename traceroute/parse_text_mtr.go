@@ -101,7 +101,7 @@ func (p *mtrText) line(line string) error {
 	if m := mtrRowRe.FindStringSubmatch(s); m != nil {
 		ttl, ok := parseTTL(m[1])
 		if !ok {
-			return fmt.Errorf("bad hop number %q", m[1])
+			return badTTL(m[1])
 		}
 		p.fresh = false
 		if err := p.row(p.b.hop(ttl), strings.Fields(m[2])); err != nil {
@@ -251,11 +251,13 @@ func (p *mtrText) values(st *Stats, vals []string) error {
 
 // parseMTRTime reads the times mtr prints: ISO 8601 ("2021-02-07T13:51:06+0100")
 // and ctime ("Mon Mar  1 13:50:36 2021", local time of an unknown zone, read
-// as UTC).
+// as UTC). The result is in UTC, as every parser's Started: time.Parse
+// would otherwise return time.Local for an offset that matches the
+// machine's zone, and the interchange keeps only the instant.
 func parseMTRTime(s string) (time.Time, bool) {
 	for _, layout := range []string{"2006-01-02T15:04:05-0700", time.RFC3339, time.ANSIC} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
+			return t.UTC(), true
 		}
 	}
 	return time.Time{}, false
@@ -342,7 +344,8 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 			rowHost, ok = v, true
 		case "Hop":
 			n, k := parseUint(v, 16)
-			hop, ok = int(n), k && n < 1023
+			// Counted from 0 or 1: hop+offset is checked below.
+			hop, ok = int(n), k
 		case "Ip":
 			ok = v != ""
 			if v != "???" && ok {
@@ -396,6 +399,9 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 	}
 	if hop+*offset < 1 {
 		return fmt.Errorf("hop number 0 in a trace counted from 1")
+	}
+	if hop+*offset > maxTTL {
+		return fmt.Errorf("hop number %d out of range 1..%d", hop+*offset, maxTTL)
 	}
 	h := b.hop(hop + *offset)
 	if st.Addr.IsValid() || st.Name != "" || st.Sent > 0 {
@@ -457,8 +463,11 @@ func (m *mtrRaw) line(line string) error {
 		return fmt.Errorf("unexpected line %q", clip(line))
 	}
 	idx, ok := parseUint(f[1], 16)
-	if !ok || idx > 1022 {
-		return fmt.Errorf("bad hop index %q", f[1])
+	if !ok {
+		return fmt.Errorf("bad hop index %q", clip(f[1]))
+	}
+	if idx >= maxTTL {
+		return fmt.Errorf("hop index %d out of range 0..%d", idx, maxTTL-1)
 	}
 	ttl := int(idx) + 1
 	m.b.trace()
@@ -640,8 +649,8 @@ func winMTRRow(b *traceBuilder, s string, ttl *int) error {
 		r.setHost(host, "", false)
 		st.Addr, st.Name = r.addr, r.name
 	}
-	if *ttl >= 1023 {
-		return fmt.Errorf("more than 1023 hops")
+	if *ttl >= maxTTL {
+		return fmt.Errorf("more than %d hops", maxTTL)
 	}
 	*ttl++
 	h := b.hop(*ttl)

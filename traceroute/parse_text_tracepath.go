@@ -64,7 +64,7 @@ func tracepathProbe(b *traceBuilder, line string) error {
 	}
 	ttl, ok := parseTTL(m[1])
 	if !ok {
-		return fmt.Errorf("bad hop number %q", m[1])
+		return badTTL(m[1])
 	}
 	toks := strings.Fields(m[3])
 	if toks[0] == "[LOCALHOST]" {

@@ -96,6 +96,9 @@ func tracertLine(b *traceBuilder, line string) (err error) {
 				return nil
 			}
 		}
+		if isDigits(toks[0]) {
+			return badTTL(toks[0])
+		}
 		return fmt.Errorf("unexpected line %q", clip(s))
 	}
 	h := b.hop(ttl)

@@ -80,6 +80,10 @@ func (p *unixParser) line(line string) error {
 		if ttl, ok := parseTTL(toks[0]); ok {
 			return p.hopLine(ttl, toks[1:])
 		}
+		if isDigits(toks[0]) {
+			// A hop number, but one no TTL can have ("700 A0 0ms").
+			return badTTL(toks[0])
+		}
 	}
 	if m := unixHeaderRe.FindStringSubmatch(s); m != nil {
 		t := p.b.newTrace()

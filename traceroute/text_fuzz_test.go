@@ -62,7 +62,7 @@ func txtCheck(t *testing.T, data []byte, opts ReadOptions) {
 		txtRoundTrip(t, tr)
 		last := 0
 		for _, h := range tr.Hops {
-			if h.TTL <= last || h.TTL > 1023 {
+			if h.TTL <= last || h.TTL > maxTTL {
 				t.Fatalf("hop TTLs not increasing: %d after %d", h.TTL, last)
 			}
 			last = h.TTL

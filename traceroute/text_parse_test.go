@@ -446,3 +446,54 @@ func TestTextBadLinesAddNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestTextHopNumberOutOfRange: a TTL is an 8-bit field, so a hop number
+// above 255 is a bad line (one error naming it), never a hop.
+func TestTextHopNumberOutOfRange(t *testing.T) {
+	for _, tc := range []struct{ name, format, in, want string }{
+		{"bsd fuzz find", "bsd-traceroute", "700 A0 0ms\n", "in:1: bsd-traceroute: hop number 700 out of range 1..255"},
+		{"linux", "linux-traceroute", "traceroute to a (192.0.2.9), 30 hops max, 60 byte packets\n256  192.0.2.9  1.0 ms\n", "in:2: linux-traceroute: hop number 256 out of range 1..255"},
+		{"cisco", "cisco", "Tracing the route to 192.0.2.9\n\n  1000 192.0.2.9 1 msec 1 msec 1 msec\n", "in:3: cisco: hop number 1000 out of range 1..255"},
+		{"tracert", "windows-tracert", "Tracing route to 192.0.2.9\n300     1 ms     1 ms     1 ms  192.0.2.9\n", "in:2: windows-tracert: hop number 300 out of range 1..255"},
+		{"tracepath", "tracepath", " 1?: [LOCALHOST] pmtu 1500\n256:  192.0.2.9  1.0ms reached\n", "in:2: tracepath: hop number 256 out of range 1..255"},
+		{"mtr-report", "mtr-report", "HOST: a Loss% Snt Last Avg Best Wrst StDev\n256.|-- 192.0.2.1 0.0% 1 1.0 1.0 1.0 1.0 0.0\n", "in:2: mtr-report: hop number 256 out of range 1..255"},
+		{"mtr-csv from 1", "mtr-csv", "Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,\nMTR.0.95,1612703466,OK,dns.google,256,192.0.2.1,0.00,2,0,3.79,4.00,3.79,4.21,0.30\n", "in:2: mtr-csv: hop number 256 out of range 1..255"},
+		{"mtr-csv from 0", "mtr-csv", "Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,\nMTR.0.95,1612703466,OK,dns.google,0,192.0.2.1,0.00,2,0,3.79,4.00,3.79,4.21,0.30\nMTR.0.95,1612703466,OK,dns.google,255,192.0.2.1,0.00,2,0,3.79,4.00,3.79,4.21,0.30\n", "in:3: mtr-csv: hop number 256 out of range 1..255"},
+		{"mtr-raw", "mtr-raw", "h 255 192.0.2.1\n", "in:1: mtr-raw: hop index 255 out of range 0..254"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			traces, errs := txtReadAll(t, tc.in, ReadOptions{Format: tc.format, Input: "in"})
+			require.NotEmpty(t, errs)
+			assert.EqualError(t, errs[0], tc.want)
+			for _, tr := range traces {
+				for _, h := range tr.Hops {
+					assert.LessOrEqual(t, h.TTL, maxTTL)
+				}
+			}
+		})
+	}
+	// 255 itself is a hop.
+	tr := txtOne(t, "traceroute to a (192.0.2.9), 255 hops max, 60 byte packets\n255  192.0.2.9  1.0 ms\n", "linux-traceroute")
+	assert.Equal(t, "255:192.0.2.9x1", txtSummarize(tr))
+}
+
+// TestTextMTRStartedUTC: mtr's "Start:" time is read into UTC, whatever
+// the offset printed and the machine's zone, so that it survives the
+// interchange (which keeps the instant, not the zone) deep-equal.
+func TestTextMTRStartedUTC(t *testing.T) {
+	for _, start := range []string{"2024-01-01T11:00:00+0100", "2024-01-01T10:00:00+0000", "2024-01-01T10:00:00Z", "Mon Jan  1 10:00:00 2024"} {
+		t.Run(start, func(t *testing.T) {
+			tr := txtOne(t, "Start: "+start+"\nHOST: vm Loss% Snt Last Avg Best Wrst StDev\n  1.|-- 192.0.2.1 0.0% 10 0.5 0.6 0.4 0.9 0.1\n", "mtr-report")
+			assert.Equal(t, time.UTC, tr.Started.Location())
+			assert.True(t, tr.Started.Equal(time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)))
+			var buf bytes.Buffer
+			enc := NewEncoder(&buf)
+			require.NoError(t, enc.Encode(tr))
+			require.NoError(t, enc.Flush())
+			back, errs := txtReadAll(t, buf.String(), ReadOptions{})
+			require.Empty(t, errs)
+			require.Len(t, back, 1)
+			assert.Equal(t, tr, back[0])
+		})
+	}
+}
