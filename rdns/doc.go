@@ -40,6 +40,14 @@
 // metropolitan codes, embedded gzip-compressed (about 1.9 MB), and parsed on
 // first use.
 //
+// # Places and codes
+//
+// [LookupPlace] finds a place by name as people write it ("São Paulo",
+// "Muenchen"), within a country and region when given; [LookupCode] reads
+// one location code standing alone (IATA, metropolitan, ICAO, UN/LOCODE,
+// CLLI-style). Both use the same dictionaries as [Hints], for callers that
+// hold a city name or a code rather than a router name (geofeeds, --from).
+//
 // # PTR lookups
 //
 // [Resolver] looks up PTR names over DNS (github.com/miekg/dns) with a

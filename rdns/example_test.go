@@ -38,3 +38,25 @@ func ExampleHints_ambiguous() {
 	// sntcca clli-like Santa Cruz CA US 0.86
 	// sntcca clli-like Santa Clara CA US 0.86
 }
+
+func ExampleLookupPlace() {
+	for _, q := range [][3]string{{"São Paulo", "", "BR"}, {"Paris", "", "US"}, {"Muenchen", "", ""}} {
+		p, ok := rdns.LookupPlace(q[0], q[1], q[2])
+		fmt.Println(p.Name, p.Region, p.Country, p.Lat, p.Lon, ok)
+	}
+	// Output:
+	// São Paulo SP BR -23.55 -46.633 true
+	// Paris TX US 33.669 -95.546 true
+	// Munich BY DE 48.138 11.575 true
+}
+
+func ExampleLookupCode() {
+	for _, code := range []string{"OSL", "eddf", "frnkge"} {
+		h := rdns.LookupCode(code)[0]
+		fmt.Println(h.Code, h.Kind, h.Place, h.Country)
+	}
+	// Output:
+	// osl iata Oslo NO
+	// eddf icao Frankfurt am Main DE
+	// frnkge clli-like Frankfurt DE
+}

@@ -21,10 +21,13 @@ import (
 )
 
 // Parse reads a --from value: "LAT,LON" in degrees (optionally followed by
-// ",NAME"), or a place code or name such as "osl", "FRA" or "frankfurt",
-// which hints (nil = rdns.Hints) turns into the best-ranked place. The code
-// is tried alone and then as the host label of a name ("osl.example.net"),
-// which is what rdns.Hints expects.
+// ",NAME"), or a place code or name such as "osl", "FRA", "EDDF" or
+// "frankfurt". hints (nil = rdns.Hints) reads the value first, so that a
+// router name or a reader of one's own works; when it finds nothing, the
+// value is looked up in the embedded dictionaries: as a code
+// (rdns.LookupCode) and as a place name (rdns.LookupPlace), the code first
+// for three letters (airports) and the name first otherwise, so that a city
+// outranks an ICAO code or UN/LOCODE of the same letters.
 func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -51,38 +54,45 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 	if hints == nil {
 		hints = rdns.Hints
 	}
-	hs := codeHints(hints, s)
-	if len(hs) == 0 {
-		return geoloc.Vantage{}, fmt.Errorf("vantage point %q: not coordinates and no known airport, city or place code", s)
+	if hs := hints(strings.ToLower(s)); len(hs) > 0 {
+		return fromHint(hs[0]), nil
 	}
-	h := hs[0]
+	if v, ok := lookup(s); ok {
+		return v, nil
+	}
+	return geoloc.Vantage{}, fmt.Errorf("vantage point %q: not coordinates and no known airport, city or place code", s)
+}
+
+// lookup reads s as a code or a place name of the embedded dictionaries.
+func lookup(s string) (geoloc.Vantage, bool) {
+	code := func() (geoloc.Vantage, bool) {
+		hs := rdns.LookupCode(s)
+		if len(hs) == 0 {
+			return geoloc.Vantage{}, false
+		}
+		return fromHint(hs[0]), true
+	}
+	place := func() (geoloc.Vantage, bool) {
+		p, ok := rdns.LookupPlace(s, "", "")
+		return geoloc.Vantage{Lat: p.Lat, Lon: p.Lon, Name: p.Name}, ok
+	}
+	first, second := place, code
+	if len(s) == 3 {
+		first, second = code, place
+	}
+	if v, ok := first(); ok {
+		return v, true
+	}
+	return second()
+}
+
+// fromHint names a vantage point after the place of a hint, or its code.
+func fromHint(h rdns.Hint) geoloc.Vantage {
 	name := h.Place
 	if name == "" {
 		name = strings.ToUpper(h.Code)
 	}
-	return geoloc.Vantage{Lat: h.Lat, Lon: h.Lon, Name: name}, nil
-}
-
-// codeHints reads a bare code or place name. rdns.Hints expects a whole host
-// name, so when the code alone gives nothing it becomes the host label of a
-// neutral name ("osl" → "osl.example.net"), spaces and punctuation dropped.
-func codeHints(hints func(string) []rdns.Hint, s string) []rdns.Hint {
-	if hs := hints(strings.ToLower(s)); len(hs) > 0 {
-		return hs
-	}
-	label := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r + 'a' - 'A'
-		}
-		return -1
-	}, s)
-	if label == "" {
-		return nil
-	}
-	return hints(label + ".example.net")
+	return geoloc.Vantage{Lat: h.Lat, Lon: h.Lon, Name: name}
 }
 
 // Table maps RIPE Atlas probe ids and source addresses to vantage points.
