@@ -82,11 +82,9 @@ func TestJSONInterchangeRoundTrip(t *testing.T) {
 		require.Empty(t, errs, path)
 		require.Len(t, got, len(traces), path)
 		for i := range traces {
-			// The interchange keeps the instant and its UTC offset, not the
-			// *time.Location value (a parser may attach time.Local).
-			if assert.True(t, traces[i].Started.Equal(got[i].Started), "%s trace %d: started", path, i) {
-				got[i].Started = traces[i].Started
-			}
+			// Deep-equal, Started included: the interchange keeps the
+			// instant and its UTC offset, not a *time.Location, so every
+			// parser sets Started in UTC (never time.Local).
 			assert.Equal(t, traces[i], got[i], "%s trace %d", path, i)
 		}
 		total += len(traces)
