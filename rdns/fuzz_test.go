@@ -12,7 +12,7 @@ func FuzzHints(f *testing.F) {
 		f.Add(l.name)
 	}
 	for _, s := range []string{"", ".", "a..b", "xn--mnchen-3ya.de", "ae-1.r01.xxxxxx99.zz.bb.gin.ntt.net",
-		strings.Repeat("a-", 120), strings.Repeat("fra1.", 50), "<script>.example", "\x00\xff.example"} {
+		strings.Repeat("a-", 120), strings.Repeat("fra1.", 50), "<script>.example", "\x00\xff.example", "bx6-seattle_et-0/0/13_ae1.net.bell.ca", "a/../b.example"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
@@ -20,10 +20,18 @@ func FuzzHints(f *testing.F) {
 		if len(hs) > maxHints {
 			t.Fatalf("%d hints", len(hs))
 		}
-		if len(hs) > 0 {
-			if _, ok := normalise(name); !ok {
-				t.Fatalf("hints for a name normalise refuses: %q", name)
-			}
+		norm, okN := normalise(name)
+		if len(hs) > 0 && !okN {
+			t.Fatalf("hints for a name normalise refuses: %q", name)
+		}
+		// Hints and CleanName accept the same names, and what they accept
+		// holds no character that is unsafe to print or embed in markup.
+		clean, okC := CleanName(name)
+		if okC != okN || okC && strings.ToLower(clean) != norm {
+			t.Fatalf("CleanName %q %v, normalise %q %v for %q", clean, okC, norm, okN, name)
+		}
+		if okC && strings.ContainsAny(clean, "<>&'\"\\` ;\x00\x1b\x7f") {
+			t.Fatalf("unsafe character passed: %q", clean)
 		}
 		for i, h := range hs {
 			if h.Confidence <= 0 || h.Confidence > 1 {

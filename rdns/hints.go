@@ -54,43 +54,56 @@ func Hints(name string) []Hint {
 }
 
 // normalise lower-cases name and drops one trailing dot; ok is false for
-// anything that is not a plausible host name.
+// anything that is not a plausible host name (see checkName).
 func normalise(name string) (string, bool) {
-	name = strings.TrimSuffix(name, ".")
-	if name == "" || len(name) > maxNameLen {
-		return "", false
-	}
-	labelLen := 0
-	upper := false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '/':
-			// '/' is not a host-name character, but real PTR records
-			// carry interface names with it (bx6-seattle_et-0/0/13_ae1).
-			labelLen++
-		case c >= 'A' && c <= 'Z':
-			labelLen++
-			upper = true
-		case c == '.':
-			if labelLen == 0 {
-				return "", false
-			}
-			labelLen = 0
-		default:
-			return "", false
-		}
-		if labelLen > maxLabelLen {
-			return "", false
-		}
-	}
-	if labelLen == 0 {
+	name, upper, ok := checkName(name)
+	if !ok {
 		return "", false
 	}
 	if upper {
 		name = strings.ToLower(name)
 	}
 	return name, true
+}
+
+// checkName is the one test of what a host name may hold, shared by Hints
+// and CleanName: ASCII letters, digits, '-', '_' and '/' in labels of 1 to
+// 63 characters, 253 characters in all, one trailing dot dropped. '/' is no
+// host-name character, but the DNS carries any byte and real PTR records
+// hold interface names with it (Bell Canada "bx6-seattle_et-0/0/13_ae1");
+// it is inert in HTML, XML, CSV and on a terminal, and since empty labels are
+// refused no ".." path step can be formed. upper tells whether name has
+// upper-case letters.
+func checkName(name string) (clean string, upper, ok bool) {
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || len(name) > maxNameLen {
+		return "", false, false
+	}
+	labelLen := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '/':
+			labelLen++
+		case c >= 'A' && c <= 'Z':
+			labelLen++
+			upper = true
+		case c == '.':
+			if labelLen == 0 {
+				return "", false, false
+			}
+			labelLen = 0
+		default:
+			return "", false, false
+		}
+		if labelLen > maxLabelLen {
+			return "", false, false
+		}
+	}
+	if labelLen == 0 {
+		return "", false, false
+	}
+	return name, upper, true
 }
 
 // ctx is the per-name state of an extraction.

@@ -254,35 +254,14 @@ func firstPTR(resp *dns.Msg, qname string) string {
 }
 
 // CleanName checks a host name received from the network and returns it
-// without the trailing dot. It accepts only what a host name may hold:
-// ASCII letters, digits, '-', '_' and dots, labels of 1 to 63 characters,
-// 253 characters in all. Anything else (control characters, escaped bytes,
-// spaces, HTML, non-ASCII) is refused, so callers never pass on unsafe text.
+// without the trailing dot. It accepts only what a host name may hold, plus
+// the '/' that real PTR records carry in interface names: ASCII letters,
+// digits, '-', '_', '/' and dots, labels of 1 to 63 characters, 253
+// characters in all. Anything else (control characters, escaped bytes,
+// spaces, quotes, HTML, non-ASCII) is refused, so callers never pass on
+// unsafe text. Every name CleanName accepts is one [Hints] reads, and the
+// other way round.
 func CleanName(name string) (string, bool) {
-	name = strings.TrimSuffix(name, ".")
-	if name == "" || len(name) > maxNameLen {
-		return "", false
-	}
-	labelLen := 0
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			labelLen++
-			if labelLen > maxLabelLen {
-				return "", false
-			}
-		case c == '.':
-			if labelLen == 0 {
-				return "", false
-			}
-			labelLen = 0
-		default:
-			return "", false
-		}
-	}
-	if labelLen == 0 {
-		return "", false
-	}
-	return name, true
+	name, _, ok := checkName(name)
+	return name, ok
 }

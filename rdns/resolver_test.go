@@ -339,6 +339,8 @@ func TestCleanName(t *testing.T) {
 	good := map[string]string{
 		"a.example.net.":    "a.example.net",
 		"A-1_b.Example.NET": "A-1_b.Example.NET",
+		// Interface names in real PTR records (Bell Canada).
+		"bx6-seattle_et-0/0/13_ae1.net.bell.ca.": "bx6-seattle_et-0/0/13_ae1.net.bell.ca",
 	}
 	for in, want := range good {
 		got, ok := CleanName(in)
@@ -348,9 +350,12 @@ func TestCleanName(t *testing.T) {
 	for _, in := range []string{
 		"", ".", "..", "a..b", "a b.example", "a\x00b", "a\nb", "<b>x</b>", "münchen.de",
 		strings.Repeat("a", 64) + ".net", strings.Repeat("abcdefghi.", 26) + "net", "a\\007b", "a\"b",
+		"a'b.example", "a&b.example", "a;b", "a`b", "a\x1b[31mb", "a\x7fb", "../etc", "a/../b", "a\tb",
 	} {
 		_, ok := CleanName(in)
 		assert.False(t, ok, "%q", in)
+		_, ok = normalise(in)
+		assert.False(t, ok, "normalise %q", in)
 	}
 }
 
