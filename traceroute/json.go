@@ -24,11 +24,12 @@ type probeJSON struct {
 	MTU      int         `json:"mtu,omitempty"`
 	ReplyTTL int         `json:"reply_ttl,omitempty"`
 	MPLS     []MPLSLabel `json:"mpls,omitempty"`
+	Flow     int         `json:"flow,omitempty"`
 }
 
 // MarshalJSON writes the interchange shape of a probe.
 func (p Probe) MarshalJSON() ([]byte, error) {
-	j := probeJSON{Name: p.Name, Lost: p.Lost, ASN: p.ASN, Flags: p.Flags, MTU: p.MTU, ReplyTTL: p.ReplyTTL, MPLS: p.MPLS}
+	j := probeJSON{Name: p.Name, Lost: p.Lost, ASN: p.ASN, Flags: p.Flags, MTU: p.MTU, ReplyTTL: p.ReplyTTL, MPLS: p.MPLS, Flow: p.Flow}
 	if p.Addr.IsValid() {
 		j.Addr = p.Addr.String()
 	}
@@ -55,7 +56,7 @@ func (p *Probe) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*p = Probe{Name: j.Name, Lost: j.Lost, ASN: j.ASN, Flags: j.Flags, MTU: j.MTU, ReplyTTL: j.ReplyTTL, MPLS: j.MPLS}
+	*p = Probe{Name: j.Name, Lost: j.Lost, ASN: j.ASN, Flags: j.Flags, MTU: j.MTU, ReplyTTL: j.ReplyTTL, MPLS: j.MPLS, Flow: j.Flow}
 	if j.Addr != "" {
 		if err := p.Addr.UnmarshalText([]byte(j.Addr)); err != nil {
 			return fmt.Errorf("probe addr: %w", err)
@@ -308,6 +309,10 @@ func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 	if len(p.MPLS) > 0 {
 		field("mpls")
 		b = appendMPLS(b, p.MPLS)
+	}
+	if p.Flow != 0 {
+		field("flow")
+		b = strconv.AppendInt(b, int64(p.Flow), 10)
 	}
 	return append(b, '}'), nil
 }

@@ -137,6 +137,7 @@ func FuzzNXOSJSON(f *testing.F) {
 func FuzzInterchange(f *testing.F) {
 	jsFuzzSeeds(f, "mtr-json/*.json", "interchange/*.jsonl")
 	f.Add([]byte(`{"format":"linux-traceroute","source":{"addr":"192.0.2.7","name":"probe.example","lat":59.91,"lon":10.75,"probe_id":"6001"},"destination":{"name":"www.example.org","addr":"203.0.113.9"},"protocol":"udp","started":"2017-01-09T10:00:00Z","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","name":"gw.example","rtt_ms":0.447,"asn":64500,"flags":["!H"],"mpls":[{"label":24001,"tc":0,"s":true,"ttl":1}]},{"lost":true}]},{"ttl":2,"stats":[{"addr":"198.51.100.1","name":"r2.example","sent":10,"loss_pct":20,"min_ms":1.9,"avg_ms":2.7,"max_ms":3.7,"stdev_ms":0.5}]}]}`))
+	f.Add([]byte(`{"format":"geoloc","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","rtt_ms":1.5,"flow":1},{"lost":true,"flow":2}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		jsFuzzCheck(t, data, FormatGeoloc)
 		jsDifferential(t, data)

@@ -126,6 +126,46 @@ func TestJSONInterchangeFields(t *testing.T) {
 	assert.Equal(t, tr, got[0])
 }
 
+// TestJSONInterchangeProbeFlow: a probe's flow index is written after its
+// other fields, only when not 0, and read back by both decoders.
+func TestJSONInterchangeProbeFlow(t *testing.T) {
+	tr := &Trace{Format: FormatGeoloc, Hops: []Hop{{TTL: 1, Probes: []Probe{
+		{Addr: netip.MustParseAddr("192.0.2.1"), RTTMs: 1.5},
+		{Addr: netip.MustParseAddr("192.0.2.2"), RTTMs: 1.25, MPLS: []MPLSLabel{{Label: 16, S: true, TTL: 1}}, Flow: 1},
+		{Lost: true, Flow: 2},
+	}}}}
+	var buf bytes.Buffer
+	enc := NewEncoder(&buf)
+	require.NoError(t, enc.Encode(tr))
+	require.NoError(t, enc.Flush())
+	want := `{"format":"geoloc","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","rtt_ms":1.5},` +
+		`{"addr":"192.0.2.2","rtt_ms":1.25,"mpls":[{"label":16,"tc":0,"s":true,"ttl":1}],"flow":1},{"lost":true,"flow":2}]}]}` + "\n"
+	assert.Equal(t, want, buf.String())
+	ref, err := jsReferenceEncode(tr)
+	require.NoError(t, err)
+	assert.Equal(t, string(ref), buf.String(), "encoding/json writes the same")
+
+	got, errs := jsReadAll(t, buf.Bytes(), ReadOptions{})
+	require.Empty(t, errs)
+	require.Len(t, got, 1)
+	assert.Equal(t, tr, got[0])
+	viaJSON, err := UnmarshalTrace(bytes.TrimSpace(buf.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, tr, viaJSON)
+
+	for _, tc := range []struct{ in, want string }{
+		{`{"hops":[{"ttl":1,"probes":[{"lost":true,"flow":-1}]}]}`, "in.jsonl:1: geoloc: hops[0].probes[0]: negative flow -1"},
+		{`{"hops":[{"ttl":1,"probes":[{"lost":true,"flow":1.5}]}]}`, "in.jsonl:1: geoloc: "},
+		{`{"hops":[{"ttl":1,"probes":[{"lost":true,"flow":"1"}]}]}`, "in.jsonl:1: geoloc: "},
+	} {
+		got, errs := jsReadAll(t, []byte(tc.in), ReadOptions{Input: "in.jsonl", Format: FormatGeoloc})
+		assert.Empty(t, got, tc.in)
+		if assert.Len(t, errs, 1, tc.in) {
+			assert.Contains(t, errs[0].Error(), tc.want)
+		}
+	}
+}
+
 func TestJSONInterchangeErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
@@ -224,7 +264,7 @@ func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
 			{Addr: netip.MustParseAddr("fe80::1%eth0"), RTTMs: 1e-7},
 			{Addr: netip.MustParseAddr("::ffff:192.0.2.1"), RTTMs: 1e21, Flags: []string{}},
 			{RTTMs: 123456789.123456789, MPLS: []MPLSLabel{{Label: 1<<20 - 1, TC: 7, S: true, TTL: 255}}},
-			{RTTMs: 5e-324}, {RTTMs: -1.5e-9}, {Lost: true, RTTMs: 3},
+			{RTTMs: 5e-324, Flow: 3}, {RTTMs: -1.5e-9, Flow: -1}, {Lost: true, RTTMs: 3, Flow: math.MaxInt64},
 		}}, {TTL: 2, Stats: []Stats{{LossPct: -0.0, MinMs: 0.1, StdevMs: 1e300}, {}}}},
 	}
 	traces = append(traces, odd, &Trace{})

@@ -52,6 +52,9 @@ func validateTrace(t *Trace) error {
 			if !p.Lost && p.RTTMs < 0 {
 				return fmt.Errorf("hops[%d].probes[%d]: negative rtt_ms %v", i, j, p.RTTMs)
 			}
+			if p.Flow < 0 {
+				return fmt.Errorf("hops[%d].probes[%d]: negative flow %d", i, j, p.Flow)
+			}
 		}
 	}
 	return nil

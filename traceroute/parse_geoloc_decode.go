@@ -240,6 +240,8 @@ func (d *interchangeDecoder) probe() Probe {
 			p.ReplyTTL = d.intIn("reply_ttl", math.MinInt64, math.MaxInt64)
 		case "mpls":
 			p.MPLS = d.mpls()
+		case "flow":
+			p.Flow = d.intIn("flow", math.MinInt64, math.MaxInt64)
 		default:
 			s.skip()
 		}

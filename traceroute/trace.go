@@ -67,6 +67,11 @@ type Probe struct {
 	MTU      int         `json:"mtu,omitempty"`       // "!F-<mtu>" or tracepath pmtu
 	ReplyTTL int         `json:"reply_ttl,omitempty"` // IP TTL/hop limit of the reply
 	MPLS     []MPLSLabel `json:"mpls,omitempty"`
+	// Flow is the index of the Paris flow identifier the probe used
+	// (0..TraceOptions.Flows-1 for the live tracer), so probes of one flow,
+	// which per-flow load balancers keep on one path, can be told apart.
+	// It is 0 when unknown or when the trace used a single flow.
+	Flow int `json:"flow,omitempty"`
 }
 
 // MPLSLabel is one MPLS label stack entry (RFC 4950).

@@ -137,8 +137,8 @@ type TraceOptions struct {
 	// Flows is the number of flow identifiers (default 1): with more,
 	// per-flow load balancers split them over their branches, and every
 	// hop shows the addresses of all branches. Hop.Probes then holds
-	// Queries probes per flow, flow after flow: probe i used flow
-	// i/Queries.
+	// Queries probes per flow, flow after flow, and each probe's
+	// Probe.Flow names the flow (0..Flows-1) it used.
 	Flows int
 	// Timeout is the longest a probe waits for its reply (default 1 s);
 	// see Tracer for the earlier, adaptive give-up. A trace takes about
@@ -365,7 +365,7 @@ func convertHop(h tracer.Hop) Hop {
 	out := Hop{TTL: h.TTL, Probes: make([]Probe, 0, len(h.Probes))}
 	for _, p := range h.Probes {
 		if p.Lost {
-			out.Probes = append(out.Probes, Probe{Lost: true})
+			out.Probes = append(out.Probes, Probe{Lost: true, Flow: p.Flow})
 			continue
 		}
 		q := Probe{
@@ -374,6 +374,7 @@ func convertHop(h tracer.Hop) Hop {
 			Flags:    p.Flags,
 			MTU:      p.MTU,
 			ReplyTTL: p.ReplyTTL,
+			Flow:     p.Flow,
 		}
 		for _, l := range p.MPLS {
 			q.MPLS = append(q.MPLS, MPLSLabel{Label: l.Label, TC: l.TC, S: l.S, TTL: l.TTL})

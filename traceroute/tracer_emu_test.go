@@ -3,6 +3,7 @@
 package traceroute_test
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"testing"
@@ -203,6 +204,75 @@ func TestTracerFlowsStable(t *testing.T) {
 			assert.Len(t, h.Addrs(), 1, "%s ttl %d: one flow, one path", proto, h.TTL)
 		}
 	}
+}
+
+// TestTracerProbeFlows: every probe names the flow it used (probe i of a
+// hop used flow i/Queries), probes of one flow keep one branch, and the
+// flows survive the interchange.
+func TestTracerProbeFlows(t *testing.T) {
+	d := addr("203.0.113.31")
+	n := &netemu.Network{Paths: []netemu.Path{{
+		Dst: netip.PrefixFrom(d, 32),
+		Hops: []netemu.Hop{
+			{{Addr: addr("198.51.100.1"), DelayMs: 1}},
+			{{Addr: addr("198.51.100.21"), DelayMs: 1}, {Addr: addr("198.51.100.22"), DelayMs: 1}}, // ECMP
+			{{Addr: addr("198.51.100.3"), DelayMs: 1, Silent: true}},
+		},
+		DestDelayMs: 1,
+	}}}
+	tr, _ := newEmuTracer(t, n, traceroute.TracerOptions{})
+	const flows, queries = 16, 2
+	for _, proto := range []string{"icmp", "udp", "tcp"} {
+		t.Run(proto, func(t *testing.T) {
+			got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Flows: flows, Queries: queries, Timeout: 300 * time.Millisecond, MinWait: lenient})
+			require.NoError(t, err)
+			require.Len(t, got.Hops, 4)
+			for _, h := range got.Hops {
+				require.Len(t, h.Probes, flows*queries, "ttl %d", h.TTL)
+				branch := map[int]netip.Addr{}
+				for i, p := range h.Probes {
+					assert.Equal(t, i/queries, p.Flow, "ttl %d probe %d", h.TTL, i)
+					if p.Lost {
+						continue
+					}
+					if prev, ok := branch[p.Flow]; ok {
+						assert.Equal(t, prev, p.Addr, "ttl %d flow %d changed branch", h.TTL, p.Flow)
+					}
+					branch[p.Flow] = p.Addr
+				}
+			}
+			assert.Len(t, got.Hops[1].Addrs(), 2, "16 flows find both branches")
+			for _, p := range got.Hops[2].Probes {
+				assert.True(t, p.Lost)
+			}
+
+			var buf bytes.Buffer
+			enc := traceroute.NewEncoder(&buf)
+			require.NoError(t, enc.Encode(got))
+			require.NoError(t, enc.Flush())
+			assert.Contains(t, buf.String(), `"flow":15`)
+			var back []*traceroute.Trace
+			for b, err := range traceroute.Read(&buf, traceroute.ReadOptions{}) {
+				require.NoError(t, err)
+				back = append(back, b)
+			}
+			require.Len(t, back, 1)
+			assert.Equal(t, got, back[0])
+		})
+	}
+	// One flow: every probe is flow 0, and the interchange has no "flow".
+	one, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Timeout: 300 * time.Millisecond, MinWait: lenient})
+	require.NoError(t, err)
+	for _, h := range one.Hops {
+		for _, p := range h.Probes {
+			assert.Zero(t, p.Flow)
+		}
+	}
+	var buf bytes.Buffer
+	enc := traceroute.NewEncoder(&buf)
+	require.NoError(t, enc.Encode(one))
+	require.NoError(t, enc.Flush())
+	assert.NotContains(t, buf.String(), `"flow"`)
 }
 
 func TestTracerRateLimitedAndUnreachable(t *testing.T) {

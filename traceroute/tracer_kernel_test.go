@@ -82,6 +82,7 @@ func TestTracerKernelECMP(t *testing.T) {
 			ps := got.Hops[1].Probes
 			for i := 0; i+1 < len(ps); i += 2 {
 				require.False(t, ps[i].Lost || ps[i+1].Lost)
+				assert.Equal(t, []int{i / 2, i / 2}, []int{ps[i].Flow, ps[i+1].Flow})
 				assert.Equal(t, ps[i].Addr, ps[i+1].Addr, "flow %d", i/2)
 			}
 			// One flow alone never sees both branches.
