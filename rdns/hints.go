@@ -639,7 +639,16 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			}
 		}
 	}
-	slices.SortStableFunc(found, func(a, b int32) int { return c.d.places[b].pop - c.d.places[a].pop })
+	// A place whose name gives the code by the plain rule comes first
+	// (hnggcn: Huanggang, not the larger Hengyang, which needs a letter
+	// skipped); population decides between equally plain derivations.
+	slices.SortStableFunc(found, func(a, b int32) int {
+		pa, pb := &c.d.places[a], &c.d.places[b]
+		if x := cmp.Compare(clliClass(abbr, pa.words), clliClass(abbr, pb.words)); x != 0 {
+			return x
+		}
+		return pb.pop - pa.pop
+	})
 	for i, id := range found {
 		if i == 3 {
 			break
@@ -664,6 +673,48 @@ func clliMatch(abbr, words string) bool {
 		return false
 	}
 	return matchWords(abbr, words)
+}
+
+// clliClass grades how plainly abbr, which clliMatch accepts for words,
+// derives from the name: 0 when it is a prefix of the name followed by the
+// start of the rest's skeleton, that is the first letter of each word and
+// the consonants (London → lond, Paris → pars, Chicago → chcg, Los Angeles
+// → lsan, Frankfurt → frnk); 1 for the other derivations the CLLI rule
+// allows, which skip consonants or end on a word's last letter (Hengyang →
+// hngg, Topeka → tpka).
+func clliClass(abbr, words string) int {
+	i := 0 // position in words after the prefix
+	for p := 0; p < len(abbr); p++ {
+		for i < len(words) && words[i] == ' ' {
+			i++
+		}
+		if i == len(words) || words[i] != abbr[p] {
+			return 1
+		}
+		i++
+		if skeletonPrefix(abbr[p+1:], words[i:]) {
+			return 0
+		}
+	}
+	return 0
+}
+
+// skeletonPrefix tells whether a starts the skeleton of the rest of a name,
+// from within a word: the first letter of each later word and the
+// consonants.
+func skeletonPrefix(a, words string) bool {
+	j := 0
+	for i := 0; i < len(words) && j < len(a); i++ {
+		ch := words[i]
+		if ch == ' ' || isVowel(ch) && !(i > 0 && words[i-1] == ' ') {
+			continue
+		}
+		if ch != a[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(a)
 }
 
 func matchWords(abbr, words string) bool {

@@ -133,6 +133,37 @@ func TestCLLIMatch(t *testing.T) {
 	}
 }
 
+func TestCLLIClass(t *testing.T) {
+	for _, c := range []struct {
+		abbr, name string
+		want       int
+	}{
+		{"lond", "london", 0}, {"pars", "paris", 0}, {"chcg", "chicago", 0}, {"dlls", "dallas", 0},
+		{"lsan", "los angeles", 0}, {"plal", "palo alto", 0}, {"frnk", "frankfurt", 0},
+		{"sntc", "santa clara", 0}, {"sntc", "santa clarita", 0}, {"sntc", "santa cruz", 0},
+		{"hngg", "huanggang", 0}, {"hngg", "hengyang", 1}, {"zhng", "zhengzhou", 0}, {"zhng", "zhanjiang", 1},
+		{"tpka", "topeka", 1}, {"snjs", "san jose", 0}, {"mnch", "munich", 0},
+	} {
+		require.True(t, clliMatch(c.abbr, c.name), "%s %s", c.abbr, c.name)
+		assert.Equal(t, c.want, clliClass(c.abbr, c.name), "%s %s", c.abbr, c.name)
+	}
+}
+
+// TestCLLIPlainFirst: a place whose name gives a CLLI-style code by the
+// plain rule outranks a larger one that needs letters skipped.
+func TestCLLIPlainFirst(t *testing.T) {
+	for name, want := range map[string]string{
+		"ae-1.r01.hnggcn01.cn.bb.gin.ntt.net": "Huanggang", // not Hengyang
+		"ae-1.r01.zhngcn01.cn.bb.gin.ntt.net": "Zhengzhou", // not Zhanjiang
+		"ae-1.r01.frnkde01.de.bb.gin.ntt.net": "Frankfurt",
+	} {
+		hs := Hints(name)
+		require.NotEmpty(t, hs, name)
+		assert.Equal(t, want, hs[0].Place, name)
+		assert.Equal(t, KindCLLI, hs[0].Kind, name)
+	}
+}
+
 func TestHintsRanked(t *testing.T) {
 	// Several readings: ranked by confidence, each within [0,1].
 	hs := Hints("76-220-24-1.lightspeed.sntcca.sbcglobal.net")
