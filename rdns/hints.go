@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
 )
 
 // Length caps: a DNS name is at most 253 characters and 63 a label. Longer
@@ -773,62 +775,22 @@ func consonantTail(a, w string) bool {
 
 func isVowel(b byte) bool { return b == 'a' || b == 'e' || b == 'i' || b == 'o' || b == 'u' }
 
-// asciiLetters keeps ASCII letters, folding the common Latin accents away so
-// that "Zürich" still abbreviates to zrch.
+// asciiLetters keeps ASCII letters, folding other Latin letters to their
+// base spelling (Zürich → zurich, Straße → strasse), as internal/dictgen
+// does for the dictionary.
 func asciiLetters(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
 		case r >= 'a' && r <= 'z':
 			b.WriteRune(r)
-		case r >= 0xC0 && r <= 0x17F:
-			if f := latinBase(r); f != 0 {
-				b.WriteByte(f)
+		case r >= 0x80:
+			if f, ok := fold.Base(r); ok {
+				b.WriteString(f)
 			}
 		}
 	}
 	return b.String()
-}
-
-func latinBase(r rune) byte {
-	const from = "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
-	const to = "aaaaaaaceeeeiiiidnoooooouuuuyty"
-	if i := strings.IndexRune(from, r); i >= 0 {
-		return to[len([]rune(from[:i]))]
-	}
-	switch r {
-	case 'ā', 'ă', 'ą':
-		return 'a'
-	case 'ē', 'ė':
-		return 'e'
-	case 'ī', 'į', 'ı':
-		return 'i'
-	case 'ō', 'ő':
-		return 'o'
-	case 'ū', 'ů', 'ű', 'ų':
-		return 'u'
-	case 'ğ', 'ģ':
-		return 'g'
-	case 'ț', 'ţ', 'ť':
-		return 't'
-	case 'ß':
-		return 's'
-	case 'č', 'ć':
-		return 'c'
-	case 'š', 'ś', 'ş':
-		return 's'
-	case 'ž', 'ź', 'ż':
-		return 'z'
-	case 'ł':
-		return 'l'
-	case 'ř':
-		return 'r'
-	case 'ě', 'ę':
-		return 'e'
-	case 'ń', 'ň':
-		return 'n'
-	}
-	return 0
 }
 
 // finish applies country qualifiers, removes duplicates and ranks.

@@ -1,8 +1,10 @@
 package rdns
 
 import (
+	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
 )
 
 // Place is a populated place of the embedded dictionaries.
@@ -91,55 +93,27 @@ func LookupCode(code string) []Hint {
 	return c.finish()
 }
 
-// foldAlts are the letters with two ASCII spellings in the dictionary (the
-// German-style expansion and the base letter); see internal/dictgen.
-var foldAlts = map[rune][2]string{
-	'ä': {"ae", "a"}, 'ö': {"oe", "o"}, 'ü': {"ue", "u"},
-	'å': {"a", "aa"}, 'ø': {"o", "oe"}, 'æ': {"ae", "ae"}, 'œ': {"oe", "oe"},
-	'ß': {"ss", "ss"}, 'þ': {"th", "th"},
+// spellingsOf folds a place name into the dictionary's spelling form, the
+// way internal/dictgen spells the names it writes: ASCII lower-case letters
+// and digits, nothing else ("São Paulo" → saopaulo); letters with two
+// customary spellings give two variants (München → muenchen, munchen). A
+// letter of no Latin script gives no spelling at all.
+func spellingsOf(name string) []string {
+	var out []string
+	for _, v := range fold.Variants(strings.ToLower(name)) {
+		if s := squeeze(v); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
-// maxSpellings bounds the variants of names with many umlauts, as the
-// dictionary generator does.
-const maxSpellings = 8
-
-// spellingsOf folds a place name into the dictionary's spelling form: ASCII
-// lower-case letters and digits, nothing else. Letters with two customary
-// spellings give two variants. A letter that cannot be written in ASCII
-// gives no spelling at all.
-func spellingsOf(name string) []string {
-	variants := []string{""}
-	for _, r := range strings.ToLower(name) {
-		var alts []string
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			alts = []string{string(r)}
-		case r < 0x80 || unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.Is(unicode.Mn, r):
-			continue
-		default:
-			if a, ok := foldAlts[r]; ok {
-				alts = a[:]
-				if a[0] == a[1] {
-					alts = a[:1]
-				}
-			} else if b := latinBase(r); b != 0 {
-				alts = []string{string(b)}
-			} else {
-				return nil
-			}
+// squeeze keeps ASCII letters and digits.
+func squeeze(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
 		}
-		next := make([]string, 0, len(variants)*len(alts))
-		for _, v := range variants {
-			for _, a := range alts {
-				if len(next) < maxSpellings {
-					next = append(next, v+a)
-				}
-			}
-		}
-		variants = next
-	}
-	if variants[0] == "" {
-		return nil
-	}
-	return variants
+		return -1
+	}, s)
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
 )
 
 func TestLookupPlace(t *testing.T) {
@@ -93,5 +95,5 @@ func TestSpellingsOf(t *testing.T) {
 	assert.Nil(t, spellingsOf("東京"))
 	assert.Nil(t, spellingsOf(" - "))
 	// Many umlauts: the variants stay bounded.
-	assert.LessOrEqual(t, len(spellingsOf("äöüäöüäöü")), maxSpellings)
+	assert.LessOrEqual(t, len(spellingsOf("äöüäöüäöü")), fold.MaxVariants)
 }
