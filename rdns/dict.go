@@ -128,6 +128,16 @@ func readTable(name string, fields int, fn func(f []string) error) error {
 	return nil
 }
 
+// latLonPop parses the three columns from i on that every place-like table
+// has: latitude, longitude (degrees) and population.
+func latLonPop(f []string, i int) (lat, lon float64, pop int, err error) {
+	if lat, lon, err = parseFloats(f[i], f[i+1]); err != nil {
+		return 0, 0, 0, err
+	}
+	pop, err = strconv.Atoi(f[i+2])
+	return lat, lon, pop, err
+}
+
 func parseFloats(a, b string) (float64, float64, error) {
 	x, err := strconv.ParseFloat(a, 64)
 	if err != nil {
@@ -166,11 +176,7 @@ func parseDict() (*dict, error) {
 	var spellPairs, firstPairs []keyID
 	d.places = make([]placeRec, 0, 45000)
 	if err := readTable("places.tsv.gz", 8, func(f []string) error {
-		lat, lon, err := parseFloats(f[3], f[4])
-		if err != nil {
-			return err
-		}
-		pop, err := strconv.Atoi(f[5])
+		lat, lon, pop, err := latLonPop(f, 3)
 		if err != nil {
 			return err
 		}
@@ -233,11 +239,7 @@ func parseDict() (*dict, error) {
 		return nil, err
 	}
 	if err := readTable("metros.tsv.gz", 6, func(f []string) error {
-		lat, lon, err := parseFloats(f[3], f[4])
-		if err != nil {
-			return err
-		}
-		pop, err := strconv.Atoi(f[5])
+		lat, lon, pop, err := latLonPop(f, 3)
 		if err != nil {
 			return err
 		}
@@ -269,11 +271,7 @@ func parseDict() (*dict, error) {
 func parseLocodes() (map[string]*locodeRec, error) {
 	m := make(map[string]*locodeRec, 45000)
 	err := readTable("locodes.tsv.gz", 6, func(f []string) error {
-		lat, lon, err := parseFloats(f[3], f[4])
-		if err != nil {
-			return err
-		}
-		pop, err := strconv.Atoi(f[5])
+		lat, lon, pop, err := latLonPop(f, 3)
 		if err != nil {
 			return err
 		}
