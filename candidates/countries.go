@@ -1,7 +1,6 @@
 package candidates
 
 import (
-	"math"
 	"sort"
 	"strings"
 )
@@ -34,15 +33,4 @@ func LookupCountry(iso2 string) (Country, bool) {
 		return countryTable[i], true
 	}
 	return Country{}, false
-}
-
-const earthRadiusKm = 6371.0088
-
-// distanceKm is the great-circle distance between two points, in km.
-func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const rad = math.Pi / 180
-	p1, p2 := lat1*rad, lat2*rad
-	dp, dl := p2-p1, (lon2-lon1)*rad
-	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
-	return 2 * earthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 // DefaultCityRadiusKm is the radius given to a city-level placement from a
@@ -509,7 +511,7 @@ func IsDefaultPoint(country string, lat, lon float64) bool {
 		}
 	}
 	if c, ok := LookupCountry(country); ok {
-		return distanceKm(c.Lat, c.Lon, lat, lon) < 1
+		return latency.DistanceKm(latency.Point{Lat: c.Lat, Lon: c.Lon}, latency.Point{Lat: lat, Lon: lon}) < 1
 	}
 	return false
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 var update = flag.Bool("update", false, "rewrite the counts in stoplist.tsv from testdata/labelled.tsv")
@@ -52,14 +53,9 @@ func readLabelled(t testing.TB) []labelled {
 	return out
 }
 
-// haversineKm is the great-circle distance on a sphere of the Earth's mean
-// radius.
+// haversineKm is the great-circle distance, in km.
 func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371.0
-	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
-	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
-	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+	return latency.DistanceKm(latency.Point{Lat: lat1, Lon: lon1}, latency.Point{Lat: lat2, Lon: lon2})
 }
 
 const labelRadiusKm = 40

@@ -41,6 +41,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 func main() {
@@ -282,13 +284,9 @@ func (g *gen) loadPlaces() error {
 	return nil
 }
 
-// distKm is the great-circle distance.
+// distKm is the great-circle distance, in km.
 func distKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371.0
-	p1, p2 := lat1*math.Pi/180, lat2*math.Pi/180
-	dp, dl := p2-p1, (lon2-lon1)*math.Pi/180
-	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
+	return latency.DistanceKm(latency.Point{Lat: lat1, Lon: lon1}, latency.Point{Lat: lat2, Lon: lon2})
 }
 
 // largestNear returns the most populous place of country cc (any country if
