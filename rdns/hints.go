@@ -449,13 +449,7 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		}
 	}
 	if len(w) >= 4 {
-		minPop := 20000
-		switch len(w) {
-		case 4:
-			minPop = 500000
-		case 5:
-			minPop = 100000
-		}
+		minPop := placeMinPop(len(w))
 		if !glued && !alone {
 			// A word among others ("anderson--cr001") is as often a
 			// building or a customer as a town: only cities count.
@@ -463,6 +457,19 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 		}
 		c.place(w, label, kindConfidence[KindPlace]*f, minPop)
 	}
+}
+
+// placeMinPop is the population a place must have to be read from a word
+// of n letters standing for its name: short words spell many small towns
+// by chance.
+func placeMinPop(n int) int {
+	switch n {
+	case 4:
+		return 500000
+	case 5:
+		return 100000
+	}
+	return 20000
 }
 
 func (c *ctx) add(h Hint, label string, conf float64) {

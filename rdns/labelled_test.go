@@ -204,15 +204,8 @@ func wouldBe(d *dict, w string) string {
 	if len(w) == 6 {
 		c.clli(w, w, 1, 10000)
 	}
-	minPop := 20000
-	switch len(w) {
-	case 4:
-		minPop = 500000
-	case 5:
-		minPop = 100000
-	}
 	if len(w) >= 4 {
-		c.place(w, w, 1, minPop)
+		c.place(w, w, 1, placeMinPop(len(w)))
 	}
 	if len(c.hints) == 0 {
 		return ""
