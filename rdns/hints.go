@@ -648,16 +648,18 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			}
 		}
 	}
-	// A place whose name gives the code by the plain rule comes first
-	// (hnggcn: Huanggang, not the larger Hengyang, which needs a letter
-	// skipped); population decides between equally plain derivations.
-	slices.SortStableFunc(found, func(a, b int32) int {
-		pa, pb := &c.d.places[a], &c.d.places[b]
-		if x := cmp.Compare(clliClass(abbr, pa.words), clliClass(abbr, pb.words)); x != 0 {
-			return x
+	// The most populous place whose name gives the code by the plain rule
+	// is the reading meant (hnggcn: Huanggang, not the larger Hengyang,
+	// which needs a letter skipped); the other fits follow by population,
+	// the prior for where routers stand, for latency to decide between.
+	slices.SortStableFunc(found, func(a, b int32) int { return c.d.places[b].pop - c.d.places[a].pop })
+	for i, id := range found {
+		if clliClass(abbr, c.d.places[id].words) == 0 {
+			copy(found[1:i+1], found[:i])
+			found[0] = id
+			break
 		}
-		return pb.pop - pa.pop
-	})
+	}
 	for i, id := range found {
 		if i == 3 {
 			break
