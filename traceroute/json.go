@@ -114,38 +114,28 @@ func (f errUnsupportedFloat) Error() string {
 func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 	var err error
 	b = append(b, '{')
-	sep := false
-	field := func(name string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-	}
 	if t.Format != "" {
-		field("format")
+		b = appendKey(b, "format")
 		b = appendJSONString(b, t.Format)
 	}
 	if !t.Source.isZero() {
-		field("source")
+		b = appendKey(b, "source")
 		if b, err = e.appendEndpoint(b, &t.Source); err != nil {
 			return b, err
 		}
 	}
 	if !t.Destination.isZero() {
-		field("destination")
+		b = appendKey(b, "destination")
 		if b, err = e.appendEndpoint(b, &t.Destination); err != nil {
 			return b, err
 		}
 	}
 	if t.Protocol != "" {
-		field("protocol")
+		b = appendKey(b, "protocol")
 		b = appendJSONString(b, t.Protocol)
 	}
 	if !t.Started.IsZero() {
-		field("started")
+		b = appendKey(b, "started")
 		ts, err := t.Started.MarshalJSON()
 		if err != nil {
 			return b, fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err)
@@ -153,10 +143,10 @@ func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 		b = append(b, ts...)
 	}
 	if t.Error != "" {
-		field("error")
+		b = appendKey(b, "error")
 		b = appendJSONString(b, t.Error)
 	}
-	field("hops")
+	b = appendKey(b, "hops")
 	b = append(b, '[')
 	for i := range t.Hops {
 		if i > 0 {
@@ -184,38 +174,28 @@ func (e *Encoder) appendAddr(b []byte, a netip.Addr) []byte {
 func (e *Encoder) appendEndpoint(b []byte, p *Endpoint) ([]byte, error) {
 	var err error
 	b = append(b, '{')
-	sep := false
-	field := func(name string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-	}
 	if p.Addr != (netip.Addr{}) {
-		field("addr")
+		b = appendKey(b, "addr")
 		b = e.appendAddr(b, p.Addr)
 	}
 	if p.Name != "" {
-		field("name")
+		b = appendKey(b, "name")
 		b = appendJSONString(b, p.Name)
 	}
 	if p.Lat != nil {
-		field("lat")
+		b = appendKey(b, "lat")
 		if b, err = appendJSONFloat(b, *p.Lat); err != nil {
 			return b, err
 		}
 	}
 	if p.Lon != nil {
-		field("lon")
+		b = appendKey(b, "lon")
 		if b, err = appendJSONFloat(b, *p.Lon); err != nil {
 			return b, err
 		}
 	}
 	if p.ProbeID != "" {
-		field("probe_id")
+		b = appendKey(b, "probe_id")
 		b = appendJSONString(b, p.ProbeID)
 	}
 	return append(b, '}'), nil
@@ -255,40 +235,30 @@ func (e *Encoder) appendHop(b []byte, h *Hop) ([]byte, error) {
 func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 	var err error
 	b = append(b, '{')
-	sep := false
-	field := func(name string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-	}
 	if p.Addr.IsValid() {
-		field("addr")
+		b = appendKey(b, "addr")
 		b = e.appendAddr(b, p.Addr)
 	}
 	if p.Name != "" {
-		field("name")
+		b = appendKey(b, "name")
 		b = appendJSONString(b, p.Name)
 	}
 	if !p.Lost {
-		field("rtt_ms")
+		b = appendKey(b, "rtt_ms")
 		if b, err = appendJSONFloat(b, p.RTTMs); err != nil {
 			return b, err
 		}
 	}
 	if p.Lost {
-		field("lost")
+		b = appendKey(b, "lost")
 		b = append(b, "true"...)
 	}
 	if p.ASN != 0 {
-		field("asn")
+		b = appendKey(b, "asn")
 		b = strconv.AppendUint(b, uint64(p.ASN), 10)
 	}
 	if len(p.Flags) > 0 {
-		field("flags")
+		b = appendKey(b, "flags")
 		b = append(b, '[')
 		for i, f := range p.Flags {
 			if i > 0 {
@@ -299,19 +269,19 @@ func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 		b = append(b, ']')
 	}
 	if p.MTU != 0 {
-		field("mtu")
+		b = appendKey(b, "mtu")
 		b = strconv.AppendInt(b, int64(p.MTU), 10)
 	}
 	if p.ReplyTTL != 0 {
-		field("reply_ttl")
+		b = appendKey(b, "reply_ttl")
 		b = strconv.AppendInt(b, int64(p.ReplyTTL), 10)
 	}
 	if len(p.MPLS) > 0 {
-		field("mpls")
+		b = appendKey(b, "mpls")
 		b = appendMPLS(b, p.MPLS)
 	}
 	if p.Flow != 0 {
-		field("flow")
+		b = appendKey(b, "flow")
 		b = strconv.AppendInt(b, int64(p.Flow), 10)
 	}
 	return append(b, '}'), nil
@@ -320,33 +290,23 @@ func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 func (e *Encoder) appendStats(b []byte, s *Stats) ([]byte, error) {
 	var err error
 	b = append(b, '{')
-	sep := false
-	field := func(name string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-	}
 	if s.Addr != (netip.Addr{}) {
-		field("addr")
+		b = appendKey(b, "addr")
 		b = e.appendAddr(b, s.Addr)
 	}
 	if s.Name != "" {
-		field("name")
+		b = appendKey(b, "name")
 		b = appendJSONString(b, s.Name)
 	}
 	if s.ASN != 0 {
-		field("asn")
+		b = appendKey(b, "asn")
 		b = strconv.AppendUint(b, uint64(s.ASN), 10)
 	}
 	if s.Sent != 0 {
-		field("sent")
+		b = appendKey(b, "sent")
 		b = strconv.AppendInt(b, int64(s.Sent), 10)
 	}
-	field("loss_pct")
+	b = appendKey(b, "loss_pct")
 	if b, err = appendJSONFloat(b, s.LossPct); err != nil {
 		return b, err
 	}
@@ -355,17 +315,29 @@ func (e *Encoder) appendStats(b []byte, s *Stats) ([]byte, error) {
 		v    float64
 	}{{"last_ms", s.LastMs}, {"min_ms", s.MinMs}, {"avg_ms", s.AvgMs}, {"max_ms", s.MaxMs}, {"stdev_ms", s.StdevMs}} {
 		if f.v != 0 {
-			field(f.name)
+			b = appendKey(b, f.name)
 			if b, err = appendJSONFloat(b, f.v); err != nil {
 				return b, err
 			}
 		}
 	}
 	if len(s.MPLS) > 0 {
-		field("mpls")
+		b = appendKey(b, "mpls")
 		b = appendMPLS(b, s.MPLS)
 	}
 	return append(b, '}'), nil
+}
+
+// appendKey appends the name of the next member of the object being
+// written, after a comma unless it is the first: the byte before is the
+// object's '{' exactly then, as every member value ends otherwise.
+func appendKey(b []byte, name string) []byte {
+	if b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
 }
 
 func appendMPLS(b []byte, ls []MPLSLabel) []byte {

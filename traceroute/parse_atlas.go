@@ -179,17 +179,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 		}
 	}
 	t.Error = strings.Join(errs, "; ")
-	if len(d.hops) > 0 {
-		t.Hops = make([]Hop, len(d.hops))
-		copy(t.Hops, d.hops)
-		probes := make([]Probe, len(d.probes))
-		copy(probes, d.probes)
-		for i, r := range d.ranges {
-			if r[1] > r[0] {
-				t.Hops[i].Probes = probes[r[0]:r[1]:r[1]]
-			}
-		}
-	}
+	t.Hops = hopsFromSlabs(d.hops, d.probes, d.ranges)
 	return t, nil
 }
 

@@ -12,10 +12,12 @@ import (
 // it skips unknown keys (later additive fields) and treats null as absent.
 type interchangeDecoder struct {
 	s      jscan
-	addrs  addrCache
 	hops   []Hop
 	ranges [][2]int
 	probes []Probe
+	// lastText and lastAddr are the last address textAddr read.
+	lastText []byte
+	lastAddr netip.Addr
 }
 
 func (d *interchangeDecoder) decode(val []byte) (*Trace, error) {
@@ -70,30 +72,47 @@ func (d *interchangeDecoder) decode(val []byte) (*Trace, error) {
 		// a trace (an empty {} would otherwise read as one).
 		return nil, errors.New(`not an interchange trace (no "hops")`)
 	}
-	if len(d.hops) > 0 {
-		t.Hops = make([]Hop, len(d.hops))
-		copy(t.Hops, d.hops)
-		probes := make([]Probe, len(d.probes))
-		copy(probes, d.probes)
-		for i, r := range d.ranges {
-			if r[1] > r[0] {
-				t.Hops[i].Probes = probes[r[0]:r[1]:r[1]]
-			}
-		}
-	}
+	t.Hops = hopsFromSlabs(d.hops, d.probes, d.ranges)
 	return t, nil
 }
 
-func (d *interchangeDecoder) addr(what string) netip.Addr {
-	s := &d.s
-	b := s.str()
-	if s.err != nil {
-		return netip.Addr{}
+// hopsFromSlabs copies hops read into a decoder's reused scratch slabs out
+// to a trace's own memory, in two allocations: hop i's probes are
+// probes[ranges[i][0]:ranges[i][1]] (nil when empty), capped so that
+// appending to one hop never overwrites the next. No hops give nil.
+func hopsFromSlabs(hops []Hop, probes []Probe, ranges [][2]int) []Hop {
+	if len(hops) == 0 {
+		return nil
 	}
-	a, err := d.addrs.parse(b)
-	if err != nil {
-		s.fail("%s: %v", what, err)
+	out := make([]Hop, len(hops))
+	copy(out, hops)
+	own := make([]Probe, len(probes))
+	copy(own, probes)
+	for i, r := range ranges {
+		if r[1] > r[0] {
+			out[i].Probes = own[r[0]:r[1]:r[1]]
+		}
 	}
+	return out
+}
+
+// textAddr reads an address as encoding/json reads a netip.Addr, with
+// UnmarshalText: zones and IPv4-mapped forms are kept, "" is the zero
+// Addr. The last address read is remembered: the probes of a hop mostly
+// repeat their router's.
+func (d *interchangeDecoder) textAddr(what string) (a netip.Addr) {
+	b := d.s.str()
+	if d.s.err != nil {
+		return a
+	}
+	if len(b) > 0 && string(b) == string(d.lastText) {
+		return d.lastAddr
+	}
+	if err := a.UnmarshalText(b); err != nil {
+		d.s.fail("%s: %v", what, err)
+		return a
+	}
+	d.lastText, d.lastAddr = append(d.lastText[:0], b...), a
 	return a
 }
 
@@ -110,14 +129,7 @@ func (d *interchangeDecoder) endpoint(e *Endpoint) {
 		}
 		switch string(k) {
 		case "addr":
-			// encoding/json reads netip.Addr with UnmarshalText, which keeps
-			// zones and IPv4-mapped forms; so do we.
-			b := s.str()
-			if s.err == nil {
-				if err := e.Addr.UnmarshalText(b); err != nil {
-					s.fail("addr: %v", err)
-				}
-			}
+			e.Addr = d.textAddr("addr")
 		case "name":
 			e.Name = string(s.str())
 		case "lat":
@@ -218,12 +230,7 @@ func (d *interchangeDecoder) probe() Probe {
 		}
 		switch string(k) {
 		case "addr":
-			b := s.str()
-			if s.err == nil && len(b) > 0 {
-				if err := p.Addr.UnmarshalText(b); err != nil {
-					s.fail("probe addr: %v", err)
-				}
-			}
+			p.Addr = d.textAddr("probe addr")
 		case "name":
 			p.Name = string(s.str())
 		case "rtt_ms":
@@ -269,12 +276,7 @@ func (d *interchangeDecoder) stats() Stats {
 		}
 		switch string(k) {
 		case "addr":
-			b := s.str()
-			if s.err == nil {
-				if err := st.Addr.UnmarshalText(b); err != nil {
-					s.fail("stats addr: %v", err)
-				}
-			}
+			st.Addr = d.textAddr("stats addr")
 		case "name":
 			st.Name = string(s.str())
 		case "asn":
@@ -357,21 +359,4 @@ func (d *interchangeDecoder) mpls() []MPLSLabel {
 		out = append(out, l)
 	}
 	return out
-}
-
-// bool reads true or false.
-func (s *jscan) bool() bool {
-	switch s.peek() {
-	case 't':
-		return s.literal("true")
-	case 'f':
-		s.literal("false")
-		return false
-	}
-	if s.i < len(s.b) {
-		s.fail("want true or false, found %s", quoteByte(s.b[s.i]))
-	} else {
-		s.fail("want true or false, found end of value")
-	}
-	return false
 }

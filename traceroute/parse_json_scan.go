@@ -379,6 +379,14 @@ func isNumByte(c byte) bool {
 // boolish reads true/false or a number (non-zero is true), as the MPLS
 // bottom-of-stack bit appears in both shapes.
 func (s *jscan) boolish() bool {
+	if c := s.peek(); c == 't' || c == 'f' {
+		return s.bool()
+	}
+	return s.num() != 0
+}
+
+// bool reads true or false.
+func (s *jscan) bool() bool {
 	switch s.peek() {
 	case 't':
 		return s.literal("true")
@@ -386,7 +394,12 @@ func (s *jscan) boolish() bool {
 		s.literal("false")
 		return false
 	}
-	return s.num() != 0
+	if s.i < len(s.b) {
+		s.fail("want true or false, found %s", quoteByte(s.b[s.i]))
+	} else {
+		s.fail("want true or false, found end of value")
+	}
+	return false
 }
 
 func (s *jscan) literal(lit string) bool {
