@@ -213,6 +213,22 @@ func (b *traceBuilder) curHop() *Hop {
 	return &b.t.Hops[b.cur]
 }
 
+// each feeds every line to parse, noting its outcome.
+func (b *traceBuilder) each(parse func(line string) error) {
+	for line, ok := b.next(); ok; line, ok = b.next() {
+		b.note(parse(line))
+	}
+}
+
+// note records the outcome of one line: an error makes it a bad line.
+func (b *traceBuilder) note(err error) {
+	if err != nil {
+		b.bad("%v", err)
+		return
+	}
+	b.good()
+}
+
 // good notes a line that parsed.
 func (b *traceBuilder) good() { b.badRun = 0 }
 

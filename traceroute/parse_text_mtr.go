@@ -39,17 +39,7 @@ var (
 func mtrTextParser(name string) func(*bufio.Reader, string, func(*Trace, error) bool) {
 	return func(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 		p := mtrText{b: newTraceBuilder(r, name, input, yield), cols: mtrDefault}
-		for {
-			line, ok := p.b.next()
-			if !ok {
-				break
-			}
-			if err := p.line(line); err != nil {
-				p.b.bad("%v", err)
-			} else {
-				p.b.good()
-			}
-		}
+		p.b.each(p.line)
 		p.b.finish()
 	}
 }
@@ -312,11 +302,7 @@ func parseMTRCSV(r *bufio.Reader, input string, yield func(*Trace, error) bool) 
 			b.good()
 			continue
 		}
-		if err := mtrCSVRow(b, cols, f, &start, &host, &offset); err != nil {
-			b.bad("%v", err)
-		} else {
-			b.good()
-		}
+		b.note(mtrCSVRow(b, cols, f, &start, &host, &offset))
 	}
 	b.finish()
 }
@@ -427,17 +413,7 @@ func parseMTRRaw(r *bufio.Reader, input string, yield func(*Trace, error) bool) 
 	b := newTraceBuilder(r, "mtr-raw", input, yield)
 	b.noSplit = true
 	st := mtrRaw{b: b, seq: map[int]rawProbe{}, cur: map[int]responder{}}
-	for {
-		line, ok := b.next()
-		if !ok {
-			break
-		}
-		if err := st.line(line); err != nil {
-			b.bad("%v", err)
-		} else {
-			b.good()
-		}
-	}
+	b.each(st.line)
 	if b.has() {
 		trimRepeatedTail(b.trace())
 	}
@@ -605,11 +581,7 @@ func parseWinMTR(r *bufio.Reader, input string, yield func(*Trace, error) bool) 
 		if !b.has() {
 			ttl = 0
 		}
-		if err := winMTRRow(b, s, &ttl); err != nil {
-			b.bad("%v", err)
-		} else {
-			b.good()
-		}
+		b.note(winMTRRow(b, s, &ttl))
 	}
 	b.finish()
 }

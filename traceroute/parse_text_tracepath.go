@@ -31,17 +31,7 @@ var (
 func parseTracepath(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 	b := newTraceBuilder(r, "tracepath", input, yield)
 	b.protocol = "udp" // the only probe tracepath sends
-	for {
-		line, ok := b.next()
-		if !ok {
-			break
-		}
-		if err := tracepathLine(b, line); err != nil {
-			b.bad("%v", err)
-		} else {
-			b.good()
-		}
-	}
+	b.each(func(line string) error { return tracepathLine(b, line) })
 	b.finish()
 }
 

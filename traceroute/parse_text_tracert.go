@@ -48,17 +48,7 @@ var (
 func parseTracert(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 	b := newTraceBuilder(r, "windows-tracert", input, yield)
 	b.protocol = "icmp" // the only probe windows-tracert sends
-	for {
-		line, ok := b.next()
-		if !ok {
-			break
-		}
-		if err := tracertLine(b, line); err != nil {
-			b.bad("%v", err)
-		} else {
-			b.good()
-		}
-	}
+	b.each(func(line string) error { return tracertLine(b, line) })
 	b.finish()
 }
 

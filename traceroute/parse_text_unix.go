@@ -43,17 +43,7 @@ var (
 func unixTextParser(name string) func(*bufio.Reader, string, func(*Trace, error) bool) {
 	return func(r *bufio.Reader, input string, yield func(*Trace, error) bool) {
 		p := unixParser{b: newTraceBuilder(r, name, input, yield), cisco: name == "cisco"}
-		for {
-			line, ok := p.b.next()
-			if !ok {
-				break
-			}
-			if err := p.line(line); err != nil {
-				p.b.bad("%v", err)
-			} else {
-				p.b.good()
-			}
-		}
+		p.b.each(p.line)
 		p.b.finish()
 	}
 }
