@@ -84,6 +84,24 @@ func (w *xmlWalker) tokenErr(err error) *ParseError {
 }
 
 // text returns the trimmed character data collected since the last start tag.
+// token returns the next token, or false at the end of the input, having
+// yielded the error when the input ended inside the element open (open
+// says whether it is) or is not well-formed XML.
+func (w *xmlWalker) token(open bool, element string, yield func(*Trace, error) bool) (xml.Token, bool) {
+	tok, err := w.d.Token()
+	if errors.Is(err, io.EOF) {
+		if open {
+			yield(nil, w.errorf("unexpected end of input inside <%s>", element))
+		}
+		return nil, false
+	}
+	if err != nil {
+		yield(nil, w.tokenErr(err))
+		return nil, false
+	}
+	return tok, true
+}
+
 func (w *xmlWalker) textString() string { return string(bytes.TrimSpace(w.text)) }
 
 func xmlAddr(s string) (netip.Addr, error) {
@@ -148,17 +166,11 @@ func parseJunosXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 		h.Probes = append(h.Probes, hopProbe...)
 	}
 	for {
-		tok, err := w.d.Token()
-		if errors.Is(err, io.EOF) {
-			if t != nil {
-				yield(nil, w.errorf("unexpected end of input inside <traceroute-results>"))
-			}
+		tok, ok := w.token(t != nil, "traceroute-results", yield)
+		if !ok {
 			return
 		}
-		if err != nil {
-			yield(nil, w.tokenErr(err))
-			return
-		}
+		var err error // of the element text's parse
 		switch el := tok.(type) {
 		case xml.StartElement:
 			w.text = w.text[:0]
@@ -284,17 +296,11 @@ func parseIOSXRXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 		bad    error
 	)
 	for {
-		tok, err := w.d.Token()
-		if errors.Is(err, io.EOF) {
-			if t != nil {
-				yield(nil, w.errorf("unexpected end of input inside <traceroute-response>"))
-			}
+		tok, ok := w.token(t != nil, "traceroute-response", yield)
+		if !ok {
 			return
 		}
-		if err != nil {
-			yield(nil, w.tokenErr(err))
-			return
-		}
+		var err error // of the element text's parse
 		switch el := tok.(type) {
 		case xml.StartElement:
 			w.text = w.text[:0]

@@ -189,14 +189,35 @@ type scamperICMPExt struct {
 	MPLS  []scamperMPLS `json:"mpls_ext"`
 }
 
+// scamperHead is what trace and tracelb records share.
+type scamperHead struct {
+	Type     string      `json:"type"`
+	Method   string      `json:"method"`
+	Src      string      `json:"src"`
+	Dst      string      `json:"dst"`
+	Start    scamperTime `json:"start"`
+	Firsthop int         `json:"firsthop"`
+}
+
+// trace checks the record type and starts the trace it describes.
+func (r *scamperHead) trace(typ string) (*Trace, error) {
+	if r.Type != typ {
+		return nil, fmt.Errorf("%s record has type %q", typ, r.Type)
+	}
+	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method)}
+	if err := scamperEndpoints(t, r.Src, r.Dst); err != nil {
+		return nil, err
+	}
+	var err error
+	if t.Started, err = r.Start.time(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 type scamperTraceRec struct {
-	Type     string            `json:"type"`
-	Method   string            `json:"method"`
-	Src      string            `json:"src"`
-	Dst      string            `json:"dst"`
-	Start    scamperTime       `json:"start"`
+	scamperHead
 	HopCount int               `json:"hop_count"`
-	Firsthop int               `json:"firsthop"`
 	Hops     []scamperTraceHop `json:"hops"`
 }
 
@@ -255,15 +276,8 @@ func decodeScamperTrace(val []byte) (*Trace, error) {
 	if err := json.Unmarshal(val, &r); err != nil {
 		return nil, fmt.Errorf("trace: %w", jsonErr(err))
 	}
-	if r.Type != "trace" {
-		return nil, fmt.Errorf("trace record has type %q", r.Type)
-	}
-	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method)}
-	if err := scamperEndpoints(t, r.Src, r.Dst); err != nil {
-		return nil, err
-	}
-	var err error
-	if t.Started, err = r.Start.time(); err != nil {
+	t, err := r.trace("trace")
+	if err != nil {
 		return nil, err
 	}
 	first := max(r.Firsthop, 1)
@@ -371,13 +385,8 @@ func icmpUnreachFlag(v6 bool, typ, code int) string {
 }
 
 type scamperTracelbRec struct {
-	Type     string        `json:"type"`
-	Method   string        `json:"method"`
-	Src      string        `json:"src"`
-	Dst      string        `json:"dst"`
-	Start    scamperTime   `json:"start"`
-	Firsthop int           `json:"firsthop"`
-	Nodes    []scamperNode `json:"nodes"`
+	scamperHead
+	Nodes []scamperNode `json:"nodes"`
 }
 
 type scamperNode struct {
@@ -409,15 +418,8 @@ func decodeScamperTracelb(val []byte) (*Trace, error) {
 	if err := json.Unmarshal(val, &r); err != nil {
 		return nil, fmt.Errorf("tracelb: %w", jsonErr(err))
 	}
-	if r.Type != "tracelb" {
-		return nil, fmt.Errorf("tracelb record has type %q", r.Type)
-	}
-	t := &Trace{Format: FormatScamperJSON, Protocol: scamperProtocol(r.Method)}
-	if err := scamperEndpoints(t, r.Src, r.Dst); err != nil {
-		return nil, err
-	}
-	var err error
-	if t.Started, err = r.Start.time(); err != nil {
+	t, err := r.trace("tracelb")
+	if err != nil {
 		return nil, err
 	}
 	v6 := t.Destination.Addr.Is6()
