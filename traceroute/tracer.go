@@ -128,7 +128,10 @@ type TraceOptions struct {
 	// goes to the same port: the flow stays on one path.
 	Port int
 	// Source is the source address; default the kernel's choice. It must
-	// be an address of this host: IPv4 probes carry it as given.
+	// be an address assigned to this host (in the tracer's network
+	// namespace) of the destination's family, or the trace fails before
+	// sending: raw probes carry it as given, so another host's address
+	// would spoof probes whose replies go there.
 	Source   netip.Addr
 	FirstTTL int // default 1
 	MaxTTL   int // default 30

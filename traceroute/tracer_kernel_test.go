@@ -59,6 +59,44 @@ func TestTracerKernelRouters(t *testing.T) {
 	}
 }
 
+// TestTracerKernelSource: a source assigned to the host (in the tracer's
+// namespace) is used; another host's address is refused before any probe
+// leaves, as raw probes would carry it as given.
+func TestTracerKernelSource(t *testing.T) {
+	c := netemu.NewChain(t, 1)
+	var tr *traceroute.Tracer
+	require.NoError(t, c.Host.Do(func() (err error) {
+		tr, err = traceroute.NewTracer(traceroute.TracerOptions{})
+		return err
+	}))
+	defer tr.Close()
+	for _, tc := range []struct {
+		name     string
+		dst, src netip.Addr
+		err      string
+	}{
+		{"v4 own", c.Dest4, netip.MustParseAddr("192.0.2.1"), ""},
+		{"v6 own", c.Dest6, netip.MustParseAddr("2001:db8:ffff::1"), ""},
+		{"v4 another host's", c.Dest4, netip.MustParseAddr("192.0.2.77"), "source 192.0.2.77 is not an address of this host"},
+		{"v4 a router's", c.Dest4, c.RouterAddrs4[0], "is not an address of this host"},
+		{"v6 another host's", c.Dest6, netip.MustParseAddr("2001:db8:ffff::77"), "source 2001:db8:ffff::77 is not an address of this host"},
+		{"v4 source, v6 destination", c.Dest6, netip.MustParseAddr("192.0.2.1"), "is of another family"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tr.Trace(context.Background(), tc.dst, traceroute.TraceOptions{Source: tc.src, Queries: 1, Timeout: time.Second, MinWait: lenient})
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				assert.Nil(t, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.src, got.Source.Addr)
+			assert.Equal(t, []netip.Addr{tc.dst}, got.Hops[len(got.Hops)-1].Addrs())
+		})
+	}
+}
+
 // TestTracerKernelECMP traces through Linux per-flow load balancing:
 // several flows find both branches, and each flow keeps to one.
 func TestTracerKernelECMP(t *testing.T) {

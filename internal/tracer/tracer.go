@@ -39,7 +39,7 @@ type Conn interface {
 type Config struct {
 	Proto    probe.Proto   // default ICMP
 	Port     uint16        // destination port: UDP 33434, TCP 80
-	Src      netip.Addr    // default: the kernel's choice for the destination
+	Src      netip.Addr    // default: the kernel's choice for the destination; must be local
 	FirstTTL int           // default 1
 	MaxTTL   int           // default 30
 	Queries  int           // probes per hop and flow, default 3
@@ -229,6 +229,26 @@ func (e *Engine) Unprivileged(fam int) bool {
 	return f != nil && f.conn.Unprivileged()
 }
 
+// checkLocal refuses a source address that is not this host's. Raw
+// probes carry the source as given (IPv4 and IPv6 header-included
+// sockets), so another's address would send probes whose replies go to
+// that host: spoofed packets from the user's point of view, and a trace
+// that only ever times out. The kernel, asked which source it would use
+// to reach src, names src itself exactly when src is assigned here (in
+// the sockets' network namespace); an unassigned address of a local
+// range, such as 127.0.0.2, is refused as well.
+func (f *family) checkLocal(src netip.Addr) error {
+	own, err := f.conn.Source(src)
+	if err != nil {
+		// A local address always has a (local) route.
+		return fmt.Errorf("source %s is not an address of this host (%w)", src, err)
+	}
+	if own != src {
+		return fmt.Errorf("source %s is not an address of this host", src)
+	}
+	return nil
+}
+
 func famOf(a netip.Addr) int {
 	if a.Is4() {
 		return 4
@@ -338,7 +358,7 @@ func (e *Engine) Trace(ctx context.Context, dst netip.Addr, cfg Config) (*Trace,
 	if f.conn.Unprivileged() && cfg.Proto != probe.ICMP {
 		return nil, fmt.Errorf("trace %s: %s probes need raw sockets (only ICMP works with unprivileged ping sockets): %w", dst, cfg.Proto, rawsock.ErrPrivilege)
 	}
-	src := cfg.Src
+	src := cfg.Src.Unmap()
 	if !src.IsValid() {
 		if src, err = f.conn.Source(dst); err != nil {
 			return nil, fmt.Errorf("trace %s: %w", dst, err)
@@ -346,6 +366,11 @@ func (e *Engine) Trace(ctx context.Context, dst netip.Addr, cfg Config) (*Trace,
 	}
 	if famOf(src) != fam {
 		return nil, fmt.Errorf("trace %s: source %s is of another family", dst, src)
+	}
+	if cfg.Src.IsValid() {
+		if err := f.checkLocal(src); err != nil {
+			return nil, fmt.Errorf("trace %s: %w", dst, err)
+		}
 	}
 	n := int64((cfg.MaxTTL - cfg.FirstTTL + 1) * cfg.Flows * cfg.Queries)
 	if n > f.budgetMax {

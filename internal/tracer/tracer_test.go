@@ -195,6 +195,38 @@ func TestEngineConfigErrors(t *testing.T) {
 	assert.ErrorIs(t, err, tracer.ErrFamily)
 }
 
+// TestEngineSource: a given source must be this host's (the pipe's own
+// address) and of the destination's family; it is then the trace's.
+func TestEngineSource(t *testing.T) {
+	d4, d6 := netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("2001:db8:7::7")
+	e := newEngine(t, &netemu.Network{Paths: []netemu.Path{line(d4, 1, 1), line(d6, 1, 1)}})
+	for _, tc := range []struct {
+		name     string
+		dst, src netip.Addr
+		err      string
+	}{
+		{"own v4", d4, src4, ""},
+		{"own v4, mapped", d4, netip.AddrFrom16(src4.As16()), ""},
+		{"own v6", d6, src6, ""},
+		{"another host's v4", d4, netip.MustParseAddr("192.0.2.99"), "trace 203.0.113.7: source 192.0.2.99 is not an address of this host"},
+		{"another host's v6", d6, netip.MustParseAddr("2001:db8:ffff::2"), "trace 2001:db8:7::7: source 2001:db8:ffff::2 is not an address of this host"},
+		{"v6 source, v4 destination", d4, src6, "trace 203.0.113.7: source 2001:db8:ffff::1 is of another family"},
+		{"v4 source, v6 destination", d6, src4, "trace 2001:db8:7::7: source 192.0.2.1 is of another family"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.Trace(context.Background(), tc.dst, tracer.Config{Src: tc.src, Queries: 1, Timeout: 200 * time.Millisecond})
+			if tc.err != "" {
+				assert.EqualError(t, err, tc.err)
+				assert.Nil(t, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.src.Unmap(), got.Src)
+			assert.True(t, got.Reached)
+		})
+	}
+}
+
 // TestEngineConcurrent runs many traces at once over one connection per
 // family: tags and flow identifiers must never collide.
 func TestEngineConcurrent(t *testing.T) {
