@@ -85,3 +85,27 @@ func FuzzPTRResponse(f *testing.F) {
 		Hints(name) // and the hint path takes it
 	})
 }
+
+// FuzzLookup feeds arbitrary names and codes to LookupPlace and LookupCode:
+// no panic, and what comes back honours the country asked for.
+func FuzzLookup(f *testing.F) {
+	for _, s := range []string{"São Paulo", "Muenchen", "new-york", "東京", "äöüäöüäöüß", "FRA", "eddf", "defra", "frnkge", "", "\xff\xfe"} {
+		f.Add(s, "DE")
+	}
+	f.Fuzz(func(t *testing.T, name, country string) {
+		if p, ok := LookupPlace(name, "", country); ok {
+			if country != "" && p.Country != countryOf(strings.ToLower(strings.TrimSpace(country))) {
+				t.Fatalf("%q in %q gave %+v", name, country, p)
+			}
+			if p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 {
+				t.Fatalf("coordinates %+v", p)
+			}
+		}
+		hs := LookupCode(name)
+		for i, h := range hs {
+			if h.Confidence <= 0 || h.Confidence > 1 || i > 0 && hs[i-1].Confidence < h.Confidence {
+				t.Fatalf("bad ranking %+v", hs)
+			}
+		}
+	})
+}

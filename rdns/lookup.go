@@ -27,8 +27,13 @@ type Place struct {
 // California; "US-CA" is accepted too) places in another region of that
 // country are skipped. Places whose region is unknown are not ruled out by
 // region. ok is false when nothing fits, including names in non-Latin
-// scripts.
+// scripts and names longer than a host name may be (253 bytes).
 func LookupPlace(name, region, country string) (Place, bool) {
+	if len(name) > maxNameLen {
+		// No place name is that long; folding one would cost time for
+		// nothing.
+		return Place{}, false
+	}
 	sp := spellingsOf(name)
 	if len(sp) == 0 {
 		return Place{}, false

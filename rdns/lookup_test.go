@@ -1,6 +1,7 @@
 package rdns
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,7 @@ func TestLookupPlace(t *testing.T) {
 		{"Nowheresville Sur Mer", "", "FR", ""},
 		{"", "", "", ""},
 		{"-- !", "", "", ""},
+		{strings.Repeat("ä", 200), "", "", ""}, // longer than any name
 	}
 	for _, tt := range cases {
 		p, ok := LookupPlace(tt.name, tt.region, tt.country)
