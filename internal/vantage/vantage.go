@@ -21,8 +21,9 @@ import (
 )
 
 // Parse reads a --from value: "LAT,LON" in degrees (optionally followed by
-// ",NAME"), or a place code or name such as "osl", "FRA", "EDDF" or
-// "frankfurt". hints (nil = rdns.Hints) reads the value first, so that a
+// ",NAME"), a place code or name such as "osl", "FRA", "EDDF" or
+// "frankfurt", or a name with its country ("Paris, US") or region and
+// country ("London, ON, CA"). hints (nil = rdns.Hints) reads the value first, so that a
 // router name or a reader of one's own works; when it finds nothing, the
 // value is looked up in the embedded dictionaries: as a code
 // (rdns.LookupCode) and as a place name (rdns.LookupPlace), the code first
@@ -60,6 +61,9 @@ func Parse(s string, hints func(string) []rdns.Hint) (geoloc.Vantage, error) {
 	if v, ok := lookup(s); ok {
 		return v, nil
 	}
+	if v, ok := lookupQualified(s); ok {
+		return v, nil
+	}
 	return geoloc.Vantage{}, fmt.Errorf("vantage point %q: not coordinates and no known airport, city or place code", s)
 }
 
@@ -84,6 +88,27 @@ func lookup(s string) (geoloc.Vantage, bool) {
 		return v, true
 	}
 	return second()
+}
+
+// lookupQualified reads "NAME, CC" or "NAME, REGION, CC" ("Paris, US",
+// "London, ON, CA"): a place name in a country, and a region of it.
+func lookupQualified(s string) (geoloc.Vantage, bool) {
+	parts := strings.Split(s, ",")
+	if len(parts) < 2 || len(parts) > 3 {
+		return geoloc.Vantage{}, false
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	region, cc := "", parts[len(parts)-1]
+	if len(parts) == 3 {
+		region = parts[1]
+	}
+	if len(cc) != 2 {
+		return geoloc.Vantage{}, false
+	}
+	p, ok := rdns.LookupPlace(parts[0], region, cc)
+	return geoloc.Vantage{Lat: p.Lat, Lon: p.Lon, Name: p.Name}, ok
 }
 
 // fromHint names a vantage point after the place of a hint, or its code.

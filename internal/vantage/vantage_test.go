@@ -59,6 +59,35 @@ func TestParseWithEmbeddedDictionaries(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestParseNamesAndCodes(t *testing.T) {
+	tests := []struct {
+		in       string
+		name     string
+		lat, lon float64 // within 0.5 degrees
+	}{
+		{"EDDF", "Frankfurt am Main", 50.03, 8.56},
+		{"defra", "Frankfurt am Main", 50.12, 8.68},
+		{"nyc", "New York", 40.69, -73.98},
+		{"Muenchen", "Munich", 48.14, 11.58},
+		{"São Paulo", "São Paulo", -23.55, -46.63},
+		{"Paris, US", "Paris", 33.67, -95.55},
+		{"Paris, TX, US", "Paris", 33.67, -95.55},
+		{"London, ON, CA", "London", 42.98, -81.25},
+		{"Paris", "Paris", 48.86, 2.35},
+	}
+	for _, tt := range tests {
+		v, err := Parse(tt.in, nil)
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.name, v.Name, tt.in)
+		assert.InDelta(t, tt.lat, v.Lat, 0.5, tt.in)
+		assert.InDelta(t, tt.lon, v.Lon, 0.5, tt.in)
+	}
+	for _, in := range []string{"Paris, JP", "Paris, TX, FR", "Nowhere, US", "a, b, c, d", "Paris, USA"} {
+		_, err := Parse(in, nil)
+		assert.ErrorContains(t, err, "no known airport", in)
+	}
+}
+
 // countryOf is a coarse check that the place is where its code says.
 func countryOf(v geoloc.Vantage) string {
 	switch {
