@@ -107,18 +107,16 @@ func shell(t *testing.T, dir, line string) result {
 
 // TestREADMEExamples runs every `$ geoloc` example of the README (in order,
 // in one directory, so that `> results.jsonl` then `geoloc report
-// results.jsonl` work) and requires each to succeed. Tracing needs root and
-// is run only as root, on loopback as the README shows.
-//
-// For the examples whose output depends only on the parsers, the HAR
-// reader, the databases and the name dictionaries, the README's text must
-// be exactly what the command prints (stdout then stderr). The outputs that
-// depend on the engine's scoring are checked by shape only; keeping their
-// figures current is the README's job (see the QA report for the drift).
+// results.jsonl` work) and requires each to succeed and to print exactly
+// what the README shows (stdout then stderr). Tracing needs root and runs
+// only as root, on loopback as the README shows; its RTTs and the version
+// line depend on the machine, so those two are checked by running only.
+// When the engine's figures change on purpose, the README's examples are
+// refreshed with them: this test says which.
 func TestREADMEExamples(t *testing.T) {
 	examples, _ := readmeExamples(t)
 	dir := readmeDir(t)
-	verbatim := regexp.MustCompile(`^(printf .*\| geoloc parse -|geoloc har \S+ --list|geoloc locate --candidates .*|geoloc hints \S+ \S+ \S+ --format table|geoloc db list --catalog --format table)$`)
+	machineDependent := regexp.MustCompile(`^geoloc (trace|version)\b`)
 	compared := 0
 	for _, ex := range examples {
 		if !strings.Contains(ex.cmd, "geoloc ") {
@@ -139,12 +137,12 @@ func TestREADMEExamples(t *testing.T) {
 		if ex.output != "" {
 			assert.NotEmpty(t, r.stdout+r.stderr, "README.md:%d: %s printed nothing", ex.line, ex.cmd)
 		}
-		if verbatim.MatchString(line) {
+		if !machineDependent.MatchString(line) {
 			compared++
 			assert.Equal(t, ex.output, r.stdout+r.stderr, "README.md:%d: %s prints something else than the README shows", ex.line, ex.cmd)
 		}
 	}
-	assert.GreaterOrEqual(t, compared, 4, "the README lost the examples compared verbatim")
+	assert.GreaterOrEqual(t, compared, 8, "the README lost examples")
 }
 
 // TestREADMEQuickStart runs the README's first quick-start command (with
@@ -159,6 +157,11 @@ func TestREADMEQuickStart(t *testing.T) {
 	r := run(t, cmdSpec{args: args, dir: dir})
 	require.Equal(t, 0, r.code, clip(r.stderr))
 	assert.Regexp(t, `^1 trace located: [1-9]\d* of 10 hops placed; wrote `+regexp.QuoteMeta(out)+"\n$", r.stderr)
+	readme, err := os.ReadFile(repoPath("README.md"))
+	require.NoError(t, err)
+	if m := regexp.MustCompile("it prints\\s+`([^`]+)`").FindSubmatch(readme); assert.NotNil(t, m, "the README no longer says what the quick start prints") {
+		assert.Equal(t, string(m[1])+"\n", r.stderr, "the quick start prints something else than the README says")
+	}
 	assert.Equal(t, []string{out, "testdata"}, leftovers(t, dir))
 	kml := filepath.Join(dir, out)
 	xmllint := needTool(t, "xmllint", "libxml2-utils")
