@@ -197,7 +197,7 @@ func TestTracerFlowsStable(t *testing.T) {
 	n := &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), Hops: hops, DestDelayMs: 1}}}
 	tr, _ := newEmuTracer(t, n, traceroute.TracerOptions{})
 	for _, proto := range []string{"icmp", "udp", "tcp"} {
-		got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Queries: 6, Timeout: 300 * time.Millisecond, MinWait: lenient})
+		got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Queries: 6, Timeout: time.Second, MinWait: lenient})
 		require.NoError(t, err)
 		require.Len(t, got.Hops, 5)
 		for _, h := range got.Hops {
@@ -224,7 +224,7 @@ func TestTracerProbeFlows(t *testing.T) {
 	const flows, queries = 16, 2
 	for _, proto := range []string{"icmp", "udp", "tcp"} {
 		t.Run(proto, func(t *testing.T) {
-			got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Flows: flows, Queries: queries, Timeout: 300 * time.Millisecond, MinWait: lenient})
+			got, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Protocol: proto, Flows: flows, Queries: queries, Timeout: time.Second, MinWait: lenient})
 			require.NoError(t, err)
 			require.Len(t, got.Hops, 4)
 			for _, h := range got.Hops {
@@ -261,7 +261,7 @@ func TestTracerProbeFlows(t *testing.T) {
 		})
 	}
 	// One flow: every probe is flow 0, and the interchange has no "flow".
-	one, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Timeout: 300 * time.Millisecond, MinWait: lenient})
+	one, err := tr.Trace(context.Background(), d, traceroute.TraceOptions{Timeout: time.Second, MinWait: lenient})
 	require.NoError(t, err)
 	for _, h := range one.Hops {
 		for _, p := range h.Probes {
