@@ -102,6 +102,15 @@ func (w *xmlWalker) token(open bool, element string, yield func(*Trace, error) b
 	return tok, true
 }
 
+// emit yields the trace of a finished element, or the error that spoiled
+// it, and reports whether to go on.
+func (w *xmlWalker) emit(t *Trace, bad error, yield func(*Trace, error) bool) bool {
+	if bad != nil {
+		return yield(nil, w.errorf("%v", bad))
+	}
+	return yield(t, nil)
+}
+
 func (w *xmlWalker) textString() string { return string(bytes.TrimSpace(w.text)) }
 
 func xmlAddr(s string) (netip.Addr, error) {
@@ -269,11 +278,7 @@ func parseJunosXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 				flushHop()
 				inHop = false
 			case "traceroute-results":
-				if bad != nil {
-					if !yield(nil, w.errorf("%v", bad)) {
-						return
-					}
-				} else if !yield(t, nil) {
+				if !w.emit(t, bad, yield) {
 					return
 				}
 				t = nil
@@ -386,11 +391,7 @@ func parseIOSXRXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 				}
 				hop = nil
 			case "traceroute-response":
-				if bad != nil {
-					if !yield(nil, w.errorf("%v", bad)) {
-						return
-					}
-				} else if !yield(t, nil) {
+				if !w.emit(t, bad, yield) {
 					return
 				}
 				t = nil
