@@ -49,7 +49,14 @@ type xmlWalker struct {
 	input string
 	name  string
 	text  []byte
+	depth int  // elements open now
+	seen  bool // a result element was opened: an input without one is an error
 }
+
+// maxXMLDepth bounds element nesting: the router replies nest a handful of
+// levels, and a hostile file nested millions deep would cost seconds and
+// hundreds of MB before failing anyway.
+const maxXMLDepth = 64
 
 func newXMLWalker(r io.Reader, input, name string) *xmlWalker {
 	d := xml.NewDecoder(r)
@@ -90,14 +97,29 @@ func (w *xmlWalker) tokenErr(err error) *ParseError {
 func (w *xmlWalker) token(open bool, element string, yield func(*Trace, error) bool) (xml.Token, bool) {
 	tok, err := w.d.Token()
 	if errors.Is(err, io.EOF) {
-		if open {
+		switch {
+		case open:
 			yield(nil, w.errorf("unexpected end of input inside <%s>", element))
+		case !w.seen:
+			yield(nil, w.errorf("no <%s> element in the input", element))
 		}
 		return nil, false
 	}
 	if err != nil {
 		yield(nil, w.tokenErr(err))
 		return nil, false
+	}
+	switch el := tok.(type) {
+	case xml.StartElement:
+		if el.Name.Local == element {
+			w.seen = true
+		}
+		if w.depth++; w.depth > maxXMLDepth {
+			yield(nil, w.errorf("XML nested deeper than %d elements", maxXMLDepth))
+			return nil, false
+		}
+	case xml.EndElement:
+		w.depth--
 	}
 	return tok, true
 }
