@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,13 +133,130 @@ func writeKMZ(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
 	return kml.WriteKMZ(w, rs, kml.Options{Name: o.Title, Circles: o.Circles})
 }
 
-// WriteFileAtomic writes path through write: into a temporary file in the
-// same directory, synced to disk, then renamed over path. If write (or any
-// step) fails, the temporary file is removed and path is left as it was,
-// so readers see the old file or the complete new one, never half of one.
-// The new file gets the old file's permissions, or 0644.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
+// WriteFileAtomic writes path through write, so that a crash or an error
+// never leaves half a map behind. What happens depends on what path names:
+//
+//   - A regular file, or nothing yet: write goes into a temporary file in
+//     the same directory, which is synced to disk and renamed over path.
+//     If write (or any step) fails, the temporary file is removed and path
+//     is left as it was, so readers see the old file or the complete new
+//     one. The new file keeps the old file's permissions, or gets 0644.
+//   - A symbolic link (or a chain of them): the link is followed and the
+//     rules apply to its final target; the temporary file is made beside
+//     that target and renamed onto it, so the link itself stays a link.
+//     A dangling link creates its target.
+//   - A character or block device, a FIFO or a socket (/dev/null, a
+//     terminal, a pipe): write writes to it directly, without truncating
+//     or replacing it. Such output cannot be undone, so an error may
+//     follow a partial write.
+//   - An already open file named through /dev/fd/N, /proc/self/fd/N or a
+//     link to one (/dev/stdout, /dev/stderr): written directly as well; a
+//     regular file behind it is appended to, as the shell's redirection
+//     left it, never replaced.
+//   - A directory: an error naming path; nothing is written.
+//
+// Treating "-" as standard output is the caller's business: here "-" is a
+// file name.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	target, viaFD, err := resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	statPath := target
+	if viaFD {
+		// The kernel follows /proc/self/fd links to whatever is open, even
+		// where the link text ("pipe:[123]") is no path.
+		statPath = path
+	}
+	st, err := os.Stat(statPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !viaFD:
+		return replaceFile(path, target, 0o644, write)
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case st.IsDir():
+		return fmt.Errorf("write %s: %w", path, ErrIsDir)
+	case viaFD && st.Mode().IsRegular():
+		return writeDirect(path, os.O_WRONLY|os.O_APPEND, write)
+	case !st.Mode().IsRegular():
+		return writeDirect(path, os.O_WRONLY, write)
+	}
+	return replaceFile(path, target, st.Mode().Perm(), write)
+}
+
+// ErrIsDir is returned (wrapped, with the path) by WriteFileAtomic when the
+// path names a directory.
+var ErrIsDir = errors.New("is a directory, not a file")
+
+// maxLinks bounds a symbolic link chain, as the kernel's ELOOP limit does.
+const maxLinks = 40
+
+// resolveLinks follows path's chain of symbolic links to the file they end
+// at, which need not exist. viaFD reports that the chain passed through a
+// file-descriptor link (/proc/PID/fd/N, /dev/fd/N), whose text is not
+// always a path; target is then meaningless and the caller must open path.
+func resolveLinks(path string) (target string, viaFD bool, err error) {
+	p := path
+	for range maxLinks {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return p, false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return p, false, nil
+		}
+		if isFDLink(p) {
+			return p, true, nil
+		}
+		dest, err := os.Readlink(p)
+		if err != nil {
+			return "", false, err
+		}
+		if !filepath.IsAbs(dest) {
+			// Resolve the directory first: "../x" in a link reached
+			// through a linked directory is relative to where the link
+			// really is, which lexical joining would get wrong.
+			dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+			if err != nil {
+				return "", false, err
+			}
+			dest = filepath.Join(dir, dest)
+		}
+		p = dest
+	}
+	return "", false, fmt.Errorf("more than %d symbolic links", maxLinks)
+}
+
+// isFDLink reports whether p is an entry of a process's file-descriptor
+// directory (/proc/self/fd/1, /proc/123/task/123/fd/1, /dev/fd/1).
+func isFDLink(p string) bool {
+	dir := filepath.Dir(filepath.Clean(p))
+	return dir == "/dev/fd" || strings.HasPrefix(dir, "/proc/") && filepath.Base(dir) == "fd"
+}
+
+// writeDirect opens path (without O_CREATE or O_TRUNC) and writes to it.
+func writeDirect(path string, flag int, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceFile writes a temporary file beside target and renames it onto
+// target with mode; path is the name the caller gave, for errors.
+func replaceFile(path, target string, mode fs.FileMode, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
@@ -153,10 +271,6 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	mode := os.FileMode(0o644)
-	if st, serr := os.Stat(path); serr == nil {
-		mode = st.Mode().Perm()
-	}
 	if err = f.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -169,7 +283,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = os.Rename(tmp, target); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	// Make the rename itself durable.
