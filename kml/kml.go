@@ -1,7 +1,7 @@
 package kml
 
 import (
-	"bytes"
+	"archive/zip"
 	"fmt"
 	"html"
 	"image/color"
@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twpayne/go-kml/v3"
 
@@ -29,6 +30,10 @@ type Options struct {
 	MaxCircleKm float64
 	// Indent pretty-prints the XML (two spaces); the default is compact.
 	Indent bool
+	// Modified is the modification time recorded for doc.kml inside a
+	// KMZ; the zero value means the time of writing. Set it for
+	// byte-identical archives.
+	Modified time.Time
 }
 
 // coordPrecision is the number of decimals written for coordinates
@@ -50,13 +55,24 @@ func Write(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	return k.Write(w)
 }
 
-// WriteKMZ writes results as a KMZ archive (a zip holding doc.kml) to w.
+// WriteKMZ writes results as a KMZ archive (a zip holding one deflated
+// doc.kml, dated opts.Modified) to w.
 func WriteKMZ(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
-	var buf bytes.Buffer
-	if err := Write(&buf, results, opts); err != nil {
+	modified := opts.Modified
+	if modified.IsZero() {
+		modified = time.Now()
+	}
+	zw := zip.NewWriter(w)
+	// zip.Writer.Create leaves the date zero, which unzip lists as
+	// 1980-00-00.
+	entry, err := zw.CreateHeader(&zip.FileHeader{Name: "doc.kml", Method: zip.Deflate, Modified: modified})
+	if err != nil {
 		return err
 	}
-	return kml.WriteKMZ(w, map[string]any{"doc.kml": buf.Bytes()})
+	if err := Write(entry, results, opts); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 // Document builds the KML Document element for results, for callers that

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -216,17 +217,48 @@ func descs(ps []struct {
 }
 
 func TestKMZ(t *testing.T) {
-	var buf bytes.Buffer
-	require.NoError(t, kml.WriteKMZ(&buf, outputtest.Traces(), kml.Options{}))
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	require.NoError(t, err)
-	require.Len(t, zr.File, 1)
-	assert.Equal(t, "doc.kml", zr.File[0].Name)
-	rc, err := zr.File[0].Open()
-	require.NoError(t, err)
-	inner, err := io.ReadAll(rc)
-	require.NoError(t, err)
-	assert.Equal(t, render(t, outputtest.Traces(), kml.Options{}), inner)
+	fixed := time.Date(2026, 11, 26, 21, 30, 42, 0, time.UTC)
+	tests := []struct {
+		name string
+		opts kml.Options
+		// want is the entry's date; zero means "the time of writing".
+		want time.Time
+	}{
+		{"fixed date", kml.Options{Modified: fixed}, fixed},
+		{"fixed date elsewhere", kml.Options{Modified: fixed.In(time.FixedZone("UTC+9", 9*3600)), Circles: true}, fixed},
+		{"zero means now", kml.Options{}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := time.Now().Truncate(2 * time.Second) // DOS dates count in 2 s steps
+			var buf bytes.Buffer
+			require.NoError(t, kml.WriteKMZ(&buf, outputtest.Traces(), tt.opts))
+			zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			require.NoError(t, err)
+			require.Len(t, zr.File, 1)
+			f := zr.File[0]
+			assert.Equal(t, "doc.kml", f.Name)
+			assert.Equal(t, zip.Deflate, f.Method)
+			if tt.want.IsZero() {
+				assert.False(t, f.Modified.Before(before), "entry dated %v, written after %v", f.Modified, before)
+			} else {
+				assert.True(t, tt.want.Equal(f.Modified), "entry dated %v, want %v", f.Modified, tt.want)
+			}
+			// The DOS date fields themselves (what unzip -l shows) are set.
+			assert.NotZero(t, f.ModifiedDate, "DOS date")
+			rc, err := f.Open()
+			require.NoError(t, err)
+			inner, err := io.ReadAll(rc)
+			require.NoError(t, err)
+			assert.Equal(t, render(t, outputtest.Traces(), tt.opts), inner)
+
+			if !tt.opts.Modified.IsZero() {
+				var again bytes.Buffer
+				require.NoError(t, kml.WriteKMZ(&again, outputtest.Traces(), tt.opts))
+				assert.Equal(t, buf.Bytes(), again.Bytes(), "a fixed date makes the archive reproducible")
+			}
+		})
+	}
 }
 
 func TestXmllint(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/kml"
@@ -32,6 +33,9 @@ type Options struct {
 	// Circles draws each located hop's uncertainty radius (KML, GeoJSON,
 	// HTML, SVG).
 	Circles bool
+	// Modified dates the document inside a KMZ; zero means the time of
+	// writing. Set it for byte-identical archives.
+	Modified time.Time
 }
 
 // Writer writes a set of trace results in one format.
@@ -130,7 +134,7 @@ func writeKML(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
 }
 
 func writeKMZ(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
-	return kml.WriteKMZ(w, rs, kml.Options{Name: o.Title, Circles: o.Circles})
+	return kml.WriteKMZ(w, rs, kml.Options{Name: o.Title, Circles: o.Circles, Modified: o.Modified})
 }
 
 // WriteFileAtomic writes path through write, so that a crash or an error

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,6 +118,18 @@ func TestWriteFileAtomic(t *testing.T) {
 	err = WriteFileAtomic(filepath.Join(dir, "nope", "x.kml"), func(io.Writer) error { return nil })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nope")
+}
+
+// TestKMZModified checks that Options.Modified reaches the KMZ entry's
+// date, so the CLI can write reproducible archives.
+func TestKMZModified(t *testing.T) {
+	fixed := time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)
+	b := render(t, "kmz", europe(), Options{Modified: fixed})
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	assert.True(t, fixed.Equal(zr.File[0].Modified), "entry dated %v, want %v", zr.File[0].Modified, fixed)
+	assert.Equal(t, b, render(t, "kmz", europe(), Options{Modified: fixed}), "reproducible")
 }
 
 func TestGolden(t *testing.T) {
