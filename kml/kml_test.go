@@ -269,7 +269,7 @@ func TestXmllint(t *testing.T) {
 	for name, rs := range map[string][]*geoloc.TraceResult{"traces": outputtest.Traces(), "hostile": outputtest.Hostile(), "many": outputtest.Many(50)} {
 		path := filepath.Join(t.TempDir(), name+".kml")
 		require.NoError(t, os.WriteFile(path, render(t, rs, kml.Options{Circles: true}), 0o644))
-		out, err := exec.Command(bin, "--noout", path).CombinedOutput()
+		out, err := exec.Command(bin, "--noout", "--nonet", path).CombinedOutput()
 		assert.NoError(t, err, "%s: %s", name, out)
 		assert.Empty(t, string(out))
 	}

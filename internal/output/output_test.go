@@ -357,7 +357,7 @@ func TestXmllintSVG(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "hostile.svg")
 	require.NoError(t, os.WriteFile(path, render(t, "svg", outputtest.Hostile(), Options{}), 0o644))
-	out, err := exec.Command(bin, "--noout", path).CombinedOutput()
+	out, err := exec.Command(bin, "--noout", "--nonet", path).CombinedOutput()
 	assert.NoError(t, err, "%s", out)
 }
 
