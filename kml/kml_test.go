@@ -80,25 +80,28 @@ func wellFormed(t testing.TB, b []byte) {
 	}
 }
 
+// placemark is the part of a point or line Placemark the tests inspect.
+type placemark struct {
+	Name        string `xml:"name"`
+	Description string `xml:"description"`
+	Point       *struct {
+		Coordinates string `xml:"coordinates"`
+	} `xml:"Point"`
+	LineString *struct {
+		Tessellate  int    `xml:"tessellate"`
+		Coordinates string `xml:"coordinates"`
+	} `xml:"LineString"`
+}
+
 // kmlDoc is the part of KML the tests inspect.
 type kmlDoc struct {
 	Document struct {
 		Name    string `xml:"name"`
 		Folders []struct {
-			Name        string `xml:"name"`
-			Description string `xml:"description"`
-			Placemarks  []struct {
-				Name        string `xml:"name"`
-				Description string `xml:"description"`
-				Point       *struct {
-					Coordinates string `xml:"coordinates"`
-				} `xml:"Point"`
-				LineString *struct {
-					Tessellate  int    `xml:"tessellate"`
-					Coordinates string `xml:"coordinates"`
-				} `xml:"LineString"`
-			} `xml:"Placemark"`
-			Folders []struct {
+			Name        string      `xml:"name"`
+			Description string      `xml:"description"`
+			Placemarks  []placemark `xml:"Placemark"`
+			Folders     []struct {
 				Placemarks []struct {
 					Polygon *struct{} `xml:"Polygon"`
 				} `xml:"Placemark"`
@@ -198,17 +201,7 @@ func TestHostile(t *testing.T) {
 	assert.Contains(t, s, "evil.\u00fc\u00f1\u00ee\u00e7\u00f8d\u00e9.example", "non-ASCII text is kept")
 }
 
-func descs(ps []struct {
-	Name        string `xml:"name"`
-	Description string `xml:"description"`
-	Point       *struct {
-		Coordinates string `xml:"coordinates"`
-	} `xml:"Point"`
-	LineString *struct {
-		Tessellate  int    `xml:"tessellate"`
-		Coordinates string `xml:"coordinates"`
-	} `xml:"LineString"`
-}) []string {
+func descs(ps []placemark) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.Description, p.Name)
