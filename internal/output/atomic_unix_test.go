@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -183,6 +184,24 @@ func TestWriteFileAtomicKinds(t *testing.T) {
 					assertOnly(t, dir, "redirected.txt")
 				}
 			},
+		},
+		{
+			name: "socket",
+			setup: func(t *testing.T, dir string) (string, func(*testing.T)) {
+				sock := filepath.Join(dir, "sock")
+				l, err := net.Listen("unix", sock)
+				if err != nil {
+					t.Skipf("listen %s: %v", sock, err)
+				}
+				t.Cleanup(func() { l.Close() })
+				return sock, func(t *testing.T) {
+					fi, err := os.Lstat(sock)
+					require.NoError(t, err)
+					assert.Equal(t, fs.ModeSocket, fi.Mode().Type(), "still a socket")
+					assertOnly(t, dir, "sock")
+				}
+			},
+			wantErr: "sock",
 		},
 		{
 			name: "directory",

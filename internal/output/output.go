@@ -3,7 +3,9 @@
 // HTML map, a static SVG map, a Graphviz DOT AS graph and the
 // countries-crossed report. [ForName] picks a writer from a file extension
 // or format name; [WriteFileAtomic] writes a file so that a crash or an
-// error never leaves half a map behind.
+// error never leaves half a map behind, following symbolic links and
+// writing devices and pipes (/dev/stdout, /dev/null) in place rather than
+// replacing them.
 //
 // Every writer escapes for its own format the strings that came from the
 // network (PTR names, organisation names): a hostile reverse zone can
@@ -149,10 +151,11 @@ func writeKMZ(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
 //     rules apply to its final target; the temporary file is made beside
 //     that target and renamed onto it, so the link itself stays a link.
 //     A dangling link creates its target.
-//   - A character or block device, a FIFO or a socket (/dev/null, a
-//     terminal, a pipe): write writes to it directly, without truncating
-//     or replacing it. Such output cannot be undone, so an error may
-//     follow a partial write.
+//   - A character or block device or a FIFO (/dev/null, a terminal, a
+//     pipe): write writes to it directly, without truncating or replacing
+//     it. Such output cannot be undone, so an error may follow a partial
+//     write. A socket is never replaced either; opening one fails, so it
+//     is an error.
 //   - An already open file named through /dev/fd/N, /proc/self/fd/N or a
 //     link to one (/dev/stdout, /dev/stderr): written directly as well; a
 //     regular file behind it is appended to, as the shell's redirection
