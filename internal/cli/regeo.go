@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
@@ -181,9 +182,16 @@ func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.
 		}
 	}
 	prog.Done()
-	wrote, err := out.close()
-	if err != nil {
-		return err
+	var wrote []string
+	if out.n == 0 && len(f.outputs) > 0 {
+		// Nothing located: an empty map would replace what the files
+		// held, so they are left alone.
+		fmt.Fprintf(a.stderr, "geoloc %s: no trace located; %s not written\n", a.cmd.name, strings.Join(f.outputs, ", "))
+	} else {
+		var err error
+		if wrote, err = out.close(); err != nil {
+			return err
+		}
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, resultSummary(out.n, hops, located, failed, wrote))
