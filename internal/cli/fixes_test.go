@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,6 +36,46 @@ func TestNoTraceKeepsOutputs(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "old kml", string(b), "existing output untouched")
 			assert.NoFileExists(t, csv, "no empty output created")
+		})
+	}
+}
+
+// Every -o output is tried: one that cannot be written is reported on
+// stderr and makes the exit 1, and the ones after it are still written.
+func TestEveryOutputTried(t *testing.T) {
+	chdirRoot(t)
+	tests := []struct {
+		name string
+		outs []string // relative to a temporary directory
+		bad  []string
+		code int
+	}{
+		{"all-good", []string{"a.kml", "b.geojson", "c.csv"}, nil, ExitOK},
+		{"middle-bad", []string{"a.kml", "no/b.geojson", "c.csv"}, []string{"no/b.geojson"}, ExitPartial},
+		{"first-bad", []string{"no/a.kml", "b.geojson"}, []string{"no/a.kml"}, ExitPartial},
+		{"two-bad", []string{"no/a.kml", "b.geojson", "no/c.csv"}, []string{"no/a.kml", "no/c.csv"}, ExitPartial},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"regeo", sample, "--no-db"}
+			for _, o := range tt.outs {
+				args = append(args, "-o", filepath.Join(dir, o))
+			}
+			r := run(t, "", nil, args...)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			for _, o := range tt.outs {
+				p := filepath.Join(dir, o)
+				if slices.Contains(tt.bad, o) {
+					assert.NoFileExists(t, p)
+					assert.Contains(t, r.stderr, "geoloc regeo: write "+p)
+				} else {
+					assert.FileExists(t, p)
+				}
+			}
+			if len(tt.bad) > 0 {
+				assert.Contains(t, r.stderr, "; "+plural(len(tt.bad), "output")+" not written")
+			}
 		})
 	}
 }

@@ -183,21 +183,25 @@ func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.
 	}
 	prog.Done()
 	var wrote []string
+	var outErrs []error
 	if out.n == 0 && len(f.outputs) > 0 {
 		// Nothing located: an empty map would replace what the files
 		// held, so they are left alone.
 		fmt.Fprintf(a.stderr, "geoloc %s: no trace located; %s not written\n", a.cmd.name, strings.Join(f.outputs, ", "))
 	} else {
 		var err error
-		if wrote, err = out.close(); err != nil {
+		if wrote, outErrs, err = out.close(); err != nil {
 			return err
+		}
+		for _, err := range outErrs {
+			fmt.Fprintf(a.stderr, "geoloc %s: %v\n", a.cmd.name, err)
 		}
 	}
 	if !f.quiet {
-		fmt.Fprintln(a.stderr, resultSummary(out.n, hops, located, failed, wrote))
+		fmt.Fprintln(a.stderr, resultSummary(out.n, hops, located, failed, len(outErrs), wrote))
 	}
-	if failed > 0 {
-		return &partialError{failed: failed}
+	if failed+len(outErrs) > 0 {
+		return &partialError{failed: failed + len(outErrs)}
 	}
 	return nil
 }

@@ -167,12 +167,13 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 	}
 }
 
-// close runs the -o writers and returns the files written.
-func (s *sink) close() ([]string, error) {
-	var wrote []string
+// close runs the -o writers and returns the files written. Every output
+// is tried: failed lists one error per output that could not be written.
+// err is a failure to write stdout.
+func (s *sink) close() (wrote []string, failed []error, err error) {
 	if s.toStdout != nil {
 		if err := s.toStdout.Write(s.a.stdout, s.results, output.Options{Circles: s.f.circles}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, o := range s.f.outputs {
@@ -182,22 +183,27 @@ func (s *sink) close() ([]string, error) {
 		}
 		w, err := writerFor(name)
 		if err != nil {
-			return wrote, err
+			failed = append(failed, err)
+			continue
 		}
 		opts := output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(o)}
 		if err := output.WriteFileAtomic(o, func(out io.Writer) error { return w.Write(out, s.results, opts) }); err != nil {
-			return wrote, err
+			failed = append(failed, err)
+			continue
 		}
 		wrote = append(wrote, o)
 	}
-	return wrote, nil
+	return wrote, failed, nil
 }
 
 // resultSummary is the stderr line after a run.
-func resultSummary(results int, hops, located int, failed int, wrote []string) string {
+func resultSummary(results int, hops, located int, failed, outFailed int, wrote []string) string {
 	s := fmt.Sprintf("%s located: %d of %d hops placed", plural(results, "trace"), located, hops)
 	if failed > 0 {
 		s += fmt.Sprintf("; %s failed", plural(failed, "input"))
+	}
+	if outFailed > 0 {
+		s += fmt.Sprintf("; %s not written", plural(outFailed, "output"))
 	}
 	if len(wrote) > 0 {
 		s += "; wrote " + strings.Join(wrote, ", ")
