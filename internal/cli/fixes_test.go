@@ -79,3 +79,34 @@ func TestEveryOutputTried(t *testing.T) {
 		})
 	}
 }
+
+// --rtt must be a finite, non-negative number: NaN and infinities are
+// usage errors, not a JSON failure at the end.
+func TestLocateRTTValidated(t *testing.T) {
+	chdirRoot(t)
+	tests := []struct {
+		rtt  string
+		code int
+	}{
+		{"NaN", ExitUsage},
+		{"nan", ExitUsage},
+		{"Inf", ExitUsage},
+		{"+Inf", ExitUsage},
+		{"-Inf", ExitUsage},
+		{"-1", ExitUsage},
+		{"1e400", ExitUsage}, // overflows to +Inf: flag refuses it
+		{"3", ExitOK},
+		{"0", ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rtt, func(t *testing.T) {
+			r := run(t, "", nil, "locate", "192.0.2.1", "--no-db", "--rtt", tt.rtt, "--from", "fra")
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			if tt.code == ExitUsage {
+				assert.Contains(t, r.stderr, "rtt")
+				assert.NotContains(t, r.stderr, "json:")
+				assert.Empty(t, r.stdout)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -68,8 +69,8 @@ func runLocate(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.rttMs < 0 {
-		return usagef("--rtt %v: want a positive number of milliseconds", f.rttMs)
+	if !(f.rttMs >= 0) || math.IsInf(f.rttMs, 0) { // NaN fails >= too
+		return usagef("--rtt %v: want a finite, non-negative number of milliseconds", f.rttMs)
 	}
 	if f.rttMs > 0 && f.from == "" {
 		return usagef("--rtt needs --from: an RTT bounds the distance from a known vantage point")
