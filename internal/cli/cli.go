@@ -135,7 +135,19 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if errors.Is(err, errHelp) {
 		a.printHelp(a.stdout, fs)
 	}
-	return pos, err
+	if err != nil {
+		return pos, err
+	}
+	// --color is checked here, before any output, not when (or whether)
+	// a table is drawn.
+	if cf := fs.Lookup("color"); cf != nil {
+		switch v := cf.Value.String(); v {
+		case "auto", "always", "never", "":
+		default:
+			return nil, usagef("--color %q: want auto, always or never", v)
+		}
+	}
+	return pos, nil
 }
 
 func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {

@@ -110,3 +110,42 @@ func TestLocateRTTValidated(t *testing.T) {
 		})
 	}
 }
+
+// A bad --color is a usage error before any output, whether or not a
+// table would have been drawn.
+func TestColorValidatedUpFront(t *testing.T) {
+	chdirRoot(t)
+	dir := t.TempDir()
+	results := filepath.Join(dir, "r.jsonl")
+	ok := run(t, "", nil, "regeo", sample, "--no-db", "-q", "-o", results)
+	require.Equal(t, ExitOK, ok.code, ok.stderr)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"report-table", []string{"report", results}},
+		{"report-json", []string{"report", "--format", "json", results}},
+		{"regeo-jsonl", []string{"regeo", sample, "--no-db"}},
+		{"regeo-o", []string{"regeo", sample, "--no-db", "-o", filepath.Join(dir, "x.kml")}},
+		{"regeo-geojson", []string{"regeo", sample, "--no-db", "--format", "geojson"}},
+		{"locate", []string{"locate", "192.0.2.1", "--no-db"}},
+		{"hints", []string{"hints", "ae1.fra.example.net"}},
+		{"har-list", []string{"har", "--list", "testdata/har/www.etat.lu-chrome-har-2018.har"}},
+	}
+	for _, tt := range tests {
+		for _, v := range []string{"nope", "ALWAYS", "yes"} {
+			t.Run(tt.name+"-"+v, func(t *testing.T) {
+				_ = os.Remove(filepath.Join(dir, "x.kml")) // left by a -never run
+				r := run(t, "", nil, append(tt.args, "--color", v)...)
+				assert.Equal(t, ExitUsage, r.code, r.stderr)
+				assert.Empty(t, r.stdout, "nothing written before the usage error")
+				assert.Contains(t, r.stderr, `--color "`+v+`": want auto, always or never`)
+				assert.NoFileExists(t, filepath.Join(dir, "x.kml"))
+			})
+		}
+		t.Run(tt.name+"-never", func(t *testing.T) {
+			r := run(t, "", nil, append(tt.args, "--color", "never")...)
+			assert.NotEqual(t, ExitUsage, r.code, r.stderr)
+		})
+	}
+}
