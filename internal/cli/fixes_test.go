@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -146,6 +148,77 @@ func TestColorValidatedUpFront(t *testing.T) {
 		t.Run(tt.name+"-never", func(t *testing.T) {
 			r := run(t, "", nil, append(tt.args, "--color", "never")...)
 			assert.NotEqual(t, ExitUsage, r.code, r.stderr)
+		})
+	}
+}
+
+func TestEachLine(t *testing.T) {
+	type got struct {
+		n       int
+		line    string
+		tooLong bool
+	}
+	tests := []struct {
+		name string
+		in   string
+		want []got
+	}{
+		{"empty", "", nil},
+		{"one-no-newline", "abc", []got{{1, "abc", false}}},
+		{"crlf", "ab\r\ncd\r\n", []got{{1, "ab", false}, {2, "cd", false}}},
+		{"blank-lines", "\n\nx\n", []got{{1, "", false}, {2, "", false}, {3, "x", false}}},
+		{"exactly-max", "12345678\n", []got{{1, "12345678", false}}},
+		{"exactly-max-at-eof", "12345678", []got{{1, "12345678", false}}},
+		{"one-over", "123456789\nok\n", []got{{1, "", true}, {2, "ok", false}}},
+		{"one-over-at-eof", "ok\n123456789", []got{{1, "ok", false}, {2, "", true}}},
+		{"huge-between", "a\n" + strings.Repeat("x", 200<<10) + "\nb\n", []got{{1, "a", false}, {2, "", true}, {3, "b", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var lines []got
+			n, err := eachLine(strings.NewReader(tt.in), 8, func(n int, b []byte, tooLong bool) error {
+				lines = append(lines, got{n, string(b), tooLong})
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, lines)
+			assert.Equal(t, len(tt.want), n)
+		})
+	}
+}
+
+// hints - reports an over-long line with its number, skips it, and still
+// writes every other name; exit 1.
+func TestHintsLongLine(t *testing.T) {
+	long := strings.Repeat("a", 1<<20+1)
+	tests := []struct {
+		name    string
+		stdin   string
+		names   []string
+		errLine string
+		code    int
+	}{
+		{"long-in-middle", "ae1.fra.example.net\n" + long + "\nxe-0.lhr.example.net\n", []string{"ae1.fra.example.net", "xe-0.lhr.example.net"}, "-:2: line too long", ExitPartial},
+		{"long-last", "ae1.fra.example.net\n" + long, []string{"ae1.fra.example.net"}, "-:2: line too long", ExitPartial},
+		{"just-fits", "ae1.fra.example.net\n" + long[1:] + "\n", []string{"ae1.fra.example.net", long[1:]}, "", ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.stdin, nil, "hints", "-")
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			var names []string
+			for l := range strings.Lines(r.stdout) {
+				var hl hintsLine
+				require.NoError(t, json.Unmarshal([]byte(l), &hl))
+				names = append(names, hl.Name)
+			}
+			assert.Equal(t, tt.names, names)
+			if tt.errLine != "" {
+				assert.Contains(t, r.stderr, tt.errLine)
+				assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+			} else {
+				assert.Empty(t, r.stderr)
+			}
 		})
 	}
 }

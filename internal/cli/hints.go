@@ -95,6 +95,7 @@ func runHints(a *app, args []string) error {
 		}
 		return nil
 	}
+	failed := 0
 	for _, n := range names {
 		if n != "-" {
 			if err := one(n); err != nil {
@@ -102,12 +103,18 @@ func runHints(a *app, args []string) error {
 			}
 			continue
 		}
-		sc := bufio.NewScanner(a.stdin)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
+		// Names are short: a line over 1 MB is no name. It is reported
+		// with its number and skipped; the names around it still count.
+		var outErr error // writing stdout failed: give up
+		line, err := eachLine(a.stdin, 1<<20, func(n int, b []byte, tooLong bool) error {
+			if tooLong {
+				fmt.Fprintf(a.stderr, "-:%d: line too long (over 1 MB), skipped\n", n)
+				failed++
+				return nil
+			}
 			// A line may be "name" or "addr name" or "name<TAB>anything":
 			// the first field that is no address is the name.
-			line := sc.Text()
+			line := string(b)
 			if f := strings.Fields(line); len(f) > 1 {
 				line = f[0]
 				if _, err := parseAddrs(f[:1]); err == nil {
@@ -115,11 +122,17 @@ func runHints(a *app, args []string) error {
 				}
 			}
 			if err := one(line); err != nil {
+				outErr = err
 				return err
 			}
+			return nil
+		})
+		if outErr != nil {
+			return outErr
 		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("-: %w", err)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "-:%d: %v\n", line, err)
+			failed++
 		}
 	}
 	if table {
@@ -127,5 +140,11 @@ func runHints(a *app, args []string) error {
 			return err
 		}
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
 }
