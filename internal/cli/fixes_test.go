@@ -222,3 +222,49 @@ func TestHintsLongLine(t *testing.T) {
 		})
 	}
 }
+
+// report: the table is the default even when piped (as its help says),
+// json is one indented document and jsonl the same document on one line.
+func TestReportFormats(t *testing.T) {
+	chdirRoot(t)
+	res := run(t, "", nil, "regeo", sample, "--no-db", "-q")
+	require.Equal(t, ExitOK, res.code, res.stderr)
+	tests := []struct {
+		format string
+		lines  int // stdout lines; 0: a table
+	}{
+		{"", 0},
+		{"table", 0},
+		{"json", -1}, // many
+		{"jsonl", 1},
+	}
+	var docs []map[string]any
+	for _, tt := range tests {
+		t.Run("format="+tt.format, func(t *testing.T) {
+			args := []string{"report", "-q", "-"}
+			if tt.format != "" {
+				args = append(args, "--format", tt.format)
+			}
+			r := run(t, res.stdout, nil, args...)
+			require.Equal(t, ExitOK, r.code, r.stderr)
+			n := strings.Count(r.stdout, "\n")
+			switch tt.lines {
+			case 0:
+				assert.True(t, strings.HasPrefix(r.stdout, "TRACE "), r.stdout)
+			case 1:
+				assert.Equal(t, 1, n)
+			default:
+				assert.Greater(t, n, 1)
+			}
+			if tt.lines != 0 {
+				var doc map[string]any
+				require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+				docs = append(docs, doc)
+			}
+		})
+	}
+	require.Len(t, docs, 2)
+	assert.Equal(t, docs[0], docs[1], "json and jsonl hold the same document")
+	h := run(t, "", nil, "report", "--help")
+	assert.Contains(t, h.stdout, "table (the default, also when piped)")
+}

@@ -46,6 +46,10 @@ func runReport(a *app, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	c.addQuietLog(fs)
 	c.addOutputStdout(fs)
+	// A report is one summary, not a record stream: the table is the
+	// default wherever stdout goes (the README pipes it), and json/jsonl
+	// are asked for.
+	fs.Lookup("format").Usage = "output `FORMAT` on stdout: table (the default, also when piped), json (one indented JSON document) or jsonl (the same document on one line)"
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -53,13 +57,15 @@ func runReport(a *app, args []string) error {
 	if len(files) == 0 {
 		return usagef("no input: name RESULTS.jsonl files, or - for standard input")
 	}
-	asJSON := false
+	asJSON, indent := false, false
 	switch c.format {
-	case "json", "jsonl":
+	case "json":
+		asJSON, indent = true, true
+	case "jsonl":
 		asJSON = true
 	case "table", "":
 	default:
-		return usagef("--format %q: want table or json", c.format)
+		return usagef("--format %q: want table, json or jsonl", c.format)
 	}
 	var results []*geoloc.TraceResult
 	failed := 0
@@ -79,7 +85,9 @@ func runReport(a *app, args []string) error {
 	methods, unlocated := methodCounts(results)
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
+		if indent {
+			enc.SetIndent("", "  ")
+		}
 		if err := enc.Encode(struct {
 			*report.Report
 			Methods   []methodCount `json:"methods"`
