@@ -268,3 +268,46 @@ func TestReportFormats(t *testing.T) {
 	h := run(t, "", nil, "report", "--help")
 	assert.Contains(t, h.stdout, "table (the default, also when piped)")
 }
+
+// An input that holds nothing is an error (one line, exit 1) for report
+// and --vantage-points, as it is for parse and regeo.
+func TestEmptyInputsAreErrors(t *testing.T) {
+	chdirRoot(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	empty := write("empty.txt", "")
+	blank := write("blank.jsonl", "\n  \n\n")
+	emptyCSV := write("empty.csv", "")
+	headerCSV := write("header.csv", "# probes\naddress,lat,lon\n")
+	goodCSV := write("good.csv", "address,lat,lon\n192.0.2.1,50.1,8.6\n")
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		want  string
+	}{
+		{"report-empty", []string{"report", empty}, "", ExitPartial, empty + ":1: results: empty input"},
+		{"report-blank", []string{"report", blank}, "", ExitPartial, blank + ":1: results: empty input"},
+		{"report-empty-stdin", []string{"report", "-"}, "", ExitPartial, "-:1: results: empty input"},
+		{"vantage-empty", []string{"regeo", "--no-db", sample, "--vantage-points", emptyCSV}, "", ExitPartial, emptyCSV + ":1: vantage points: empty input"},
+		{"vantage-header-only", []string{"regeo", "--no-db", sample, "--vantage-points", headerCSV}, "", ExitPartial, headerCSV + ":1: vantage points: empty input"},
+		{"vantage-good", []string{"regeo", "--no-db", sample, "--vantage-points", goodCSV}, "", ExitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.stdin, nil, append(tt.args, "-q")...)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			if tt.want == "" {
+				assert.Empty(t, r.stderr)
+				return
+			}
+			assert.Contains(t, r.stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %s", r.stderr)
+		})
+	}
+}

@@ -126,7 +126,7 @@ func runReport(a *app, args []string) error {
 // errw as FILE:LINE and skipped.
 func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResult, int) {
 	var out []*geoloc.TraceResult
-	bad := 0
+	bad, records := 0, 0
 	br := bufio.NewReaderSize(r, 64<<10)
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
@@ -142,6 +142,9 @@ func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResul
 				out = append(out, &tr)
 			}
 		}
+		if s := strings.TrimSpace(string(b)); s != "" {
+			records++
+		}
 		if err == io.EOF {
 			break
 		}
@@ -150,6 +153,12 @@ func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResul
 			bad++
 			break
 		}
+	}
+	if records == 0 && bad == 0 {
+		// As parse and regeo: an input that holds nothing is an error,
+		// most often a wrong file or a failed earlier step.
+		fmt.Fprintf(errw, "%s:1: results: empty input (want one geoloc result per line, as 'geoloc regeo' writes)\n", name)
+		bad++
 	}
 	return out, bad
 }

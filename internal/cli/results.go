@@ -56,6 +56,11 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 		if err != nil {
 			return nil, nil, err
 		}
+		if t.Len() == 0 {
+			// An empty table would silently locate without vantage
+			// points; as for other inputs, empty is an error.
+			return nil, nil, fmt.Errorf("%s:1: vantage points: empty input (want CSV rows PROBE-ID-or-ADDRESS,LAT,LON)", f.vantagePoints)
+		}
 		opts.VantageOf = t.Lookup
 	}
 	if f.ptr {
