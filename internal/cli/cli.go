@@ -286,6 +286,12 @@ func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, erro
 		}
 		return nil, fmt.Errorf("%s: cannot open: %w (check the path)", name, err)
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		// Reading would fail with EISDIR at a position that means
+		// nothing; say what is wrong instead.
+		f.Close()
+		return nil, fmt.Errorf("%s: cannot open: is a directory, not a file", name)
+	}
 	var src io.ReadCloser = f
 	if read != nil {
 		src = readCloser{countingReader{f, read}, f}

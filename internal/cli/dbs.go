@@ -58,6 +58,11 @@ func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(),
 		return nil, func() {}, nil
 	}
 	if len(c.dbs) > 0 {
+		for _, p := range c.dbs {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				return nil, func() {}, fmt.Errorf("--db %s: cannot open: is a directory, not a file (give a database file; without --db, geoloc looks in the usual directories)", p)
+			}
+		}
 		// OpenAll joins the files of one database (ip-location-db ships
 		// IPv4 and IPv6 apart) into one source.
 		srcs, err := candidates.OpenAll(c.dbs, candidates.OpenOptions{Logger: log})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -308,6 +309,37 @@ func TestEmptyInputsAreErrors(t *testing.T) {
 			}
 			assert.Contains(t, r.stderr, tt.want)
 			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %s", r.stderr)
+		})
+	}
+}
+
+// A directory given as an input says so, the same way in every command,
+// with no meaningless line position.
+func TestDirectoryInput(t *testing.T) {
+	chdirRoot(t)
+	d := filepath.Join(t.TempDir(), "adir")
+	require.NoError(t, os.Mkdir(d, 0o755))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"parse", []string{"parse", d}, d + ": cannot open: is a directory"},
+		{"regeo", []string{"regeo", "--no-db", d}, d + ": cannot open: is a directory"},
+		{"regeo-fuse", []string{"regeo", "--no-db", "--fuse", d}, d + ": cannot open: is a directory"},
+		{"report", []string{"report", d}, d + ": cannot open: is a directory"},
+		{"har", []string{"har", "--list", d}, d + ": cannot open: is a directory"},
+		{"vantage-points", []string{"regeo", "--no-db", sample, "--vantage-points", d}, d + ": cannot open: is a directory"},
+		{"regeo-db", []string{"regeo", sample, "--db", d}, "--db " + d + ": cannot open: is a directory"},
+		{"locate-db", []string{"locate", "--ptr=false", "192.0.2.1", "--db", d}, "--db " + d + ": cannot open: is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, "", nil, append(tt.args, "-q")...)
+			assert.Equal(t, ExitPartial, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tt.want)
+			assert.NotRegexp(t, regexp.MustCompile(regexp.QuoteMeta(d)+`:\d+:`), r.stderr, "no line position")
+			assert.NotContains(t, r.stderr, "unknown database format")
 		})
 	}
 }
