@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -340,6 +341,62 @@ func TestDirectoryInput(t *testing.T) {
 			assert.Contains(t, r.stderr, tt.want)
 			assert.NotRegexp(t, regexp.MustCompile(regexp.QuoteMeta(d)+`:\d+:`), r.stderr, "no line position")
 			assert.NotContains(t, r.stderr, "unknown database format")
+		})
+	}
+}
+
+func TestLooksBinary(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"empty", "", false},
+		{"json", `{"hops":[]}` + "\n", false},
+		{"utf8", `{"name":"Zürich–Genève 東京"}`, false},
+		{"rune-cut-at-end", "{\"x\":\"\xe6\x9d", false}, // 東 cut after 2 of 3 bytes
+		{"nul", "{\x00}", true},
+		{"latin1", "{\"x\":\"Z\xfcrich\"}", true},
+		{"random", string(garbageBytes(4096)), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, looksBinary([]byte(tt.in)))
+		})
+	}
+}
+
+// garbageBytes is deterministic pseudo-random bytes.
+func garbageBytes(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// report on binary data says so in one line, not once per "line".
+func TestReportBinary(t *testing.T) {
+	chdirRoot(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "random.bin")
+	require.NoError(t, os.WriteFile(bin, garbageBytes(256<<10), 0o644))
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"file", []string{"report", bin, "-q"}, "", bin + ":1: results: binary data, not geoloc results"},
+		{"stdin", []string{"report", "-", "-q"}, "\x00\x01\x02\x03binary", "-:1: results: binary data, not geoloc results"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.stdin, nil, tt.args...)
+			assert.Equal(t, ExitPartial, r.code)
+			assert.Equal(t, tt.want, strings.SplitN(r.stderr, " (", 2)[0])
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/report"
@@ -128,6 +130,11 @@ func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResul
 	var out []*geoloc.TraceResult
 	bad, records := 0, 0
 	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(4096); looksBinary(head) {
+		// One line, not one per random "line".
+		fmt.Fprintf(errw, "%s:1: results: binary data, not geoloc results (want one JSON result per line, as 'geoloc regeo' writes)\n", name)
+		return nil, 1
+	}
 	for line := 1; ; line++ {
 		b, err := br.ReadBytes('\n')
 		if s := strings.TrimSpace(string(b)); s != "" {
@@ -161,6 +168,22 @@ func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResul
 		bad++
 	}
 	return out, bad
+}
+
+// looksBinary reports whether the start of an input is no text: a NUL
+// byte, or bytes that are not UTF-8 (a rune cut by the end of head is
+// fine).
+func looksBinary(head []byte) bool {
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	for i := 0; i < 3 && len(head) > 0 && !utf8.Valid(head); i++ {
+		if r, _ := utf8.DecodeLastRune(head); r != utf8.RuneError {
+			break
+		}
+		head = head[:len(head)-1]
+	}
+	return !utf8.Valid(head)
 }
 
 // methodCounts tallies how the hops were located, by the method's family
