@@ -400,3 +400,41 @@ func TestReportBinary(t *testing.T) {
 		})
 	}
 }
+
+// report caps a results line: an over-long one is one error naming its
+// line, and the lines around it still count.
+func TestReportLongLine(t *testing.T) {
+	chdirRoot(t)
+	res := run(t, "", nil, "regeo", sample, "--no-db", "-q")
+	require.Equal(t, ExitOK, res.code, res.stderr)
+	good := strings.TrimSpace(res.stdout)
+	tests := []struct {
+		name    string
+		in      string
+		max     int
+		results int
+		errs    []string
+	}{
+		{"fits", good + "\n" + good + "\n", len(good), 2, nil},
+		{"long-between", good + "\n" + strings.Repeat("x", 2*len(good)) + "\n" + good + "\n", len(good), 2, []string{"in:2: results: line too long"}},
+		{"long-json-last", good + "\n" + good + good, len(good), 1, []string{"in:2: results: line too long"}},
+		{"only-long", strings.Repeat(" ", len(good)+1), len(good), 0, []string{"in:1: results: line too long"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errb strings.Builder
+			rs, bad := readResults(strings.NewReader(tt.in), "in", &errb, tt.max)
+			assert.Len(t, rs, tt.results)
+			assert.Equal(t, len(tt.errs), bad)
+			for _, e := range tt.errs {
+				assert.Contains(t, errb.String(), e)
+			}
+			assert.Equal(t, len(tt.errs), strings.Count(errb.String(), "\n"), errb.String())
+		})
+	}
+	// The real cap, through the command.
+	r := run(t, good+"\n"+strings.Repeat("a", maxResultLineBytes+1)+"\n"+good+"\n", nil, "report", "-", "--format", "jsonl")
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Contains(t, r.stderr, "-:2: results: line too long (over 32 MB), skipped\n")
+	assert.Contains(t, r.stderr, "2 traces summarised, 1 failed")
+}

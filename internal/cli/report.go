@@ -78,7 +78,7 @@ func runReport(a *app, args []string) error {
 			failed++
 			continue
 		}
-		rs, bad := readResults(rc, name, a.stderr)
+		rs, bad := readResults(rc, name, a.stderr, maxResultLineBytes)
 		rc.Close()
 		results = append(results, rs...)
 		failed += bad
@@ -124,9 +124,14 @@ func runReport(a *app, args []string) error {
 	return nil
 }
 
+// maxResultLineBytes caps one results line: a long trace with all its
+// evidence takes a few hundred KB, and a line past this is no result.
+const maxResultLineBytes = 32 << 20
+
 // readResults reads TraceResult JSON Lines; a bad line is reported on
-// errw as FILE:LINE and skipped.
-func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResult, int) {
+// errw as FILE:LINE and skipped. A line longer than maxLine bytes is
+// reported without being held in memory.
+func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geoloc.TraceResult, int) {
 	var out []*geoloc.TraceResult
 	bad, records := 0, 0
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -135,31 +140,33 @@ func readResults(r io.Reader, name string, errw io.Writer) ([]*geoloc.TraceResul
 		fmt.Fprintf(errw, "%s:1: results: binary data, not geoloc results (want one JSON result per line, as 'geoloc regeo' writes)\n", name)
 		return nil, 1
 	}
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if s := strings.TrimSpace(string(b)); s != "" {
-			var tr geoloc.TraceResult
-			if jerr := json.Unmarshal([]byte(s), &tr); jerr != nil {
-				fmt.Fprintf(errw, "%s:%d: results: %v (want one geoloc result per line, as 'geoloc regeo' writes)\n", name, line, jerr)
-				bad++
-			} else if tr.Hops == nil {
-				fmt.Fprintf(errw, "%s:%d: results: no \"hops\": not a geoloc result (traces go through 'geoloc regeo' first)\n", name, line)
-				bad++
-			} else {
-				out = append(out, &tr)
-			}
-		}
-		if s := strings.TrimSpace(string(b)); s != "" {
+	line, err := eachLine(br, maxLine, func(line int, b []byte, tooLong bool) error {
+		if tooLong {
+			fmt.Fprintf(errw, "%s:%d: results: line too long (over %d MB), skipped\n", name, line, maxLine>>20)
 			records++
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			fmt.Fprintf(errw, "%s:%d: %v\n", name, line, err)
 			bad++
-			break
+			return nil
 		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			return nil
+		}
+		records++
+		var tr geoloc.TraceResult
+		if jerr := json.Unmarshal(b, &tr); jerr != nil {
+			fmt.Fprintf(errw, "%s:%d: results: %v (want one geoloc result per line, as 'geoloc regeo' writes)\n", name, line, jerr)
+			bad++
+		} else if tr.Hops == nil {
+			fmt.Fprintf(errw, "%s:%d: results: no \"hops\": not a geoloc result (traces go through 'geoloc regeo' first)\n", name, line)
+			bad++
+		} else {
+			out = append(out, &tr)
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(errw, "%s:%d: %v\n", name, line, err)
+		bad++
 	}
 	if records == 0 && bad == 0 {
 		// As parse and regeo: an input that holds nothing is an error,
