@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -437,4 +438,65 @@ func TestReportLongLine(t *testing.T) {
 	assert.Equal(t, ExitPartial, r.code)
 	assert.Contains(t, r.stderr, "-:2: results: line too long (over 32 MB), skipped\n")
 	assert.Contains(t, r.stderr, "2 traces summarised, 1 failed")
+}
+
+// report rejects results no geoloc run writes, naming file, line and hop,
+// instead of counting them as located.
+func TestReportRejectsImpossibleResults(t *testing.T) {
+	chdirRoot(t)
+	res := run(t, "", nil, "regeo", sample, "--no-db", "-q")
+	require.Equal(t, ExitOK, res.code, res.stderr)
+	var tr map[string]any
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &tr))
+	hops := tr["hops"].([]any)
+	loc := -1
+	for i, h := range hops {
+		if h.(map[string]any)["location"] != nil {
+			loc = i
+			break
+		}
+	}
+	require.GreaterOrEqual(t, loc, 0, "the sample places a hop")
+	// with returns the result with one field of hop loc changed.
+	with := func(field string, v any) string {
+		var c map[string]any
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &c))
+		h := c["hops"].([]any)[loc].(map[string]any)
+		if field == "confidence" {
+			h[field] = v
+		} else {
+			h["location"].(map[string]any)[field] = v
+		}
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		return string(b)
+	}
+	tests := []struct {
+		name, line, want string
+	}{
+		{"lat", with("lat", 91), fmt.Sprintf("in:2: results: hops[%d]: lat 91 outside [-90, 90]", loc)},
+		{"lat-neg", with("lat", -90.5), "lat -90.5 outside"},
+		{"lon", with("lon", 500), "lon 500 outside [-180, 180]"},
+		{"radius", with("radius_km", -1), "radius_km -1 is not a finite distance"},
+		{"confidence", with("confidence", 2), "confidence 2 outside [0, 1]"},
+		{"confidence-neg", with("confidence", -0.1), "confidence -0.1 outside"},
+		{"edges-ok", with("lat", 90), ""},
+		{"lon-edge-ok", with("lon", -180), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errb strings.Builder
+			rs, bad := readResults(strings.NewReader(res.stdout+tt.line+"\n"), "in", &errb, maxResultLineBytes)
+			if tt.want == "" {
+				assert.Len(t, rs, 2)
+				assert.Zero(t, bad)
+				assert.Empty(t, errb.String())
+				return
+			}
+			assert.Len(t, rs, 1, "the bad line is not counted")
+			assert.Equal(t, 1, bad)
+			assert.Contains(t, errb.String(), tt.want)
+			assert.True(t, strings.HasPrefix(errb.String(), "in:2: results: hops["), errb.String())
+		})
+	}
 }

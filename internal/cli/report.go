@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,6 +160,9 @@ func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geol
 		} else if tr.Hops == nil {
 			fmt.Fprintf(errw, "%s:%d: results: no \"hops\": not a geoloc result (traces go through 'geoloc regeo' first)\n", name, line)
 			bad++
+		} else if verr := checkResult(&tr); verr != nil {
+			fmt.Fprintf(errw, "%s:%d: results: %v (not as geoloc writes it; the line is skipped)\n", name, line, verr)
+			bad++
 		} else {
 			out = append(out, &tr)
 		}
@@ -175,6 +179,30 @@ func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geol
 		bad++
 	}
 	return out, bad
+}
+
+// checkResult rejects a result no geoloc run can write: a location off
+// the globe, a negative radius, a confidence outside [0,1]. Counting such a
+// hop as located would make the report lie.
+func checkResult(tr *geoloc.TraceResult) error {
+	for i, h := range tr.Hops {
+		if !(h.Confidence >= 0 && h.Confidence <= 1) {
+			return fmt.Errorf("hops[%d]: confidence %v outside [0, 1]", i, h.Confidence)
+		}
+		l := h.Location
+		if l == nil {
+			continue
+		}
+		switch {
+		case !(l.Lat >= -90 && l.Lat <= 90):
+			return fmt.Errorf("hops[%d]: lat %v outside [-90, 90]", i, l.Lat)
+		case !(l.Lon >= -180 && l.Lon <= 180):
+			return fmt.Errorf("hops[%d]: lon %v outside [-180, 180]", i, l.Lon)
+		case !(l.RadiusKm >= 0) || math.IsInf(l.RadiusKm, 0):
+			return fmt.Errorf("hops[%d]: radius_km %v is not a finite distance >= 0", i, l.RadiusKm)
+		}
+	}
+	return nil
 }
 
 // looksBinary reports whether the start of an input is no text: a NUL
