@@ -500,3 +500,34 @@ func TestReportRejectsImpossibleResults(t *testing.T) {
 		})
 	}
 }
+
+// har --list skips an entry with an invalid host name, one line naming
+// it, lists the other hosts, and exits 1.
+func TestHARInvalidHost(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, host, want string
+		code             int
+	}{
+		{"valid", "b.example", "", ExitOK},
+		{"too-long", strings.Repeat("a", 1<<20), ":2: har: entries[1].request.url: host name of 1048576 bytes: longer than 253", ExitPartial},
+		{"bad-char", "a!b.example", `:2: har: entries[1].request.url: host "a!b.example": '!' is no host-name character`, ExitPartial},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name+".har")
+			in := `{"log":{"entries":[{"request":{"url":"http://a.example/"},"serverIPAddress":"192.0.2.1"},` + "\n" +
+				`{"request":{"url":"https://` + tt.host + `/"}}]}}`
+			require.NoError(t, os.WriteFile(p, []byte(in), 0o644))
+			r := run(t, "", nil, "har", "--list", "-q", p)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			assert.Contains(t, r.stdout, `"host":"a.example"`)
+			if tt.want == "" {
+				assert.Empty(t, r.stderr)
+				return
+			}
+			assert.Equal(t, p+tt.want+" (entry skipped)\n", r.stderr)
+			assert.Equal(t, 1, strings.Count(r.stdout, "\n"), "only the valid host is listed")
+		})
+	}
+}

@@ -203,6 +203,10 @@ func (a *app) harHosts(files []string) ([]*harHost, int) {
 		}
 		s, err := har.Hosts(rc, har.Options{Input: name})
 		rc.Close()
+		for _, e := range s.Invalid {
+			fmt.Fprintf(a.stderr, "%v (entry skipped)\n", e)
+			failed++
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "%v (hosts before it are kept; is the file complete?)\n", err)
 			failed++

@@ -22,7 +22,11 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Entry is what geoloc needs of one HAR entry.
@@ -39,6 +43,11 @@ type Entry struct {
 	ServerAddr netip.Addr
 	// RawServerAddr is serverIPAddress exactly as written.
 	RawServerAddr string
+	// HostError, when not nil, is a *SyntaxError naming the entry whose URL
+	// has a host that is no valid host name (longer than 253 bytes, a label
+	// over 63, a character no host name has); Host is then empty. It does
+	// not end the sequence: the other entries still count.
+	HostError error
 }
 
 // SyntaxError is a HAR that is not valid JSON or lacks the HAR structure.
@@ -128,9 +137,48 @@ func (d *decoder) wrap(err error) error {
 	}
 	var ue *json.UnmarshalTypeError
 	if errors.As(err, &ue) {
-		return d.errorf("unexpected %s where %s was expected (field %s)", ue.Value, ue.Type, ue.Field)
+		return d.errorf("%s: expected %s, got %s", ue.Field, kindOf(ue.Type), article(ue.Value))
 	}
 	return d.errorf("%v", err)
+}
+
+// kindOf names the JSON kind a Go type decodes from, for people.
+func kindOf(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+// article puts "a" or "an" before a JSON kind as encoding/json names it
+// ("string", "number", "object", "array", "bool").
+func article(v string) string {
+	switch v {
+	case "object", "array":
+		return "an " + v
+	case "bool":
+		return "true or false"
+	case "":
+		return "something else"
+	}
+	if strings.HasPrefix(v, "number") {
+		return "a number"
+	}
+	return "a " + v
 }
 
 // expectDelim reads the next token and checks it is the delimiter want.
@@ -226,13 +274,27 @@ func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
 		for i := 0; d.dec.More(); i++ {
 			var raw rawEntry
 			if err := d.dec.Decode(&raw); err != nil {
-				fail(d.wrap(fmt.Errorf("entry %d: %w", i, err)))
+				var ue *json.UnmarshalTypeError
+				if errors.As(err, &ue) {
+					// entries[3].request: expected an object, got a string
+					field := fmt.Sprintf("entries[%d]", i)
+					if ue.Field != "" {
+						field += "." + ue.Field
+					}
+					ue.Field = field
+					fail(d.wrap(ue))
+				} else {
+					fail(d.wrap(fmt.Errorf("entry %d: %w", i, err)))
+				}
 				return
 			}
 			e, err := entryOf(i, raw)
 			if err != nil {
 				fail(d.errorf("entry %d: %v", i, err))
 				return
+			}
+			if e.HostError != nil {
+				e.HostError = d.errorf("entries[%d].request.url: %v", i, e.HostError)
 			}
 			if !yield(e, nil) {
 				return
@@ -257,6 +319,9 @@ func entryOf(i int, raw rawEntry) (Entry, error) {
 		e.ServerAddr = ParseServerAddr(s)
 	}
 	e.Host = hostOf(raw.Request.URL)
+	if err := checkHost(e.Host); err != nil {
+		e.Host, e.HostError = "", err
+	}
 	return e, nil
 }
 
@@ -273,6 +338,55 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+}
+
+// maxHostLen is the longest DNS name (RFC 1035: 255 bytes on the wire,
+// 253 written out); maxLabelLen the longest label.
+const (
+	maxHostLen  = 253
+	maxLabelLen = 63
+)
+
+// checkHost reports why host is no host name a browser could have
+// contacted: too long, an empty or over-long label, or a character no
+// host name has. IP literals and "" (no host) are fine. Internationalised
+// names are accepted as written (browsers record them either way); "_"
+// is accepted because real hosts use it.
+func checkHost(host string) error {
+	if host == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if len(host) > maxHostLen {
+		return fmt.Errorf("host name of %d bytes: longer than %d", len(host), maxHostLen)
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" {
+			return fmt.Errorf("host %s: empty label", clip(host))
+		}
+		if len(label) > maxLabelLen {
+			return fmt.Errorf("host %s: a label of %d bytes, longer than %d", clip(host), len(label), maxLabelLen)
+		}
+		for _, r := range label {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			case r >= 0x80 && r != utf8.RuneError && unicode.IsPrint(r) && !unicode.IsSpace(r):
+			default:
+				return fmt.Errorf("host %s: %q is no host-name character", clip(host), r)
+			}
+		}
+	}
+	return nil
+}
+
+// clip quotes s for an error message, shortened to a readable length.
+func clip(s string) string {
+	if len(s) > 64 {
+		return strconv.Quote(s[:60]) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // ParseServerAddr parses a HAR serverIPAddress: "192.0.2.1",

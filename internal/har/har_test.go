@@ -118,7 +118,11 @@ func TestErrors(t *testing.T) {
 		{"entries not array", `{"log":{"entries":{}}}`, `"entries": want "["`},
 		{"truncated entry", "{\"log\":{\"entries\":[\n{\"request\":{\"url\":\"http://a.example/\"}},\n{\"request\":", "t.har:3: har: truncated file"},
 		{"bad json", "{\"log\":{\"entries\":[\n{\"request\" 1}]}}", "t.har:2: har: invalid JSON"},
-		{"bad url type", `{"log":{"entries":[{"request":{"url":5}}]}}`, "unexpected number where string was expected"},
+		{"bad url type", `{"log":{"entries":[{"request":{"url":5}}]}}`, "t.har:1: har: entries[0].request.url: expected a string, got a number"},
+		{"request is a string", `{"log":{"entries":[{"request":{"url":"http://a/"}},{},{},{"request":"x"}]}}`, "t.har:1: har: entries[3].request: expected an object, got a string"},
+		{"entries of strings", `{"log":{"entries":["x"]}}`, "t.har:1: har: entries[0]: expected an object, got a string"},
+		{"request is an array", `{"log":{"entries":[{"request":[]}]}}`, "entries[0].request: expected an object, got an array"},
+		{"url is a bool", `{"log":{"entries":[{"request":{"url":true}}]}}`, "entries[0].request.url: expected a string, got true or false"},
 		{"bad addr type", `{"log":{"entries":[{"request":{"url":"http://a/"},"serverIPAddress":5}]}}`, "entry 0: serverIPAddress is 5, not a string"},
 		{"binary", "\x00\x01\x02", "t.har:1: har: invalid JSON"},
 	}
@@ -130,6 +134,56 @@ func TestErrors(t *testing.T) {
 			require.True(t, errors.As(err, &se), "error type %T", err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n", "one-line error")
+			assert.NotContains(t, err.Error(), "struct", "no Go types in messages")
+		})
+	}
+}
+
+// An entry whose URL has an invalid host name is reported with its
+// position and skipped; the other entries still count.
+func TestInvalidHosts(t *testing.T) {
+	long := strings.Repeat("a", 60) + "."
+	tests := []struct {
+		name, host string
+		want       string // "" = valid
+	}{
+		{"ordinary", "www.example.org", ""},
+		{"underscore", "_dmarc.example.org", ""},
+		{"ip4", "192.0.2.1", ""},
+		{"ip6", "[2001:db8::1]", ""},
+		{"idn", "bücher.example", ""},
+		{"punycode", "xn--bcher-kva.example", ""},
+		{"253", strings.Repeat(long, 4) + strings.Repeat("b", 9), ""},
+		{"254", strings.Repeat(long, 4) + strings.Repeat("b", 10), "host name of 254 bytes: longer than 253"},
+		{"50MB", strings.Repeat("a", 50<<20), "host name of 52428800 bytes: longer than 253"},
+		{"label-64", strings.Repeat("c", 64) + ".example", "a label of 64 bytes, longer than 63"},
+		{"empty-label", "a..example", "empty label"},
+		{"bad-char", "a!b.example", `'!' is no host-name character`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := `{"log":{"entries":[{"request":{"url":"http://ok.example/"}},` + "\n" +
+				`{"request":{"url":"https://` + tt.host + `/x"}},{"request":{"url":"http://ok2.example/"}}]}}`
+			s, err := Hosts(strings.NewReader(in), Options{Input: "t.har"})
+			require.NoError(t, err)
+			assert.Equal(t, 3, s.Entries)
+			names := []string{}
+			for _, h := range s.Hosts {
+				names = append(names, h.Name)
+			}
+			if tt.want == "" {
+				assert.Empty(t, s.Invalid)
+				assert.Len(t, names, 3)
+				return
+			}
+			assert.Equal(t, []string{"ok.example", "ok2.example"}, names)
+			require.Len(t, s.Invalid, 1)
+			msg := s.Invalid[0].Error()
+			assert.True(t, strings.HasPrefix(msg, "t.har:2: har: entries[1].request.url: "), msg)
+			assert.Contains(t, msg, tt.want)
+			assert.Less(t, len(msg), 300, "the host is clipped in the message")
+			var se *SyntaxError
+			assert.ErrorAs(t, s.Invalid[0], &se)
 		})
 	}
 }

@@ -25,6 +25,10 @@ type Summary struct {
 	Entries, Skipped int
 	// MissingAddr counts entries with a host but no usable serverIPAddress.
 	MissingAddr int
+	// Invalid holds one error (a *SyntaxError naming the entry) per entry
+	// whose URL has an invalid host name; those entries are in Entries
+	// but in no Host.
+	Invalid []error
 }
 
 // Hosts reads the HAR in r and groups its entries by host. On a structural
@@ -37,6 +41,10 @@ func Hosts(r io.Reader, opts Options) (*Summary, error) {
 			return s, err
 		}
 		s.Entries++
+		if e.HostError != nil {
+			s.Invalid = append(s.Invalid, e.HostError)
+			continue
+		}
 		if e.Host == "" {
 			s.Skipped++
 			continue
