@@ -531,3 +531,46 @@ func TestHARInvalidHost(t *testing.T) {
 		})
 	}
 }
+
+// -o - writes the results to standard output (JSON Lines unless --format
+// names another writer) and creates no file named "-".
+func TestOutputDashIsStdout(t *testing.T) {
+	chdirRoot(t)
+	plain := run(t, "", nil, "regeo", sample, "--no-db", "-q")
+	require.Equal(t, ExitOK, plain.code, plain.stderr)
+	geo := run(t, "", nil, "regeo", sample, "--no-db", "-q", "--format", "geojson")
+	require.Equal(t, ExitOK, geo.code, geo.stderr)
+	abs, err := filepath.Abs(sample)
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // "" = not compared
+		errHas string
+	}{
+		{"jsonl-default", []string{"-o", "-"}, ExitOK, plain.stdout, "wrote stdout"},
+		{"jsonl-format", []string{"-o", "-", "--format", "jsonl"}, ExitOK, plain.stdout, ""},
+		{"geojson", []string{"-o", "-", "--format", "geojson"}, ExitOK, geo.stdout, ""},
+		{"with-file", []string{"-o", "-", "-o", "x.kml"}, ExitOK, plain.stdout, "wrote stdout, x.kml"},
+		{"twice", []string{"-o", "-", "-o", "-"}, ExitUsage, "", "-o - given 2 times"},
+		{"table", []string{"-o", "-", "--format", "table"}, ExitUsage, "", "-o - with --format table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			args := append([]string{"regeo", abs, "--no-db"}, tt.args...)
+			r := run(t, "", nil, args...)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			assert.NoFileExists(t, filepath.Join(dir, "-"))
+			if tt.code == ExitOK && tt.stdout != "" {
+				assert.Equal(t, tt.stdout, r.stdout)
+			}
+			if tt.code != ExitOK {
+				assert.Empty(t, r.stdout)
+			}
+			assert.Contains(t, r.stderr, tt.errHas)
+		})
+	}
+}

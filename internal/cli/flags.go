@@ -49,7 +49,7 @@ func (c *common) addFrom(fs *flag.FlagSet) {
 }
 
 func (c *common) addOutput(fs *flag.FlagSet) {
-	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot); repeatable")
+	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot); - is standard output (JSON Lines, or --format); repeatable")
 	fs.StringVar(&c.format, "format", "", "output `FORMAT`: table, jsonl, or any -o kind (geojson, csv, kml, html, ...); without -o it goes to stdout (default: table on a terminal, jsonl otherwise); with -o it overrides the extensions")
 	fs.StringVar(&c.color, "color", "auto", "colour `WHEN`: auto (on a terminal), always or never; NO_COLOR in the environment means never")
 }

@@ -108,19 +108,41 @@ func writerFor(name string) (output.Writer, error) {
 	return w, nil
 }
 
+// outputKind is the writer name for -o o: --format when it names a
+// writer, else o's extension; "-" (standard output) is JSON Lines unless
+// --format says otherwise.
+func outputKind(f *engineFlags, o string) string {
+	switch {
+	case f.format != "" && f.format != "table":
+		return "." + f.format
+	case o == "-":
+		return ".jsonl"
+	}
+	return o
+}
+
 func (a *app) newSink(f *engineFlags) (*sink, error) {
 	s := &sink{a: a, f: f}
+	dash := 0
 	for _, o := range f.outputs {
-		name := o
-		if f.format != "" && f.format != "table" {
-			name = "." + f.format
+		if o == "-" {
+			dash++
 		}
-		if _, err := writerFor(name); err != nil {
+		if _, err := writerFor(outputKind(f, o)); err != nil {
 			return nil, err
 		}
 		s.keep = true
 	}
+	if dash > 1 {
+		return nil, usagef("-o - given %d times: standard output takes one output", dash)
+	}
+	if dash > 0 && f.format == "table" {
+		return nil, usagef("-o - with --format table: the table goes to standard output without -o; -o - takes a file format (--format jsonl, geojson, ...)")
+	}
 	switch {
+	case dash > 0:
+		// -o - is the only thing on stdout: no table or JSON Lines
+		// stream beside it.
 	case len(f.outputs) == 0 && f.format != "" && f.format != "table" && f.format != "jsonl":
 		// Any writer's format on stdout (geojson, csv, kml, ...): drawn
 		// once everything is located.
@@ -182,16 +204,20 @@ func (s *sink) close() (wrote []string, failed []error, err error) {
 		}
 	}
 	for _, o := range s.f.outputs {
-		name := o
-		if s.f.format != "" && s.f.format != "table" {
-			name = "." + s.f.format
-		}
-		w, err := writerFor(name)
+		w, err := writerFor(outputKind(s.f, o))
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
 		opts := output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(o)}
+		if o == "-" {
+			opts.Title = "geoloc"
+			if err := w.Write(s.a.stdout, s.results, opts); err != nil {
+				return wrote, failed, err
+			}
+			wrote = append(wrote, "stdout")
+			continue
+		}
 		if err := output.WriteFileAtomic(o, func(out io.Writer) error { return w.Write(out, s.results, opts) }); err != nil {
 			failed = append(failed, err)
 			continue

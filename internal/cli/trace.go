@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/geoloc-dev/geoloc/internal/term"
@@ -234,7 +235,7 @@ func (a *app) traceTargets(f *traceFlags, tr *traceroute.Tracer, targets []targe
 			names[t.addr] = t.name
 		}
 	}
-	if a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") {
+	if a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") && !slices.Contains(f.outputs, "-") {
 		return a.traceLive(f, tr, addrs, names, topts)
 	}
 	prog := a.progress(&f.common, "traces", len(addrs))
