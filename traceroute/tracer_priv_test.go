@@ -76,7 +76,7 @@ func TestTracerPingSockets(t *testing.T) {
 		dst  netip.Addr
 		path netemu.Path
 	}{{d, p}, {d6, p6}} {
-		got, err := tr.Trace(context.Background(), c.dst, traceroute.TraceOptions{Timeout: 500 * time.Millisecond, MinWait: lenient})
+		got, err := tr.Trace(context.Background(), c.dst, traceroute.TraceOptions{Timeout: 2 * time.Second, MinWait: lenient})
 		require.NoError(t, err, "emulator saw %+v", emu.Net.Stats())
 		require.Len(t, got.Hops, 4)
 		for i, h := range got.Hops {

@@ -96,11 +96,6 @@ func hostileCommands(sample, atlas string) []hostileCommand {
 	}
 }
 
-// lenient lists the runs where an input that holds nothing is accepted:
-// report and --vantage-points take an empty file as zero records (parse
-// and regeo call it an error; see the QA report).
-var lenient = map[string]bool{"report/empty": true, "regeo-vantage-points/empty": true}
-
 // TestHostileInputs drives every command that reads a file with inputs no
 // one should feed it. Each run must end within the timeout, without a
 // panic, with exit status 1, with its errors on stderr one line each naming
@@ -126,14 +121,7 @@ func TestHostileInputs(t *testing.T) {
 					spec.stdin, name = f, "-"
 				}
 				r := run(t, spec)
-				want := 1
-				if lenient[c.name+"/"+in.name] {
-					want = 0
-				}
-				require.Equal(t, want, r.code, "stderr:\n%s", clip(r.stderr))
-				if want == 0 {
-					return
-				}
+				require.Equal(t, 1, r.code, "stderr:\n%s", clip(r.stderr))
 				lines := errorLines(r.stderr)
 				require.NotEmpty(t, lines, "exit 1 without saying why")
 				posRE := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `(:\d+: \S|: cannot open)`)
