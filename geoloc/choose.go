@@ -239,9 +239,11 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	if h.res.Anycast {
 		conf *= 0.5
 	}
-	loc := &Location{Lat: b.Lat, Lon: b.Lon, RadiusKm: b.RadiusKm, City: b.City, Region: b.Region, Country: b.Country}
+	// The country is the one the point stands in (embedded outlines),
+	// falling back to the candidate's own: the countries rule reads it.
+	loc := &Location{Lat: b.Lat, Lon: b.Lon, RadiusKm: b.RadiusKm, City: b.City, Region: b.Region, Country: b.at}
 	if loc.Country == "" {
-		loc.Country = b.at
+		loc.Country = b.Country
 	}
 	h.country = b.at
 	h.res.Location = loc

@@ -147,7 +147,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	for i, h := range hops {
 		out.Hops[i] = h.res
 	}
-	out.Countries = countriesOf(hops)
+	out.setCrossing()
 	return out, nil
 }
 
@@ -479,27 +479,6 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 			h.res.Why = h.special + ", not looked up; placed with its neighbour"
 		}
 	}
-}
-
-// countriesOf lists the countries of located hops in order, consecutive
-// repeats folded. The country comes from the point (embedded outlines,
-// looked up once per candidate), falling back to the location's own code.
-func countriesOf(hs []*hop) []string {
-	out := []string{}
-	for _, h := range hs {
-		if h.res.Location == nil || h.res.Inferred {
-			continue
-		}
-		c := h.country
-		if c == "" {
-			c = h.res.Location.Country
-		}
-		if c == "" || (len(out) > 0 && out[len(out)-1] == c) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -16,8 +16,14 @@ type TraceResult struct {
 	Protocol    string              `json:"protocol,omitempty"`
 	Hops        []HopResult         `json:"hops"`
 	// Countries is the ordered list of countries (ISO 3166-1 alpha-2) the
-	// located hops stand in, consecutive repeats folded.
+	// trace crossed, consecutive repeats folded: the hops whose evidence
+	// places them in a country with adequate confidence (see Crossed).
 	Countries []string `json:"countries"`
+	// CountriesUncertain are the hops that may stand in another country
+	// but are too uncertain to name one, with the countries they allow.
+	CountriesUncertain []UncertainHop `json:"countries_uncertain,omitempty"`
+	// Networks are the autonomous systems crossed, in order.
+	Networks []Network `json:"networks,omitempty"`
 	// Vantage is where the engine took the trace to start (nil when
 	// unknown). Additive field, not part of the original record.
 	Vantage *Vantage `json:"vantage,omitempty"`

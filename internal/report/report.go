@@ -50,7 +50,10 @@ type Trace struct {
 	// Returns lists the countries re-entered.
 	Trombone bool     `json:"trombone"`
 	Returns  []string `json:"returns,omitempty"`
-	Located  int      `json:"located"`
+	// Uncertain are the hops that may add a country but are too unsure to
+	// name one (geoloc.Crossed).
+	Uncertain []geoloc.UncertainHop `json:"uncertain,omitempty"`
+	Located   int                   `json:"located"`
 	// Unlocated counts the hops with no location (not in any step).
 	Unlocated int `json:"unlocated"`
 }
@@ -78,18 +81,10 @@ type Report struct {
 	Organisations []Exposure `json:"organisations"`
 }
 
-// CountryOf is the country a located hop stands in: the outline that
-// contains its position (or the nearest within countries.CoastKm), else the
-// country the engine recorded, else "".
-func CountryOf(l *geoloc.Location) string {
-	if l == nil {
-		return ""
-	}
-	if iso, ok := countries.At(l.Lat, l.Lon); ok {
-		return iso
-	}
-	return strings.ToUpper(style.Sanitize(l.Country, 2))
-}
+// CountryOf is the country a located hop stands in (geoloc.LocationCountry):
+// the outline that contains its position (or the nearest within
+// countries.CoastKm), else the country the engine recorded, else "".
+func CountryOf(l *geoloc.Location) string { return geoloc.LocationCountry(l) }
 
 // ForTrace computes the countries crossed by one trace. Hops are taken in
 // TTL order. Of several addresses at one TTL (ECMP), those in the country
@@ -109,12 +104,14 @@ func ForTrace(tr *geoloc.TraceResult, i int) Trace {
 	byTTL := map[int][]located{}
 	for j := range tr.Hops {
 		h := &tr.Hops[j]
-		cc := ""
-		if style.Located(h) {
-			cc = CountryOf(h.Location)
-		}
-		if cc == "" {
+		// geoloc's one countries rule decides which hops name a country;
+		// the rest are unlocated here or listed as uncertain.
+		cc, sure := geoloc.CountryOf(h)
+		if !style.Located(h) || cc == "" {
 			t.Unlocated++
+			continue
+		}
+		if !sure {
 			continue
 		}
 		t.Located++
@@ -159,6 +156,7 @@ func ForTrace(tr *geoloc.TraceResult, i int) Trace {
 		s.MinConfidence = round(s.MinConfidence)
 		t.Countries = append(t.Countries, s.Country)
 	}
+	t.Uncertain = geoloc.Crossed(tr.Hops).Uncertain
 	// Tromboning, per country: in it, then a TTL wholly outside, then in
 	// it again.
 	for _, cc := range t.Countries {

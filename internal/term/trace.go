@@ -137,6 +137,15 @@ func WriteTrace(w io.Writer, r *geoloc.TraceResult, opts TraceTableOptions) erro
 			return err
 		}
 	}
+	if len(r.CountriesUncertain) > 0 {
+		parts := make([]string, len(r.CountriesUncertain))
+		for i, u := range r.CountriesUncertain {
+			parts[i] = fmt.Sprintf("hop %d %s", u.TTL, strings.Join(u.Countries, "/"))
+		}
+		if _, err := fmt.Fprintf(w, "uncertain: %s\n", sanitize(strings.Join(parts, ", "))); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
