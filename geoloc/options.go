@@ -51,7 +51,7 @@ type Options struct {
 	From *Vantage
 	// VantageOf, when set, is asked for the vantage point of traces without
 	// a source location (for example a table of RIPE Atlas probe
-	// positions, see internal/vantage), before From is used.
+	// positions, see package vantage), before From is used.
 	VantageOf func(*traceroute.Trace) (Vantage, bool)
 	// NoInferVantage stops the engine from guessing a missing vantage point
 	// from the trace's first located hops.

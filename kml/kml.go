@@ -14,8 +14,7 @@ import (
 	"github.com/twpayne/go-kml/v3"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
-	"github.com/geoloc-dev/geoloc/internal/output/style"
-	"github.com/geoloc-dev/geoloc/internal/report"
+	"github.com/geoloc-dev/geoloc/internal/style"
 )
 
 // Options tune the document. The zero value writes one folder per trace
@@ -204,8 +203,8 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 	d.WriteString("</p>")
 	// The engine fills Countries; for results from elsewhere, work them
 	// out from the hop positions. Tromboning comes from the hops either way
-	// (see report.ForTrace: ECMP across a border is not a detour).
-	rt := report.ForTrace(tr, i)
+	// (see style.ForTrace: ECMP across a border is not a detour).
+	rt := style.ForTrace(tr, i)
 	ccs := tr.Countries
 	if len(ccs) == 0 {
 		ccs = rt.Countries

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
-	"github.com/geoloc-dev/geoloc/internal/output/outputtest"
+	"github.com/geoloc-dev/geoloc/internal/outputtest"
 	"github.com/geoloc-dev/geoloc/kml"
 )
 

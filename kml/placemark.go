@@ -9,7 +9,7 @@ import (
 	"github.com/twpayne/go-kml/v3"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
-	"github.com/geoloc-dev/geoloc/internal/output/style"
+	"github.com/geoloc-dev/geoloc/internal/style"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
+	"github.com/geoloc-dev/geoloc/internal/fold"
 )
 
 // Length caps: a DNS name is at most 253 characters and 63 a label. Longer

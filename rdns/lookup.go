@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
+	"github.com/geoloc-dev/geoloc/internal/fold"
 )
 
 // Place is a populated place of the embedded dictionaries.

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
+	"github.com/geoloc-dev/geoloc/internal/fold"
 )
 
 func TestLookupPlace(t *testing.T) {

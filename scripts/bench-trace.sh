@@ -7,7 +7,7 @@
 # Usage: sudo scripts/bench-trace.sh [runs]   (default 3 runs, median shown)
 # The geoloc rows run `geoloc trace --raw` (built from ./cmd/geoloc, or
 # GEOLOC=path/to/geoloc); if the CLI does not build, the tracer harness
-# internal/netemu/cmd/emubench does the same through the library.
+# tracer/internal/netemu/cmd/emubench does the same through the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -19,7 +19,7 @@ done
 
 tmp=$(mktemp -d)
 bin=$tmp/emubench
-go build -o "$bin" ./internal/netemu/cmd/emubench
+go build -o "$bin" ./tracer/internal/netemu/cmd/emubench
 if [ -z "${GEOLOC:-}" ] && go build -o "$tmp/geoloc" ./cmd/geoloc 2>/dev/null; then
 	GEOLOC=$tmp/geoloc
 fi

@@ -1,6 +1,7 @@
 // Package traceroute holds geoloc's trace data model, the interchange JSON
-// Lines codec, parsers for the saved output of every common traceroute tool,
-// and the live tracer.
+// Lines codec and parsers for the saved output of every common traceroute
+// tool. It opens no sockets: the live tracer is package tracer, which
+// produces the same [Trace] values.
 //
 // A [Trace] goes from a source to a destination; each [Hop] (one TTL) carries
 // either single [Probe] replies, as traceroute prints them, or per-address

@@ -1,8 +1,9 @@
 // Package cli is the body of the geoloc command: one file per subcommand,
 // all of them runnable in-process through Run, so that tests drive the real
 // command line without building a binary. It holds no logic a library user
-// would need; that lives in the public packages (traceroute, rdns,
-// candidates, geoloc, kml) and in internal/har and internal/term.
+// would need; that lives in the public packages (traceroute, tracer, rdns,
+// candidates, candidates/fetch, geoloc, kml, output, har, vantage) and in
+// internal/term.
 package cli
 
 import (

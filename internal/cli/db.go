@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/geoloc-dev/geoloc/candidates"
-	"github.com/geoloc-dev/geoloc/internal/dbfetch"
+	"github.com/geoloc-dev/geoloc/candidates/fetch"
 	"github.com/geoloc-dev/geoloc/internal/term"
 )
 
@@ -86,17 +86,17 @@ func runDB(a *app, args []string) error {
 	switch pos[0] {
 	case "fetch":
 		for _, n := range pos[1:] {
-			if _, ok := dbfetch.Lookup(n); !ok {
+			if _, ok := fetch.Lookup(n); !ok {
 				return usagef("unknown database %q; 'geoloc db list --catalog' shows the names", n)
 			}
 		}
 		var prog *term.Progress
-		opts := dbfetch.Options{
+		opts := fetch.Options{
 			Dir: f.dir, Names: pos[1:], Force: f.force, GeoIPConf: f.geoipConf,
 			NPMRegistry: f.registry, IPinfoToken: a.env("IPINFO_TOKEN"), Logger: log,
 		}
 		var last int64
-		opts.OnDatabase = func(d dbfetch.Database) {
+		opts.OnDatabase = func(d fetch.Database) {
 			prog.Done()
 			prog = a.progress(&f.common, "MB "+d.Name, 0)
 			if prog != nil {
@@ -116,7 +116,7 @@ func runDB(a *app, args []string) error {
 				last = done
 			}
 		}
-		inst, err := dbfetch.Fetch(a.ctx, opts)
+		inst, err := fetch.Fetch(a.ctx, opts)
 		prog.Done()
 		if werr := writeInstalled(a, inst, table, color); werr != nil {
 			return werr
@@ -139,7 +139,7 @@ func runDB(a *app, args []string) error {
 		if f.catalog {
 			return writeCatalog(a, table, color)
 		}
-		inst, err := dbfetch.List(f.dir)
+		inst, err := fetch.List(f.dir)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.dir, err)
 		}
@@ -170,7 +170,7 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-func writeInstalled(a *app, inst []dbfetch.Installed, table, color bool) error {
+func writeInstalled(a *app, inst []fetch.Installed, table, color bool) error {
 	if !table {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetEscapeHTML(false)
@@ -201,7 +201,7 @@ func writeInstalled(a *app, inst []dbfetch.Installed, table, color bool) error {
 }
 
 func writeCatalog(a *app, table, color bool) error {
-	cat := dbfetch.Catalog()
+	cat := fetch.Catalog()
 	if !table {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetEscapeHTML(false)

@@ -15,9 +15,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/geoloc-dev/geoloc/internal/har"
-	"github.com/geoloc-dev/geoloc/internal/report"
+	"github.com/geoloc-dev/geoloc/har"
 	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/output"
 )
 
 // traceHAR traces every address the page's hosts have (recorded by the
@@ -73,7 +73,7 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 	err = a.locateAll(&f.engineFlags, eng, out, seq, nil)
 	if !f.quiet && len(out.results) > 0 {
 		fmt.Fprintln(a.stderr)
-		_ = report.Build(out.results).WriteTable(a.stderr)
+		_ = output.BuildReport(out.results).WriteTable(a.stderr)
 	}
 	if err == nil && failed > 0 {
 		err = &partialError{failed: failed}

@@ -14,8 +14,8 @@ import (
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/term"
-	"github.com/geoloc-dev/geoloc/internal/vantage"
 	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/vantage"
 )
 
 func cmdLocate() *command {

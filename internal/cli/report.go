@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
-	"github.com/geoloc-dev/geoloc/internal/report"
 	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/output"
 )
 
 func cmdReport() *command {
@@ -84,7 +84,7 @@ func runReport(a *app, args []string) error {
 		results = append(results, rs...)
 		failed += bad
 	}
-	rep := report.Build(results)
+	rep := output.BuildReport(results)
 	methods, unlocated := methodCounts(results)
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)
@@ -92,7 +92,7 @@ func runReport(a *app, args []string) error {
 			enc.SetIndent("", "  ")
 		}
 		if err := enc.Encode(struct {
-			*report.Report
+			*output.Report
 			Methods   []methodCount `json:"methods"`
 			Unlocated int           `json:"unlocated"`
 		}{rep, methods, unlocated}); err != nil {

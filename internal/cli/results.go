@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
-	"github.com/geoloc-dev/geoloc/internal/output"
 	"github.com/geoloc-dev/geoloc/internal/term"
-	"github.com/geoloc-dev/geoloc/internal/vantage"
+	"github.com/geoloc-dev/geoloc/output"
 	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/vantage"
 )
 
 // engineFlags are the flags of every command that runs the engine.

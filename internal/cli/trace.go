@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geoloc-dev/geoloc/internal/term"
+	"github.com/geoloc-dev/geoloc/tracer"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -67,7 +68,7 @@ func (f *traceFlags) addTrace(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rate, "rate", 0, "probes per second over all traces (default: the tracer's conservative default)")
 }
 
-func (f *traceFlags) traceOptions() (traceroute.TraceOptions, error) {
+func (f *traceFlags) traceOptions() (tracer.TraceOptions, error) {
 	proto := f.protocol
 	n := 0
 	for p, on := range map[string]bool{"icmp": f.icmp, "udp": f.udp, "tcp": f.tcp} {
@@ -77,20 +78,20 @@ func (f *traceFlags) traceOptions() (traceroute.TraceOptions, error) {
 		}
 	}
 	if n > 1 {
-		return traceroute.TraceOptions{}, usagef("-I, -U and -T exclude each other")
+		return tracer.TraceOptions{}, usagef("-I, -U and -T exclude each other")
 	}
 	switch proto {
 	case "icmp", "udp", "tcp":
 	default:
-		return traceroute.TraceOptions{}, usagef("--protocol %q: want icmp, udp or tcp", proto)
+		return tracer.TraceOptions{}, usagef("--protocol %q: want icmp, udp or tcp", proto)
 	}
 	if f.v4 && f.v6 {
-		return traceroute.TraceOptions{}, usagef("-4 and -6 exclude each other")
+		return tracer.TraceOptions{}, usagef("-4 and -6 exclude each other")
 	}
 	if f.maxTTL < 1 || f.maxTTL > 255 || f.queries < 1 || f.flows < 1 {
-		return traceroute.TraceOptions{}, usagef("--max-ttl wants 1..255, --queries and --flows at least 1")
+		return tracer.TraceOptions{}, usagef("--max-ttl wants 1..255, --queries and --flows at least 1")
 	}
-	return traceroute.TraceOptions{Protocol: proto, Port: f.port, MaxTTL: f.maxTTL, Queries: f.queries, Flows: f.flows, Timeout: f.timeout}, nil
+	return tracer.TraceOptions{Protocol: proto, Port: f.port, MaxTTL: f.maxTTL, Queries: f.queries, Flows: f.flows, Timeout: f.timeout}, nil
 }
 
 func runTrace(a *app, args []string) error {
@@ -211,10 +212,10 @@ func (a *app) resolveTargets(f *traceFlags, hosts []string, timeout time.Duratio
 
 // openTracer opens the tracer's sockets, first thing, so that missing
 // privileges are reported before any other work.
-func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*traceroute.Tracer, error) {
-	tr, err := traceroute.NewTracer(traceroute.TracerOptions{RatePPS: f.rate, Logger: log})
+func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*tracer.Tracer, error) {
+	tr, err := tracer.New(tracer.Options{RatePPS: f.rate, Logger: log})
 	if err != nil {
-		if errors.Is(err, traceroute.ErrPrivilege) {
+		if errors.Is(err, tracer.ErrPrivilege) {
 			return nil, fmt.Errorf("cannot trace: %w", err)
 		}
 		return nil, err
@@ -224,7 +225,7 @@ func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*traceroute.Tracer, e
 
 // traceTargets runs tr on every target at once and streams the traces as
 // they finish, named after the host they came from.
-func (a *app) traceTargets(f *traceFlags, tr *traceroute.Tracer, targets []target, topts traceroute.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
+func (a *app) traceTargets(f *traceFlags, tr *tracer.Tracer, targets []target, topts tracer.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
 	names := map[netip.Addr]string{}
 	addrs := make([]netip.Addr, 0, len(targets))
 	for _, t := range targets {
@@ -265,7 +266,7 @@ func (a *app) traceTargets(f *traceFlags, tr *traceroute.Tracer, targets []targe
 // traceLive traces with an mtr-like display filling in on the terminal,
 // then hands the finished traces on (the located tables replace the live
 // one).
-func (a *app) traceLive(f *traceFlags, tr *traceroute.Tracer, addrs []netip.Addr, names map[netip.Addr]string, topts traceroute.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
+func (a *app) traceLive(f *traceFlags, tr *tracer.Tracer, addrs []netip.Addr, names map[netip.Addr]string, topts tracer.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
 	return func(yield func(*traceroute.Trace, error) bool) {
 		color, _ := a.color(&f.common, a.stdout)
 		live := term.NewLive(a.stdout, color, addrs, names)

@@ -3,7 +3,7 @@ package main
 import (
 	"strings"
 
-	"github.com/geoloc-dev/geoloc/internal/dictgen/fold"
+	"github.com/geoloc-dev/geoloc/internal/fold"
 )
 
 // spellings returns the ASCII, lower-case, separator-free spellings of a

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/geoloc-dev/geoloc/traceroute"
+	"github.com/geoloc-dev/geoloc/tracer"
 )
 
 // Live redraws, in place on a terminal, the hops of the traces in flight,
@@ -37,7 +37,7 @@ type Live struct {
 
 type liveTrace struct {
 	name string
-	hops map[int]traceroute.HopProgress
+	hops map[int]tracer.HopProgress
 }
 
 // NewLive returns a live display on w for the given destinations (names
@@ -49,18 +49,18 @@ func NewLive(w io.Writer, color bool, dsts []netip.Addr, names map[netip.Addr]st
 			continue
 		}
 		l.order = append(l.order, d)
-		l.traces[d] = &liveTrace{name: names[d], hops: map[int]traceroute.HopProgress{}}
+		l.traces[d] = &liveTrace{name: names[d], hops: map[int]tracer.HopProgress{}}
 	}
 	return l
 }
 
 // Update records a hop snapshot and redraws when due.
-func (l *Live) Update(p traceroute.HopProgress) {
+func (l *Live) Update(p tracer.HopProgress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.traces[p.Destination]
 	if t == nil {
-		t = &liveTrace{hops: map[int]traceroute.HopProgress{}}
+		t = &liveTrace{hops: map[int]tracer.HopProgress{}}
 		l.traces[p.Destination] = t
 		l.order = append(l.order, p.Destination)
 	}
@@ -159,7 +159,7 @@ func (l *Live) render() string {
 	return b.String()
 }
 
-func hopRow(p traceroute.HopProgress) []string {
+func hopRow(p tracer.HopProgress) []string {
 	var addrs []string
 	for _, a := range p.Hop.Addrs() {
 		addrs = append(addrs, a.String())

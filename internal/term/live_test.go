@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/geoloc-dev/geoloc/tracer"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -18,8 +19,8 @@ func TestLiveOneTrace(t *testing.T) {
 	l := NewLive(&b, false, []netip.Addr{dst}, map[netip.Addr]string{dst: "example.test"})
 	l.Every = 0
 	l.Now = func() time.Time { return time.Unix(0, 0) }
-	hop := func(ttl int, pending int, probes ...traceroute.Probe) traceroute.HopProgress {
-		return traceroute.HopProgress{Destination: dst, Pending: pending, Hop: traceroute.Hop{TTL: ttl, Probes: probes}}
+	hop := func(ttl int, pending int, probes ...traceroute.Probe) tracer.HopProgress {
+		return tracer.HopProgress{Destination: dst, Pending: pending, Hop: traceroute.Hop{TTL: ttl, Probes: probes}}
 	}
 	r1 := traceroute.Probe{Addr: netip.MustParseAddr("198.51.100.1"), RTTMs: 1.5}
 	r2 := traceroute.Probe{Addr: netip.MustParseAddr("198.51.100.1"), RTTMs: 2.5}
@@ -42,6 +43,6 @@ func TestLiveManyTraces(t *testing.T) {
 	var b bytes.Buffer
 	l := NewLive(&b, false, []netip.Addr{a, c, a}, nil)
 	l.Every = time.Hour // no redraw: Render only
-	l.Update(traceroute.HopProgress{Destination: a, Pending: 1, Hop: traceroute.Hop{TTL: 3, Probes: []traceroute.Probe{{Addr: a, RTTMs: 1}}}})
+	l.Update(tracer.HopProgress{Destination: a, Pending: 1, Hop: traceroute.Hop{TTL: 3, Probes: []traceroute.Probe{{Addr: a, RTTMs: 1}}}})
 	assert.Equal(t, "192.0.2.1: 3 hops answered so far, 1 probes pending\n192.0.2.2: 0 hops answered so far, 0 probes pending\n", l.Render())
 }

@@ -1,4 +1,0 @@
-package tracer
-
-// NewWithBudget is New with a small tag budget, for tests.
-var NewWithBudget = newEngine

@@ -1,0 +1,120 @@
+package output
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/style"
+)
+
+// WriteJSONL writes one result record per line (the engine's JSON names).
+// encoding/json escapes <, > and & and replaces invalid UTF-8, so a line is
+// safe to embed and to feed to any JSON reader. Nil results are skipped.
+func WriteJSONL(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteJSON writes the result records as one indented JSON array.
+func WriteJSON(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
+	rs := make([]*geoloc.TraceResult, 0, len(results))
+	for _, r := range results {
+		if r != nil {
+			rs = append(rs, r)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rs)
+}
+
+// WriteReport writes the countries-crossed report as an aligned text table.
+func WriteReport(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
+	return BuildReport(results).WriteTable(w)
+}
+
+// WriteReportJSON writes the countries-crossed report as JSON.
+func WriteReportJSON(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
+	return BuildReport(results).WriteJSON(w)
+}
+
+// csvHeader names the CSV columns.
+var csvHeader = []string{
+	"trace", "destination", "ttl", "addr", "name", "asn", "as_org",
+	"lat", "lon", "radius_km", "city", "region", "country",
+	"rtt_ms", "confidence", "method", "inferred", "anycast", "why", "evidence",
+}
+
+// WriteCSV writes one row per hop (located or not; lat and lon are empty
+// when not) with a header. Text cells that a spreadsheet would take for a
+// formula (starting with = + - @ or a control character) get a leading
+// apostrophe, the OWASP defence against CSV injection.
+func WriteCSV(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(x float64, prec int) string { return strconv.FormatFloat(style.Round(x, prec), 'f', -1, 64) }
+	for i, tr := range results {
+		if tr == nil {
+			continue
+		}
+		title := cell(style.TraceTitle(tr, i))
+		dest := ""
+		if tr.Destination.Addr.IsValid() {
+			dest = tr.Destination.Addr.String()
+		}
+		for j := range tr.Hops {
+			h := &tr.Hops[j]
+			row := []string{title, dest, strconv.Itoa(h.TTL), addrString(h), cell(h.Name), "", cell(h.ASOrg),
+				"", "", "", "", "", "",
+				"", num(h.Confidence, 3), cell(h.Method), strconv.FormatBool(h.Inferred), strconv.FormatBool(h.Anycast), cell(h.Why), cell(style.EvidenceSummary(h))}
+			if h.ASN != 0 {
+				row[5] = strconv.FormatUint(uint64(h.ASN), 10)
+			}
+			if style.Located(h) {
+				l := h.Location
+				row[7], row[8], row[9] = num(l.Lat, 6), num(l.Lon, 6), num(l.RadiusKm, 1)
+				row[10], row[11], row[12] = cell(l.City), cell(l.Region), cell(l.Country)
+			}
+			if h.RTTMs > 0 {
+				row[13] = num(h.RTTMs, 3)
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func addrString(h *geoloc.HopResult) string {
+	if h.Addr.IsValid() {
+		return h.Addr.String()
+	}
+	return ""
+}
+
+// cell sanitises a network string for a CSV cell and defuses formulas.
+func cell(s string) string {
+	s = style.Sanitize(s, 1024)
+	if s != "" && strings.ContainsRune("=+-@\uFFFD", []rune(s)[0]) {
+		return "'" + s
+	}
+	return s
+}
