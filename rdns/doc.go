@@ -50,8 +50,10 @@
 //
 // # PTR lookups
 //
-// [Resolver] looks up PTR names over DNS (github.com/miekg/dns) with a
-// per-query timeout, a bound on concurrent queries and a per-Resolver cache.
+// [Resolver] looks up PTR names over DNS (UDP with EDNS0, TCP when the
+// answer is truncated; messages built and parsed with
+// golang.org/x/net/dns/dnsmessage, so importing rdns links no socket
+// options or BPF code) with a per-query timeout, a bound on concurrent queries and a per-Resolver cache.
 // Names from the network pass [CleanName] before anyone sees them: control
 // characters, escaped bytes, non-ASCII, HTML and over-long labels are
 // refused.

@@ -67,15 +67,11 @@ func FuzzPTRResponse(f *testing.F) {
 	}
 	f.Add([]byte{0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, wire []byte) {
-		msg := new(dns.Msg)
-		if err := msg.Unpack(wire); err != nil {
+		a, err := parseAnswer(wire)
+		if err != nil {
 			return
 		}
-		qname := "1.2.0.192.in-addr.arpa."
-		if len(msg.Question) > 0 {
-			qname = msg.Question[0].Name
-		}
-		name := firstPTR(msg, qname)
+		name := firstPTR(a.answers, "1.2.0.192.in-addr.arpa.")
 		if name == "" {
 			return
 		}

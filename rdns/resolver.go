@@ -1,17 +1,23 @@
 package rdns
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // Resolver looks up PTR names. The zero value is ready to use: it asks the
@@ -69,10 +75,28 @@ func (r *Resolver) pickServer() string {
 		}
 		return r.Server
 	}
-	if cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf"); err == nil && len(cfg.Servers) > 0 {
-		return net.JoinHostPort(cfg.Servers[0], cfg.Port)
+	if ns := firstNameserver("/etc/resolv.conf"); ns != "" {
+		return net.JoinHostPort(ns, "53")
 	}
 	return "127.0.0.1:53"
+}
+
+// firstNameserver returns the address of the first "nameserver" line of a
+// resolv.conf file, or "" when there is none or the file cannot be read.
+func firstNameserver(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			return fields[1]
+		}
+	}
+	return ""
 }
 
 func (r *Resolver) timeout() time.Duration {
@@ -176,40 +200,79 @@ func (r *Resolver) LookupPTRs(ctx context.Context, addrs []netip.Addr) map[netip
 	return out
 }
 
+// ednsUDPBytes is the UDP payload size advertised in EDNS0: the largest
+// answer that still fits an unfragmented packet on most paths (RFC 9715).
+const ednsUDPBytes = 1232
+
 func (r *Resolver) query(ctx context.Context, addr netip.Addr) (string, error) {
-	qname, err := dns.ReverseAddr(addr.String())
+	qname, err := dnsmessage.NewName(reverseName(addr))
 	if err != nil {
 		return "", fmt.Errorf("rdns: PTR %s: %w", addr, err)
 	}
 	server := r.server()
-	m := new(dns.Msg)
-	m.SetQuestion(qname, dns.TypePTR)
-	m.RecursionDesired = true
-	c := &dns.Client{Net: "udp", Timeout: r.timeout(), UDPSize: dns.DefaultMsgSize}
-	m.SetEdns0(dns.DefaultMsgSize, false)
-	resp, err := r.exchange(ctx, c, m, server)
+	id := uint16(rand.Uint32())
+	resp, err := r.exchange(ctx, "udp", id, qname, server)
 	if isTimeout(err) && ctx.Err() == nil {
-		m.Id = dns.Id()
-		resp, err = r.exchange(ctx, c, m, server)
+		id = uint16(rand.Uint32())
+		resp, err = r.exchange(ctx, "udp", id, qname, server)
 	}
-	if err == nil && resp.Truncated {
-		c.Net = "tcp"
-		resp, err = r.exchange(ctx, c, m, server)
+	if err == nil && resp.hdr.Truncated {
+		resp, err = r.exchange(ctx, "tcp", id, qname, server)
 	}
 	if err != nil {
 		return "", fmt.Errorf("rdns: PTR %s via %s: %w", addr, server, err)
 	}
-	if resp.Id != m.Id {
+	if resp.hdr.ID != id {
 		return "", fmt.Errorf("rdns: PTR %s via %s: reply id mismatch", addr, server)
 	}
-	switch resp.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
+	switch resp.hdr.RCode {
+	case dnsmessage.RCodeSuccess:
+	case dnsmessage.RCodeNameError:
 		return "", nil
 	default:
-		return "", fmt.Errorf("rdns: PTR %s via %s: %s: %w", addr, server, dns.RcodeToString[resp.Rcode], ErrServerFailure)
+		return "", fmt.Errorf("rdns: PTR %s via %s: %s: %w", addr, server, rcodeName(resp.hdr.RCode), ErrServerFailure)
 	}
-	return firstPTR(resp, qname), nil
+	return firstPTR(resp.answers, qname.String()), nil
+}
+
+// reverseName is addr's name under in-addr.arpa or ip6.arpa, with the
+// trailing dot.
+func reverseName(addr netip.Addr) string {
+	var b strings.Builder
+	if addr.Is4() {
+		a := addr.As4()
+		for i := 3; i >= 0; i-- {
+			b.WriteString(strconv.Itoa(int(a[i])))
+			b.WriteByte('.')
+		}
+		b.WriteString("in-addr.arpa.")
+		return b.String()
+	}
+	const hex = "0123456789abcdef"
+	a := addr.As16()
+	for i := 15; i >= 0; i-- {
+		b.WriteByte(hex[a[i]&0xf])
+		b.WriteByte('.')
+		b.WriteByte(hex[a[i]>>4])
+		b.WriteByte('.')
+	}
+	b.WriteString("ip6.arpa.")
+	return b.String()
+}
+
+// rcodeName names the response codes a PTR query meets, as dig prints them.
+func rcodeName(c dnsmessage.RCode) string {
+	switch c {
+	case dnsmessage.RCodeFormatError:
+		return "FORMERR"
+	case dnsmessage.RCodeServerFailure:
+		return "SERVFAIL"
+	case dnsmessage.RCodeNotImplemented:
+		return "NOTIMP"
+	case dnsmessage.RCodeRefused:
+		return "REFUSED"
+	}
+	return "RCODE" + strconv.Itoa(int(c))
 }
 
 func isTimeout(err error) bool {
@@ -217,23 +280,147 @@ func isTimeout(err error) bool {
 	return err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout())
 }
 
-func (r *Resolver) exchange(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+// ptrReply is what a PTR lookup needs of a reply: its header and the
+// CNAME and PTR records of its answer section.
+type ptrReply struct {
+	hdr     dnsmessage.Header
+	answers []record
+}
+
+type record struct {
+	owner, target string // lower case, with the trailing dot
+	ptr           bool   // PTR, else CNAME
+}
+
+// exchange sends one recursive PTR query for qname with EDNS0 over network
+// ("udp" or "tcp") and reads one reply, within the Resolver's timeout.
+func (r *Resolver) exchange(ctx context.Context, network string, id uint16, qname dnsmessage.Name, server string) (*ptrReply, error) {
 	qctx, cancel := context.WithTimeout(ctx, r.timeout())
 	defer cancel()
-	resp, _, err := c.ExchangeContext(qctx, m, server)
-	return resp, err
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, RecursionDesired: true})
+	b.EnableCompression()
+	var opt dnsmessage.ResourceHeader
+	err := errors.Join(
+		b.StartQuestions(),
+		b.Question(dnsmessage.Question{Name: qname, Type: dnsmessage.TypePTR, Class: dnsmessage.ClassINET}),
+		b.StartAdditionals(),
+		opt.SetEDNS0(ednsUDPBytes, dnsmessage.RCodeSuccess, false),
+		b.OPTResource(opt, dnsmessage.OPTResource{}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	query, err := b.Finish()
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(qctx, network, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(qctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	if deadline, ok := qctx.Deadline(); ok {
+		conn.SetDeadline(deadline)
+	}
+	var reply []byte
+	if network == "tcp" {
+		reply, err = exchangeTCP(conn, query)
+	} else {
+		reply, err = exchangeUDP(conn, query)
+	}
+	if err != nil {
+		if qctx.Err() != nil {
+			return nil, qctx.Err()
+		}
+		return nil, err
+	}
+	return parseAnswer(reply)
+}
+
+func exchangeUDP(conn net.Conn, query []byte) ([]byte, error) {
+	if _, err := conn.Write(query); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 65535)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+func exchangeTCP(conn net.Conn, query []byte) ([]byte, error) {
+	msg := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(query)), uint16(len(query)))
+	if _, err := conn.Write(append(msg, query...)); err != nil {
+		return nil, err
+	}
+	var n [2]byte
+	if _, err := io.ReadFull(conn, n[:]); err != nil {
+		return nil, err
+	}
+	reply := make([]byte, binary.BigEndian.Uint16(n[:]))
+	if _, err := io.ReadFull(conn, reply); err != nil {
+		return nil, err
+	}
+	return reply, nil
+}
+
+// parseAnswer reads the header and the CNAME and PTR records of a reply's
+// answer section. A record whose data does not parse (a name with a dot
+// inside a label, a pointer loop) is skipped with the rest of the section:
+// the records before it still count.
+func parseAnswer(msg []byte) (*ptrReply, error) {
+	var p dnsmessage.Parser
+	hdr, err := p.Start(msg)
+	if err != nil {
+		return nil, fmt.Errorf("malformed reply: %w", err)
+	}
+	a := &ptrReply{hdr: hdr}
+	if err := p.SkipAllQuestions(); err != nil {
+		return nil, fmt.Errorf("malformed reply: %w", err)
+	}
+	for {
+		h, err := p.AnswerHeader()
+		if err != nil {
+			// ErrSectionDone, or a header that does not parse: keep what
+			// was read.
+			return a, nil
+		}
+		owner := strings.ToLower(h.Name.String())
+		switch h.Type {
+		case dnsmessage.TypePTR:
+			rr, err := p.PTRResource()
+			if err != nil {
+				return a, nil
+			}
+			a.answers = append(a.answers, record{owner: owner, target: rr.PTR.String(), ptr: true})
+		case dnsmessage.TypeCNAME:
+			rr, err := p.CNAMEResource()
+			if err != nil {
+				return a, nil
+			}
+			a.answers = append(a.answers, record{owner: owner, target: strings.ToLower(rr.CNAME.String())})
+		default:
+			if err := p.SkipAnswer(); err != nil {
+				return a, nil
+			}
+		}
+	}
 }
 
 // firstPTR returns the first PTR target in the answer that CleanName accepts.
 // Records for other owner names are ignored, except along a CNAME chain from
 // qname (RFC 2317 classless delegation).
-func firstPTR(resp *dns.Msg, qname string) string {
+func firstPTR(answers []record, qname string) string {
 	owners := map[string]bool{strings.ToLower(qname): true}
 	for range 8 { // follow CNAMEs, bounded
 		grown := false
-		for _, rr := range resp.Answer {
-			if cn, ok := rr.(*dns.CNAME); ok && owners[strings.ToLower(cn.Hdr.Name)] && !owners[strings.ToLower(cn.Target)] {
-				owners[strings.ToLower(cn.Target)] = true
+		for _, rr := range answers {
+			if !rr.ptr && owners[rr.owner] && !owners[rr.target] {
+				owners[rr.target] = true
 				grown = true
 			}
 		}
@@ -241,12 +428,11 @@ func firstPTR(resp *dns.Msg, qname string) string {
 			break
 		}
 	}
-	for _, rr := range resp.Answer {
-		p, ok := rr.(*dns.PTR)
-		if !ok || !owners[strings.ToLower(p.Hdr.Name)] {
+	for _, rr := range answers {
+		if !rr.ptr || !owners[rr.owner] {
 			continue
 		}
-		if name, ok := CleanName(p.Ptr); ok {
+		if name, ok := CleanName(rr.target); ok {
 			return name
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -365,6 +367,33 @@ func TestResolverServerDefault(t *testing.T) {
 	assert.Equal(t, "[2001:db8::53]:53", (&Resolver{Server: "2001:db8::53"}).server())
 	assert.Equal(t, defaultTimeout, (&Resolver{}).timeout())
 	assert.True(t, errors.Is(ErrServerFailure, ErrServerFailure))
+}
+
+// The reverse names the resolver asks for are the ones miekg/dns (the
+// test server's library) derives.
+func TestReverseName(t *testing.T) {
+	for _, a := range []string{"192.0.2.1", "0.0.0.0", "255.255.255.255", "2001:db8::1", "2001:db8:85a3::8a2e:370:7334", "::"} {
+		want, err := dns.ReverseAddr(a)
+		require.NoError(t, err)
+		assert.Equal(t, want, reverseName(netip.MustParseAddr(a)), a)
+	}
+}
+
+func TestFirstNameserver(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ conf, want string }{
+		"first of two": {"# comment\nsearch example.net\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n", "192.0.2.53"},
+		"IPv6":         {"options edns0\nnameserver   2001:db8::53\n", "2001:db8::53"},
+		"none":         {"search example.net\n", ""},
+		"bare keyword": {"nameserver\n", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			require.NoError(t, os.WriteFile(p, []byte(tc.conf), 0o644))
+			assert.Equal(t, tc.want, firstNameserver(p))
+		})
+	}
+	assert.Empty(t, firstNameserver(filepath.Join(dir, "missing")))
 }
 
 func TestLookupPTRCacheBound(t *testing.T) {
