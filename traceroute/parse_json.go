@@ -36,8 +36,17 @@ var jsonFormats = []format{
 // maxJSONValue bounds the size of one top-level JSON value (one trace), so a
 // corrupt input without a closing brace cannot make a reader hold the whole
 // stream. The largest real records (scamper tracelb with thousands of
-// probes) stay far below it.
-const maxJSONValue = 64 << 20
+// probes, about a megabyte) stay far below it; a reader holds at most a few
+// times this much, which keeps it well under 100 MB however hostile the
+// input.
+const maxJSONValue = 16 << 20
+
+// maxWrapped bounds how far a record that starts with content on its first
+// line may continue past that line before it is taken for a JSON Lines
+// record cut off (see jsonStream). Records wrapped by hand are a few
+// kilobytes; pretty printers put the opening brace alone on its line and
+// are not concerned.
+const maxWrapped = 256 << 10
 
 // maxUnixSec is the last second of year 9999, the last time RFC 3339 (and
 // so the interchange) can write.
@@ -46,21 +55,45 @@ const maxUnixSec = 253402300799
 // errInputRead marks an I/O error of the underlying reader: reading stops.
 var errInputRead = errors.New("read error")
 
+// errGiveUp marks an input that cannot be the format it is read as (a line
+// without end, a run of lines that are no JSON at all): reading stops.
+var errGiveUp = errors.New("giving up")
+
 // jsonStream splits a byte stream into top-level JSON values: JSON Lines,
 // concatenated or pretty-printed objects, and the elements of top-level
 // arrays (a RIPE Atlas download is one array of results). It never holds more
 // than one value, and it knows the line on which each value starts.
+//
+// A JSON Lines record cut off in the middle of its line (a truncated write,
+// a disk full) would otherwise swallow every record after it: its brackets
+// never close, and the following lines read as its continuation. So a
+// value whose first line holds more than its opening brace and which goes
+// on past that line is "wrapped": if it then fails in any way (it does not
+// close within maxWrapped, the input ends, a raw newline falls in a string,
+// or the decoder rejects it) it is reported as cut off at its first line,
+// and the lines after that line are read again as records of their own.
+// A wrapped value that closes and decodes is kept whole, so JSON wrapped by
+// hand still reads.
 type jsonStream struct {
 	br      *bufio.Reader
 	buf     []byte // the current value when it spans chunks
-	pending []byte // unscanned rest of the current chunk (aliases br's buffer)
+	pending []byte // unscanned rest of the current chunk (aliases br's buffer or replay)
 	eof     bool
 	line    int // line of the next byte in pending
 	arrays  int // open top-level arrays
 	skip    bool
+	skipped int // bytes of the bad line being skipped
 	// resync is set after a broken value: the lines that follow are its
 	// remains, skipped without more errors until the next value starts.
 	resync bool
+	// replay holds input taken back after a cut-off record (the lines that
+	// followed its first line); it is read again before br.
+	replay []byte
+	// wrapped is the offset in buf just past the first line of the current
+	// value when that value is wrapped (see above); 0 when it is not.
+	wrapped int
+	// badRun counts the errors since the last good value.
+	badRun int
 }
 
 func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
@@ -72,6 +105,14 @@ var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true
 // buffer of a long line). It returns false at the end of the input.
 func (s *jsonStream) fill() (bool, error) {
 	for len(s.pending) == 0 {
+		if len(s.replay) > 0 {
+			n := bytes.IndexByte(s.replay, '\n') + 1
+			if n == 0 {
+				n = len(s.replay)
+			}
+			s.pending, s.replay = s.replay[:n], s.replay[n:]
+			continue
+		}
 		if s.eof {
 			return false, nil
 		}
@@ -98,8 +139,26 @@ func (s *jsonStream) advance(n int) {
 
 // next returns the next value and the line it starts on. The slice is valid
 // until the following call. A malformed stretch yields an error naming its
-// line; the stream then resynchronises at the next line. io.EOF ends it.
+// line; the stream then resynchronises at the next line. io.EOF ends it; an
+// error wrapping errGiveUp or errInputRead ends it too.
 func (s *jsonStream) next() ([]byte, int, error) {
+	val, line, err := s.scan()
+	switch {
+	case err == nil:
+		s.badRun = 0
+	case errors.Is(err, io.EOF), errors.Is(err, errInputRead), errors.Is(err, errGiveUp):
+	default:
+		// Lines that are no JSON at all, one after another: past a
+		// point this is not a JSON input, whatever it was read as.
+		if s.badRun++; s.badRun >= maxBadLines {
+			err = fmt.Errorf("%w: %d bad records in a row: %w", errGiveUp, s.badRun, err)
+		}
+	}
+	return val, line, err
+}
+
+func (s *jsonStream) scan() ([]byte, int, error) {
+	s.wrapped = 0
 	// Between values: whitespace, commas and array brackets.
 	for {
 		ok, err := s.fill()
@@ -116,9 +175,14 @@ func (s *jsonStream) next() ([]byte, int, error) {
 		if s.skip { // discarding the rest of a bad line
 			if i := bytes.IndexByte(s.pending, '\n'); i >= 0 {
 				s.advance(i + 1)
-				s.skip = false
-			} else {
-				s.advance(len(s.pending))
+				s.skip, s.skipped = false, 0
+				continue
+			}
+			s.skipped += len(s.pending)
+			s.advance(len(s.pending))
+			if s.skipped > maxJSONValue {
+				// /dev/zero, a binary file: a line without end.
+				return nil, s.line, fmt.Errorf("%w: no line end in %d MiB", errGiveUp, maxJSONValue>>20)
 			}
 			continue
 		}
@@ -164,6 +228,7 @@ func quoteByte(c byte) string {
 func (s *jsonStream) value() ([]byte, int, error) {
 	start := s.line
 	s.buf = s.buf[:0]
+	s.wrapped = 0
 	depth, inStr, esc := 0, false, false
 	for {
 		c := s.pending
@@ -215,28 +280,72 @@ func (s *jsonStream) value() ([]byte, int, error) {
 				return s.buf, start, nil
 			}
 		}
-		if inStr && len(c) > 0 && c[len(c)-1] == '\n' {
+		endsLine := len(c) > 0 && c[len(c)-1] == '\n'
+		if inStr && endsLine {
 			// JSON strings cannot hold a raw newline: the value is broken.
+			if s.wrapped > 0 {
+				return nil, start, s.cutOff(start, "a raw newline falls inside a string")
+			}
 			// Drop it and start again on the next line.
 			s.advance(len(c))
 			s.resync = true
 			return nil, start, errors.New("unterminated string (raw newline inside a JSON string)")
+		}
+		if s.wrapped > 0 && len(s.buf)+len(c)-s.wrapped > maxWrapped {
+			return nil, start, s.cutOff(start, fmt.Sprintf("it does not close within %d KiB", maxWrapped>>10))
 		}
 		if len(s.buf)+len(c) > maxJSONValue {
 			s.advance(len(c))
 			s.skip = true
 			return nil, start, fmt.Errorf("JSON value larger than %d MiB", maxJSONValue>>20)
 		}
+		firstLineEnds := endsLine && s.line == start
 		s.buf = append(s.buf, c...)
 		s.advance(len(c))
+		if firstLineEnds && !bareBrace(s.buf) {
+			s.wrapped = len(s.buf)
+		}
 		ok, err := s.fill()
 		if err != nil {
 			return nil, start, err
 		}
 		if !ok {
+			if s.wrapped > 0 {
+				return nil, start, s.cutOff(start, "the input ends inside it")
+			}
 			return nil, start, errors.New("unexpected end of input inside a JSON value")
 		}
 	}
+}
+
+// bareBrace reports whether b, the first line of a value, is its opening
+// brace alone (between blanks), as pretty printers write it.
+func bareBrace(b []byte) bool {
+	return len(bytes.TrimSpace(b)) == 1
+}
+
+// cutOff gives up the wrapped value being read (or just read): its first
+// line is reported as a record cut off, and the input after that line is
+// read again. It returns the error to report at line start.
+func (s *jsonStream) cutOff(start int, why string) error {
+	rest := s.buf[s.wrapped:]
+	replay := make([]byte, 0, len(rest)+len(s.pending)+len(s.replay))
+	replay = append(append(append(replay, rest...), s.pending...), s.replay...)
+	s.replay, s.pending = replay, nil
+	s.line = start + 1
+	s.wrapped = 0
+	s.skip, s.skipped, s.resync = false, 0, false
+	return fmt.Errorf("record cut off: line %d ends inside a JSON value and the lines after it do not complete it (%s); they are read as records of their own", start, why)
+}
+
+// rejected tells the stream that the value it returned last did not
+// decode. A wrapped value is then taken for a record cut off (see
+// jsonStream); rejected returns the error to report in place of err.
+func (s *jsonStream) rejected(line int, err error) error {
+	if s.wrapped == 0 {
+		return err
+	}
+	return s.cutOff(line, err.Error())
 }
 
 // jsonRecordLoop drives a JSON format: it splits the input into values and
@@ -250,13 +359,19 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 			return
 		}
 		if err != nil {
-			if !yield(nil, &ParseError{Input: input, Line: line, Format: name, Err: err}) || errors.Is(err, errInputRead) {
+			if !yield(nil, &ParseError{Input: input, Line: line, Format: name, Err: err}) || stops(err) {
 				return
 			}
 			continue
 		}
 		t, err := decode(val, line)
 		if err != nil {
+			if cut := js.rejected(line, err); cut != err {
+				if !yield(nil, &ParseError{Input: input, Line: line, Format: name, Err: cut}) {
+					return
+				}
+				continue
+			}
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				var pos *jsonPosError
@@ -287,6 +402,9 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 		}
 	}
 }
+
+// stops reports whether err from a jsonStream ends the input.
+func stops(err error) bool { return errors.Is(err, errInputRead) || errors.Is(err, errGiveUp) }
 
 // firstObject describes the first JSON object of an input head, for
 // detection: its top-level keys and the value of its "type" key. A head cut

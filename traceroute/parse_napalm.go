@@ -458,13 +458,14 @@ func parseNXOS(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
 			return
 		}
 		if err != nil {
-			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: err}) || errors.Is(err, errInputRead) {
+			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: err}) || stops(err) {
 				return
 			}
 			continue
 		}
 		bodies, err := nxapiBodies(val)
 		if err != nil {
+			err = js.rejected(line, err)
 			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: err}) {
 				return
 			}
