@@ -42,7 +42,10 @@ func TestJSONDetect(t *testing.T) {
 		{"interchange without format", `{"destination":{"addr":"192.0.2.9"},"hops":[{"ttl":1}]}`, FormatGeoloc},
 		// Not ours (or not a traceroute at all).
 		{"jc traceroute JSON", `{"destination_ip":"8.8.8.8","destination_name":"8.8.8.8","hops":[{"hop":1,"probes":[]}]}`, ""},
-		{"atlas ping", `{"fw":4790,"type":"ping","result":[{"rtt":1}]}`, ""},
+		{"atlas ping", `{"fw":4790,"type":"ping","result":[{"rtt":1}]}`, FormatRIPEAtlasPing},
+		{"atlas ping, firmware 1 (no type)", `{"addr":"192.0.2.9","avg":20.1,"dup":0,"from":"198.51.100.1","fw":1,"max":20.3,"min":19.9,"msm_id":1000047,"prb_id":165,"rcvd":3,"sent":3}`, FormatRIPEAtlasPing},
+		{"globalping", `{"id":"x","type":"mtr","status":"finished","createdAt":"2023-07-14T18:33:15.039Z","target":"t","probesCount":1,"results":[]}`, FormatGlobalping},
+		{"atlas dns", `{"fw":4790,"type":"dns","result":{"rt":1}}`, ""},
 		{"empty array", `[]`, ""},
 		{"other XML", `<?xml version="1.0"?><kml/>`, ""},
 		{"JSON scalar", `"traceroute"`, ""},

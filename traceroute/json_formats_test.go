@@ -55,7 +55,7 @@ func TestJSONAtlasCases(t *testing.T) {
 		{name: "dst_name is another address than dst_addr", in: `{"type":"traceroute","dst_addr":"192.0.2.9","dst_name":"192.0.2.10","result":[]}`,
 			check: func(t *testing.T, tr *Trace) { assert.Equal(t, "192.0.2.10", tr.Destination.Name) }},
 		{name: "empty object", in: `[{"type":"traceroute","result":[]},{}]`, err: `in:1: ripe-atlas: not a RIPE Atlas traceroute result`},
-		{name: "not a traceroute", in: `[{"type":"traceroute","result":[]},{"type":"ping","prb_id":1,"result":[{"rtt":1}]}]`, err: `in:1: ripe-atlas: not a traceroute result (type "ping")`},
+		{name: "not a traceroute", in: `[{"type":"traceroute","result":[]},{"type":"dns","prb_id":1,"result":{"rt":1}}]`, err: `in:1: ripe-atlas: not a traceroute result (type "dns")`},
 		{name: "bad address", in: `{"type":"traceroute","result":[{"hop":1,"result":[{"from":"192.0.2.300","rtt":1}]}]}`, err: `in:1: ripe-atlas: column 59: packet from "192.0.2.300"`},
 		{name: "hop out of range", in: `{"type":"traceroute","result":[{"hop":256,"result":[]}]}`, err: "hop 256 out of range"},
 		{name: "MPLS label too large", in: `{"type":"traceroute","result":[{"hop":1,"result":[{"from":"192.0.2.1","rtt":1,"icmpext":{"obj":[{"class":1,"type":1,"mpls":[{"label":1048576}]}]}}]}]}`, err: "MPLS label 1048576 out of range"},

@@ -193,6 +193,7 @@ func jsDifferential(t *testing.T, data []byte) {
 
 // FuzzJSONDetect runs format detection over the structured fixtures.
 func FuzzJSONDetect(f *testing.F) {
-	jsFuzzSeeds(f, "ripe-atlas/*.jsonl", "mlab-scamper/scamper2/valid-*", "mtr-json/*.json", "napalm/*/*.xml")
+	jsFuzzSeeds(f, "ripe-atlas/*.jsonl", "mlab-scamper/scamper2/valid-*", "mtr-json/*.json", "napalm/*/*.xml",
+		"ripe-atlas-ping/*", "globalping/*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { jsFuzzCheck(t, data, "") })
 }

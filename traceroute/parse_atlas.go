@@ -51,8 +51,8 @@ func detectAtlas(head []byte) bool {
 }
 
 func parseAtlas(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
-	var d atlasDecoder
-	jsonRecordLoop(br, input, FormatRIPEAtlas, func(val []byte, _ int) (*Trace, error) { return d.decode(val) }, yield)
+	var d atlasAnyDecoder // ping results mixed in are read too (parse_atlas_ping.go)
+	jsonRecordLoop(br, input, FormatRIPEAtlas, func(val []byte, _ int) (*Trace, error) { return d.decodeTracerouteFirst(val) }, yield)
 }
 
 // atlasDecoder decodes one result at a time, reusing its scratch space.
@@ -64,27 +64,16 @@ type atlasDecoder struct {
 	hops   []Hop
 	ranges [][2]int // probe slab range of each hop
 	probes []Probe
+	// notTraceroute is set when decode refused a value for its type (or
+	// for having neither "result" nor "type"): it may be another kind of
+	// result, which the ping decoder then tries.
+	notTraceroute bool
 }
 
 // endpointAddr parses an address field of the result into *a; an empty
 // string leaves it unset.
 func (d *atlasDecoder) endpointAddr(field string, a *netip.Addr) error {
-	s := &d.s
-	if s.isNull() {
-		return nil
-	}
-	off := s.i
-	b := s.str()
-	if s.err != nil || len(b) == 0 {
-		return s.err
-	}
-	v, err := d.addrs.parse(b)
-	if err != nil {
-		s.failAt(off, "%s %q: %v", field, b, err)
-		return s.err
-	}
-	*a = v
-	return nil
+	return scanAddrField(&d.s, &d.addrs, field, a)
 }
 
 func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
@@ -96,6 +85,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 	var errs []string
 	isResult := false
 	d.hops, d.ranges, d.probes = d.hops[:0], d.ranges[:0], d.probes[:0]
+	d.notTraceroute = false
 	if !s.enter('{') {
 		return nil, s.err
 	}
@@ -105,6 +95,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 		switch string(k) {
 		case "type":
 			if typ := s.str(); s.err == nil && string(typ) != "traceroute" {
+				d.notTraceroute = true
 				return nil, fmt.Errorf("not a traceroute result (type %q)", typ) // the record as a whole
 			}
 			isResult = true
@@ -164,6 +155,7 @@ func (d *atlasDecoder) decode(val []byte) (*Trace, error) {
 		return nil, s.err
 	}
 	if !isResult {
+		d.notTraceroute = true
 		return nil, errors.New(`not a RIPE Atlas traceroute result (no "result" and no "type")`)
 	}
 	t.Source.Addr = from

@@ -24,7 +24,9 @@ const (
 // interchange format comes last because it is recognised by what the others
 // lack.
 var jsonFormats = []format{
+	{name: FormatGlobalping, detect: detectGlobalping, parse: parseGlobalping}, // its "type" is ping or traceroute too
 	{name: FormatRIPEAtlas, detect: detectAtlas, parse: parseAtlas},
+	{name: FormatRIPEAtlasPing, detect: detectAtlasPing, parse: parseAtlasPing},
 	{name: FormatScamperJSON, detect: detectScamper, parse: parseScamper},
 	{name: FormatMtrJSON, detect: detectMtrJSON, parse: parseMtrJSON},
 	{name: FormatNXOSJSON, detect: detectNXOS, parse: parseNXOS},
@@ -352,7 +354,28 @@ func (s *jsonStream) rejected(line int, err error) error {
 // hands each to decode, turning problems into *ParseError. decode returns
 // (nil, nil) for values that carry no trace (metadata lines).
 func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte, line int) (*Trace, error), yield func(*Trace, error) bool) {
+	jsonRecordsLoop(br, input, name, func(val []byte, line int, emit func(*Trace) bool) error {
+		t, err := decode(val, line)
+		if err == nil && t != nil {
+			emit(t)
+		}
+		return err
+	}, yield)
+}
+
+// jsonRecordsLoop is jsonRecordLoop for formats whose values may hold
+// several traces (a Globalping measurement holds one per probe): decode
+// hands each trace to emit, which reports whether to go on, and returns the
+// value's error, if any, after the traces it could read.
+func jsonRecordsLoop(br *bufio.Reader, input, name string, decode func(val []byte, line int, emit func(*Trace) bool) error, yield func(*Trace, error) bool) {
 	js := newJSONStream(br)
+	stopped := false
+	emit := func(t *Trace) bool {
+		if !stopped && !yield(t, nil) {
+			stopped = true
+		}
+		return !stopped
+	}
 	for {
 		val, line, err := js.next()
 		if errors.Is(err, io.EOF) {
@@ -364,7 +387,10 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 			}
 			continue
 		}
-		t, err := decode(val, line)
+		err = decode(val, line, emit)
+		if stopped {
+			return
+		}
 		if err != nil {
 			if cut := js.rejected(line, err); cut != err {
 				if !yield(nil, &ParseError{Input: input, Line: line, Format: name, Err: cut}) {
@@ -395,10 +421,6 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 			if !yield(nil, err) {
 				return
 			}
-			continue
-		}
-		if t != nil && !yield(t, nil) {
-			return
 		}
 	}
 }

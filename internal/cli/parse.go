@@ -15,8 +15,9 @@ func cmdParse() *command {
 		help: `Usage: geoloc parse [FLAGS] FILE...|-
 
 Reads saved traceroute output (Linux, BSD/macOS, Windows tracert, tracepath,
-mtr text/JSON/CSV/raw, RIPE Atlas, scamper, Cisco/Junos/NX-OS, WinMTR, and
-geoloc's own interchange JSON) and writes every trace as one line of
+mtr text/JSON/CSV/raw, RIPE Atlas traceroute and ping results, Globalping
+measurements, scamper, Cisco/Junos/NX-OS, WinMTR, and geoloc's own
+interchange JSON) and writes every trace as one line of
 interchange JSON on stdout. The format is detected per file; --input-format
 forces one. gzip and bzip2 files are read as they are.
 

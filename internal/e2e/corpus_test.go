@@ -127,7 +127,7 @@ func TestCorpusParse(t *testing.T) {
 	}
 	// The corpus covers (at least) these detected formats.
 	for _, f := range []string{"linux-traceroute", "bsd-traceroute", "tracepath", "windows-tracert",
-		"mtr-report", "mtr-json", "mtr-csv", "mtr-raw", "ripe-atlas", "scamper-json", "junos-xml", "iosxr-xml", "cisco"} {
+		"mtr-report", "mtr-json", "mtr-csv", "mtr-raw", "ripe-atlas", "ripe-atlas-ping", "globalping", "scamper-json", "junos-xml", "iosxr-xml", "cisco"} {
 		assert.Positive(t, formats[f], "no %s trace in the corpus run; got %v", f, formats)
 	}
 }
@@ -291,6 +291,9 @@ func checkGeoJSON(t *testing.T, path string, st resultStats) {
 				Type        string          `json:"type"`
 				Coordinates json.RawMessage `json:"coordinates"`
 			} `json:"geometry"`
+			Properties struct {
+				Kind string `json:"kind"`
+			} `json:"properties"`
 		} `json:"features"`
 	}
 	require.NoError(t, json.Unmarshal(b, &fc))
@@ -301,7 +304,9 @@ func checkGeoJSON(t *testing.T, path string, st resultStats) {
 		if f.Geometry.Type != "Point" {
 			continue
 		}
-		points++
+		if f.Properties.Kind == "hop" { // known sources (Globalping probes) are points too
+			points++
+		}
 		var c []float64
 		require.NoError(t, json.Unmarshal(f.Geometry.Coordinates, &c))
 		require.GreaterOrEqual(t, len(c), 2)

@@ -150,7 +150,7 @@ func TestForcedWrongFormat(t *testing.T) {
 	r := geoloc(t, "parse", "--formats")
 	require.Equal(t, 0, r.code)
 	structured := map[string]bool{"ripe-atlas": true, "scamper-json": true, "mtr-json": true, "nxos-json": true,
-		"geoloc": true, "junos-xml": true, "iosxr-xml": true}
+		"geoloc": true, "junos-xml": true, "iosxr-xml": true, "ripe-atlas-ping": true, "globalping": true}
 	var formats []string
 	for _, l := range nonEmptyLines(r.stdout) {
 		formats = append(formats, strings.Fields(l)[0])
@@ -170,7 +170,7 @@ func TestForcedWrongFormat(t *testing.T) {
 		})
 	}
 	// And JSON forced on JSON of another tool.
-	for _, f := range []string{"scamper-json", "mtr-json", "nxos-json", "geoloc"} {
+	for _, f := range []string{"scamper-json", "mtr-json", "nxos-json", "geoloc", "globalping"} {
 		t.Run(f+"/on-atlas", func(t *testing.T) {
 			r := geoloc(t, "parse", "--input-format", f, atlas)
 			require.Equal(t, 1, r.code, "stderr:\n%s", clip(r.stderr))
