@@ -1,15 +1,11 @@
 package candidates
 
-import (
-	"sort"
-	"strings"
-)
-
-//go:generate go run ./internal/gencountries -data /work/shared/data/countries -o countries_table.go
+import "github.com/geoloc-dev/geoloc/internal/countries"
 
 // Country is a country's identity and extent, as used for country-level
-// candidates. The table is generated from world-countries 5.1.0 (ODbL-1.0)
-// and Natural Earth 1:10m outlines (public domain) by internal/gencountries.
+// candidates. The data is geoloc's one country table (world-countries
+// 5.1.0, ODbL-1.0; extents from Natural Earth 1:10m outlines, public
+// domain), the one the engine and the map writers use too.
 type Country struct {
 	ISO2, ISO3 string
 	Name       string  // common English name
@@ -27,10 +23,6 @@ func LookupCountry(iso2 string) (Country, bool) {
 	if len(iso2) != 2 {
 		return Country{}, false
 	}
-	iso2 = strings.ToUpper(iso2)
-	i := sort.Search(len(countryTable), func(i int) bool { return countryTable[i].ISO2 >= iso2 })
-	if i < len(countryTable) && countryTable[i].ISO2 == iso2 {
-		return countryTable[i], true
-	}
-	return Country{}, false
+	c, ok := countries.Lookup(iso2)
+	return Country(c), ok
 }

@@ -19,6 +19,6 @@
 // not cities (no city name, MaxMind accuracy of 500 km or more, a country
 // centroid or a vendor's default point such as 37.751,-97.822) become
 // KindCountry candidates at the country's centroid with a radius covering
-// it, from an embedded table generated from world-countries (ODbL-1.0) and
-// Natural Earth (public domain) by internal/gencountries.
+// it, from geoloc's one embedded country table (world-countries, ODbL-1.0,
+// and Natural Earth, public domain; see [LookupCountry]).
 package candidates

@@ -1,6 +1,8 @@
-// Package countries answers "which country is this point in?" from the
-// Natural Earth Admin-0 outlines embedded in the binary, and hands the
-// outlines to map writers.
+// Package countries is geoloc's one country data set: it answers "which
+// country is this point in?" from the Natural Earth Admin-0 outlines
+// embedded in the binary, hands the outlines to map writers, and gives each
+// country's codes, name, centroid and extent ([Lookup]) for country-level
+// candidates.
 //
 // Point-in-polygon runs on the 1:50m outlines with github.com/golang/geo/s2
 // (a shape index over every ring, so a lookup touches only the rings near the
@@ -23,11 +25,14 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 //go:embed outlines-50m.bin
@@ -36,16 +41,13 @@ var outlines50m []byte
 //go:embed outlines-110m.bin
 var outlines110m []byte
 
-//go:embed names.tsv
-var namesTSV string
+//go:embed countries.tsv
+var countriesTSV string
 
 // CoastKm is how far from a country's outline At still assigns a point to
 // that country: the 1:50m outlines can be several km off at coasts and
 // estuaries.
 const CoastKm = 50
-
-// earthRadiusKm is the mean Earth radius.
-const earthRadiusKm = 6371.0088
 
 // Detail selects an outline resolution.
 type Detail int
@@ -94,22 +96,53 @@ func Outlines(d Detail) iter.Seq[Country] {
 	}
 }
 
+// Info is a country's identity and extent.
+type Info struct {
+	ISO2, ISO3 string
+	Name       string  // common English name
+	Lat, Lon   float64 // centroid, degrees
+	// RadiusKm is the distance from the centroid to the farthest point of
+	// the country's largest polygon (its mainland), at least 10 km, so a
+	// disc of this radius covers the mainland; overseas parts are outside.
+	RadiusKm float64
+	AreaKm2  float64 // area of all its polygons (0 when unknown)
+}
+
+// Lookup returns the country of an ISO 3166-1 alpha-2 code
+// (case-insensitive); ok is false for an unknown code.
+func Lookup(iso2 string) (Info, bool) {
+	c, ok := table()[strings.ToUpper(iso2)]
+	return c, ok
+}
+
 // Name returns the common English name of an ISO 3166-1 alpha-2 code
 // (case-insensitive), or "" if the code is unknown.
 func Name(iso2 string) string {
-	return names()[strings.ToUpper(iso2)]
+	return table()[strings.ToUpper(iso2)].Name
 }
 
-var names = sync.OnceValue(func() map[string]string {
-	m := make(map[string]string, 256)
-	for line := range strings.Lines(namesTSV) {
+// table parses countries.tsv (written by ./gen) on first use.
+var table = sync.OnceValue(func() map[string]Info {
+	m := make(map[string]Info, 256)
+	for line := range strings.Lines(countriesTSV) {
 		line = strings.TrimSuffix(line, "\n")
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if iso, name, ok := strings.Cut(line, "\t"); ok {
-			m[iso] = name
+		f := strings.Split(line, "\t")
+		if len(f) != 7 {
+			panic("countries: corrupt embedded table: " + line) // checked by the tests
 		}
+		c := Info{ISO2: f[0], ISO3: f[1], Name: f[2]}
+		var errs [4]error
+		c.Lat, errs[0] = strconv.ParseFloat(f[3], 64)
+		c.Lon, errs[1] = strconv.ParseFloat(f[4], 64)
+		c.RadiusKm, errs[2] = strconv.ParseFloat(f[5], 64)
+		c.AreaKm2, errs[3] = strconv.ParseFloat(f[6], 64)
+		if err := errors.Join(errs[:]...); err != nil {
+			panic("countries: corrupt embedded table: " + line)
+		}
+		m[c.ISO2] = c
 	}
 	return m
 })
@@ -140,14 +173,14 @@ func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, 
 	if maxDistanceKm <= 0 {
 		return "", 0, false
 	}
-	limit := s1.ChordAngleFromAngle(s1.Angle(maxDistanceKm / earthRadiusKm))
+	limit := s1.ChordAngleFromAngle(s1.Angle(maxDistanceKm / latency.EarthRadiusKm))
 	opts := s2.NewClosestEdgeQueryOptions().MaxResults(1).DistanceLimit(limit.Successor()).IncludeInteriors(false)
 	res := s2.NewClosestEdgeQuery(ix.shapes, opts).FindEdges(s2.NewMinDistanceToPointTarget(p))
 	if len(res) == 0 || res[0].IsEmpty() {
 		return "", 0, false
 	}
 	r := ix.shapes.Shape(res[0].ShapeID()).(*ring)
-	return ix.polys[r.poly].iso, res[0].Distance().Angle().Radians() * earthRadiusKm, true
+	return ix.polys[r.poly].iso, res[0].Distance().Angle().Radians() * latency.EarthRadiusKm, true
 }
 
 // ring is one ring of one polygon as an s2 shape, oriented so that its

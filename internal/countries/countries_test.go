@@ -105,6 +105,30 @@ func TestNearestDistance(t *testing.T) {
 	assert.False(t, ok, "a point at sea is not within 1 km")
 }
 
+// Lookup's extents: every outline country has one, city states get the
+// 10 km floor.
+func TestLookup(t *testing.T) {
+	de, ok := Lookup("de")
+	require.True(t, ok)
+	assert.Equal(t, "DEU", de.ISO3)
+	assert.Equal(t, "Germany", de.Name)
+	assert.InDelta(t, 357_000, de.AreaKm2, 10_000, "Germany's area")
+	assert.InDelta(t, 500, de.RadiusKm, 150)
+	mc, ok := Lookup("MC")
+	require.True(t, ok)
+	assert.Equal(t, 10.0, mc.RadiusKm, "Monaco gets the floor")
+	_, ok = Lookup("ZZ")
+	assert.False(t, ok)
+	n := 0
+	for c := range Outlines(Medium) {
+		info, ok := Lookup(c.ISO2)
+		require.True(t, ok, c.ISO2)
+		assert.GreaterOrEqual(t, info.RadiusKm, 10.0, c.ISO2)
+		n++
+	}
+	assert.Greater(t, n, 200)
+}
+
 func TestName(t *testing.T) {
 	assert.Equal(t, "Norway", Name("NO"))
 	assert.Equal(t, "Germany", Name("de"))

@@ -19,7 +19,7 @@ func TestReproducible(t *testing.T) {
 	}
 	out := t.TempDir()
 	require.NoError(t, run(src, out))
-	for _, name := range []string{"outlines-50m.bin", "outlines-110m.bin", "names.tsv"} {
+	for _, name := range []string{"outlines-50m.bin", "outlines-110m.bin", "countries.tsv"} {
 		want, err := os.ReadFile(filepath.Join("..", name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(out, name))
