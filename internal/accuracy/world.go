@@ -64,7 +64,7 @@ import (
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
-//go:generate go run ./internal/gencities -data /work/shared/data -out cities.tsv
+//go:generate go run ./internal/gencities -data ../../../shared/data -out cities.tsv
 
 //go:embed cities.tsv
 var citiesTSV []byte

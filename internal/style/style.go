@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 // Unknown is the colour of hops whose AS is not known.
@@ -307,26 +308,19 @@ func Sanitize(s string, maxLen int) string {
 	return b.String()
 }
 
-const earthRadiusKm = 6371.0088
-
 // Circle returns a closed ring of n+1 [lon, lat] points at radiusKm around a
 // point on a spherical Earth (the first point repeated at the end, as KML and
 // GeoJSON rings require), counter-clockwise as RFC 7946 wants exterior
 // rings. Longitudes are normalised to [-180, 180].
 func Circle(lat, lon, radiusKm float64, n int) [][2]float64 {
 	n = max(n, 3)
-	φ1 := lat * math.Pi / 180
-	λ1 := lon * math.Pi / 180
-	δ := radiusKm / earthRadiusKm
+	centre := latency.Point{Lat: lat, Lon: lon}
 	out := make([][2]float64, 0, n+1)
 	for i := range n {
-		// Bearing θ runs clockwise from north; walk it backwards so the
+		// Bearings run clockwise from north; walk them backwards so the
 		// ring is counter-clockwise.
-		θ := -2 * math.Pi * float64(i) / float64(n)
-		φ2 := math.Asin(math.Sin(φ1)*math.Cos(δ) + math.Cos(φ1)*math.Sin(δ)*math.Cos(θ))
-		λ2 := λ1 + math.Atan2(math.Sin(θ)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
-		lon2 := math.Mod(λ2*180/math.Pi+540, 360) - 180
-		out = append(out, [2]float64{lon2, φ2 * 180 / math.Pi})
+		p := latency.Destination(centre, -360*float64(i)/float64(n), radiusKm)
+		out = append(out, [2]float64{p.Lon, p.Lat})
 	}
 	return append(out, out[0])
 }

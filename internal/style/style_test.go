@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -90,11 +91,7 @@ func TestCircle(t *testing.T) {
 	require.Len(t, ring, 37)
 	assert.Equal(t, ring[0], ring[36], "closed")
 	for _, p := range ring[:36] {
-		// Haversine distance back to the centre.
-		φ1, φ2 := 50*math.Pi/180, p[1]*math.Pi/180
-		dφ, dλ := φ2-φ1, (p[0]-8)*math.Pi/180
-		a := math.Sin(dφ/2)*math.Sin(dφ/2) + math.Cos(φ1)*math.Cos(φ2)*math.Sin(dλ/2)*math.Sin(dλ/2)
-		d := 2 * earthRadiusKm * math.Asin(math.Sqrt(a))
+		d := latency.DistanceKm(latency.Point{Lat: 50, Lon: 8}, latency.Point{Lat: p[1], Lon: p[0]})
 		assert.InDelta(t, 100, d, 0.01)
 	}
 	// Counter-clockwise (RFC 7946): positive shoelace area.

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/tracer/internal/probe"
 )
 
@@ -111,11 +112,7 @@ func DelayMsForKm(km float64) float64 { return km / 200 }
 // DelayMsBetween is the fibre delay of the great-circle distance between
 // two points given in degrees.
 func DelayMsBetween(lat1, lon1, lat2, lon2 float64) float64 {
-	const rKm = 6371.0088
-	rad := math.Pi / 180
-	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return DelayMsForKm(2 * rKm * math.Asin(math.Min(1, math.Sqrt(a))))
+	return DelayMsForKm(latency.DistanceKm(latency.Point{Lat: lat1, Lon: lon1}, latency.Point{Lat: lat2, Lon: lon2}))
 }
 
 // datagram is the parsed part of a probe the network needs.

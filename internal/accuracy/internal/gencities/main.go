@@ -1,11 +1,11 @@
 // Command gencities writes the real-city table of the accuracy benchmark
-// (internal/accuracy/cities.tsv) from the reference data in /work/shared/data:
+// (internal/accuracy/cities.tsv) from the reference data in ../shared/data:
 // every city of half a million people or more in SimpleMaps' World Cities Basic
 // (CC-BY-4.0) that has a large airport with scheduled service and an IATA
 // code (OurAirports, public domain) within 40 km of its centre. One row per
 // IATA code: the most populous city wins a shared airport.
 //
-//	go run ./internal/accuracy/internal/gencities -data /work/shared/data -out internal/accuracy/cities.tsv
+//	go run ./internal/accuracy/internal/gencities -data ../shared/data -out internal/accuracy/cities.tsv
 package main
 
 import (
@@ -15,12 +15,13 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 type airport struct {
@@ -35,14 +36,11 @@ type city struct {
 }
 
 func distKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = math.Pi / 180
-	a := math.Sin((lat2-lat1)*r/2)*math.Sin((lat2-lat1)*r/2) +
-		math.Cos(lat1*r)*math.Cos(lat2*r)*math.Sin((lon2-lon1)*r/2)*math.Sin((lon2-lon1)*r/2)
-	return 2 * 6371.0088 * math.Asin(math.Sqrt(math.Min(1, a)))
+	return latency.DistanceKm(latency.Point{Lat: lat1, Lon: lon1}, latency.Point{Lat: lat2, Lon: lon2})
 }
 
 func main() {
-	data := flag.String("data", "/work/shared/data", "reference data directory")
+	data := flag.String("data", "../../../shared/data", "reference data directory (the default suits go generate in internal/accuracy)")
 	out := flag.String("out", "cities.tsv", "output file")
 	minPop := flag.Int("min-pop", 500000, "smallest population")
 	maxKm := flag.Float64("max-km", 40, "largest city-airport distance")
