@@ -8,7 +8,8 @@ import (
 // from the code's reference point a router named after it usually is. An
 // airport code names a metro area (airports sit outside the city they
 // serve); a CLLI or LOCODE names the town itself; an operator's site code
-// names a metro as well.
+// names a metro as well, and so does an abbreviation read without a
+// dictionary (the town it abbreviates).
 var defaultHintRadiusKm = map[rdns.HintKind]float64{
 	rdns.KindIATA:         50,
 	rdns.KindICAO:         50,
@@ -16,6 +17,7 @@ var defaultHintRadiusKm = map[rdns.HintKind]float64{
 	rdns.KindLOCODE:       30,
 	rdns.KindPlace:        30,
 	rdns.KindOperatorSite: 50,
+	rdns.KindAbbrev:       30,
 }
 
 // HintRadiusKm returns the default radius for a hint kind (50 km for a kind

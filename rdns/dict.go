@@ -24,8 +24,12 @@ var dictFS embed.FS
 type placeRec struct {
 	name, cc, region string
 	words            string // ASCII words of the name ("san jose"), for CLLI matching
-	lat, lon         float64
-	pop              int
+	// spells are the place's spellings, space-separated ("vienna wien"),
+	// with the local names UN/LOCODE gives: abbreviations are read
+	// against them.
+	spells   string
+	lat, lon float64
+	pop      int
 }
 
 type airportRec struct {
@@ -62,7 +66,10 @@ type dict struct {
 	// ifaceWords: interface names; the numbers after them are ports.
 	ifaceWords map[string]bool
 	roleWords  map[string]bool // router roles (core, agg, gw)
-	ops        *operatorTable
+	// byLetter indexes places of abbrevMinPop people or more by the first
+	// letter of each spelling, most populous first, for reading
+	// abbreviations; built on first use.
+	byLetter func() *[26][]int32
 }
 
 // loadDict parses the embedded dictionaries once, on first use.
@@ -181,7 +188,7 @@ func parseDict() (*dict, error) {
 			return err
 		}
 		id := int32(len(d.places))
-		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], words: f[7], lat: lat, lon: lon, pop: pop})
+		d.places = append(d.places, placeRec{name: f[0], cc: f[1], region: f[2], words: f[7], spells: f[6], lat: lat, lon: lon, pop: pop})
 		first := ""
 		for s := range strings.FieldsSeq(f[6]) {
 			spellPairs = append(spellPairs, keyID{s, id})
@@ -260,11 +267,7 @@ func parseDict() (*dict, error) {
 		return nil, err
 	}
 	d.stop, d.poolWords, d.ifaceWords, d.roleWords = stop, pool, iface, role
-	ops, err := parseOperators(operatorsJSON, d)
-	if err != nil {
-		return nil, err
-	}
-	d.ops = ops
+	d.byLetter = sync.OnceValue(d.letterIndex)
 	return d, nil
 }
 

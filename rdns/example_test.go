@@ -3,7 +3,9 @@ package rdns_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/rdns"
 )
 
@@ -24,7 +26,7 @@ func ExampleHint_json() {
 	b, _ := json.Marshal(hs[0])
 	fmt.Println(string(b))
 	// Output:
-	// {"code":"ffm","kind":"operator-site","place":"Frankfurt","region":"HE","country":"DE","lat":50.111,"lon":8.682,"label":"ffm-b4-link","population":764104,"confidence":0.95}
+	// {"code":"ffm","kind":"operator-site","place":"Frankfurt","region":"HE","country":"DE","lat":50.111,"lon":8.682,"label":"ffm-b4-link","population":764104,"confidence":0.95,"why":"Arelion (Telia Carrier, AS1299) site code ffm: Frankfurt, DE (source: arelion-lg)"}
 }
 
 func ExampleHints_ambiguous() {
@@ -59,4 +61,98 @@ func ExampleLookupCode() {
 	// osl iata Oslo NO
 	// eddf icao Frankfurt am Main DE
 	// frnkge clli-like Frankfurt DE
+}
+
+// A Reader with the embedded conventions reads operators' own site codes
+// where their conventions put them, before any airport or town of the same
+// letters.
+func ExampleReader_Hints() {
+	r := rdns.NewReader()
+	for _, name := range []string{"sng-b7-link.ip.twelve99.net", "win-bb1-link.ip.twelve99.net"} {
+		h := r.Hints(name)[0]
+		fmt.Println(h.Code, h.Kind, h.Place, h.Country, h.Confidence)
+		fmt.Println(" ", h.Why)
+	}
+	// Output:
+	// sng operator-site Singapore SG 0.95
+	//   Arelion (Telia Carrier, AS1299) site code sng: Singapore, SG (source: arelion-lg)
+	// win operator-site Vienna AT 0.95
+	//   Arelion (Telia Carrier, AS1299) site code win: Vienna, AT (source: arelion-lg)
+}
+
+// Codes finds the words of a name that look like location codes no
+// dictionary reads; Expand reads one as an abbreviation of the places a
+// region allows (here, within 300 km of a point the RTTs allow).
+func ExampleReader_Expand() {
+	r := rdns.NewReader()
+	center := latency.Point{Lat: 40.2, Lon: -86.5}
+	feasible := func(lat, lon float64) bool {
+		return latency.DistanceKm(center, latency.Point{Lat: lat, Lon: lon}) <= 300
+	}
+	for _, c := range r.Codes("ae-2.ipls-bb1-link.example-carrier.net") {
+		fmt.Println(c.Code, c.Label, c.Domain)
+		for _, h := range r.Expand(c, feasible, 2) {
+			fmt.Println(" ", h.Kind, h.Place, h.Region, h.Country, h.Confidence)
+			fmt.Println(" ", h.Why)
+		}
+	}
+	// Output:
+	// ipls ipls-bb1-link example-carrier.net
+	//   abbrev Indianapolis IN US 0.32
+	//   abbreviation of Indianapolis: its letters in order, leaving out 3 consonants
+}
+
+// A conventions file, as `geoloc learn` writes and --conventions reads,
+// adds to the embedded conventions.
+func ExampleReadConventions() {
+	const file = `{
+  "format": "geoloc-conventions/1",
+  "domains": [
+    {"domain": "bb.example.net", "operator": "Example (AS64500)", "pattern": "^(?P<loc>[a-z]+)\\d*-", "sources": ["our NOC's site list"]}
+  ],
+  "entries": [
+    {"domain": "bb.example.net", "code": "omha", "place": {"name": "Omaha", "country": "US", "lat": 41.263, "lon": -96.053}, "source": "NOC"}
+  ]
+}`
+	c, err := rdns.ReadConventions(strings.NewReader(file), "sites.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := rdns.NewReader(c).Hints("omha2-core1.bb.example.net")[0]
+	fmt.Println(h.Place, h.Country, h.Kind)
+	_, err = rdns.ReadConventions(strings.NewReader(`{"format": "geoloc-conventions/1", "entries": [{"domain": "bb.example.net"}]}`), "bad.json")
+	fmt.Println(err)
+	// Output:
+	// Omaha US operator-site
+	// bad.json:1: conventions: entry 1 ("bb.example.net" ""): code: want 1 to 63 characters
+}
+
+// A Learner learns an operator's convention from router names seen with the
+// RTT bounds of where they were measured from.
+func ExampleLearner() {
+	l := rdns.NewLearner(rdns.LearnOptions{})
+	chicago := latency.Point{Lat: 41.88, Lon: -87.63}
+	atlanta := latency.Point{Lat: 33.75, Lon: -84.39}
+	seattle := latency.Point{Lat: 47.61, Lon: -122.33}
+	observe := func(name string, rttChicagoMs, rttOtherMs float64, other latency.Point) {
+		l.Observe(name, []latency.Disc{
+			latency.DiscFromRTT(chicago, rttChicagoMs, 25),
+			latency.DiscFromRTT(other, rttOtherMs, 25),
+		})
+	}
+	observe("ipls-bb1-link.ip.example-carrier.net", 4.1, 9.5, atlanta)
+	observe("ipls-bb2-link.ip.example-carrier.net", 4.3, 9.8, atlanta)
+	observe("omha-bb1-link.ip.example-carrier.net", 9.2, 26.0, seattle)
+	observe("omha-bb2-link.ip.example-carrier.net", 9.0, 25.7, seattle)
+	c := l.Conventions()
+	for _, e := range c.Entries {
+		fmt.Println(e.Domain, e.Code, e.Place.Name, e.Support, e.Conflicts)
+	}
+	h := rdns.NewReader(c).Hints("ipls-bb7-link.ip.example-carrier.net")[0]
+	fmt.Println(h.Place, h.Kind)
+	// Output:
+	// example-carrier.net ipls Indianapolis 2 0
+	// example-carrier.net omha Omaha 2 0
+	// Indianapolis operator-site
 }

@@ -1,10 +1,14 @@
 package rdns
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 func FuzzHints(f *testing.F) {
@@ -101,6 +105,95 @@ func FuzzLookup(f *testing.F) {
 		for i, h := range hs {
 			if h.Confidence <= 0 || h.Confidence > 1 || i > 0 && hs[i-1].Confidence < h.Confidence {
 				t.Fatalf("bad ranking %+v", hs)
+			}
+		}
+	})
+}
+
+// FuzzReadConventions: whatever the input, ReadConventions returns a set
+// that passes its own checks or an error naming the input and a line, and
+// what it accepts survives WriteJSON and a second read unchanged and can be
+// given to a Reader.
+func FuzzReadConventions(f *testing.F) {
+	f.Add([]byte(smallConventions))
+	f.Add(conventionsJSON[:min(len(conventionsJSON), 4000)])
+	f.Add([]byte(`{"format": "geoloc-conventions/1", "domains": [{"domain": "a.example", "pattern": "(?P<loc>[a-z]+)\\d+"}], "entries": [{"domain": "a.example", "code": "abc", "place": {"name": "X", "country": "US", "lat": 1, "lon": 2}, "source": "s"}]}`))
+	f.Add([]byte(`{"format": "geoloc-conventions/1", "entries": [{"domain": "a.example", "code": "x", "source": "s", "rejected": "r"}]}`))
+	f.Add([]byte(`{"format": "geoloc-conventions/1", "domains": [{"domain": "a.example", "pattern": "(?P<loc>((a*)*)*)"}]}`))
+	f.Add([]byte("{\"format\": \"geoloc-conventions/1\"}\n\x00"))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ReadConventions(bytes.NewReader(data), "fuzz.json")
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "fuzz.json") || strings.Contains(msg, "\n") {
+				t.Fatalf("error without the input's name, or on several lines: %q", msg)
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if err := c.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := ReadConventions(bytes.NewReader(buf.Bytes()), "fuzz.json")
+		if err != nil {
+			t.Fatalf("written form does not read back: %v\n%s", err, buf.String())
+		}
+		if !reflect.DeepEqual(c, c2) {
+			t.Fatalf("round trip changed the set:\n%+v\n%+v", c, c2)
+		}
+		r := NewReader(c)
+		for _, d := range c.Domains {
+			r.Hints("abc1-core." + d.Domain)
+		}
+	})
+}
+
+// FuzzCodesExpand: Codes and Expand on any name: no panic, codes are
+// letters of the name, and Expand gives only feasible places, ranked, of
+// kind abbrev, with an explanation.
+func FuzzCodesExpand(f *testing.F) {
+	for _, l := range readLabelled(f) {
+		f.Add(l.name, 48.0, 10.0, 1500.0)
+	}
+	for _, s := range []string{"ipls-bb1-link.example.net", "win-bb1-link.example.net", "tky2.example.net", "xyz-b1-link.ip.twelve99.net", "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r.example.net", strings.Repeat("abc1.", 50) + "net"} {
+		f.Add(s, 40.0, -86.0, 500.0)
+	}
+	r := NewReader()
+	f.Fuzz(func(t *testing.T, name string, lat, lon, radiusKm float64) {
+		feasible := latency.Disc{Center: latency.Point{Lat: lat, Lon: lon}, RadiusKm: radiusKm}
+		in := func(la, lo float64) bool { return feasible.Contains(latency.Point{Lat: la, Lon: lo}) }
+		codes := r.Codes(name)
+		if len(codes) > maxCodeWords {
+			t.Fatalf("%d codes", len(codes))
+		}
+		lower := strings.ToLower(name)
+		for _, c := range codes {
+			if !strings.Contains(lower, c.Code) || !strings.Contains(c.Label, c.Code) || !isAlpha(c.Code) || len(c.Code) < 3 {
+				t.Fatalf("code %+v not of %q", c, name)
+			}
+			hs := r.Expand(c, in, 3)
+			if len(hs) > 3 {
+				t.Fatalf("%d hints", len(hs))
+			}
+			for i, h := range hs {
+				if !in(h.Lat, h.Lon) {
+					t.Fatalf("infeasible place %+v", h)
+				}
+				if h.Kind != KindAbbrev || h.Why == "" || h.Code != c.Code || h.Confidence <= 0 || h.Confidence > 0.6 {
+					t.Fatalf("bad hint %+v", h)
+				}
+				if i > 0 && hs[i-1].Confidence < h.Confidence {
+					t.Fatalf("not ranked: %+v", hs)
+				}
+			}
+		}
+		// Any code, not only those Codes finds.
+		if len(name) <= 12 {
+			for _, h := range r.Expand(CodeLabel{Code: name}, in, 2) {
+				if !in(h.Lat, h.Lon) {
+					t.Fatalf("infeasible place %+v", h)
+				}
 			}
 		}
 	})

@@ -10,7 +10,11 @@ const (
 	KindCLLI         HintKind = "clli-like"     // CLLI-style city+state/country abbreviation (frnkge, nycmny)
 	KindLOCODE       HintKind = "locode"        // UN/LOCODE (defra, usnyc)
 	KindPlace        HintKind = "place"         // a place name spelled out (frankfurt, newyork)
-	KindOperatorSite HintKind = "operator-site" // an operator's own site code (twelve99 "ffm")
+	KindOperatorSite HintKind = "operator-site" // an operator's own site code (twelve99 "ffm"), published or learned
+	// KindAbbrev is a code read as an abbreviation of a place's name without
+	// any dictionary entry for the code ("ipls" = Indianapolis): only ever
+	// given for places a caller's feasible region allows ([Reader.Expand]).
+	KindAbbrev HintKind = "abbrev"
 )
 
 // Hint is one candidate location read from a router name. A name often gives
@@ -30,4 +34,8 @@ type Hint struct {
 	Population int `json:"population,omitempty"`
 	// Confidence in [0,1] that the name means this place.
 	Confidence float64 `json:"confidence"`
+	// Why says what was matched and why, for a person reading the evidence:
+	// "IATA airport code fra (Frankfurt am Main)", "abbreviation of
+	// Indianapolis: first letter and consonants".
+	Why string `json:"why,omitempty"`
 }

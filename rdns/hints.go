@@ -2,6 +2,7 @@ package rdns
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ var kindConfidence = map[HintKind]float64{
 
 const (
 	convConfidence    = 0.95 // code in the label where the operator's convention puts it
+	learnedConfidence = 0.85 // a code learned from observations, plus 0.01 per observation
 	defaultConfidence = 0.8  // the one site of a single-site network (an IXP)
 	looseFactor       = 0.75 // code among other words of a label, not glued to digits
 	poolFactor        = 0.6  // name of a customer pool (embedded address, dsl, dyn...)
@@ -48,11 +50,7 @@ var kindOrder = map[HintKind]int{KindIATA: 0, KindICAO: 1, KindCLLI: 2, KindLOCO
 // '.') give nil too. Hints never does I/O beyond a one-time load of the embedded
 // dictionaries.
 func Hints(name string) []Hint {
-	n, ok := normalise(name)
-	if !ok {
-		return nil
-	}
-	return loadDict().hints(n)
+	return defaultReader().Hints(name)
 }
 
 // normalise lower-cases name and drops one trailing dot; ok is false for
@@ -116,47 +114,12 @@ type ctx struct {
 	hints  []Hint
 	convCC string // the country qualifier an operator's convention gave ("uk"), raw
 	state  string // the US state or CA province a convention gave ("ne")
-}
-
-func (d *dict) hints(name string) []Hint {
-	labels := strings.Split(name, ".")
-	c := &ctx{d: d}
-	op, nSuffix := d.ops.match(labels)
-	host := labels[:len(labels)-nSuffix]
-	if op == nil {
-		host = labels[:len(labels)-registrableLen(labels)]
-	}
-	if len(host) == 0 {
-		return nil
-	}
-	for _, l := range host {
-		if len(l) == 2 && isAlpha(l) && !d.stop[l] {
-			c.quals = append(c.quals, l)
-		}
-	}
-	c.pool = d.isPool(host)
-	if op != nil {
-		if loc, cc, st, ok := op.find(strings.Join(host, ".")); ok {
-			if cc != "" {
-				c.quals = append(c.quals, cc)
-				c.convCC = cc
-			}
-			c.state = st
-			c.fromConvention(op, loc, labelOf(host, loc))
-			if len(c.hints) > 0 {
-				return c.finish()
-			}
-		}
-		if op.def >= 0 {
-			p := &d.places[op.def]
-			c.add(Hint{Code: strings.Join(labels[len(labels)-nSuffix:], "."), Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, strings.Join(labels[len(labels)-nSuffix:], "."), defaultConfidence)
-			return c.finish()
-		}
-	}
-	// Under no known convention, or where the operator's convention did not
-	// match, the generic reading applies, with stricter thresholds.
-	c.generic(host)
-	return c.finish()
+	// why, when set, heads the explanation of every hint added (the
+	// convention under which a code is read).
+	why string
+	// skip is a word the generic reading leaves alone: a code where an
+	// operator's convention puts its own site codes, unknown to us.
+	skip string
 }
 
 // registrableLen is the number of labels that name the operator rather than
@@ -224,24 +187,29 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// fromConvention reads loc as the operator's convention says.
-func (c *ctx) fromConvention(op *operator, loc, label string) {
-	s, ok := op.sites[loc]
-	if !ok {
-		loc = trimDigits(loc)
-		s, ok = op.sites[loc]
-	}
-	if ok {
-		p := &c.d.places[s]
-		c.add(Hint{Code: loc, Kind: KindOperatorSite, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, convConfidence)
-		return
-	}
+// fromConvention reads loc, a code no entry of the domain names, the ways
+// the domain's convention says codes are read (its kinds).
+func (c *ctx) fromConvention(op *convDomain, loc, label string) {
+	c.why = "under the " + op.title() + " convention, "
+	defer func() { c.why = "" }()
 	conf := convConfidence
+	if op.hasCodes() {
+		// A code missing from the operator's own table may be a site
+		// code we do not know: its reading by kind is less sure.
+		conf -= 0.05
+	}
 	for _, k := range op.kinds {
 		switch k {
 		case KindIATA:
 			n := len(c.hints)
-			c.iata(loc, label, conf, 0)
+			// An operator with a site table of its own uses codes that are
+			// not airport codes: one missing from the table is read only
+			// as an airport with scheduled service, not an airfield.
+			minRank := 0
+			if op.hasCodes() {
+				minRank = 2
+			}
+			c.iata(loc, label, conf, minRank)
 			if cc := countryOf(c.convCC); c.convCC != "" && c.d.countries[cc] != "" {
 				// The convention names the country: an airport elsewhere
 				// is a misreading ("tor3.ca" is not Torrington, US). Try
@@ -279,7 +247,8 @@ func (c *ctx) cityPrefix(code, cc, label string, conf float64, minPop int) {
 	if cc == "" {
 		if id, ok := c.d.prefixes[code]; ok && id >= 0 {
 			p := &c.d.places[id]
-			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf)
+			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf,
+				fmt.Sprintf("%s starts the name of %s, %s, and of no other city of a million people", code, p.name, p.cc))
 		}
 		return
 	}
@@ -289,7 +258,8 @@ func (c *ctx) cityPrefix(code, cc, label string, conf float64, minPop int) {
 			return
 		}
 		if squeezedPrefix(p.words, code) {
-			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf)
+			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf,
+				fmt.Sprintf("%s starts the name of %s, the largest such place in %s", code, p.name, p.cc))
 			return
 		}
 	}
@@ -333,7 +303,7 @@ func (c *ctx) generic(host []string) {
 				for k < len(w) && w[k] >= 'a' && w[k] <= 'z' {
 					k++
 				}
-				if k > j {
+				if k > j && w[j:k] != c.skip {
 					run := w[j:k]
 					glued := k-j < len(w)
 					// A word beside a router-role or interface word
@@ -472,9 +442,10 @@ func placeMinPop(n int) int {
 	return 20000
 }
 
-func (c *ctx) add(h Hint, label string, conf float64) {
+func (c *ctx) add(h Hint, label string, conf float64, why string) {
 	h.Label = label
 	h.Confidence = conf
+	h.Why = c.why + why
 	c.hints = append(c.hints, h)
 }
 
@@ -484,18 +455,18 @@ func airportHint(a *airportRec, kind HintKind, code string) Hint {
 
 func (c *ctx) iata(code, label string, conf float64, minRank int) {
 	if m := c.d.metros[code]; m != nil {
-		c.add(airportHint(m, KindIATA, code), label, conf)
+		c.add(airportHint(m, KindIATA, code), label, conf, fmt.Sprintf("IATA metropolitan area code %s (%s, %s)", code, m.name, m.cc))
 		return
 	}
 	if a := c.d.airports[code]; a != nil && a.rank >= minRank {
 		// Minor airports are less likely to be what a code means.
-		c.add(airportHint(a, KindIATA, code), label, conf*(0.85+0.05*float64(a.rank)))
+		c.add(airportHint(a, KindIATA, code), label, conf*(0.85+0.05*float64(a.rank)), fmt.Sprintf("IATA airport code %s (%s, %s)", code, a.name, a.cc))
 	}
 }
 
 func (c *ctx) icao(code, label string, conf float64, minRank int) {
 	if a := c.d.icao[code]; a != nil && a.rank >= minRank {
-		c.add(airportHint(a, KindICAO, code), label, conf)
+		c.add(airportHint(a, KindICAO, code), label, conf, fmt.Sprintf("ICAO airport code %s (%s, %s)", code, a.name, a.cc))
 	}
 }
 
@@ -508,7 +479,7 @@ func (c *ctx) locode(code, label string, conf float64, minPop int) {
 		return
 	}
 	cc := strings.ToUpper(code[:2])
-	c.add(Hint{Code: code, Kind: KindLOCODE, Place: l.name, Region: l.region, Country: cc, Lat: l.lat, Lon: l.lon, Population: l.pop}, label, conf)
+	c.add(Hint{Code: code, Kind: KindLOCODE, Place: l.name, Region: l.region, Country: cc, Lat: l.lat, Lon: l.lon, Population: l.pop}, label, conf, fmt.Sprintf("UN/LOCODE %s (%s, %s)", code, l.name, cc))
 }
 
 // place adds the places spelled s: the most populous one, and the most
@@ -539,7 +510,11 @@ func (c *ctx) place(s, label string, conf float64, minPop int) {
 		if id != ids[0] {
 			f = 0.9
 		}
-		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f)
+		why := fmt.Sprintf("place name %s spelled out: %s, %s", s, p.name, p.cc)
+		if id != ids[0] {
+			why += ", a smaller namesake"
+		}
+		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f, why)
 	}
 }
 
@@ -630,7 +605,7 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			if area != cc {
 				h.Region = area[len(cc)+1:]
 			}
-			c.add(h, label, conf)
+			c.add(h, label, conf, fmt.Sprintf("CLLI-style code %s: IATA metropolitan code %s (%s) and %s", code, abbr[:3], m.name, st))
 			return
 		}
 		n, floor := 0, minPop
@@ -669,8 +644,17 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 		if i > 0 {
 			f = 0.9
 		}
-		c.add(Hint{Code: code, Kind: KindCLLI, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f)
+		c.add(Hint{Code: code, Kind: KindCLLI, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f,
+			fmt.Sprintf("CLLI-style code %s: %s abbreviates %s the CLLI way, %s = %s", code, abbr, p.name, st, areaText(p)))
 	}
+}
+
+// areaText names the region (US state, CA province) or country of p.
+func areaText(p *placeRec) string {
+	if (p.cc == "US" || p.cc == "CA") && p.region != "" {
+		return p.region + ", " + p.cc
+	}
+	return p.cc
 }
 
 // clliMatch tells whether abbr abbreviates a place whose name has the given

@@ -77,15 +77,17 @@ func TestHintsNone(t *testing.T) {
 	}
 }
 
-// Every example name in the operator table reads as its operator says.
+// Every example name in the embedded conventions reads as its operator
+// says.
 func TestOperatorExamples(t *testing.T) {
 	var n int
-	for _, op := range operatorSpecs(t) {
-		for name, city := range op.Examples {
+	for _, dm := range EmbeddedConventions().Domains {
+		for name, city := range dm.Examples {
 			n++
 			hs := Hints(name)
-			if assert.NotEmpty(t, hs, "%s (%s)", name, op.Name) {
-				assert.Contains(t, spellingOf(hs[0].Place), spellingOf(city), "%s (%s): %+v", name, op.Name, hs[0])
+			if assert.NotEmpty(t, hs, "%s (%s)", name, dm.Operator) {
+				assert.Contains(t, spellingOf(hs[0].Place), spellingOf(city), "%s (%s): %+v", name, dm.Operator, hs[0])
+				assert.NotEmpty(t, hs[0].Why)
 			}
 		}
 	}
@@ -93,14 +95,28 @@ func TestOperatorExamples(t *testing.T) {
 }
 
 func TestOperatorTable(t *testing.T) {
-	specs := operatorSpecs(t)
-	require.GreaterOrEqual(t, len(specs), 25)
-	for _, s := range specs {
-		assert.NotEmpty(t, s.Sources, s.Name)
-		assert.NotEmpty(t, s.Suffixes, s.Name)
+	c := EmbeddedConventions()
+	require.GreaterOrEqual(t, len(c.Domains), 25)
+	for _, d := range c.Domains {
+		assert.NotEmpty(t, d.Sources, d.Domain)
+		assert.NotEmpty(t, d.Operator, d.Domain)
 	}
-	// Every site resolves (parseOperators fails otherwise).
-	require.NotNil(t, loadDict().ops)
+	// Every entry's place is the dictionary's place of that name, or a
+	// place too small for the dictionaries given with its coordinates.
+	d := loadDict()
+	for _, e := range c.Entries {
+		if e.Rejected != "" {
+			continue
+		}
+		require.NotNil(t, e.Place, e.Code)
+		id, ok := d.bestPlace(spellingOf(e.Place.Name), e.Place.Country, "")
+		if !ok {
+			assert.Zero(t, e.Place.Population, "%s %s: %s is not in the dictionaries: give it without a population", e.Domain, e.Code, e.Place.Name)
+			continue
+		}
+		p := &d.places[id]
+		assert.Less(t, haversineKm(p.lat, p.lon, e.Place.Lat, e.Place.Lon), 1.0, "%s %s: %+v vs dictionary %s", e.Domain, e.Code, e.Place, p.name)
+	}
 }
 
 func TestNormalise(t *testing.T) {

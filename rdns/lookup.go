@@ -122,3 +122,9 @@ func squeeze(s string) string {
 		return -1
 	}, s)
 }
+
+// spellingOf turns a place name into the dictionary's spelling form (ASCII
+// letters, lower case, no spaces).
+func spellingOf(name string) string {
+	return asciiLetters(strings.ToLower(name))
+}
