@@ -1,11 +1,12 @@
 // Package vantage finds where traces were measured from: a `--from` value
 // (coordinates, or an airport or city code read with the rdns dictionaries)
 // and tables mapping RIPE Atlas probe ids or source addresses to coordinates
-// (`--vantage-points FILE`). The engine itself reads a trace's own source
+// (`--vantage-points FILE`, CSV or a RIPE Atlas probe list). The engine itself reads a trace's own source
 // location and infers missing ones; this package only supplies them.
 package vantage
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/remote/atlas"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -129,6 +131,34 @@ type Table struct {
 // Len is the number of entries.
 func (t *Table) Len() int { return len(t.byProbe) + len(t.byAddr) }
 
+// AddProbe maps a RIPE Atlas probe id to a vantage point, replacing what
+// the table held for it. The zero Table is ready for use.
+func (t *Table) AddProbe(id string, v geoloc.Vantage) {
+	if t.byProbe == nil {
+		t.byProbe = map[string]geoloc.Vantage{}
+	}
+	t.byProbe[id] = v
+}
+
+// Probe returns the vantage point of a probe id.
+func (t *Table) Probe(id string) (geoloc.Vantage, bool) {
+	if t == nil {
+		return geoloc.Vantage{}, false
+	}
+	v, ok := t.byProbe[id]
+	return v, ok
+}
+
+// ProbeVantage is the vantage point of a RIPE Atlas probe with a
+// position, named "probe ID" as the engine names probes; ok is false for
+// a probe without one.
+func ProbeVantage(p atlas.Probe) (v geoloc.Vantage, ok bool) {
+	if !p.Located {
+		return geoloc.Vantage{}, false
+	}
+	return geoloc.Vantage{Lat: p.Lat, Lon: p.Lon, Name: "probe " + strconv.FormatInt(p.ID, 10)}, true
+}
+
 // Lookup finds the vantage point of a trace by its source's probe id, then
 // by its source address. It has the type of geoloc.Options.VantageOf.
 func (t *Table) Lookup(tr *traceroute.Trace) (geoloc.Vantage, bool) {
@@ -148,14 +178,29 @@ func (t *Table) Lookup(tr *traceroute.Trace) (geoloc.Vantage, bool) {
 	return geoloc.Vantage{}, false
 }
 
-// ReadTable reads a vantage point table in CSV: one row per vantage point,
-// "KEY,LAT,LON[,NAME]", where KEY is a RIPE Atlas probe id (digits) or an IP
-// address. An optional header row names the columns instead (probe_id or
-// id, addr or address or ip, lat or latitude, lon or lng or longitude, name
-// or city), in any order. Blank lines and lines starting with # are
-// skipped. input names the file in errors ("FILE:LINE: msg").
+// ReadTable reads a vantage point table, in CSV or as a RIPE Atlas probe
+// list (input starting with '{' or '[').
+//
+// CSV: one row per vantage point, "KEY,LAT,LON[,NAME]", where KEY is a
+// RIPE Atlas probe id (digits) or an IP address. An optional header row
+// names the columns instead (probe_id or id, addr or address or ip, lat or
+// latitude, lon or lng or longitude, name or city), in any order. Blank
+// lines and lines starting with # are skipped.
+//
+// A RIPE Atlas probe list is what the API's /probes/ endpoint answers
+// (results[].geometry.coordinates), the daily probe archive (objects[] with
+// latitude and longitude; bzip2-compressed as published, which the CLI
+// opens as it is), an array or JSON Lines of probe objects: each probe with
+// a position becomes an entry of its id (see ProbeVantage); probes without
+// one are skipped. It is read as a stream (atlas.ReadProbes).
+//
+// input names the file in errors ("FILE:LINE: vantage points: ...").
 func ReadTable(r io.Reader, input string) (*Table, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if isJSONStart(br) {
+		return readProbeList(br, input)
+	}
+	cr := csv.NewReader(br)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -263,6 +308,49 @@ func header(rec []string) (map[string]int, bool) {
 	_, p := m["probe"]
 	_, a := m["addr"]
 	return m, lat && lon && (p || a)
+}
+
+// isJSONStart reports whether the input's first non-space byte (after a
+// UTF-8 byte order mark) opens a JSON object or array.
+func isJSONStart(br *bufio.Reader) bool {
+	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		_, _ = br.Discard(3)
+	}
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil || len(b) < i {
+			return false
+		}
+		switch b[i-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+}
+
+// readProbeList reads a RIPE Atlas probe list into a table.
+func readProbeList(r io.Reader, input string) (*Table, error) {
+	t := &Table{}
+	for p, err := range atlas.ReadProbes(r) {
+		if err != nil {
+			var pe *atlas.ProbeListError
+			if errors.As(err, &pe) {
+				msg := pe.Err.Error()
+				if pe.Probe > 0 {
+					msg = fmt.Sprintf("probe %d of the list: %s", pe.Probe, msg)
+				}
+				return nil, fmt.Errorf("%s:%d: vantage points: RIPE Atlas probe list: %s", input, pe.Line, msg)
+			}
+			return nil, fmt.Errorf("%s: vantage points: RIPE Atlas probe list: %w", input, err)
+		}
+		if v, ok := ProbeVantage(p); ok {
+			t.AddProbe(strconv.FormatInt(p.ID, 10), v)
+		}
+	}
+	return t, nil
 }
 
 func isDigits(s string) bool {

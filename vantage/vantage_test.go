@@ -2,6 +2,7 @@ package vantage
 
 import (
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -142,8 +143,52 @@ func TestReadTableErrors(t *testing.T) {
 	}
 }
 
+// RIPE Atlas probe lists read as tables: the API's /probes/ page and the
+// probe archive, recorded (internal/remotetest/testdata/SOURCES.md).
+func TestReadTableAtlasProbes(t *testing.T) {
+	for _, name := range []string{"atlas-probes-page.json", "atlas-probe-archive.json"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open("../internal/remotetest/testdata/" + name)
+			require.NoError(t, err)
+			defer f.Close()
+			tab, err := ReadTable(f, name)
+			require.NoError(t, err)
+			assert.Equal(t, 3, tab.Len(), "probe 18335 has no position")
+			v, ok := tab.Lookup(&traceroute.Trace{Source: traceroute.Endpoint{ProbeID: "1003672"}})
+			require.True(t, ok)
+			assert.Equal(t, geoloc.Vantage{Lat: 34.6885, Lon: 33.0405, Name: "probe 1003672"}, v)
+			_, ok = tab.Probe("18335")
+			assert.False(t, ok)
+		})
+	}
+	// A byte order mark and leading blank lines, JSON Lines of probes.
+	tab, err := ReadTable(strings.NewReader("\xef\xbb\xbf\n  {\"id\":7,\"latitude\":1.5,\"longitude\":2.5}\n{\"id\":8,\"geometry\":{\"type\":\"Point\",\"coordinates\":[3,4]}}\n"), "p.jsonl")
+	require.NoError(t, err)
+	v, ok := tab.Probe("8")
+	require.True(t, ok)
+	assert.Equal(t, geoloc.Vantage{Lat: 4, Lon: 3, Name: "probe 8"}, v)
+
+	var zero Table
+	zero.AddProbe("9", geoloc.Vantage{Lat: 1, Lon: 2, Name: "x"})
+	assert.Equal(t, 1, zero.Len())
+}
+
+func TestReadTableAtlasProbesErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"results":[{"id":1,"latitude":1,"longitude":2},` + "\n" + `{"id":2,"latitude":95,"longitude":2}]}`, "probes.json:2: vantage points: RIPE Atlas probe list: probe 2 of the list: id 2: position 95,2 out of range"},
+		{"[\n{\"id\":1,\"latitude\":1,\n", "probes.json:2: vantage points: RIPE Atlas probe list: probe 1 of the list: unexpected EOF"},
+		{`{"objects": 5}`, `probes.json:1: vantage points: RIPE Atlas probe list: "objects" is not a list`},
+	}
+	for _, tt := range tests {
+		_, err := ReadTable(strings.NewReader(tt.in), "probes.json")
+		assert.EqualError(t, err, tt.want, tt.in)
+	}
+}
+
 func FuzzReadTable(f *testing.F) {
 	f.Add("6012,59.91,10.75,Oslo\n192.0.2.1,1,2\n")
+	f.Add(`{"results":[{"id":1002572,"geometry":{"type":"Point","coordinates":[-72.0895,43.3885]}}]}`)
+	f.Add(`{"objects":[{"id":1,"latitude":1,"longitude":2,"status":1}]}`)
 	f.Add("lon,lat,prb_id,city\n10.75,59.91,6012,Oslo\n")
 	f.Add("#x\n\n2001:db8::1,0,0\n")
 	f.Fuzz(func(t *testing.T, in string) {

@@ -31,7 +31,7 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 	f.addDNS(fs)
 	f.addQuietLog(fs)
 	fs.BoolVar(&f.ptr, "ptr", ptrDefault, "look up PTR names of addresses the trace shows no name for (--ptr=false: never)")
-	fs.StringVar(&f.vantagePoints, "vantage-points", "", "CSV `FILE` mapping RIPE Atlas probe ids or source addresses to LAT,LON")
+	fs.StringVar(&f.vantagePoints, "vantage-points", "", "`FILE` of vantage points: CSV mapping RIPE Atlas probe ids or source addresses to LAT,LON, or a RIPE Atlas probe list (API /probes/ answer or the probe archive, .bz2 too)")
 	fs.BoolVar(&f.circles, "circles", false, "draw each hop's uncertainty radius in maps")
 }
 
@@ -59,7 +59,7 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 		if t.Len() == 0 {
 			// An empty table would silently locate without vantage
 			// points; as for other inputs, empty is an error.
-			return nil, nil, fmt.Errorf("%s:1: vantage points: empty input (want CSV rows PROBE-ID-or-ADDRESS,LAT,LON)", f.vantagePoints)
+			return nil, nil, fmt.Errorf("%s:1: vantage points: empty input, or no probe with a position (want CSV rows PROBE-ID-or-ADDRESS,LAT,LON, or a RIPE Atlas probe list)", f.vantagePoints)
 		}
 		opts.VantageOf = t.Lookup
 	}

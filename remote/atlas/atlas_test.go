@@ -336,12 +336,13 @@ func TestReadProbes(t *testing.T) {
 		})
 	}
 	bad := []struct{ name, in, want string }{
-		{"empty", "", "probe list: empty input"},
-		{"not JSON", "id,lat,lon\n1,2,3\n", `unexpected 'i'`},
-		{"position out of range", `{"results":[{"id":1,"latitude":91,"longitude":0}]}`, "probe list: probe 1: probe 1: position 91,0 out of range"},
-		{"no id", `[{"latitude":1,"longitude":2}]`, `probe list: probe 1: probe without an "id"`},
-		{"truncated", `{"objects":[{"id":1,"latitude":1,"longitude":2},{"id":2,"lat`, "probe list: probe 2: unexpected EOF"},
-		{"results not a list", `{"results":{"id":1}}`, `"results" is not a list`},
+		{"empty", "", "line 1: empty input"},
+		{"not JSON", "id,lat,lon\n1,2,3\n", `line 1: unexpected 'i' where a probe or a list of probes should start`},
+		{"position out of range", `{"results":[{"id":1,"latitude":91,"longitude":0}]}`, "line 1: probe 1: id 1: position 91,0 out of range"},
+		{"no id", "[\n{\"id\":1,\"latitude\":1,\"longitude\":2},\n{\"latitude\":1,\"longitude\":2}\n]", `line 3: probe 2: probe without an "id"`},
+		{"truncated", "{\"objects\":[\n{\"id\":1,\"latitude\":1,\"longitude\":2},\n{\"id\":2,\"lat", "line 3: probe 2: unexpected EOF"},
+		{"results not a list", `{"results":{"id":1}}`, `line 1: "results" is not a list`},
+		{"JSON Lines, bad third", "{\"id\":1}\n\n{\"id\":2}\n{\"id\":3,\"latitude\":1,\"longitude\":999}\n", "line 4: probe 3: id 3: position 1,999 out of range"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

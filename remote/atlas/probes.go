@@ -65,7 +65,7 @@ func (pj *probeJSON) probe() (Probe, error) {
 	}
 	if has {
 		if !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) || math.IsNaN(lat+lon) {
-			return Probe{}, fmt.Errorf("probe %d: position %v,%v out of range", p.ID, lat, lon)
+			return Probe{}, fmt.Errorf("id %d: position %v,%v out of range", p.ID, lat, lon)
 		}
 		p.Lat, p.Lon, p.Located = lat, lon, true
 	}
@@ -104,30 +104,62 @@ func (pj *probeJSON) probe() (Probe, error) {
 	return p, nil
 }
 
+// ProbeListError is a problem at a place of a probe list: Line is the
+// input line (1-based) where it was noticed, Probe the probe's number in
+// the list (0 when the list itself is broken).
+type ProbeListError struct {
+	Line  int
+	Probe int
+	Err   error
+}
+
+func (e *ProbeListError) Error() string {
+	if e.Probe > 0 {
+		return fmt.Sprintf("line %d: probe %d: %v", e.Line, e.Probe, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e *ProbeListError) Unwrap() error { return e.Err }
+
 // ReadProbes decodes a list of RIPE Atlas probes as a stream, whatever its
 // shape: an API /probes/ page ({"count":…,"results":[…]}), the daily probe
 // archive (https://ftp.ripe.net/ripe/atlas/probes/archive/, {"objects":[…]}),
 // a bare array of probe objects, or one probe object a line. Memory stays
-// bounded by one probe however long the list. A probe that cannot be read
-// yields an error naming its position in the list (the others are still
-// read); malformed JSON ends the stream with an error.
+// bounded by one probe however long the list. A probe that cannot be used
+// (no id, a position out of range) yields a *ProbeListError and the others
+// are still read; malformed JSON ends the stream with one.
 func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 	return func(yield func(Probe, error) bool) {
-		br := bufio.NewReader(r)
+		lc := &lineCounter{r: r}
+		br := bufio.NewReader(lc)
 		dec := json.NewDecoder(br)
 		dec.UseNumber()
+		var skipped int64 // bytes taken from br past the decoder
+		// here is the offset where the next value starts (past the
+		// spaces and commas before it).
+		here := func() int64 {
+			b, _ := io.ReadAll(io.LimitReader(dec.Buffered(), 1<<16))
+			ws := len(b) - len(bytes.TrimLeft(b, " \t\r\n,"))
+			return dec.InputOffset() + skipped + int64(ws)
+		}
+		at := func(off int64, probe int, err error) error {
+			return &ProbeListError{Line: lc.lineAt(off), Probe: probe, Err: err}
+		}
+		fail := func(probe int, err error) error { return at(here(), probe, err) }
 		n := 0
 		seen := false // any value at all
 		one := func() bool {
 			var pj probeJSON
+			start := here()
 			if err := dec.Decode(&pj); err != nil {
-				yield(Probe{}, fmt.Errorf("probe list: probe %d: %w", n+1, err))
+				yield(Probe{}, at(start, n+1, err))
 				return false
 			}
 			n++
 			p, err := pj.probe()
 			if err != nil {
-				return yield(Probe{}, fmt.Errorf("probe list: probe %d: %w", n, err))
+				return yield(Probe{}, at(start, n, err))
 			}
 			return yield(p, nil)
 		}
@@ -138,7 +170,7 @@ func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 				}
 			}
 			if _, err := dec.Token(); err != nil { // ']'
-				yield(Probe{}, fmt.Errorf("probe list: %w", err))
+				yield(Probe{}, fail(0, err))
 				return false
 			}
 			return true
@@ -146,22 +178,23 @@ func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 		for {
 			// What comes next: an object (a probe, or a wrapper with
 			// "results"/"objects") or an array of probes.
-			c, err := peekNonSpace(br, dec)
+			c, k, err := peekNonSpace(br, dec)
+			skipped += k
 			if err == io.EOF {
 				if !seen {
-					yield(Probe{}, errors.New("probe list: empty input"))
+					yield(Probe{}, fail(0, errors.New("empty input")))
 				}
 				return
 			}
 			if err != nil {
-				yield(Probe{}, fmt.Errorf("probe list: %w", err))
+				yield(Probe{}, fail(0, err))
 				return
 			}
 			seen = true
 			switch c {
 			case '[':
 				if _, err := dec.Token(); err != nil {
-					yield(Probe{}, fmt.Errorf("probe list: %w", err))
+					yield(Probe{}, fail(0, err))
 					return
 				}
 				if !array() {
@@ -170,14 +203,15 @@ func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 				continue
 			case '{':
 			default:
-				yield(Probe{}, fmt.Errorf("probe list: unexpected %q where a probe or a list should start", c))
+				yield(Probe{}, fail(0, fmt.Errorf("unexpected %q where a probe or a list of probes should start", c)))
 				return
 			}
 			// An object: read it as a wrapper if its first keys lead to
 			// "results" or "objects", else as one probe.
+			start := here()
 			raw, wrapped, err := readWrapper(dec)
 			if err != nil {
-				yield(Probe{}, fmt.Errorf("probe list: %w", err))
+				yield(Probe{}, fail(0, err))
 				return
 			}
 			if wrapped {
@@ -185,20 +219,20 @@ func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 					return
 				}
 				if err := skipRest(dec); err != nil {
-					yield(Probe{}, fmt.Errorf("probe list: %w", err))
+					yield(Probe{}, fail(0, err))
 					return
 				}
 				continue
 			}
 			var pj probeJSON
 			if err := json.Unmarshal(raw, &pj); err != nil {
-				yield(Probe{}, fmt.Errorf("probe list: probe %d: %w", n+1, err))
+				yield(Probe{}, at(start, n+1, err))
 				return
 			}
 			n++
 			p, err := pj.probe()
 			if err != nil {
-				if !yield(Probe{}, fmt.Errorf("probe list: probe %d: %w", n, err)) {
+				if !yield(Probe{}, at(start, n, err)) {
 					return
 				}
 				continue
@@ -210,24 +244,68 @@ func ReadProbes(r io.Reader) iter.Seq2[Probe, error] {
 	}
 }
 
-// peekNonSpace returns the next non-space byte the decoder will read.
-func peekNonSpace(br *bufio.Reader, dec *json.Decoder) (byte, error) {
+// lineCounter counts the newlines of what is read through it, keeping the
+// offsets of the last few thousand so that a recent offset's line is known
+// (errors are noticed near where the decoder reads).
+type lineCounter struct {
+	r     io.Reader
+	off   int64
+	lines int     // newlines so far
+	ring  []int64 // offsets of the latest newlines
+	next  int
+}
+
+const lineRing = 4096
+
+func (l *lineCounter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			if len(l.ring) < lineRing {
+				l.ring = append(l.ring, l.off+int64(i))
+			} else {
+				l.ring[l.next] = l.off + int64(i)
+				l.next = (l.next + 1) % lineRing
+			}
+			l.lines++
+		}
+	}
+	l.off += int64(n)
+	return n, err
+}
+
+// lineAt is the line of byte offset off: one plus the newlines before it.
+func (l *lineCounter) lineAt(off int64) int {
+	after := 0
+	for _, o := range l.ring {
+		if o >= off {
+			after++
+		}
+	}
+	return l.lines - after + 1
+}
+
+// peekNonSpace returns the next non-space byte the decoder will read, and
+// how many spaces it took from br itself.
+func peekNonSpace(br *bufio.Reader, dec *json.Decoder) (byte, int64, error) {
 	// The decoder buffers ahead: look at its buffer first.
 	buf, _ := io.ReadAll(io.LimitReader(dec.Buffered(), 1<<20))
 	if c := bytes.TrimLeft(buf, " \t\r\n"); len(c) > 0 {
-		return c[0], nil
+		return c[0], 0, nil
 	}
+	var k int64
 	for {
 		b, err := br.Peek(1)
 		if err != nil {
-			return 0, err
+			return 0, k, err
 		}
 		switch b[0] {
 		case ' ', '\t', '\r', '\n':
 			_, _ = br.Discard(1)
+			k++
 			continue
 		}
-		return b[0], nil
+		return b[0], k, nil
 	}
 }
 
