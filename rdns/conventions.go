@@ -355,6 +355,12 @@ func (p *convParser) parse() (*Conventions, error) {
 func (p *convParser) delim(want json.Delim) error {
 	off := p.dec.InputOffset()
 	tok, err := p.dec.Token()
+	if err != nil && off == 0 {
+		if len(bytes.TrimSpace(p.raw)) == 0 {
+			return p.errAt(0, "empty input")
+		}
+		return p.errAt(0, "not a conventions file: want a JSON object")
+	}
 	if err != nil {
 		return p.jsonErr(off, err)
 	}

@@ -52,7 +52,9 @@ func TestReadConventionsErrors(t *testing.T) {
 		return strings.Replace(smallConventions, `{"domain": "bb.example.net", "also": ["example.org"], "operator": "Example (AS64500)", "pattern": "^(?P<loc>[a-z]{3,4})-[a-z]+\\d+$", "sources": ["test"]}`, s, 1)
 	}
 	for _, c := range []struct{ name, in, want string }{
-		{"empty", "", "x.json:1: conventions: unexpected end of input"},
+		{"empty", "", "x.json:1: conventions: empty input"},
+		{"text", "traceroute to x", "x.json:1: conventions: not a conventions file: want a JSON object"},
+		{"cut short", `{"format": "geoloc-conventions/1", "domains": [`, "x.json:1: conventions: unexpected end of input"},
 		{"not an object", "[1,2]", "x.json:1: conventions: not a conventions file: want a JSON object"},
 		{"no format", `{"domains": []}`, `x.json:1: conventions: not a conventions file: no "format": "geoloc-conventions/1"`},
 		{"wrong format", `{"format": "geoloc-conventions/9"}`, `x.json:1: conventions: format "geoloc-conventions/9", want "geoloc-conventions/1"`},

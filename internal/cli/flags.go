@@ -37,6 +37,7 @@ type common struct {
 	logLevel    string
 	dns         string
 	color       string
+	conventions stringList
 }
 
 func (c *common) addDB(fs *flag.FlagSet) {

@@ -24,7 +24,8 @@ Codes are IATA and ICAO airports, UN/LOCODEs, CLLI-like abbreviations, city
 names and operators' own site codes. A name often gives several hints: they
 are all listed, because the engine decides between them with latency. With
 -, names are read from standard input, one a line. Nothing is looked up on
-the network.
+the network. --conventions adds naming conventions from a file (as 'geoloc
+learn' writes): its operators' codes are read before any generic reading.
 
 Examples:
   geoloc hints be3.agr21.fra03.atlas.cogentco.com
@@ -44,7 +45,12 @@ func runHints(a *app, args []string) error {
 	fs := flag.NewFlagSet("hints", flag.ContinueOnError)
 	c.addQuietLog(fs)
 	c.addOutputStdout(fs)
+	c.addConventions(fs)
 	names, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	reader, err := a.reader(&c)
 	if err != nil {
 		return err
 	}
@@ -75,7 +81,7 @@ func runHints(a *app, args []string) error {
 		if name == "" || strings.HasPrefix(name, "#") {
 			return nil
 		}
-		hs := rdns.Hints(name)
+		hs := reader.Hints(name)
 		if hs == nil {
 			hs = []rdns.Hint{}
 		}

@@ -61,6 +61,7 @@ func runLocate(a *app, args []string) error {
 	fs.Float64Var(&f.rttMs, "rtt", 0, "RTT in `MS` measured from --from to the address")
 	fs.StringVar(&f.name, "name", "", "the address's router `NAME` (skips the PTR lookup; one address only)")
 	fs.BoolVar(&f.ptr, "ptr", true, "look up the PTR name when --name is not given (--ptr=false: never)")
+	f.addConventions(fs)
 	args, err := a.parse(fs, args)
 	if err != nil {
 		return err

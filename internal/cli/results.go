@@ -33,12 +33,17 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 	fs.BoolVar(&f.ptr, "ptr", ptrDefault, "look up PTR names of addresses the trace shows no name for (--ptr=false: never)")
 	fs.StringVar(&f.vantagePoints, "vantage-points", "", "`FILE` of vantage points: CSV mapping RIPE Atlas probe ids or source addresses to LAT,LON, or a RIPE Atlas probe list (API /probes/ answer or the probe archive, .bz2 too)")
 	fs.BoolVar(&f.circles, "circles", false, "draw each hop's uncertainty radius in maps")
+	f.addConventions(fs)
 }
 
 // newEngine builds the engine the flags describe. close releases the
 // databases.
 func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(), error) {
-	opts := geoloc.Options{Hints: rdns.Hints, Logger: log}
+	names, err := a.reader(&f.common)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := geoloc.Options{Hints: names.Hints, Logger: log}
 	if f.from != "" {
 		v, err := vantage.Parse(f.from, rdns.Hints)
 		if err != nil {
