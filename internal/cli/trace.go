@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/geoloc-dev/geoloc/internal/term"
 	"github.com/geoloc-dev/geoloc/tracer"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
@@ -24,9 +23,24 @@ func cmdTrace() *command {
 Traces the route to each host, every TTL at once with a constant flow
 (Paris-traceroute style), resolving every A and AAAA record of a name and
 tracing each address (--one: the first only); all targets are traced
-concurrently. Then every router is located and the results are written as
-regeo writes them; --raw writes the interchange JSON of the traces instead,
-with no geolocation.
+concurrently.
+
+On a terminal, a live view like mtr's traces in rounds (--interval apart,
+one probe per hop and round unless --queries is given) and shows, per hop
+and ECMP branch: loss, sent, last, average, best and worst RTT, standard
+deviation and jitter, ICMP flags (!H, !N, ...), MPLS labels, AS and
+organisation, the place with its confidence, a world map of the route and
+the countries and networks crossed so far. Keys: p or space pause, r reset
+statistics, n names/addresses/both, up/down select a hop, e its evidence,
+m map, left/right or tab (or 1-9) switch target, q quit. On quitting, the
+final statistics are printed and -o files written. NO_COLOR turns colour
+off.
+
+--report N traces N rounds without the live view and prints the final
+statistics (as mtr --report). Piped, without --report, each trace is traced
+once and written as regeo writes results (JSON Lines), in argument order;
+--raw writes the interchange JSON of the traces instead, with no
+geolocation.
 
 Privileges: needs root or CAP_NET_RAW (sudo setcap cap_net_raw+ep
 $(command -v geoloc)). Without them, ICMP still works on Linux through ping
@@ -36,7 +50,8 @@ Examples:
   sudo geoloc trace example.org
   sudo geoloc trace -T --port 443 example.org -o route.kml
   geoloc trace -I 192.0.2.1 --raw > trace.jsonl
-  sudo geoloc trace example.org example.net --one -o routes.html`,
+  sudo geoloc trace example.org example.net --one -o routes.html
+  sudo geoloc trace --report 10 --interval 0.5 example.org`,
 		run: runTrace,
 	}
 }
@@ -96,9 +111,11 @@ func (f *traceFlags) traceOptions() (tracer.TraceOptions, error) {
 
 func runTrace(a *app, args []string) error {
 	var f traceFlags
+	var rf roundFlags
 	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
 	f.addEngine(fs, true)
 	f.addTrace(fs)
+	rf.add(fs)
 	fs.BoolVar(&f.raw, "raw", false, "write the traces themselves (interchange JSON Lines), no geolocation")
 	hosts, err := a.parse(fs, args)
 	if err != nil {
@@ -111,6 +128,11 @@ func runTrace(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := rf.check(f.raw); err != nil {
+		return err
+	}
+	// On a terminal, without another stdout format, the live view runs.
+	live := rf.report == 0 && a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") && !slices.Contains(f.outputs, "-")
 	log, err := a.logger(&f.common)
 	if err != nil {
 		return err
@@ -129,6 +151,18 @@ func runTrace(a *app, args []string) error {
 	targets, failed := a.resolveTargets(&f, hosts, 5*time.Second)
 	if len(targets) == 0 {
 		return &partialError{failed: failed}
+	}
+	if live || rf.report > 0 {
+		eng, closeAll, err := a.newEngine(&f.engineFlags, log)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		err = a.traceRounds(&f, &rf, fs, tr, targets, topts, eng, out)
+		if err == nil && failed > 0 {
+			err = &partialError{failed: failed}
+		}
+		return err
 	}
 	seq := a.traceTargets(&f, tr, targets, topts)
 	if f.raw {
@@ -223,29 +257,39 @@ func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*tracer.Tracer, error
 	return tr, nil
 }
 
-// traceTargets runs tr on every target at once and streams the traces as
-// they finish, named after the host they came from.
+// traceTargets runs tr on every target at once and streams the traces in
+// argument order (each as soon as it and those before it are done), named
+// after the host they came from.
 func (a *app) traceTargets(f *traceFlags, tr *tracer.Tracer, targets []target, topts tracer.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
 	names := map[netip.Addr]string{}
+	order := map[netip.Addr]int{}
 	addrs := make([]netip.Addr, 0, len(targets))
 	for _, t := range targets {
 		if _, dup := names[t.addr]; !dup {
+			order[t.addr] = len(addrs)
 			addrs = append(addrs, t.addr)
 		}
 		if names[t.addr] == "" {
 			names[t.addr] = t.name
 		}
 	}
-	if a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") && !slices.Contains(f.outputs, "-") {
-		return a.traceLive(f, tr, addrs, names, topts)
-	}
 	prog := a.progress(&f.common, "traces", len(addrs))
+	type done struct {
+		t   *traceroute.Trace
+		err error
+	}
 	seq := func(yield func(*traceroute.Trace, error) bool) {
 		defer prog.Done()
+		held := map[int]done{}
+		next := 0
 		for t, err := range tr.TraceAll(a.ctx, addrs, topts) {
 			prog.Add(1, err != nil)
 			if t != nil && t.Destination.Name == "" {
 				t.Destination.Name = names[t.Destination.Addr]
+			}
+			i := next
+			if t != nil {
+				i = order[t.Destination.Addr]
 			}
 			if err != nil {
 				dst := ""
@@ -255,47 +299,27 @@ func (a *app) traceTargets(f *traceFlags, tr *tracer.Tracer, targets []target, t
 				err = fmt.Errorf("%strace failed: %w", dst, err)
 				t = nil
 			}
-			if !yield(t, err) {
-				return
+			held[i] = done{t, err}
+			for {
+				d, ok := held[next]
+				if !ok {
+					break
+				}
+				delete(held, next)
+				next++
+				if !yield(d.t, d.err) {
+					return
+				}
+			}
+		}
+		// Whatever is still held (a trace without destination) goes last.
+		for i := next; i < len(addrs)+len(held); i++ {
+			if d, ok := held[i]; ok {
+				if !yield(d.t, d.err) {
+					return
+				}
 			}
 		}
 	}
 	return seq
-}
-
-// traceLive traces with an mtr-like display filling in on the terminal,
-// then hands the finished traces on (the located tables replace the live
-// one).
-func (a *app) traceLive(f *traceFlags, tr *tracer.Tracer, addrs []netip.Addr, names map[netip.Addr]string, topts tracer.TraceOptions) iter.Seq2[*traceroute.Trace, error] {
-	return func(yield func(*traceroute.Trace, error) bool) {
-		color, _ := a.color(&f.common, a.stdout)
-		live := term.NewLive(a.stdout, color, addrs, names)
-		live.MaxRows = term.Height(a.stdout, 40) - 2
-		topts.Progress = live.Update
-		type done struct {
-			t   *traceroute.Trace
-			err error
-		}
-		var all []done
-		for t, err := range tr.TraceAll(a.ctx, addrs, topts) {
-			all = append(all, done{t, err})
-		}
-		live.Done()
-		for _, d := range all {
-			t, err := d.t, d.err
-			if t != nil && t.Destination.Name == "" {
-				t.Destination.Name = names[t.Destination.Addr]
-			}
-			if err != nil {
-				dst := ""
-				if t != nil {
-					dst = t.Destination.Addr.String() + ": "
-				}
-				t, err = nil, fmt.Errorf("%strace failed: %w", dst, err)
-			}
-			if !yield(t, err) {
-				return
-			}
-		}
-	}
 }

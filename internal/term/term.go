@@ -1,8 +1,8 @@
 // Package term holds geoloc's terminal output: detection of interactive
 // terminals, colour policy (never without a terminal, never with NO_COLOR),
-// aligned tables, the mtr-like table of a located trace, a live hop table
-// redrawn in place while tracing, and a progress line (done, rate, time
-// left) for long work. Every string that came from the network is stripped
+// aligned tables, the mtr-like table of a located trace, and a progress
+// line (done, rate, time left) for long work (the live view of `geoloc
+// trace` is package liveview). Every string that came from the network is stripped
 // of control characters before it reaches the terminal.
 package term
 
