@@ -13,7 +13,6 @@
 //   - ASNTable (OpenASNTable): ip-location-db "start,end,asn,org" CSVs,
 //     iptoasn TSVs and IPinfo ASN CSVs compiled into sorted range arrays.
 //   - Geofeed (OpenGeofeed): RFC 8805 CSV, cities resolved by a PlaceResolver.
-//   - HintSource: rdns hints as KindHint candidates.
 //
 // Open recognises any of the file kinds from content. Placements that are
 // not cities (no city name, MaxMind accuracy of 500 km or more, a country

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
-	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 func ExampleOpen() {
@@ -74,20 +73,6 @@ func ExampleReadGeofeed() {
 	// Output:
 	// 192.0.2.1: geofeed DE/HE "Frankfurt am Main" ±25 km
 	// 198.51.100.1: country US/CA "" ±2600 km
-}
-
-func ExampleHintSource() {
-	var hs candidates.HintSource
-	ans, _ := hs.Lookup(candidates.Query{
-		Addr: netip.MustParseAddr("192.0.2.1"),
-		Name: "be3.agr21.fra03.atlas.example.net",
-		Hints: []rdns.Hint{{Code: "fra", Kind: rdns.KindIATA, Place: "Frankfurt am Main",
-			Country: "DE", Lat: 50.0333, Lon: 8.5706, Confidence: 0.9}},
-	})
-	c := ans.Candidates[0]
-	fmt.Printf("%s %s %q ±%.0f km\n", c.Source, c.Kind, c.City, c.RadiusKm)
-	// Output:
-	// hint:iata hint "Frankfurt am Main" ±50 km
 }
 
 func ExampleLookupCountry() {

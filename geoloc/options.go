@@ -31,7 +31,7 @@ type Resolver interface {
 // from the traces themselves.
 type Options struct {
 	// Sources give candidate locations and AS data (GeoIP databases, ASN
-	// tables, geofeeds, candidates.HintSource). Each is asked about every
+	// tables, geofeeds). Each is asked about every
 	// distinct public address once (answers are cached).
 	Sources []candidates.Source
 	// Hints reads location hints from a router name; nil means rdns.Hints.
