@@ -16,26 +16,59 @@ import (
 // or directories, separated as in PATH).
 const EnvDB = "GEOLOC_DB"
 
-// DefaultDir is where `geoloc db fetch` puts databases: the user's cache
+// EnvCacheDir names the environment variable that overrides geoloc's own
+// database directory.
+const EnvCacheDir = "GEOLOC_CACHE_DIR"
+
+// SystemDirs returns where distribution packages and geoipupdate put GeoIP
+// databases; DefaultLocations searches them.
+func SystemDirs() []string { return []string{"/usr/share/GeoIP", "/var/lib/GeoIP"} }
+
+// DefaultDir is geoloc's own database directory, where `geoloc db fetch`
+// (package candidates/fetch) puts databases: $GEOLOC_CACHE_DIR, else
+// $XDG_CACHE_HOME/geoloc, else $HOME/.cache/geoloc, else the user's cache
 // directory (os.UserCacheDir) + "/geoloc".
-func DefaultDir() (string, error) {
+func DefaultDir() (string, error) { return DefaultDirEnv(os.Getenv) }
+
+// DefaultDirEnv is DefaultDir reading the environment through getenv
+// (os.Getenv when nil), for programs that run with an environment of their
+// own.
+func DefaultDirEnv(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if d := getenv(EnvCacheDir); d != "" {
+		return d, nil
+	}
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "geoloc"), nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "geoloc"), nil
+	}
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("no cache directory: %w", err)
+		return "", fmt.Errorf("no cache directory (set %s): %w", EnvCacheDir, err)
 	}
 	return filepath.Join(d, "geoloc"), nil
 }
 
-// DefaultLocations are the places Discover searches without arguments: the
-// cache directory, /usr/share/GeoIP, /var/lib/GeoIP (where geoipupdate and
-// distribution packages put databases) and the entries of $GEOLOC_DB.
-func DefaultLocations() []string {
+// DefaultLocations are the places Discover searches without arguments:
+// DefaultDir, the SystemDirs and the entries of $GEOLOC_DB, in this order.
+func DefaultLocations() []string { return DefaultLocationsEnv(os.Getenv) }
+
+// DefaultLocationsEnv is DefaultLocations reading the environment through
+// getenv (os.Getenv when nil).
+func DefaultLocationsEnv(getenv func(string) string) []string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	var locs []string
-	if d, err := DefaultDir(); err == nil {
+	if d, err := DefaultDirEnv(getenv); err == nil {
 		locs = append(locs, d)
 	}
-	locs = append(locs, "/usr/share/GeoIP", "/var/lib/GeoIP")
-	for _, p := range filepath.SplitList(os.Getenv(EnvDB)) {
+	locs = append(locs, SystemDirs()...)
+	for _, p := range filepath.SplitList(getenv(EnvDB)) {
 		if p != "" {
 			locs = append(locs, p)
 		}

@@ -68,8 +68,33 @@ func TestOpenAllReportsBadFiles(t *testing.T) {
 	assert.Equal(t, "geoip2-city-2026-06", srcs[0].Name())
 }
 
+// The library's search path is the CLI's: GEOLOC_CACHE_DIR, then
+// XDG_CACHE_HOME, then HOME/.cache, so Discover finds what
+// `geoloc db fetch` wrote.
+func TestDefaultDirEnv(t *testing.T) {
+	for name, tt := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"GEOLOC_CACHE_DIR wins": {map[string]string{"GEOLOC_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x", "HOME": "/h"}, "/c"},
+		"XDG_CACHE_HOME":        {map[string]string{"XDG_CACHE_HOME": "/x", "HOME": "/h"}, "/x/geoloc"},
+		"HOME":                  {map[string]string{"HOME": "/h"}, "/h/.cache/geoloc"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := candidates.DefaultDirEnv(func(k string) string { return tt.env[k] })
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	locs := candidates.DefaultLocationsEnv(func(k string) string {
+		return map[string]string{"GEOLOC_CACHE_DIR": "/c", "GEOLOC_DB": "/x/extra.mmdb" + string(os.PathListSeparator) + "/y"}[k]
+	})
+	assert.Equal(t, []string{"/c", "/usr/share/GeoIP", "/var/lib/GeoIP", "/x/extra.mmdb", "/y"}, locs)
+}
+
 func TestDefaultLocations(t *testing.T) {
 	t.Setenv(candidates.EnvDB, "/opt/a.mmdb"+string(os.PathListSeparator)+"/opt/dbs")
+	t.Setenv(candidates.EnvCacheDir, "")
 	t.Setenv("XDG_CACHE_HOME", "/tmp/cachehome")
 	locs := candidates.DefaultLocations()
 	assert.Equal(t, []string{"/tmp/cachehome/geoloc", "/usr/share/GeoIP", "/var/lib/GeoIP", "/opt/a.mmdb", "/opt/dbs"}, locs)

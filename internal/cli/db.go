@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,7 +151,8 @@ func runDB(a *app, args []string) error {
 			if len(inst) == 0 {
 				fmt.Fprintf(a.stderr, "no database in %s; run 'geoloc db fetch'\n", f.dir)
 			}
-			others, _ := candidates.Discover(a.dbLocations()[1:]...)
+			cache := a.cacheDir()
+			others, _ := candidates.Discover(slices.DeleteFunc(a.dbLocations(), func(l string) bool { return l == cache })...)
 			if len(others) > 0 {
 				fmt.Fprintf(a.stderr, "also used: %s\n", strings.Join(others, ", "))
 			}

@@ -6,44 +6,24 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
 )
 
-// systemDBDirs are where distributions and geoipupdate put GeoIP databases.
-var systemDBDirs = []string{"/usr/share/GeoIP", "/var/lib/GeoIP"}
-
-// cacheDir is geoloc's own database directory: GEOLOC_CACHE_DIR, else
-// the user's cache directory + "/geoloc".
+// cacheDir is geoloc's own database directory (candidates.DefaultDirEnv:
+// GEOLOC_CACHE_DIR, else XDG_CACHE_HOME/geoloc, else ~/.cache/geoloc).
 func (a *app) cacheDir() string {
-	if d := a.env("GEOLOC_CACHE_DIR"); d != "" {
-		return d
-	}
-	if d := a.env("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "geoloc")
-	}
-	if h := a.env("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "geoloc")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "geoloc")
-	}
-	return ""
+	d, _ := candidates.DefaultDirEnv(a.env)
+	return d
 }
 
-// dbLocations are the places searched without --db: the cache directory,
-// the system GeoIP directories and the GEOLOC_DB list (files or
-// directories, separated as in PATH).
+// dbLocations are the places searched without --db
+// (candidates.DefaultLocationsEnv): the cache directory, the system GeoIP
+// directories and the GEOLOC_DB list (files or directories, separated as
+// in PATH).
 func (a *app) dbLocations() []string {
-	locs := append([]string{a.cacheDir()}, systemDBDirs...)
-	for _, p := range filepath.SplitList(a.env(candidates.EnvDB)) {
-		if p != "" {
-			locs = append(locs, p)
-		}
-	}
-	return locs
+	return candidates.DefaultLocationsEnv(a.env)
 }
 
 // sources opens the databases the common flags ask for: none with --no-db,
