@@ -85,10 +85,11 @@ func OpenASNTable(paths ...string) (*ASNTable, error) {
 			if st, err := f.Stat(); err == nil && st.ModTime().After(mod) {
 				mod = st.ModTime()
 			}
-			r, err := maybeGunzip(f, p)
+			r, err := maybeDecompress(f, p)
 			if err != nil {
 				return err
 			}
+			defer r.Close()
 			return b.read(bufio.NewReaderSize(r, 1<<16), p)
 		}(); err != nil {
 			return nil, err

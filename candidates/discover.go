@@ -76,6 +76,10 @@ func DefaultLocationsEnv(getenv func(string) string) []string {
 	return locs
 }
 
+// ErrCompressedMMDB is wrapped by the error Discover returns for each
+// *.mmdb.gz file it leaves out of a directory.
+var ErrCompressedMMDB = errors.New("compressed MaxMind DB left out of the search (it would be inflated into memory on every run): decompress it with gunzip, or open it by name")
+
 // dbExts are the file name endings Discover takes for databases.
 var dbExts = []string{".mmdb", ".mmdb.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz"}
 
@@ -94,9 +98,13 @@ func IsDatabaseName(name string) bool {
 // Discover lists the database files at the given locations (the
 // DefaultLocations when none are given). A location that is a file is
 // taken as it is; a directory contributes the files directly in it whose
-// names IsDatabaseName accepts, in name order. Missing locations are
-// skipped; other errors are returned together with what was found. Files
-// reached twice (through links or repeated locations) are listed once.
+// names IsDatabaseName accepts, in name order, except compressed MaxMind
+// DB files (*.mmdb.gz): those would be inflated whole into memory by every
+// program that searches the directory, so each is left out and reported
+// with an ErrCompressedMMDB error (decompress it, or open it by name).
+// Missing locations are skipped; other errors are returned together with
+// what was found. Files reached twice (through links or repeated
+// locations) are listed once.
 func Discover(locations ...string) ([]string, error) {
 	if len(locations) == 0 {
 		locations = DefaultLocations()
@@ -139,7 +147,12 @@ func Discover(locations ...string) ([]string, error) {
 			if e.IsDir() || !IsDatabaseName(e.Name()) {
 				continue
 			}
-			add(filepath.Join(loc, e.Name()))
+			p := filepath.Join(loc, e.Name())
+			if strings.HasSuffix(strings.ToLower(e.Name()), ".mmdb.gz") {
+				errs = append(errs, fmt.Errorf("%s: %w", p, ErrCompressedMMDB))
+				continue
+			}
+			add(p)
 		}
 	}
 	return out, errors.Join(errs...)

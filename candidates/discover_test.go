@@ -1,8 +1,11 @@
 package candidates_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,4 +101,38 @@ func TestDefaultLocations(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/tmp/cachehome")
 	locs := candidates.DefaultLocations()
 	assert.Equal(t, []string{"/tmp/cachehome/geoloc", "/usr/share/GeoIP", "/var/lib/GeoIP", "/opt/a.mmdb", "/opt/dbs"}, locs)
+}
+
+// Compressed MaxMind DBs in a searched directory are left out, each
+// reported; compressed text tables stream and stay; a .mmdb.gz named as a
+// location of its own is taken.
+func TestDiscoverLeavesOutCompressedMMDB(t *testing.T) {
+	dir := t.TempDir()
+	city := mmdbtest.WriteCity(t, filepath.Join(dir, "city.mmdb"), testCities)
+	gz := writeGzip(t, dir, "other-city.mmdb.gz", "whatever")
+	asn := writeGzip(t, dir, "asn-ipv4.csv.gz", "1.0.0.0,1.0.0.255,13335,Cloudflare\n")
+	got, err := candidates.Discover(dir)
+	assert.Equal(t, []string{asn, city}, got)
+	require.ErrorIs(t, err, candidates.ErrCompressedMMDB)
+	assert.Contains(t, err.Error(), gz)
+
+	got, err = candidates.Discover(gz)
+	require.NoError(t, err)
+	assert.Equal(t, []string{gz}, got)
+}
+
+// A 1 MiB gzip file that would expand to 1 GiB fails fast when opened,
+// with an error naming the file and the cap, not after inflating it all.
+func TestOpenDecompressionBomb(t *testing.T) {
+	var member bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&member, gzip.BestCompression)
+	require.NoError(t, err)
+	_, err = zw.Write(make([]byte, 1<<20))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	p := writeFile(t, t.TempDir(), "bomb.mmdb.gz", strings.Repeat(member.String(), 1024))
+	_, err = candidates.Open(p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), p+": gzip:")
+	assert.Contains(t, err.Error(), "ratio cap")
 }

@@ -3,7 +3,6 @@ package candidates
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -53,17 +52,18 @@ type Geofeed struct {
 	n       int
 }
 
-// OpenGeofeed reads a geofeed file (plain or gzip-compressed).
+// OpenGeofeed reads a geofeed file (plain or compressed: gzip, bzip2, zstd).
 func OpenGeofeed(path string, opts GeofeedOptions) (*Geofeed, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := maybeGunzip(f, path)
+	r, err := maybeDecompress(f, path)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	return readGeofeed(bufio.NewReader(r), path, opts)
 }
 
@@ -233,16 +233,26 @@ func (g *Geofeed) Lookup(q Query) (Answer, error) {
 	return Answer{}, nil
 }
 
-// maybeGunzip returns a reader over f's content, inflating gzip.
-func maybeGunzip(f *os.File, name string) (io.Reader, error) {
-	br := bufio.NewReader(f)
-	head, _ := br.Peek(2)
-	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		return zr, nil
+// maybeDecompress returns a reader over f's content, decompressed when it
+// is compressed (capped as Open caps it). Read errors name the file.
+func maybeDecompress(f *os.File, name string) (io.ReadCloser, error) {
+	dr, err := newDecompressor(f, name)
+	if err != nil {
+		return nil, err
 	}
-	return br, nil
+	return namedReader{dr, name}, nil
+}
+
+// namedReader prefixes its read errors with the file name.
+type namedReader struct {
+	io.ReadCloser
+	name string
+}
+
+func (r namedReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%s: %w", r.name, err)
+	}
+	return n, err
 }

@@ -3,12 +3,13 @@ package candidates
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/geoloc-dev/geoloc/internal/decompress"
 )
 
 // ErrUnknownFormat is returned (wrapped) by Open for a file that is none of
@@ -18,13 +19,25 @@ var ErrUnknownFormat = errors.New("unknown database format")
 // mmdbMarker starts the metadata section of every MaxMind DB file.
 var mmdbMarker = []byte("\xab\xcd\xefMaxMind.com")
 
-// maxGzipBytes bounds what Open inflates from a .gz file into memory.
-const maxGzipBytes = 2 << 30
+// MaxDecompressedBytes caps what Open inflates from a compressed database:
+// the largest real GeoIP databases are a few hundred MiB, and a compressed
+// MaxMind DB is held whole in memory. Past it, or past a 100:1 ratio of
+// decompressed to compressed bytes after the first 16 MiB (real MaxMind DB
+// files compress 2 to 4 times, CSV tables 5 to 10), opening fails with an
+// error naming the cap: a decompression bomb stops after 16 MiB.
+const MaxDecompressedBytes = 1 << 30
+
+// Ratio cap on compressed databases (see MaxDecompressedBytes).
+const (
+	maxDBRatio        = 100
+	dbRatioFloorBytes = 16 << 20
+)
 
 // Open opens a database of any supported kind, recognised from its content
 // (not its name): a MaxMind DB file of any schema OpenMMDB knows, an ASN
 // range table (ip-location-db CSV, iptoasn TSV, IPinfo ASN CSV) or an RFC
-// 8805 geofeed; each may be gzip-compressed. The returned Source may hold
+// 8805 geofeed; each may be compressed with gzip, bzip2 or zstd (see
+// MaxDecompressedBytes). The returned Source may hold
 // a file mapping: close it with CloseSource when done.
 func Open(path string) (Source, error) {
 	return OpenWith(path, OpenOptions{})
@@ -37,24 +50,25 @@ func OpenWith(path string, opts OpenOptions) (Source, error) {
 		return nil, err
 	}
 	defer f.Close()
-	head := make([]byte, 2)
+	head := make([]byte, 4)
 	n, _ := io.ReadFull(f, head)
-	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	if decompress.Sniff(head[:n]) != decompress.None {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		zr, err := gzip.NewReader(f)
+		dr, err := newDecompressor(f, path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+			return nil, err
 		}
-		br := bufio.NewReaderSize(zr, 1<<16)
+		defer dr.Close()
+		br := bufio.NewReaderSize(dr, 1<<16)
 		if sniffText(br) != textUnknown {
 			// Text tables are read as a stream, never held whole.
 			return openText(br, path, opts)
 		}
-		b, err := io.ReadAll(io.LimitReader(br, maxGzipBytes))
+		b, err := io.ReadAll(br)
 		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return openBytes(b, path, opts)
 	}
@@ -147,4 +161,14 @@ func CloseSource(s Source) error {
 		return c.Close()
 	}
 	return nil
+}
+
+// newDecompressor opens the decompressed stream of a compressed database,
+// capped (MaxDecompressedBytes); errors name the file.
+func newDecompressor(r io.Reader, path string) (io.ReadCloser, error) {
+	dr, err := decompress.NewReader(r, decompress.Options{MaxBytes: MaxDecompressedBytes, MaxRatio: maxDBRatio, RatioFloorBytes: dbRatioFloorBytes})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return dr, nil
 }

@@ -10,17 +10,34 @@ import (
 	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/geoloc-dev/geoloc/internal/decompress"
 )
 
-// ReadOptions control Read. The zero value detects the format and names the
-// input "-" in errors.
+// DecompressionLimitError is what a compressed input that hits a cap
+// yields (wrapped in a *ParseError): which format, which cap, how far.
+type DecompressionLimitError = decompress.LimitError
+
+// ReadOptions control Read. The zero value detects the compression and
+// the format and names the input "-" in errors.
 type ReadOptions struct {
 	// Format forces a format by name (see Formats); "" detects it from the
 	// first bytes of the input.
 	Format string
 	// Input names the input in errors, usually a file name.
 	Input string
+	// MaxDecompressedBytes caps the decompressed size of a compressed
+	// input; 0 means DefaultMaxDecompressedBytes, negative no size cap.
+	// Whatever the size cap, an input that decompresses more than 250
+	// times its compressed size (past the first 64 MiB) is refused as a
+	// decompression bomb: real outputs compress 10 to 20 times.
+	MaxDecompressedBytes int64
 }
+
+// DefaultMaxDecompressedBytes is the size cap on a compressed input's
+// content: far more than a day of RIPE Atlas results, finite all the same.
+// Read streams, so the cap bounds time, not memory.
+const DefaultMaxDecompressedBytes = 64 << 30
 
 // ParseError is a problem with one record of an input. Its message has the
 // shape "INPUT:LINE: FORMAT: what is wrong"; LINE is 0 when unknown.
@@ -83,6 +100,11 @@ func Formats() []string {
 // *ParseError and reading goes on; an unreadable or unrecognised input yields
 // one error and stops.
 //
+// Input compressed with gzip, bzip2 or zstd is decompressed on the fly,
+// recognised by its first bytes; see ReadOptions.MaxDecompressedBytes for
+// the caps. A cap that is hit stops reading with a *ParseError wrapping a
+// *DecompressionLimitError that names it.
+//
 // Text outputs may hold several traces one after another (outputs appended
 // to one file): a header line, or a TTL going back to 1, starts a new trace.
 // A bad line of a text output yields a *ParseError naming its line and is
@@ -95,7 +117,20 @@ func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
 		if input == "" {
 			input = "-"
 		}
-		br := bufio.NewReaderSize(r, detectSize)
+		maxBytes := opts.MaxDecompressedBytes
+		switch {
+		case maxBytes == 0:
+			maxBytes = DefaultMaxDecompressedBytes
+		case maxBytes < 0:
+			maxBytes = 0
+		}
+		dr, err := decompress.NewReader(r, decompress.Options{MaxBytes: maxBytes})
+		if err != nil {
+			yield(nil, &ParseError{Input: input, Line: 1, Format: opts.Format, Err: err})
+			return
+		}
+		defer dr.Close()
+		br := bufio.NewReaderSize(dr, detectSize)
 		head, err := br.Peek(detectSize)
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 			yield(nil, &ParseError{Input: input, Format: opts.Format, Err: err})
@@ -146,7 +181,7 @@ func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
 				}
 			}
 			if f == nil {
-				yield(nil, &ParseError{Input: input, Line: 1, Err: fmt.Errorf("%w (use --input-format; known: %v)", ErrUnknownFormat, Formats())})
+				yield(nil, &ParseError{Input: input, Line: 1, Err: fmt.Errorf("%w (known formats: %v; ReadOptions.Format forces one)", ErrUnknownFormat, Formats())})
 				return
 			}
 		}

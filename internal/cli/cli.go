@@ -266,7 +266,7 @@ func (a *app) progress(c *common, what string, total int) *term.Progress {
 	return term.NewProgress(a.stderr, what, total)
 }
 
-// openInput opens a named input; "-" is standard input. gzip and bzip2
+// openInput opens a named input; "-" is standard input. gzip, bzip2 and zstd
 // compressed files are read transparently (RIPE Atlas dumps come that way).
 func (a *app) openInput(name string) (io.ReadCloser, error) {
 	return a.openInputCounted(name, nil)
@@ -277,7 +277,7 @@ func (a *app) openInput(name string) (io.ReadCloser, error) {
 // progress against the file's size.
 func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, error) {
 	if name == "-" {
-		return decompress(io.NopCloser(a.stdin))
+		return decompressed(io.NopCloser(a.stdin))
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -297,7 +297,7 @@ func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, erro
 	if read != nil {
 		src = readCloser{countingReader{f, read}, f}
 	}
-	rc, err := decompress(src)
+	rc, err := decompressed(src)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)

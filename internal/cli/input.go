@@ -1,30 +1,35 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
+
+	"github.com/geoloc-dev/geoloc/internal/decompress"
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
-// decompress returns rc unchanged, or a reader that decompresses it when it
-// starts with the gzip or bzip2 magic. Closing the result closes rc.
-func decompress(rc io.ReadCloser) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(rc, 64<<10)
-	head, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return readCloser{zr, rc}, nil
-	case bytes.HasPrefix(head, []byte("BZh")):
-		return readCloser{bzip2.NewReader(br), rc}, nil
+// decompressed returns a reader over rc's content, decompressed when it
+// starts with the gzip, bzip2 or zstd magic (internal/decompress, the
+// sniffer and caps traceroute.Read and candidates use too). Closing the
+// result closes rc.
+func decompressed(rc io.ReadCloser) (io.ReadCloser, error) {
+	dr, err := decompress.NewReader(rc, decompress.Options{MaxBytes: traceroute.DefaultMaxDecompressedBytes})
+	if err != nil {
+		return nil, err
 	}
-	return readCloser{br, rc}, nil
+	return readCloser{dr, closers{dr, rc}}, nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 type readCloser struct {
@@ -33,3 +38,21 @@ type readCloser struct {
 }
 
 func (r readCloser) Close() error { return r.c.Close() }
+
+// readTraces is traceroute.Read with the CLI's words: an input whose
+// format is not recognised points at --input-format.
+func readTraces(r io.Reader, opts traceroute.ReadOptions) iter.Seq2[*traceroute.Trace, error] {
+	return func(yield func(*traceroute.Trace, error) bool) {
+		for t, err := range traceroute.Read(r, opts) {
+			var pe *traceroute.ParseError
+			if errors.Is(err, traceroute.ErrUnknownFormat) && errors.As(err, &pe) {
+				e := *pe
+				e.Err = fmt.Errorf("%w (use --input-format; known: %v)", traceroute.ErrUnknownFormat, traceroute.Formats())
+				err = &e
+			}
+			if !yield(t, err) {
+				return
+			}
+		}
+	}
+}

@@ -19,7 +19,7 @@ mtr text/JSON/CSV/raw, RIPE Atlas traceroute and ping results, Globalping
 measurements, scamper, Cisco/Junos/NX-OS, WinMTR, and geoloc's own
 interchange JSON) and writes every trace as one line of
 interchange JSON on stdout. The format is detected per file; --input-format
-forces one. gzip and bzip2 files are read as they are.
+forces one. gzip, bzip2 and zstd files are read as they are.
 
 A bad record is reported on stderr as one line, FILE:LINE: FORMAT: what is
 wrong; every good trace is still written. A summary ("N traces read, M
@@ -117,7 +117,7 @@ func (a *app) readTraces(files []string, format string, each func(*traceroute.Tr
 }
 
 func readOne(r io.Reader, name, format string, each func(*traceroute.Trace) error, bad func(error)) error {
-	for t, err := range traceroute.Read(r, traceroute.ReadOptions{Format: format, Input: name}) {
+	for t, err := range readTraces(r, traceroute.ReadOptions{Format: format, Input: name}) {
 		if err != nil {
 			bad(err)
 			continue

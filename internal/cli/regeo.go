@@ -129,7 +129,7 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 				}
 				continue
 			}
-			for t, err := range traceroute.Read(rc, traceroute.ReadOptions{Format: format, Input: name}) {
+			for t, err := range readTraces(rc, traceroute.ReadOptions{Format: format, Input: name}) {
 				if !yield(t, err) {
 					rc.Close()
 					return
