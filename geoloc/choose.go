@@ -3,7 +3,6 @@ package geoloc
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -17,61 +16,19 @@ const (
 	agreeMinKm = 50
 	agreeMaxKm = 150
 	// detourScaleKm sets how fast an unpaid detour makes a placement
-	// unlikely: an excess of detourScaleKm halves the candidate's score.
+	// unlikely: an excess of detourScaleKm halves the path's likelihood.
 	detourScaleKm = 250
-	// softPenalty multiplies the score of a candidate that breaks a
-	// constraint from an inferred vantage point.
-	softPenalty = 0.05
-	// strengthKm scales total support into strength: one IATA hint alone
-	// gives about 0.91, a hint and a database agreeing about 0.97.
-	strengthScale = 0.35
 	// latencyOnlyMaxKm is the largest feasible region reported as a
 	// location when no candidate survives.
 	latencyOnlyMaxKm = 500
 	// dbCopyFactor discounts the second and later databases agreeing.
 	dbCopyFactor = 0.5
-	// nearMs, nbMinConf, nbWeight: a neighbour hop within nearMs of RTT,
-	// placed with at least nbMinConf, counts as a candidate of weight
-	// nbWeight × its confidence.
-	nearMs    = 1.0
-	nbMinConf = 0.6
-	nbWeight  = 0.4
+	// nearMs: hops within nearMs of each other are likely in one PoP.
+	nearMs = 1.0
+	// maxNeighbourGapMs bounds the RTT gap over which a hop without a
+	// place of its own is placed with a neighbour.
+	maxNeighbourGapMs = 5
 )
-
-// decide chooses a placement for every public hop. first holds the
-// placements of a previous pass (nil on the first), used to judge detours.
-func (e *Engine) decide(hops []*hop, first []*latency.Point, final bool) {
-	for i, h := range hops {
-		if h.special != "" || h.f == nil {
-			continue
-		}
-		var prev, next *hop
-		var prevPt, nextPt latency.Point
-		if first != nil && h.hasRTT {
-			for j := i - 1; j >= 0; j-- {
-				if first[j] != nil && hops[j].hasRTT && hops[j].res.TTL < h.res.TTL && !hops[j].res.Anycast {
-					prev, prevPt = hops[j], *first[j]
-					break
-				}
-			}
-			for j := i + 1; j < len(hops); j++ {
-				if first[j] != nil && hops[j].hasRTT && hops[j].res.TTL > h.res.TTL && !hops[j].res.Anycast {
-					next, nextPt = hops[j], *first[j]
-					break
-				}
-			}
-		}
-		e.choose(h, prev, prevPt, next, nextPt, final)
-	}
-}
-
-type eval struct {
-	ruled   bool
-	factor  float64
-	support float64
-	score   float64
-	why     string
-}
 
 func agrees(a, b *cand) bool {
 	switch {
@@ -82,157 +39,100 @@ func agrees(a, b *cand) bool {
 	return latency.DistanceKm(a.pt, b.pt) <= lim
 }
 
-// choose scores h's candidates and fills h.res. prev and next are the
-// nearest earlier and later hops placed in the previous pass (or nil).
-// Explanations (evidence) are written only when final is set.
-func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, nextPt latency.Point, final bool) {
-	cs := h.f.cands
-	var evBuf [8]eval
-	var ev []eval
-	if len(cs) <= len(evBuf) {
-		ev = evBuf[:len(cs)]
-	} else {
-		ev = make([]eval, len(cs))
-	}
-	for i := range cs {
-		c := &cs[i]
-		ev[i].factor = 1
-		for j, k := range h.hard {
-			if h.fast[j].inside(c.v) {
-				continue
-			}
-			if chk := k.Check(c.pt); !chk.Feasible {
-				ev[i].ruled = true
-				if final {
-					ev[i].why = chk.String()
-				}
-				break
-			}
-		}
-		if ev[i].ruled {
+// feasible reports whether candidate i of h satisfies every hard bound.
+func (h *hop) feasible(i int) bool {
+	c := &h.f.cands[i]
+	for j, k := range h.hard {
+		if h.fast[j].inside(c.v) {
 			continue
 		}
-		var whys []string
-		for _, k := range h.soft {
-			if chk := k.Check(c.pt); !chk.Feasible {
-				ev[i].factor *= softPenalty
-				if final {
-					whys = append(whys, chk.String())
-				}
-			}
-		}
-		if prev != nil {
-			if x := latency.DetourExcessKm(prevPt, c.pt, prev.res.RTTMs, h.res.RTTMs, e.slack+prev.radKm); x > 0 {
-				ev[i].factor /= 1 + prev.conf*x/detourScaleKm
-				if final {
-					whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
-				}
-			}
-		}
-		if next != nil {
-			if x := latency.DetourExcessKm(c.pt, nextPt, h.res.RTTMs, next.res.RTTMs, e.slack+next.radKm); x > 0 {
-				ev[i].factor /= 1 + next.conf*x/detourScaleKm
-				if final {
-					whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
-				}
-			}
-		}
-		if len(whys) > 0 {
-			ev[i].why = strings.Join(whys, "; ")
+		if !k.Check(c.pt).Feasible {
+			return false
 		}
 	}
-	// A neighbour placed with confidence and answering within nearMs of
-	// this hop is most likely in the same place (routers of one PoP): it
-	// lends support to candidates near it, and may itself be the answer.
-	var nb *hop
-	var nbPt latency.Point
-	var nbW float64
-	for _, n := range []struct {
-		h  *hop
-		pt latency.Point
-	}{{prev, prevPt}, {next, nextPt}} {
-		if n.h == nil || n.h.conf < nbMinConf || math.Abs(n.h.res.RTTMs-h.res.RTTMs) > nearMs {
+	return true
+}
+
+// feasiblePt reports whether point p satisfies every hard bound of h.
+func (h *hop) feasiblePt(p latency.Point) bool {
+	for _, k := range h.hard {
+		if !k.Check(p).Feasible {
+			return false
+		}
+	}
+	return true
+}
+
+// failing is the first hard bound candidate i of h breaks, explained.
+func (h *hop) failing(i int) string {
+	c := &h.f.cands[i]
+	for _, k := range h.hard {
+		if chk := k.Check(c.pt); !chk.Feasible {
+			return chk.String()
+		}
+	}
+	return ""
+}
+
+// decideAll fills every solved hop's result from the solver's path.
+func (e *Engine) decideAll(s *solver) {
+	for i, n := range s.nodes {
+		if n == nil {
+			if h := s.hops[i]; h.special == "" && h.f != nil {
+				e.noCandidate(h)
+			}
 			continue
 		}
-		if w := nbWeight * n.h.conf; w > nbW {
-			nb, nbPt, nbW = n.h, n.pt, w
-		}
-	}
-	// Support: for each independent group, the best agreeing candidate.
-	type gmax struct {
-		g string
-		w float64
-	}
-	var gsBuf [8]gmax
-	gs := gsBuf[:0]
-	for i := range cs {
-		if ev[i].ruled {
+		h := n.h
+		st := s.path[i]
+		switch {
+		case st >= 0 && st < len(n.cands):
+			e.place(h, n.cands[st], s.share(i, st))
+			h.res.CountryConfidence = round3(math.Max(h.res.Confidence, s.countryShare(i, h.res.Location.Country)))
+			continue
+		case st >= len(n.cands) && st < n.elseState():
+			nb := n.extraFrom[st-len(n.cands)]
+			c := n.cand(st)
+			gap := math.Abs(nb.res.RTTMs - h.res.RTTMs)
+			loc := &Location{Lat: c.Lat, Lon: c.Lon, RadiusKm: math.Round(c.RadiusKm), City: c.City, Region: c.Region, Country: c.at}
+			if loc.Country == "" {
+				loc.Country = c.Country
+			}
+			conf := s.share(i, st)
+			pt := c.pt
+			h.res.Location, h.res.Confidence, h.res.Method, h.res.Inferred = loc, round3(conf), "neighbour", true
+			h.res.Why = fmt.Sprintf("placed with hop %d, %.1f ms apart", nb.res.TTL, gap)
+			h.loc, h.radKm, h.conf, h.chosen = &pt, c.RadiusKm, conf, -1
 			continue
 		}
-		gs = gs[:0]
-	next:
-		for j := range cs {
-			if ev[j].ruled || !h.f.agrees(i, j) {
-				continue
+		// "Elsewhere": none of its candidates fits the path as well as
+		// some other place would. The best candidate the bounds allow is
+		// still a guess, with the low confidence it deserves; a neighbour
+		// may do better (placeUnlocated).
+		best := -1
+		for k := range n.cands {
+			if n.mask[k] && (best < 0 || s.marg[i][k] > s.marg[i][best]) {
+				best = k
 			}
-			w := cs[j].weight
-			for k := range gs {
-				if gs[k].g == cs[j].group {
-					gs[k].w = math.Max(gs[k].w, w)
-					continue next
-				}
-			}
-			gs = append(gs, gmax{cs[j].group, w})
 		}
-		// Databases copy each other and the registries (head-office
-		// placements repeat across vendors), so the second and later
-		// databases agreeing count for half.
-		sort.Slice(gs, func(a, b int) bool { return gs[a].w > gs[b].w })
-		dbs := 0
-		for _, g := range gs {
-			if g.g != hintGroup {
-				dbs++
-				if dbs > 1 {
-					ev[i].support += g.w * dbCopyFactor
-					continue
-				}
-			}
-			ev[i].support += g.w
-		}
-		if nb != nil && !cs[i].countryLevel && latency.DistanceKm(cs[i].pt, nbPt) <= agreeMinKm {
-			ev[i].support += nbW
-		}
-		ev[i].score = ev[i].support * ev[i].factor
-		if cs[i].countryLevel {
-			ev[i].score *= 0.5
-		}
-	}
-	best := -1
-	for i := range cs {
-		if ev[i].ruled {
+		if best >= 0 {
+			e.place(h, n.cands[best], math.Min(weakMaxConf, s.share(i, best)))
+			h.res.Why = "its own candidates fit the path badly; a neighbour's place may be better"
+			h.weak = true
 			continue
 		}
-		if best < 0 || ev[i].score > ev[best].score ||
-			(ev[i].score == ev[best].score && cs[i].weight > cs[best].weight) {
-			best = i
-		}
+		e.noCandidate(h)
 	}
-	if nb != nil && e.withNeighbour(h, cs, ev, best, nb, nbPt, nbW, final) {
-		return
-	}
-	if best < 0 {
-		e.noCandidate(h, ev, final)
-		return
-	}
-	b := &cs[best]
-	alt := 0.0
-	for i := range cs {
-		if !ev[i].ruled && i != best && !h.f.agrees(best, i) {
-			alt = math.Max(alt, ev[i].score)
-		}
-	}
-	sb := ev[best].score
-	conf := (1 - math.Exp(-sb/strengthScale)) * sb / (sb + alt)
+}
+
+// weakMaxConf caps the confidence of a placement the path solver found
+// less likely than "somewhere else": below MinCountryConfidence, so that it
+// never names a country crossed.
+const weakMaxConf = 0.25
+
+// place sets h's result to candidate ci with confidence conf.
+func (e *Engine) place(h *hop, ci int, conf float64) {
+	b := &h.f.cands[ci]
 	if b.countryLevel {
 		conf = math.Min(conf, 0.3)
 	}
@@ -245,29 +145,58 @@ func (e *Engine) choose(h *hop, prev *hop, prevPt latency.Point, next *hop, next
 	if loc.Country == "" {
 		loc.Country = b.Country
 	}
-	h.country = b.at
 	h.res.Location = loc
 	h.res.Confidence = round3(conf)
+	h.res.CountryConfidence = 0
 	h.res.Method = methodOf(b)
+	h.res.Inferred = false
 	h.res.Why = ""
 	if h.res.Anycast {
 		h.res.Why = "anycast: " + h.anycastWhy + "; placed for this trace's vantage point"
 	}
 	pt := b.pt
-	h.loc, h.radKm, h.conf = &pt, b.RadiusKm, conf
-	h.res.Evidence = nil
-	if final {
-		h.res.Evidence = evidence(h, cs, ev, best)
+	h.loc, h.radKm, h.conf, h.chosen = &pt, b.RadiusKm, conf, ci
+}
+
+// decideAlone places h on its own evidence under its hard bounds: the best
+// feasible candidate, else the feasible region of the bounds when small.
+func (e *Engine) decideAlone(h *hop) {
+	h.chosen = -1
+	h.weak = false
+	if h.f == nil {
+		h.res.Location, h.loc = nil, nil
+		return
 	}
+	n := e.nodeOf(h)
+	if len(n.cands) == 0 {
+		e.noCandidate(h)
+		return
+	}
+	best := 0
+	var sum float64
+	for k := range n.cands {
+		sum += n.p[k]
+		if n.p[k] > n.p[best] {
+			best = k
+		}
+	}
+	var in float64
+	for k := range n.cands {
+		if k == best || h.f.agrees(n.cands[k], n.cands[best]) {
+			in += n.p[k]
+		}
+	}
+	e.place(h, n.cands[best], in/(sum+math.Exp(n.logElse)))
 }
 
 // noCandidate handles a hop none of whose candidates survives: the feasible
 // region of its hard constraints, when small, is still a location.
-func (e *Engine) noCandidate(h *hop, ev []eval, final bool) {
-	h.loc = nil
-	h.res.Location, h.res.Confidence, h.res.Method = nil, 0, ""
+func (e *Engine) noCandidate(h *hop) {
+	h.loc, h.chosen = nil, -1
+	h.res.Location, h.res.Confidence, h.res.Method, h.res.Inferred = nil, 0, "", false
+	h.res.CountryConfidence = 0
 	switch {
-	case len(h.f.cands) == 0:
+	case h.f == nil || len(h.f.cands) == 0:
 		h.res.Why = "no name hint and no database knows this address"
 	default:
 		h.res.Why = "every candidate breaks a latency bound"
@@ -275,28 +204,27 @@ func (e *Engine) noCandidate(h *hop, ev []eval, final bool) {
 	if h.res.Anycast {
 		h.res.Why = "anycast: " + h.anycastWhy + "; " + h.res.Why
 	}
-	if len(h.hard) > 0 {
-		discs := make([]latency.Disc, len(h.hard))
-		for i, c := range h.hard {
-			discs[i] = c.Disc()
-		}
-		if r, ok := latency.Intersect(discs...); ok && r.RadiusKm <= latencyOnlyMaxKm {
-			loc := &Location{Lat: r.Center.Lat, Lon: r.Center.Lon, RadiusKm: math.Round(r.RadiusKm)}
-			loc.Country, _ = countries.At(loc.Lat, loc.Lon)
-			h.country = loc.Country
-			h.res.Location = loc
-			h.res.Method = "latency"
-			if len(discs) > 1 {
-				h.res.Method = "latency:multilateration"
-			}
-			h.res.Confidence = round3(math.Min(0.6, 40/math.Max(r.RadiusKm, 1)))
-			h.loc, h.radKm, h.conf = &r.Center, r.RadiusKm, h.res.Confidence
-		}
+	if len(h.hard) == 0 {
+		return
 	}
-	h.res.Evidence = nil
-	if final {
-		h.res.Evidence = evidence(h, h.f.cands, ev, -1)
+	discs := make([]latency.Disc, len(h.hard))
+	for i, c := range h.hard {
+		discs[i] = c.Disc()
 	}
+	r, ok := latency.Intersect(discs...)
+	if !ok || r.RadiusKm > latencyOnlyMaxKm {
+		return
+	}
+	loc := &Location{Lat: r.Center.Lat, Lon: r.Center.Lon, RadiusKm: math.Round(r.RadiusKm)}
+	loc.Country, _ = countries.At(loc.Lat, loc.Lon)
+	h.res.Location = loc
+	h.res.Method = "latency"
+	if len(discs) > 1 {
+		h.res.Method = "latency:multilateration"
+	}
+	h.res.Confidence = round3(math.Min(0.6, 40/math.Max(r.RadiusKm, 1)))
+	h.loc, h.radKm, h.conf = &r.Center, r.RadiusKm, h.res.Confidence
+	h.weak = true // a close neighbour with a place of its own may do better
 }
 
 func methodOf(c *cand) string {
@@ -321,28 +249,89 @@ func kindOf(c *cand) string {
 	return string(c.Kind)
 }
 
-func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
+// explain writes every solved hop's evidence: each candidate and what
+// became of it, with the numbers. prev and next of a chained hop are the
+// nearest placed hops before and after it on the path (for detours).
+func (e *Engine) explain(s *solver, hops []*hop) {
+	placedOnChain := func(k int) *hop {
+		if k < 0 || k >= len(s.chain) {
+			return nil
+		}
+		h := s.nodes[s.chain[k]].h
+		if h.loc == nil || h.res.Inferred {
+			return nil
+		}
+		return h
+	}
+	for i, h := range hops {
+		if h.f == nil || h.special != "" {
+			continue
+		}
+		var prev, next *hop
+		for k, c := range s.chain {
+			if c != i {
+				continue
+			}
+			for j := k - 1; j >= 0 && prev == nil; j-- {
+				prev = placedOnChain(j)
+			}
+			for j := k + 1; j < len(s.chain) && next == nil; j++ {
+				next = placedOnChain(j)
+			}
+		}
+		h.res.Evidence = e.evidence(s, i, h, prev, next)
+	}
+}
+
+func (e *Engine) evidence(s *solver, i int, h *hop, prev, next *hop) []Evidence {
+	cs := h.f.cands
+	var n *pnode
+	if s != nil {
+		n = s.nodes[i]
+	}
+	stateOf := func(ci int) int {
+		if n == nil {
+			return -1
+		}
+		for k, c := range n.cands {
+			if c == ci {
+				return k
+			}
+		}
+		return -1
+	}
+	best := -1
+	if h.loc != nil && !h.res.Inferred && h.chosen >= 0 {
+		best = h.chosen
+	}
+	bestShare := 0.0
+	if best >= 0 {
+		if st := stateOf(best); st >= 0 && s.marg[i] != nil {
+			bestShare = s.share(i, st)
+		}
+	}
 	out := make([]Evidence, 0, len(cs))
-	for i := range cs {
-		c := &cs[i]
+	for ci := range cs {
+		c := &cs[ci]
 		x := Evidence{Source: c.evSource, Kind: c.evKind, Lat: c.Lat, Lon: c.Lon, City: c.City, Country: c.Country}
+		detour := e.detourWhy(h, c, prev, next)
 		switch {
-		case ev[i].ruled:
-			x.Status, x.Why = StatusRuledOut, ev[i].why
-		case i == best:
+		case !h.feasible(ci):
+			x.Status, x.Why = StatusRuledOut, h.failing(ci)
+		case ci == best:
 			x.Status = StatusChosen
 			var parts []string
-			if n := countAgreeing(h.f, ev, best); n > 0 {
-				parts = append(parts, fmt.Sprintf("%d other source(s) agree", n))
+			if k := agreeing(h, best); k > 0 {
+				parts = append(parts, fmt.Sprintf("%d other source(s) agree", k))
 			}
 			if len(h.hard) > 0 {
 				parts = append(parts, h.hard[0].Check(c.pt).String())
 			}
-			if ev[i].why != "" {
-				parts = append(parts, ev[i].why)
+			if detour != "" {
+				parts = append(parts, detour)
 			}
 			x.Why = strings.Join(parts, "; ")
-		case best >= 0 && h.f.agrees(best, i):
+		case best >= 0 && h.f.agrees(best, ci):
 			x.Status = StatusAgrees
 			if c.countryLevel || cs[best].countryLevel {
 				x.Why = "same country as the chosen place"
@@ -351,85 +340,54 @@ func evidence(h *hop, cs []cand, ev []eval, best int) []Evidence {
 			}
 		default:
 			x.Status = StatusUnlikely
-			if best >= 0 {
-				x.Why = fmt.Sprintf("score %.2f against %.2f for the chosen place", ev[i].score, ev[best].score)
-			}
-			if ev[i].why != "" {
-				if x.Why != "" {
-					x.Why += "; "
+			var parts []string
+			if st := stateOf(ci); st >= 0 && s.marg[i] != nil {
+				what := "the chosen place"
+				if best < 0 {
+					what = "somewhere else"
+					if h.res.Inferred {
+						what = "the neighbour's place"
+					}
 				}
-				x.Why += ev[i].why
+				parts = append(parts, fmt.Sprintf("score %.2f against %.2f for %s", s.share(i, st), math.Max(bestShare, 1-s.share(i, st)), what))
 			}
+			if detour != "" {
+				parts = append(parts, detour)
+			}
+			x.Why = strings.Join(parts, "; ")
 		}
 		out = append(out, x)
 	}
 	return out
 }
 
-func countAgreeing(f *facts, ev []eval, best int) int {
-	cs := f.cands
+// detourWhy explains the detour a candidate of h would need from the placed
+// hop before it and to the one after it, "" when none.
+func (e *Engine) detourWhy(h *hop, c *cand, prev, next *hop) string {
+	if c.countryLevel || !h.hasRTT {
+		return ""
+	}
+	var whys []string
+	if prev != nil && prev.res.TTL < h.res.TTL {
+		if x := latency.DetourExcessKm(*prev.loc, c.pt, prev.res.RTTMs, h.res.RTTMs, e.slack+math.Min(prev.radKm, detourRadiusCapKm)); x > 0 {
+			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
+		}
+	}
+	if next != nil && next.res.TTL > h.res.TTL {
+		if x := latency.DetourExcessKm(c.pt, *next.loc, h.res.RTTMs, next.res.RTTMs, e.slack+math.Min(next.radKm, detourRadiusCapKm)); x > 0 {
+			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
+		}
+	}
+	return strings.Join(whys, "; ")
+}
+
+func agreeing(h *hop, best int) int {
+	cs := h.f.cands
 	n := 0
 	for i := range cs {
-		if i != best && !ev[i].ruled && cs[i].group != cs[best].group && f.agrees(best, i) {
+		if i != best && cs[i].group != cs[best].group && h.f.agrees(best, i) && h.feasible(i) {
 			n++
 		}
 	}
 	return n
-}
-
-// withNeighbour places h with its neighbour nb when that beats every own
-// candidate of h (best < 0: none survived): the neighbour's place, if it
-// satisfies h's hard constraints, scores nbW plus the support of h's
-// candidates that agree with it. It reports whether it placed h.
-func (e *Engine) withNeighbour(h *hop, cs []cand, ev []eval, best int, nb *hop, nbPt latency.Point, nbW float64, final bool) bool {
-	for _, k := range h.hard {
-		if !k.Check(nbPt).Feasible {
-			return false
-		}
-	}
-	score := nbW
-	for i := range cs {
-		if !ev[i].ruled && !cs[i].countryLevel && latency.DistanceKm(cs[i].pt, nbPt) <= agreeMinKm {
-			return false // an own candidate is there already and scored with the neighbour's support
-		}
-	}
-	for _, k := range h.soft {
-		if !k.Check(nbPt).Feasible {
-			score *= softPenalty
-		}
-	}
-	alt := 0.0
-	if best >= 0 {
-		alt = ev[best].score
-	}
-	if score <= alt {
-		return false
-	}
-	conf := (1 - math.Exp(-score/strengthScale)) * score / (score + alt)
-	loc := *nb.res.Location
-	loc.RadiusKm = math.Round(nb.radKm + latency.MaxDistanceKm(math.Abs(nb.res.RTTMs-h.res.RTTMs), 0))
-	h.res.Location = &loc
-	h.res.Confidence = round3(conf)
-	h.res.Method = "neighbour"
-	h.res.Inferred = true
-	h.res.Why = fmt.Sprintf("placed with hop %d, %.1f ms apart", nb.res.TTL, math.Abs(nb.res.RTTMs-h.res.RTTMs))
-	pt := nbPt
-	h.loc, h.radKm, h.conf, h.country = &pt, loc.RadiusKm, conf, nb.country
-	h.res.Evidence = nil
-	if final {
-		h.res.Evidence = evidence(h, cs, ev, -1)
-		for i := range h.res.Evidence {
-			if h.res.Evidence[i].Status == StatusUnlikely && best >= 0 {
-				h.res.Evidence[i].Why = fmt.Sprintf("score %.2f against %.2f for hop %d's place", ev[i].score, score, nb.res.TTL) + joinWhy(ev[i].why)
-			}
-		}
-	}
-	return true
-}
-
-func joinWhy(w string) string {
-	if w == "" {
-		return ""
-	}
-	return "; " + w
 }

@@ -42,7 +42,8 @@ func TestCrossed(t *testing.T) {
 		{"sure hops, repeats folded", []HopResult{hop(1, tokyo, 0.9), hop(2, tokyo, 0.8), hop(3, sterling, 0.7)}, []string{"JP", "US"}, nil, nil},
 		{"a 0.00 placement names no country", []HopResult{hop(1, tokyo, 0.9), hop(2, hk, 0), hop(3, tokyo, 0.9), hop(4, tokyo, 0.1)}, []string{"JP"},
 			[]UncertainHop{{TTL: 2, Addr: a, Countries: []string{"HK"}}}, nil},
-		{"low confidence but every survivor in one country", []HopResult{hop(1, hk, 0.3, ev("HK", "HK"))}, []string{"HK"}, nil, nil},
+		{"low confidence names no country, even when the evidence agrees", []HopResult{hop(1, hk, 0.3, ev("HK", "HK"))}, []string{},
+			[]UncertainHop{{TTL: 1, Addr: a, Countries: []string{"HK"}}}, nil},
 		{"low confidence and survivors disagree", []HopResult{hop(1, hk, 0.3, ev("HK", "CN"))}, []string{},
 			[]UncertainHop{{TTL: 1, Addr: a, Countries: []string{"HK", "CN"}}}, nil},
 		{"neighbour-placed copy of a crossed country adds nothing", []HopResult{hop(1, tokyo, 0.9), hop(2, tokyo, 0.5, inferred)}, []string{"JP"}, nil, nil},
@@ -73,7 +74,8 @@ func TestLocationCountry(t *testing.T) {
 		l    *Location
 		want string
 	}{
-		{"outline wins", &Location{Lat: 40.7128, Lon: -74.006, Country: "CA"}, "US"},
+		{"own code wins (border cities)", &Location{Lat: 22.5431, Lon: 114.0579, City: "Shenzhen", Country: "cn"}, "CN"},
+		{"outline without a code", &Location{Lat: 40.7128, Lon: -74.006}, "US"},
 		{"own code off the map", &Location{Lat: 38, Lon: -30, Country: "pt"}, "PT"},
 		{"nothing", &Location{Lat: 38, Lon: -30}, ""},
 		{"junk code", &Location{Lat: 38, Lon: -30, Country: "1<"}, ""},

@@ -8,9 +8,11 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 
+	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/rdns"
@@ -52,17 +54,28 @@ type hop struct {
 	special string // why the address is not looked up; "" for public
 	hasRTT  bool
 	f       *facts
-	// hard are constraints from known vantage points; soft from an inferred one.
-	hard, soft []latency.Constraint
-	fast       []fastBound // hard, for quick tests
-	// chosen placement, nil when none
-	loc   *latency.Point
-	radKm float64
-	conf  float64
-	// country the placement stands in, for TraceResult.Countries
-	country string
+	// hard are the bounds no placement may break: the RTT from a known
+	// vantage point (first, when vFirst), fused observations, the inferred
+	// vantage hypothesis, and bounds from other hops of the trace.
+	hard   []latency.Constraint
+	vFirst bool
+	fast   []fastBound // hard, for quick tests
+	// chosen placement, nil when none; chosen is its candidate (-1 none)
+	loc    *latency.Point
+	radKm  float64
+	conf   float64
+	chosen int
+	// weak: the path solver found none of its candidates likely (it stands
+	// "elsewhere"); its placement is a low-confidence guess.
+	weak bool
 	// anycastWhy names two constraints that cannot both hold
 	anycastWhy string
+}
+
+// addHard adds a hard bound to h.
+func (h *hop) addHard(k latency.Constraint) {
+	h.hard = append(h.hard, k)
+	h.fast = append(h.fast, fastBoundOf(k))
 }
 
 // Locate places every responding address of t. It fails only when ctx is
@@ -85,6 +98,74 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	if e.opts.Resolver != nil {
 		e.prefetch(ctx, t)
 	}
+	hops, err := e.buildHops(ctx, t, v, haveV, vi)
+	if err != nil {
+		return nil, err
+	}
+	s := e.newSolver(hops)
+	inferred := false
+	var hyp vhyp
+	var hypKm float64
+	if !haveV && !e.opts.NoInferVantage {
+		var src *facts
+		if a := t.Source.Addr; a.IsValid() && SpecialReason(a) == "" {
+			src = e.factsFor(ctx, a, t.Source.Name)
+		}
+		hyp, hypKm, inferred = e.inferVantage(s, src, e.shared(t))
+	}
+	if inferred {
+		// The hypothesis's discs are hard from now on: every placement and
+		// every fallback must respect them.
+		for _, n := range s.nodes {
+			if n != nil && n.h.hasRTT {
+				n.h.addHard(e.hypConstraint(hyp, hypKm, n.h))
+			}
+		}
+		for _, h := range hops {
+			if h.special != "" && h.hasRTT {
+				h.addHard(e.hypConstraint(hyp, hypKm, h))
+			}
+		}
+	} else {
+		s.run()
+	}
+	// Hops put "elsewhere" are offered their close neighbours' places, and
+	// the path solved again (twice at most: a run of such hops).
+	for range 2 {
+		if !s.offerNeighbours() {
+			break
+		}
+		s.run()
+	}
+	e.decideAll(s)
+	if inferred {
+		out.Vantage = &Vantage{Lat: round4(hyp.at.Lat), Lon: round4(hyp.at.Lon), RadiusKm: math.Ceil(hypKm), Name: "inferred vantage near " + hyp.city, Inferred: true}
+	}
+	e.placeUnlocated(hops, out.Vantage)
+	e.guardPairs(hops)
+	for _, h := range hops {
+		guardBounds(h)
+	}
+	e.explain(s, hops)
+	if haveV && !v.Inferred {
+		if w := e.contradiction(hops, v); w != "" {
+			out.Warnings = append(out.Warnings, w)
+		}
+	}
+	out.Hops = make([]HopResult, len(hops))
+	for i, h := range hops {
+		out.Hops[i] = h.res
+	}
+	out.setCrossing()
+	return out, nil
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+
+// buildHops makes the working state of every responding address of t:
+// facts, and the hard bounds of a known vantage point and of fused
+// observations.
+func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, haveV bool, vi int32) ([]*hop, error) {
 	addrs := make([][]netip.Addr, len(t.Hops))
 	n := 0
 	for i := range t.Hops {
@@ -96,7 +177,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	for i := range t.Hops {
 		th := &t.Hops[i]
 		for _, a := range addrs[i] {
-			store = append(store, hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}})
+			store = append(store, hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}, chosen: -1})
 			h := &store[len(store)-1]
 			h.res.RTTMs, h.hasRTT = minRTT(th, a)
 			h.res.ASN = asnOf(th, a)
@@ -114,6 +195,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 				// Never looked up, but a placement with a neighbour
 				// must still respect its own RTT.
 				h.hard = append(h.hard, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: h.res.RTTMs, SlackKm: e.slack})
+				h.vFirst = true
 			}
 			hops = append(hops, h)
 		}
@@ -127,28 +209,7 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 			h.fast[j] = fastBoundOf(k)
 		}
 	}
-	e.decide(hops, nil, false)
-	if !haveV && !e.opts.NoInferVantage {
-		if iv, ok := e.inferVantage(hops); ok {
-			out.Vantage = &iv
-		}
-	}
-	// Second pass: with the neighbours' first placements, judge detours.
-	first := make([]*latency.Point, len(hops))
-	for i, h := range hops {
-		first[i] = h.loc
-	}
-	e.decide(hops, first, true)
-	e.placeUnlocated(hops, out.Vantage)
-	for _, h := range hops {
-		guardBounds(h)
-	}
-	out.Hops = make([]HopResult, len(hops))
-	for i, h := range hops {
-		out.Hops[i] = h.res
-	}
-	out.setCrossing()
-	return out, nil
+	return hops, nil
 }
 
 // maxLookups bounds the PTR lookups one Locate runs at once.
@@ -216,11 +277,15 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 		vi = e.fuse.vantageIndex(v, false)
 	}
 	e.constrain(h, v, from != nil, vi)
+	h.chosen = -1
 	for _, k := range h.hard {
 		h.fast = append(h.fast, fastBoundOf(k))
 	}
-	e.decide([]*hop{h}, nil, true)
+	s := e.newSolver([]*hop{h})
+	s.run()
+	e.decideAll(s)
 	guardBounds(h)
+	e.explain(s, []*hop{h})
 	return h.res, nil
 }
 
@@ -231,6 +296,7 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
 	if haveV && h.hasRTT && !v.Inferred {
 		h.hard = append(h.hard, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: h.res.RTTMs, SlackKm: e.slack})
+		h.vFirst = true
 	}
 	fused := e.fuse.constraints(h.res.Addr, vi, e.slack)
 	if len(fused) == 0 {
@@ -378,48 +444,14 @@ func (e *Engine) vantageOf(t *traceroute.Trace) (Vantage, bool) {
 	return Vantage{}, false
 }
 
-// inferVantage guesses the vantage point from the first located public hop
-// with a short RTT and turns it into soft constraints on every hop: the
-// source is within rtt_a/2·v of that hop a, so hop h is within
-// (rtt_a+rtt_h)/2·v of a's location.
-func (e *Engine) inferVantage(hops []*hop) (Vantage, bool) {
-	const maxAnchorRTTMs, minAnchorConf = 10, 0.5
-	var a *hop
-	for _, h := range hops {
-		if h.special == "" && h.loc != nil && h.hasRTT && h.res.RTTMs <= maxAnchorRTTMs && h.conf >= minAnchorConf {
-			a = h
-			break
-		}
-	}
-	if a == nil {
-		return Vantage{}, false
-	}
-	where := a.res.Addr.String()
-	if a.res.Location != nil && a.res.Location.City != "" {
-		where = a.res.Location.City
-	}
-	name := "inferred vantage near " + where
-	for _, h := range hops {
-		if h == a || h.special != "" || !h.hasRTT {
-			continue
-		}
-		h.soft = append(h.soft, latency.Constraint{
-			From: *a.loc, FromName: name,
-			RTTMs: h.res.RTTMs + a.res.RTTMs, SlackKm: e.slack + a.radKm,
-		})
-	}
-	return Vantage{Lat: a.loc.Lat, Lon: a.loc.Lon, Name: name, Inferred: true}, true
-}
-
 // placeUnlocated places hops without a location of their own (special
-// addresses, addresses with no usable candidate) with their neighbour of the
-// closest RTT, marked inferred, when the RTTs allow it and the placement
-// breaks no hard bound. Hops near the start may be placed at a known vantage
-// point.
+// addresses, addresses with no usable candidate) and hops whose own
+// candidates fit the path badly with their neighbour of the closest RTT,
+// marked inferred, when the RTTs allow it and the placement breaks no hard
+// bound. Hops near the start may be placed at a known vantage point.
 func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
-	const maxGapMs = 5
 	for i, h := range hops {
-		if h.res.Location != nil {
+		if h.res.Location != nil && !h.weak {
 			continue
 		}
 		if h.special != "" && h.res.Why == "" {
@@ -430,12 +462,12 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 		}
 		var best *hop
 		bestGap := math.Inf(1)
-		for _, j := range []int{i - 1, i + 1, i - 2, i + 2} {
+		for _, j := range []int{i - 1, i + 1, i - 2, i + 2, i - 3, i + 3} {
 			if j < 0 || j >= len(hops) {
 				continue
 			}
 			n := hops[j]
-			if n.loc == nil || n.res.Inferred || !n.hasRTT {
+			if n.loc == nil || n.res.Inferred || n.weak || !n.hasRTT {
 				continue
 			}
 			if gap := math.Abs(n.res.RTTMs - h.res.RTTMs); gap < bestGap {
@@ -444,20 +476,28 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 		}
 		var loc Location
 		var conf float64
-		var method string
+		var method, why string
 		switch {
-		case best != nil && bestGap <= maxGapMs:
+		case best != nil && bestGap <= maxNeighbourGapMs:
 			loc = *best.res.Location
 			loc.RadiusKm = math.Round(best.radKm + latency.MaxDistanceKm(bestGap, 0))
 			conf = best.conf * 0.5 / (1 + bestGap)
 			method = "neighbour"
-		case v != nil && !v.Inferred && h.res.RTTMs <= maxGapMs:
-			loc = Location{Lat: v.Lat, Lon: v.Lon, RadiusKm: math.Round(latency.MaxDistanceKm(h.res.RTTMs, e.slack))}
+			why = fmt.Sprintf("placed with hop %d, %.1f ms apart", best.res.TTL, bestGap)
+		case v != nil && h.res.RTTMs <= maxNeighbourGapMs:
+			loc = Location{Lat: v.Lat, Lon: v.Lon, RadiusKm: math.Round(latency.MaxDistanceKm(h.res.RTTMs, e.slack) + v.RadiusKm)}
 			loc.Country, _ = countries.At(v.Lat, v.Lon)
-			conf = 0.5 / (1 + h.res.RTTMs)
+			conf = 0.5 / (1 + h.res.RTTMs) * 50 / (50 + v.RadiusKm)
 			method = "neighbour:vantage"
+			why = "placed at the vantage point"
+			if v.Inferred {
+				why = "placed at the inferred vantage point"
+			}
 		default:
 			continue
+		}
+		if h.weak && conf <= h.conf {
+			continue // its own guess is no worse
 		}
 		p := latency.Point{Lat: loc.Lat, Lon: loc.Lon}
 		ok := true
@@ -472,13 +512,130 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 		}
 		h.res.Location = &loc
 		h.res.Confidence = round3(conf)
+		h.res.CountryConfidence = 0
 		h.res.Method = method
 		h.res.Inferred = true
-		h.res.Why = ""
+		h.res.Why = why
 		if h.special != "" {
-			h.res.Why = h.special + ", not looked up; placed with its neighbour"
+			h.res.Why = h.special + ", not looked up; " + why
+		}
+		h.loc, h.radKm, h.conf, h.chosen, h.weak = &p, loc.RadiusKm, conf, -1, false
+	}
+}
+
+// guardPairs enforces the bound any two hops of one trace obey, whatever
+// the vantage point: (rtt_a + rtt_b)/2 × 204.19 km plus slack. Placements
+// are accepted most confident first; one that breaks the bound with an
+// accepted hop is placed again under the bounds of every accepted hop (its
+// best candidate they allow, else the region they leave), or not at all.
+func (e *Engine) guardPairs(hops []*hop) {
+	var order []*hop
+	for _, h := range hops {
+		if h.loc != nil && h.res.Location != nil && h.hasRTT {
+			order = append(order, h)
 		}
 	}
+	sort.SliceStable(order, func(a, b int) bool {
+		if order[a].res.Inferred != order[b].res.Inferred {
+			return !order[a].res.Inferred
+		}
+		return order[a].conf > order[b].conf
+	})
+	var acc []*hop
+	for _, h := range order {
+		if e.pairOK(h, acc) {
+			acc = append(acc, h)
+			continue
+		}
+		for _, a := range acc {
+			h.addHard(e.pairConstraint(a, h))
+		}
+		if h.res.Inferred || h.f == nil {
+			h.res.Location, h.loc, h.res.Confidence, h.res.Method, h.res.Inferred = nil, nil, 0, "", false
+			h.res.Why = "no placement fits the hops around it"
+			if h.special != "" {
+				h.res.Why = h.special + ", not looked up"
+			}
+			continue
+		}
+		e.decideAlone(h)
+		if h.loc != nil && e.pairOK(h, acc) {
+			acc = append(acc, h)
+		} else if h.loc != nil {
+			h.res.Location, h.loc, h.res.Confidence, h.res.Method = nil, nil, 0, ""
+			h.res.Why = "no placement fits the hops around it"
+		}
+	}
+}
+
+func (e *Engine) pairOK(h *hop, acc []*hop) bool {
+	for _, a := range acc {
+		if latency.DistanceKm(*h.loc, *a.loc) > latency.PairMaxDistanceKm(h.res.RTTMs, a.res.RTTMs, 2*e.slack) {
+			return false
+		}
+	}
+	return true
+}
+
+// pairConstraint is the bound placed hop a puts on h: within
+// (rtt_a + rtt_h)/2 × 204.19 km plus twice the slack of a's place.
+func (e *Engine) pairConstraint(a, h *hop) latency.Constraint {
+	where := ""
+	if l := a.res.Location; l != nil {
+		where = " at " + placeName(l.City, l.Country)
+	}
+	return latency.Constraint{From: *a.loc, FromName: fmt.Sprintf("hop %d%s (both RTTs added)", a.res.TTL, where), RTTMs: a.res.RTTMs + h.res.RTTMs, SlackKm: 2 * e.slack}
+}
+
+// contradiction checks a given vantage point against the names: when most
+// hops with a name hint have every hint ruled out by it, the vantage point
+// is likely wrong (a Tokyo trace given --from osl). It returns a warning, ""
+// when the vantage point fits.
+func (e *Engine) contradiction(hops []*hop, v Vantage) string {
+	hinted, ruled := 0, 0
+	for _, h := range hops {
+		if h.f == nil || !h.vFirst {
+			continue
+		}
+		any, bad := false, true
+		for i := range h.f.cands {
+			c := &h.f.cands[i]
+			if c.Kind != candidates.KindHint {
+				continue
+			}
+			any = true
+			if h.hard[0].Check(c.pt).Feasible {
+				bad = false
+			}
+		}
+		if any {
+			hinted++
+			if bad {
+				ruled++
+			}
+		}
+	}
+	if ruled < 2 || 2*ruled < hinted {
+		return ""
+	}
+	w := fmt.Sprintf("the RTTs contradict the vantage point %s: %d of %d hops with a name hint are impossible from there", nameOr(v.Name), ruled, hinted)
+	// Where does the trace look measured from? Solve again without it.
+	saved := make([][]latency.Constraint, len(hops))
+	savedFast := make([][]fastBound, len(hops))
+	for i, h := range hops {
+		saved[i], savedFast[i] = h.hard, h.fast
+		if h.vFirst {
+			h.hard, h.fast = h.hard[1:], h.fast[1:]
+		}
+	}
+	s := e.newSolver(hops)
+	if hyp, _, ok := e.inferVantage(s, nil, nil); ok && latency.DistanceKm(hyp.at, latency.Point{Lat: v.Lat, Lon: v.Lon}) > 500 {
+		w += "; the trace looks measured near " + hyp.city
+	}
+	for i, h := range hops {
+		h.hard, h.fast = saved[i], savedFast[i]
+	}
+	return w
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

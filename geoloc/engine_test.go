@@ -282,7 +282,8 @@ func TestResolverSuppliesNames(t *testing.T) {
 }
 
 // Without a vantage point, the first located hop anchors the rest: a later
-// hop 2 ms on cannot be an ocean away.
+// hop 2 ms on cannot be an ocean away. The bound is hard, as from a given
+// vantage point, with the inferred point's own radius added.
 func TestInferredVantage(t *testing.T) {
 	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
 		addr("8.8.5.2"): {Candidates: []candidates.Candidate{geo("db1", 40.7128, -74.0060, "New York", "US")}},
@@ -298,12 +299,22 @@ func TestInferredVantage(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, r.Vantage)
 	assert.True(t, r.Vantage.Inferred)
+	assert.Equal(t, "inferred vantage near Hamburg", r.Vantage.Name)
+	hamburg := latency.Point{Lat: 53.5511, Lon: 9.9937}
+	assert.LessOrEqual(t, latency.DistanceKm(hamburg, latency.Point{Lat: r.Vantage.Lat, Lon: r.Vantage.Lon}), r.Vantage.RadiusKm)
+	assert.LessOrEqual(t, r.Vantage.RadiusKm, latency.MaxDistanceKm(1.0, DefaultSlackKm+hintRadiusKm)+1, "hop 1's place, plus its own radius")
 	ny := byAddr(t, r, "8.8.5.2")
-	require.NotNil(t, ny.Location, "soft constraints never rule out")
-	assert.Less(t, ny.Confidence, 0.2)
-	assert.Contains(t, ny.Evidence[0].Why, "inferred vantage near Hamburg")
+	require.Len(t, ny.Evidence, 1)
+	assert.Equal(t, StatusRuledOut, ny.Evidence[0].Status)
+	assert.Contains(t, ny.Evidence[0].Why, "the vantage point of hop 1 at Hamburg, DE (1.0 ms)")
+	if ny.Location != nil {
+		assert.True(t, ny.Inferred, "only a neighbour's place is left")
+		assert.NotEqual(t, "US", ny.Location.Country)
+	}
 	fra := byAddr(t, r, "8.8.5.3")
-	assert.Greater(t, fra.Confidence, ny.Confidence)
+	require.NotNil(t, fra.Location)
+	assert.Equal(t, "Frankfurt am Main", fra.Location.City)
+	assert.Equal(t, []string{"DE"}, r.Countries)
 }
 
 func TestFuseFlagsAnycast(t *testing.T) {

@@ -53,9 +53,9 @@ func ExampleEngine_Locate() {
 	fmt.Println(r.Countries)
 	// Output:
 	// 1 192.168.1.1: Amsterdam, NL by neighbour (confidence 0.29)
-	// 2 62.115.120.1: Amsterdam, NL by rdns:operator-site (confidence 0.92)
+	// 2 62.115.120.1: Amsterdam, NL by rdns:operator-site (confidence 0.94)
 	//   example-city-db said Stockholm: needs at least 10.8 ms from Amsterdam, saw 1.2 ms
-	// 3 62.115.116.17: Frankfurt, DE by rdns:operator-site (confidence 0.92)
+	// 3 62.115.116.17: Frankfurt, DE by rdns:operator-site (confidence 0.94)
 	//   example-city-db said Stockholm: needs at least 10.8 ms from Amsterdam, saw 7.1 ms
 	// [NL DE]
 }

@@ -29,8 +29,8 @@ type cand struct {
 	group string
 	// countryLevel marks "somewhere in this country" placements.
 	countryLevel bool
-	// at is the country the point stands in (embedded outlines), falling
-	// back to the candidate's own country; computed once per address.
+	// at is the candidate's country: its own code, else the embedded
+	// outline its point stands in; computed once per address.
 	at string
 	// evSource and evKind are the candidate's Evidence.Source and Kind.
 	evSource, evKind string
@@ -143,10 +143,11 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 		if c.Hint != nil && c.Hint.Code != "" {
 			c.evSource = c.Source + ":" + c.Hint.Code
 		}
-		if cc, ok := countries.At(c.Lat, c.Lon); ok && !c.countryLevel {
-			c.at = cc
-		} else {
-			c.at = c.Country
+		// The candidate's own country first: a coarse outline puts
+		// border cities (Shenzhen, Geneva) on the wrong side.
+		c.at = validCC(c.Country)
+		if c.at == "" && !c.countryLevel {
+			c.at, _ = countries.At(c.Lat, c.Lon)
 		}
 	}
 	return f

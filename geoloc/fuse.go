@@ -2,10 +2,14 @@ package geoloc
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"math"
 	"net/netip"
 	"sync"
+
+	"github.com/golang/geo/r3"
+	"github.com/golang/geo/s2"
 
 	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/traceroute"
@@ -25,6 +29,147 @@ type fusion struct {
 	vlist []Vantage
 
 	shards [fuseShards]fuseShard
+
+	// votes are, per source (probe id or public source address), the
+	// vantage hypotheses of its traces that had no vantage point: traces of
+	// one source share one.
+	votesMu sync.Mutex
+	votes   map[string]*voteSet
+}
+
+// voteSet is the soft votes of one source's traces for where it is.
+type voteSet struct {
+	clusters []voteCluster
+	total    float64
+	traces   int
+}
+
+type voteCluster struct {
+	at   latency.Point
+	city string
+	w    float64
+}
+
+const (
+	// voteMergeKm merges votes closer than this into one point.
+	voteMergeKm = 50
+	// voteSupportKm: a vote supports every place this close to it (about
+	// the radius a vantage hypothesis has on its own).
+	voteSupportKm = 400
+	// maxVoteClusters bounds the points kept per source.
+	maxVoteClusters = 64
+	// consensusBonus is the path score a trace's own hypotheses must beat
+	// to disagree with a source whose every other trace agrees: about the
+	// weight of two named hops.
+	consensusBonus = 6
+	// minConsensusShare is the share of the votes a place needs to be
+	// offered to the source's traces.
+	minConsensusShare = 0.3
+)
+
+// vote adds one trace's hypotheses (hs, scored sc) to key's votes: each
+// weighs exp(score - best), normalised, so a trace that cannot tell two
+// places apart splits its vote.
+func (f *fusion) vote(key string, hs []vhyp, sc []float64) {
+	if len(hs) == 0 {
+		return
+	}
+	best := sc[0]
+	for _, x := range sc {
+		best = math.Max(best, x)
+	}
+	ws := make([]float64, len(sc))
+	var sum float64
+	for i, x := range sc {
+		ws[i] = math.Exp(x - best)
+		sum += ws[i]
+	}
+	f.votesMu.Lock()
+	defer f.votesMu.Unlock()
+	if f.votes == nil {
+		f.votes = map[string]*voteSet{}
+	}
+	vs := f.votes[key]
+	if vs == nil {
+		vs = &voteSet{}
+		f.votes[key] = vs
+	}
+	vs.traces++
+	for i, h := range hs {
+		w := ws[i] / sum
+		if w < 1e-3 {
+			continue
+		}
+		vs.total += w
+		merged := false
+		for k := range vs.clusters {
+			if latency.DistanceKm(vs.clusters[k].at, h.at) <= voteMergeKm {
+				vs.clusters[k].w += w
+				merged = true
+				break
+			}
+		}
+		if merged {
+			continue
+		}
+		if len(vs.clusters) >= maxVoteClusters {
+			low := 0
+			for k := range vs.clusters {
+				if vs.clusters[k].w < vs.clusters[low].w {
+					low = k
+				}
+			}
+			if vs.clusters[low].w >= w {
+				continue
+			}
+			vs.clusters[low] = voteCluster{at: h.at, city: h.city, w: w}
+			continue
+		}
+		vs.clusters = append(vs.clusters, voteCluster{at: h.at, city: h.city, w: w})
+	}
+}
+
+// consensus is the place most of key's traces vote for, as a hypothesis
+// with a bonus by its share of the votes; nil without one.
+func (f *fusion) consensus(key string) []vhyp {
+	f.votesMu.Lock()
+	defer f.votesMu.Unlock()
+	vs := f.votes[key]
+	if vs == nil || vs.traces < 2 || len(vs.clusters) == 0 {
+		return nil
+	}
+	// The place with the most votes within voteSupportKm of it, and the
+	// weighted centre of those votes.
+	best, bestW := 0, 0.0
+	for i := range vs.clusters {
+		w := 0.0
+		for j := range vs.clusters {
+			if latency.DistanceKm(vs.clusters[i].at, vs.clusters[j].at) <= voteSupportKm {
+				w += vs.clusters[j].w
+			}
+		}
+		if w > bestW {
+			best, bestW = i, w
+		}
+	}
+	var sum r3.Vector
+	city, cityW := "", 0.0
+	for j := range vs.clusters {
+		c := vs.clusters[j]
+		if latency.DistanceKm(vs.clusters[best].at, c.at) <= voteSupportKm {
+			sum = sum.Add(unitVector(c.at).Mul(c.w))
+			if c.w > cityW {
+				city, cityW = c.city, c.w
+			}
+		}
+	}
+	c := voteCluster{at: vs.clusters[best].at, city: city}
+	if sum.Norm() > 0 {
+		c.at = latency.PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: sum.Normalize()}))
+	}
+	share := bestW / vs.total
+	return []vhyp{{at: c.at, city: c.city, bonus: consensusBonus * share,
+		name: fmt.Sprintf("the vantage point %.0f%% of this source's %d traces agree on (%s)", 100*share, vs.traces, c.city)}}
 }
 
 const fuseShards = 64
@@ -168,6 +313,9 @@ func (f *fusion) len() int {
 func (e *Engine) Observe(t *traceroute.Trace) bool {
 	v, ok := e.vantageOf(t)
 	if !ok || v.Inferred {
+		if !e.opts.NoInferVantage {
+			e.observeVantage(t)
+		}
 		return false
 	}
 	vi := e.fuse.vantageIndex(v, false)
@@ -183,6 +331,40 @@ func (e *Engine) Observe(t *traceroute.Trace) bool {
 		}
 	}
 	return true
+}
+
+// observeVantage votes, for a trace without a vantage point whose source
+// is known by probe id or public address, for where that source is.
+func (e *Engine) observeVantage(t *traceroute.Trace) {
+	key := sourceKey(t)
+	if key == "" {
+		return
+	}
+	ctx := context.Background()
+	hops, err := e.buildHops(ctx, t, Vantage{}, false, -1)
+	if err != nil {
+		return
+	}
+	s := e.newSolver(hops)
+	var src *facts
+	if a := t.Source.Addr; a.IsValid() && SpecialReason(a) == "" {
+		src = e.factsFor(ctx, a, t.Source.Name)
+	}
+	hs, rKm := e.hypotheses(s, src, nil)
+	e.fuse.vote(key, hs, e.scoreHypotheses(s, hs, rKm))
+}
+
+// sourceKey names the machine a trace was measured from, "" when unknown:
+// its RIPE Atlas probe id, else its public source address (private ones
+// are shared by many machines).
+func sourceKey(t *traceroute.Trace) string {
+	switch {
+	case t.Source.ProbeID != "":
+		return "probe:" + t.Source.ProbeID
+	case t.Source.Addr.IsValid() && SpecialReason(t.Source.Addr) == "":
+		return "addr:" + t.Source.Addr.Unmap().String()
+	}
+	return ""
 }
 
 // ObserveAll runs Observe over every trace of seq (the first pass of
@@ -212,5 +394,3 @@ func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace
 // FusedAddrs is the number of distinct addresses Observe holds constraints
 // for.
 func (e *Engine) FusedAddrs() int { return e.fuse.len() }
-
-var _ = math.Inf

@@ -30,6 +30,9 @@ type TraceResult struct {
 	// Error is the trace-level error the tool reported, passed through
 	// (additive field).
 	Error string `json:"error,omitempty"`
+	// Warnings are the engine's doubts about the trace as a whole (a
+	// vantage point the RTTs contradict).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // HopResult is where one responding address of one hop is, who runs it, and
@@ -45,6 +48,11 @@ type HopResult struct {
 	Location   *Location `json:"location"`
 	Why        string    `json:"why,omitempty"`
 	Confidence float64   `json:"confidence"` // in [0,1]
+	// CountryConfidence is how sure the engine is of the location's
+	// country, which may be more than of the place itself (two sources
+	// naming two cities of one country); 0 when not computed, and then
+	// Confidence stands for it.
+	CountryConfidence float64 `json:"country_confidence,omitempty"`
 	// Method names the evidence that decided ("rdns:iata", "rdns:operator-site",
 	// "geoip:dbip-city-lite-2026-06", "neighbour", ...).
 	Method   string     `json:"method,omitempty"`
@@ -90,9 +98,12 @@ type Vantage struct {
 	Lat  float64 `json:"lat"` // degrees, WGS84
 	Lon  float64 `json:"lon"`
 	Name string  `json:"name,omitempty"` // "Oslo", "probe 6012", "59.9139,10.7522"
-	// Inferred is true when the engine guessed the vantage point from the
-	// trace's first located hops rather than being told; constraints from an
-	// inferred vantage point are soft (they make candidates unlikely, never
-	// rule them out).
+	// RadiusKm is how far from Lat, Lon an inferred vantage point may be
+	// (0 when given).
+	RadiusKm float64 `json:"radius_km,omitempty"`
+	// Inferred is true when the engine solved for the vantage point rather
+	// than being told: the hypothesis that best explains the trace's
+	// placements. Its bounds are hard, like a given vantage point's, but
+	// with its radius added.
 	Inferred bool `json:"inferred,omitempty"`
 }

@@ -2,6 +2,7 @@ package accuracy
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -100,5 +101,23 @@ func BenchmarkAccuracy(b *testing.B) {
 		b.ReportMetric(100*ms[1].Within, "%within40km-fused")
 		b.ReportMetric(100*bestDB, "%within40km-bestdb")
 		b.ReportMetric(ms[0].MedianKm, "median-km")
+	}
+}
+
+// TestPaths scores whole paths (home gateway, unnamed access network,
+// backbone, destination host) from vantage points the engine is told and
+// not told.
+//
+//	go test -run TestPaths -v ./internal/accuracy
+func TestPaths(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	traces := 200
+	if testing.Short() || raceEnabled {
+		seeds, traces = seeds[:2], 120
+	}
+	for _, seed := range seeds {
+		ms, err := RunPaths(context.Background(), Config{Seed: seed, Traces: traces}, nil)
+		require.NoError(t, err)
+		require.NoError(t, WritePathTable(os.Stdout, fmt.Sprintf("seed %d", seed), ms))
 	}
 }

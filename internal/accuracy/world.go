@@ -148,7 +148,13 @@ type Router struct {
 type Vantage struct {
 	ID   string
 	City int
-	Op   int // access operator
+	Op   int // the backbone operator it reaches first
+	// With Config.Access: the access ISP (an index into World.Ops), the
+	// routers of its access network in the probe's city (no names), and
+	// the probe's own public address.
+	Access   int
+	AccessRs []int
+	Addr     netip.Addr
 }
 
 // World is one simulated Internet with its traces and databases.
@@ -168,6 +174,7 @@ type World struct {
 	nodeOf  map[[2]int]int
 	nodes   [][2]int // node -> (op, city)
 	prefixC map[netip.Prefix]int
+	hosting int // index of the hosting network in Ops, -1 without Config.Access
 }
 
 // DB is one simulated city database.
@@ -187,6 +194,12 @@ type Config struct {
 	Operators int // default 12
 	Vantages  int // default 16
 	Traces    int // default 400
+	// Access gives every trace a whole path, as most saved traces have:
+	// the home gateway (private), the access ISP's routers in the probe's
+	// city (no PTR names; databases often place them at the ISP's head
+	// office in the capital), the backbone, and a destination host in a
+	// hosting network. Traces carry the probe's public address.
+	Access bool
 }
 
 func (c Config) withDefaults() Config {
@@ -240,11 +253,14 @@ func Build(cfg Config) (*World, error) {
 	cfg = cfg.withDefaults()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
 	w := &World{Seed: cfg.Seed, Cities: Cities(), ByAddr: map[netip.Addr]int{}, popOf: map[[2]int][]int{},
-		adj: map[int][]edge{}, nodeOf: map[[2]int]int{}, prefixC: map[netip.Prefix]int{}}
+		adj: map[int][]edge{}, nodeOf: map[[2]int]int{}, prefixC: map[netip.Prefix]int{}, hosting: -1}
 	w.buildOps(rng, cfg.Operators)
 	w.buildRouters(rng)
 	w.buildLinks(rng)
 	w.buildVantages(rng, cfg.Vantages)
+	if cfg.Access {
+		w.buildAccess(rng)
+	}
 	for i := 0; i < cfg.Traces; i++ {
 		w.Traces = append(w.Traces, w.trace(rng, i))
 	}
@@ -557,6 +573,7 @@ func (w *World) trace(rng *rand.Rand, i int) *traceroute.Trace {
 		Destination: traceroute.Endpoint{},
 	}
 	ttl := 0
+	extraMs := 0.0 // the access line's own delay (DSL interleaving, DOCSIS scheduling)
 	probes := func(fibreKm float64, a netip.Addr, name string) traceroute.Hop {
 		ttl++
 		h := traceroute.Hop{TTL: ttl}
@@ -566,7 +583,7 @@ func (w *World) trace(rng *rand.Rand, i int) *traceroute.Trace {
 				h.Probes = append(h.Probes, traceroute.Probe{Lost: true})
 				continue
 			}
-			rtt := 2*fibreKm/200 + 0.02*float64(ttl) + rng.ExpFloat64()*0.3
+			rtt := 2*fibreKm/200 + 0.02*float64(ttl) + rng.ExpFloat64()*0.3 + extraMs
 			if rng.Float64() < 0.05 {
 				rtt += 1 + 19*rng.Float64()
 			}
@@ -582,6 +599,17 @@ func (w *World) trace(rng *rand.Rand, i int) *traceroute.Trace {
 	}
 	// The probe stands within ~10 km of its city; access distance covers it.
 	cum := access + latency.DistanceKm(latency.Point{Lat: lat, Lon: lon}, vc.Pt())
+	if v.Addr.IsValid() {
+		t.Source.Addr = v.Addr
+		extraMs = 0.5 + 11.5*rng.Float64()
+		for k, ri := range v.AccessRs {
+			if k > 0 && rng.Float64() < 0.3 {
+				continue // not every access router answers on every path
+			}
+			cum += 1 + 4*rng.Float64()
+			t.Hops = append(t.Hops, probes(cum, w.Routers[ri].Addr, w.Routers[ri].Name))
+		}
+	}
 	for k, n := range p {
 		if k > 0 {
 			cum += w.fibre(p[k-1], n)
@@ -594,6 +622,13 @@ func (w *World) trace(rng *rand.Rand, i int) *traceroute.Trace {
 			r2 := w.Routers[rs[(i+k+1)%len(rs)]]
 			t.Hops = append(t.Hops, probes(cum+1, r2.Addr, r2.Name))
 		}
+	}
+	if w.hosting >= 0 {
+		// The destination: a server in a hosting network in the last
+		// PoP's city, a few km of fibre on.
+		last := w.nodes[p[len(p)-1]][1]
+		r := w.hostIn(rng, last)
+		t.Hops = append(t.Hops, probes(cum+2+8*rng.Float64(), w.Routers[r].Addr, w.Routers[r].Name))
 	}
 	if last := t.Hops[len(t.Hops)-1]; len(last.Probes) > 0 {
 		t.Destination.Addr = last.Probes[0].Addr
@@ -693,6 +728,84 @@ func (w *World) buildDBs(rng *rand.Rand) error {
 	}
 	w.ASN = img
 	return nil
+}
+
+// buildAccess gives every vantage point an access network: one access
+// ISP per country (head office in the country's most populous city of the
+// table, where national ISPs register their blocks), with one /24 per probe
+// city holding 1–3 unnamed routers and the probe's own address; and a
+// hosting network with servers in every city, for destinations.
+func (w *World) buildAccess(rng *rand.Rand) {
+	byCC := map[string]int{}
+	octet := byte(150)
+	for vi := range w.Vantages {
+		v := &w.Vantages[vi]
+		c := w.Cities[v.City]
+		oi, ok := byCC[c.Country]
+		if !ok {
+			hq := v.City
+			for i, o := range w.Cities { // most populous first
+				if o.Country == c.Country {
+					hq = i
+					break
+				}
+			}
+			oi = len(w.Ops)
+			byCC[c.Country] = oi
+			w.Ops = append(w.Ops, Operator{Name: fmt.Sprintf("isp-%s", strings.ToLower(c.Country)), ASN: uint32(65100 + oi), Conv: ConvNone, HQ: hq, Octet: octet, domain: "dsl.example-isp-" + strings.ToLower(c.Country) + ".net"})
+			octet++
+		}
+		op := &w.Ops[oi]
+		pi := -1
+		for k, ci := range op.PoPs {
+			if ci == v.City {
+				pi = k
+			}
+		}
+		if pi < 0 {
+			pi = len(op.PoPs)
+			op.PoPs = append(op.PoPs, v.City)
+			pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{op.Octet, byte(pi), 0, 0}), 24)
+			w.prefixC[pfx] = v.City
+			for r := 0; r < 1+rng.IntN(3); r++ {
+				a := netip.AddrFrom4([4]byte{op.Octet, byte(pi), 0, byte(1 + r)})
+				w.ByAddr[a] = len(w.Routers)
+				w.popOf[[2]int{oi, v.City}] = append(w.popOf[[2]int{oi, v.City}], len(w.Routers))
+				w.Routers = append(w.Routers, Router{Addr: a, City: v.City, Op: oi})
+			}
+		}
+		v.Access = oi
+		v.AccessRs = w.popOf[[2]int{oi, v.City}]
+		v.Addr = netip.AddrFrom4([4]byte{op.Octet, byte(pi), 0, byte(100 + vi)})
+	}
+	w.hosting = len(w.Ops)
+	w.Ops = append(w.Ops, Operator{Name: "hosting", ASN: 65500, Conv: ConvNone, HQ: 0, Octet: octet, domain: "srv.example-hosting.com"})
+}
+
+// hostIn returns the router index of a server of the hosting network in
+// city ci, making the city's /24 and servers on first use.
+func (w *World) hostIn(rng *rand.Rand, ci int) int {
+	op := &w.Ops[w.hosting]
+	if rs := w.popOf[[2]int{w.hosting, ci}]; len(rs) > 0 {
+		return rs[rng.IntN(len(rs))]
+	}
+	pi := len(op.PoPs)
+	op.PoPs = append(op.PoPs, ci)
+	pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{op.Octet, byte(pi), 0, 0}), 24)
+	w.prefixC[pfx] = ci
+	for r := 0; r < 2; r++ {
+		a := netip.AddrFrom4([4]byte{op.Octet, byte(pi), 0, byte(10 + r)})
+		name := ""
+		if rng.Float64() < 0.5 {
+			b := a.As4()
+			name = fmt.Sprintf("server-%d-%d-%d-%d.%s", b[0], b[1], b[2], b[3], op.domain)
+		}
+		w.ByAddr[a] = len(w.Routers)
+		w.popOf[[2]int{w.hosting, ci}] = append(w.popOf[[2]int{w.hosting, ci}], len(w.Routers))
+		w.Routers = append(w.Routers, Router{Addr: a, Name: name, City: ci, Op: w.hosting})
+	}
+	rs := w.popOf[[2]int{w.hosting, ci}]
+	return rs[rng.IntN(len(rs))]
 }
 
 func (w *World) opOfPrefix(p netip.Prefix) int {

@@ -49,6 +49,8 @@ func sampleResult() *geoloc.TraceResult {
 				Location: &geoloc.Location{Lat: 35.6, Lon: 139.7, RadiusKm: 200}, Confidence: 0.3, Method: "neighbour", Inferred: true},
 			{TTL: 9, Addr: netip.MustParseAddr("2400:cb00:22:1024::a29e:759f"), Name: "evil\x1b[2Jname", RTTMs: 2.272, Anycast: true},
 		},
+		Vantage:            &geoloc.Vantage{Lat: 35.68, Lon: 139.69, RadiusKm: 130, Name: "inferred vantage near Tokyo, JP", Inferred: true},
+		Warnings:           []string{"an example warning"},
 		Countries:          []string{"JP"},
 		CountriesUncertain: []geoloc.UncertainHop{{TTL: 9, Addr: netip.MustParseAddr("2400:cb00:22:1024::a29e:759c"), Countries: []string{"JP", "KR"}}},
 	}

@@ -43,6 +43,18 @@ func WriteTrace(w io.Writer, r *geoloc.TraceResult, opts TraceTableOptions) erro
 	if _, err := fmt.Fprintln(w, title); err != nil {
 		return err
 	}
+	if v := r.Vantage; v != nil && v.Inferred {
+		where := strings.TrimPrefix(v.Name, "inferred vantage near ")
+		line := fmt.Sprintf("vantage point inferred near %s ±%.0f km; give --from to fix it", where, v.RadiusKm)
+		if _, err := fmt.Fprintln(w, sanitize(line)); err != nil {
+			return err
+		}
+	}
+	for _, warn := range r.Warnings {
+		if _, err := fmt.Fprintln(w, sanitize("warning: "+warn)); err != nil {
+			return err
+		}
+	}
 	t := &Table{
 		Header:   []string{"TTL", "HOST", "ADDRESS", "AS", "ORG", "CITY", "CC", "RTT", "CONF", "METHOD"},
 		Align:    []Align{Right, Left, Left, Right, Left, Left, Left, Right, Right, Left},

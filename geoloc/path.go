@@ -1,0 +1,602 @@
+package geoloc
+
+import (
+	"math"
+	"sort"
+
+	"github.com/geoloc-dev/geoloc/latency"
+)
+
+// The path solver chooses every hop's placement jointly: a hop is not
+// placed on its own evidence alone but as one step of a path that must be
+// physically possible and is most likely as a whole.
+//
+// Each public hop with candidates has states: its candidates, plus
+// "elsewhere" (none of them is right). A state's node score is the log of
+// how likely the hop is there on its own evidence: the candidate's support
+// (prior weight plus agreeing independent sources, capped below 1), or for
+// "elsewhere" a share of what the evidence leaves over. Consecutive hops are
+// linked by edge scores: -∞ where the two places break the bound any two
+// hops of one trace obey ((rtt_a + rtt_b)/2 × 204.19 km plus slack, whatever
+// the vantage point), a penalty for a detour the RTT rise cannot pay for,
+// and a bonus for two hops within a millisecond of each other standing in
+// the same place (routers of one PoP). Max-product dynamic programming
+// (Viterbi, forward and backward) gives the best joint assignment and, per
+// hop, the best score of every state (max-marginals), which become the
+// confidences.
+//
+// A vantage point, known or hypothesised, adds a hard disc per hop; states
+// outside it are masked. With no vantage point the solver tries
+// hypotheses (see vantage.go) and keeps the best-scoring one.
+
+const (
+	// pCap caps a candidate's probability-like score: no evidence is
+	// certain, and the rest is what "elsewhere" may have.
+	pCap = 0.97
+	// elseShare is the share of the left-over probability that "elsewhere"
+	// scores at: the left-over is spread over the whole feasible region,
+	// so any one place of it is less likely than a named candidate.
+	elseShare = 0.5
+	// colocBonus rewards two hops within nearMs of each other placed
+	// within agreeMinKm of each other.
+	colocBonus = 0.6
+	// maxStates bounds a hop's candidate states (the strongest are kept).
+	maxStates = 12
+)
+
+var negInf = math.Inf(-1)
+
+// pnode is the solver's view of one hop.
+type pnode struct {
+	h *hop
+	// cands are indexes into h.f.cands (strongest first, at most maxStates)
+	// of the candidates that survive h.hard.
+	cands []int
+	// extra are places offered to a hop the solver found "elsewhere": a
+	// close neighbour's chosen place (extraFrom), as a state of its own.
+	extra     []cand
+	extraFrom []*hop
+	// p and logp score every state but "elsewhere": own, then extra.
+	p    []float64
+	logp []float64
+	// logElse is the node score of "elsewhere".
+	logElse float64
+	// mask marks, per state but "elsewhere", whether the current
+	// hypothesis allows it.
+	mask []bool
+}
+
+// states is the number of states including "elsewhere" (the last).
+func (n *pnode) states() int { return len(n.cands) + len(n.extra) + 1 }
+
+// elseState is the index of "elsewhere".
+func (n *pnode) elseState() int { return len(n.cands) + len(n.extra) }
+
+// cand is the candidate of state st (not "elsewhere").
+func (n *pnode) cand(st int) *cand {
+	if st < len(n.cands) {
+		return &n.h.f.cands[n.cands[st]]
+	}
+	return &n.extra[st-len(n.cands)]
+}
+
+// agrees reports whether states a and b stand in the same place.
+func (n *pnode) agrees(a, b int) bool {
+	if a == b {
+		return true
+	}
+	if a < len(n.cands) && b < len(n.cands) {
+		return n.h.f.agrees(n.cands[a], n.cands[b])
+	}
+	return agrees(n.cand(a), n.cand(b))
+}
+
+func (n *pnode) node(s int) float64 {
+	if s == n.elseState() {
+		return n.logElse
+	}
+	if !n.mask[s] {
+		return negInf
+	}
+	return n.logp[s]
+}
+
+// solver holds one trace's path problem.
+type solver struct {
+	e     *Engine
+	hops  []*hop
+	nodes []*pnode // per hop of the trace; nil for hops not solved jointly
+	// chain lists, in path order, the indexes of hops linked by edges (a
+	// response time, not anycast, at least one candidate).
+	chain []int
+	// edges[k] links chain[k] and chain[k+1]: edges[k][a*(nb)+b] for
+	// states a of the first and b of the second (nb = its state count).
+	edges [][]float64
+	// the hypothesis the masks stand for (nil: the hops' own bounds)
+	hyp   *vhyp
+	hypKm float64
+	// results of the last run
+	best  float64
+	path  []int       // chosen state per hop (index into nodes), -1 none
+	marg  [][]float64 // max-marginals per hop and state
+	fwd   [][]float64
+	bwd   [][]float64
+	backp [][]int
+}
+
+// newSolver builds the node scores of every public hop with candidates and
+// the edges between consecutive ones. hops are the trace's working hops.
+func (e *Engine) newSolver(hops []*hop) *solver {
+	s := &solver{e: e, hops: hops, nodes: make([]*pnode, len(hops)), path: make([]int, len(hops)), marg: make([][]float64, len(hops))}
+	for i, h := range hops {
+		if h.special != "" || h.f == nil || len(h.f.cands) == 0 {
+			continue
+		}
+		n := e.nodeOf(h)
+		if n == nil {
+			continue
+		}
+		s.nodes[i] = n
+		if h.hasRTT && !h.res.Anycast {
+			s.chain = append(s.chain, i)
+		}
+	}
+	s.offerColocated()
+	s.edges = make([][]float64, max(0, len(s.chain)-1))
+	s.rebuildEdges()
+	return s
+}
+
+// offerColocated gives every chained hop the strongest places of its chain
+// neighbours that answered within nearMs of it as states of its own:
+// routers that close in time mostly stand in one PoP, so a hop whose own
+// evidence is weak (a head-office database answer) may be where its
+// neighbour's name says.
+func (s *solver) offerColocated() {
+	const perNeighbour = 2
+	for k, i := range s.chain {
+		n := s.nodes[i]
+		for _, j := range []int{k - 1, k + 1, k - 2, k + 2} {
+			if j < 0 || j >= len(s.chain) {
+				continue
+			}
+			nb := s.nodes[s.chain[j]]
+			gap := math.Abs(nb.h.res.RTTMs - n.h.res.RTTMs)
+			if gap > nearMs {
+				continue
+			}
+			for _, st := range nb.strongest(perNeighbour) {
+				c := nb.cand(st)
+				if c.countryLevel || n.covers(c) || !n.h.feasiblePt(c.pt) {
+					continue
+				}
+				n.addExtra(*c, nb.h, colocProb*nb.p[st]/(1+gap))
+			}
+		}
+	}
+}
+
+// colocProb is how likely a hop is where a neighbour answering within nearMs
+// of it is.
+const colocProb = 0.7
+
+// strongest are the indexes of n's k strongest own states.
+func (n *pnode) strongest(k int) []int {
+	var out []int
+	for st := range n.cands {
+		out = append(out, st)
+	}
+	sort.SliceStable(out, func(a, b int) bool { return n.p[out[a]] > n.p[out[b]] })
+	return out[:min(k, len(out))]
+}
+
+// covers reports whether one of n's states already stands where c does.
+func (n *pnode) covers(c *cand) bool {
+	for st := range n.elseState() {
+		if o := n.cand(st); !o.countryLevel && agrees(o, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// addExtra adds a neighbour's place as a state of n.
+func (n *pnode) addExtra(c cand, from *hop, p float64) {
+	c.group = "neighbour"
+	n.extra = append(n.extra, c)
+	n.extraFrom = append(n.extraFrom, from)
+	n.p = append(n.p, p)
+	n.logp = append(n.logp, math.Log(math.Max(p, 1e-9)))
+	n.mask = append(n.mask, true)
+}
+
+// nodeOf scores h's candidates that survive its hard constraints.
+func (e *Engine) nodeOf(h *hop) *pnode {
+	cs := h.f.cands
+	ruled := make([]bool, len(cs))
+	anyOK := false
+	for i := range cs {
+		ruled[i] = !h.feasible(i)
+		anyOK = anyOK || !ruled[i]
+	}
+	n := &pnode{h: h}
+	sup := supportOf(h.f, ruled)
+	maxP := 0.0
+	for i := range cs {
+		if ruled[i] {
+			continue
+		}
+		p := math.Min(pCap, sup[i])
+		if cs[i].countryLevel {
+			p *= 0.5
+		}
+		n.cands = append(n.cands, i)
+		n.p = append(n.p, p)
+		maxP = math.Max(maxP, p)
+	}
+	// Keep the strongest maxStates (stable: candidates come ranked).
+	if len(n.cands) > maxStates {
+		idx := make([]int, len(n.cands))
+		for i := range idx {
+			idx[i] = i
+		}
+		for i := 1; i < len(idx); i++ { // insertion sort by p, descending
+			for j := i; j > 0 && n.p[idx[j]] > n.p[idx[j-1]]; j-- {
+				idx[j], idx[j-1] = idx[j-1], idx[j]
+			}
+		}
+		idx = idx[:maxStates]
+		cands, p := make([]int, 0, maxStates), make([]float64, 0, maxStates)
+		for i := range n.cands {
+			for _, k := range idx {
+				if k == i {
+					cands, p = append(cands, n.cands[i]), append(p, n.p[i])
+				}
+			}
+		}
+		n.cands, n.p = cands, p
+	}
+	n.logp = make([]float64, len(n.p))
+	for i, p := range n.p {
+		n.logp[i] = math.Log(math.Max(p, 1e-9))
+	}
+	n.logElse = math.Log(elseShare * math.Max(1-maxP, 1-pCap))
+	n.mask = make([]bool, len(n.cands))
+	for i := range n.mask {
+		n.mask[i] = true
+	}
+	_ = anyOK
+	return n
+}
+
+// supportOf is, per candidate not ruled out, its support: for each
+// independent group of evidence, the best candidate agreeing with it (all
+// hints of a name are one group, each database another; databases after the
+// first count for half, since they copy each other and the registries).
+func supportOf(f *facts, ruled []bool) []float64 {
+	cs := f.cands
+	out := make([]float64, len(cs))
+	type gmax struct {
+		g string
+		w float64
+	}
+	var gsBuf [8]gmax
+	for i := range cs {
+		if ruled[i] {
+			continue
+		}
+		gs := gsBuf[:0]
+	next:
+		for j := range cs {
+			if ruled[j] || !f.agrees(i, j) {
+				continue
+			}
+			w := cs[j].weight
+			for k := range gs {
+				if gs[k].g == cs[j].group {
+					gs[k].w = math.Max(gs[k].w, w)
+					continue next
+				}
+			}
+			gs = append(gs, gmax{cs[j].group, w})
+		}
+		// Largest first, so that the discount falls on the weaker copies.
+		for a := 1; a < len(gs); a++ {
+			for b := a; b > 0 && gs[b].w > gs[b-1].w; b-- {
+				gs[b], gs[b-1] = gs[b-1], gs[b]
+			}
+		}
+		dbs := 0
+		for _, g := range gs {
+			if g.g != hintGroup {
+				dbs++
+				if dbs > 1 {
+					out[i] += g.w * dbCopyFactor
+					continue
+				}
+			}
+			out[i] += g.w
+		}
+	}
+	return out
+}
+
+// edgeScores links hop a (earlier) and hop b (later).
+func (e *Engine) edgeScores(a, b *pnode) []float64 {
+	na, nb := a.states(), b.states()
+	out := make([]float64, na*nb) // "elsewhere" rows and columns stay 0
+	ha, hb := a.h, b.h
+	pairKm := latency.PairMaxDistanceKm(ha.res.RTTMs, hb.res.RTTMs, 2*e.slack)
+	sameTTL := ha.res.TTL == hb.res.TTL
+	near := math.Abs(hb.res.RTTMs-ha.res.RTTMs) <= nearMs
+	for i := range na - 1 {
+		ca := a.cand(i)
+		for j := range nb - 1 {
+			cb := b.cand(j)
+			d := latency.DistanceKm(ca.pt, cb.pt)
+			if d > pairKm {
+				out[i*nb+j] = negInf
+				continue
+			}
+			if ca.countryLevel || cb.countryLevel {
+				continue
+			}
+			var sc float64
+			if !sameTTL {
+				slack := e.slack + math.Min(math.Min(ca.RadiusKm, cb.RadiusKm), detourRadiusCapKm)
+				if x := latency.DetourExcessKm(ca.pt, cb.pt, ha.res.RTTMs, hb.res.RTTMs, slack); x > 0 {
+					sc -= math.Log1p(x / detourScaleKm)
+				}
+			}
+			if near && d <= agreeMinKm {
+				sc += math.Log1p(colocBonus)
+			}
+			out[i*nb+j] = sc
+		}
+	}
+	return out
+}
+
+// rebuildEdges recomputes every edge (after states were added).
+func (s *solver) rebuildEdges() {
+	for k := 0; k+1 < len(s.chain); k++ {
+		s.edges[k] = s.e.edgeScores(s.nodes[s.chain[k]], s.nodes[s.chain[k+1]])
+	}
+}
+
+// offerNeighbours gives every chained hop the solver put "elsewhere" the
+// place of its closest placed neighbour on the chain (within
+// maxNeighbourGapMs) as a state of its own, so that the path through it
+// keeps its detour evidence. It reports whether it added any.
+func (s *solver) offerNeighbours() bool {
+	added := false
+	for k, i := range s.chain {
+		n := s.nodes[i]
+		if s.path[i] != n.elseState() {
+			continue
+		}
+		var best *pnode
+		var bestSt, bestI int
+		bestGap := math.Inf(1)
+		for _, j := range []int{k - 1, k + 1, k - 2, k + 2} {
+			if j < 0 || j >= len(s.chain) {
+				continue
+			}
+			ni := s.chain[j]
+			nb := s.nodes[ni]
+			st := s.path[ni]
+			if st < 0 || st >= len(nb.cands) {
+				continue
+			}
+			if gap := math.Abs(nb.h.res.RTTMs - n.h.res.RTTMs); gap <= maxNeighbourGapMs && gap < bestGap {
+				best, bestSt, bestI, bestGap = nb, st, ni, gap
+			}
+		}
+		if best == nil {
+			continue
+		}
+		c := *best.cand(bestSt)
+		if n.covers(&c) || !n.h.feasiblePt(c.pt) {
+			continue
+		}
+		c.RadiusKm = c.RadiusKm + latency.MaxDistanceKm(bestGap, 0)
+		n.addExtra(c, best.h, colocProb*math.Max(s.share(bestI, bestSt), best.p[bestSt])/(1+bestGap))
+		added = true
+	}
+	if added {
+		s.rebuildEdges()
+		if s.hyp != nil {
+			s.e.maskFor(s, *s.hyp, s.hypKm)
+		}
+	}
+	return added
+}
+
+// detourRadiusCapKm caps the placement radius that widens a detour's slack.
+const detourRadiusCapKm = 100
+
+// run solves the chain under the current masks and scores every solved hop
+// that is not on the chain on its own. It returns the total score.
+func (s *solver) run() float64 {
+	total := 0.0
+	for i, n := range s.nodes {
+		s.path[i] = -1
+		if n == nil {
+			continue
+		}
+		if s.onChain(i) {
+			continue
+		}
+		m := make([]float64, n.states())
+		best := 0
+		for st := range m {
+			m[st] = n.node(st)
+			if m[st] > m[best] {
+				best = st
+			}
+		}
+		s.marg[i] = m
+		s.path[i] = best
+		total += m[best]
+	}
+	L := len(s.chain)
+	if L == 0 {
+		s.best = total
+		return total
+	}
+	if cap(s.fwd) < L {
+		s.fwd, s.bwd, s.backp = make([][]float64, L), make([][]float64, L), make([][]int, L)
+	}
+	s.fwd, s.bwd, s.backp = s.fwd[:L], s.bwd[:L], s.backp[:L]
+	for k, hi := range s.chain {
+		n := s.nodes[hi]
+		ns := n.states()
+		s.fwd[k] = grow(s.fwd[k], ns)
+		s.bwd[k] = grow(s.bwd[k], ns)
+		s.backp[k] = growInt(s.backp[k], ns)
+		for st := range ns {
+			v := n.node(st)
+			bp := -1
+			if k > 0 && v > negInf {
+				pn := s.nodes[s.chain[k-1]]
+				pns := pn.states()
+				bestv := negInf
+				for ps := range pns {
+					x := s.fwd[k-1][ps] + s.edges[k-1][ps*ns+st]
+					if x > bestv {
+						bestv, bp = x, ps
+					}
+				}
+				v += bestv
+			}
+			s.fwd[k][st] = v
+			s.backp[k][st] = bp
+		}
+	}
+	for k := L - 1; k >= 0; k-- {
+		n := s.nodes[s.chain[k]]
+		ns := n.states()
+		for st := range ns {
+			if k == L-1 {
+				s.bwd[k][st] = 0
+				continue
+			}
+			nn := s.nodes[s.chain[k+1]]
+			nns := nn.states()
+			bestv := negInf
+			for ts := range nns {
+				x := s.edges[k][st*nns+ts] + nn.node(ts) + s.bwd[k+1][ts]
+				if x > bestv {
+					bestv = x
+				}
+			}
+			s.bwd[k][st] = bestv
+		}
+	}
+	last := s.fwd[L-1]
+	end := 0
+	for st := range last {
+		if last[st] > last[end] {
+			end = st
+		}
+	}
+	chainBest := last[end]
+	for k := L - 1; k >= 0; k-- {
+		hi := s.chain[k]
+		s.path[hi] = end
+		m := grow(s.marg[hi], len(s.fwd[k]))
+		for st := range m {
+			m[st] = s.fwd[k][st] + s.bwd[k][st]
+		}
+		s.marg[hi] = m
+		if k > 0 {
+			end = s.backp[k][end]
+			if end < 0 {
+				end = s.nodes[s.chain[k-1]].states() - 1 // unreachable: fall back to "elsewhere"
+			}
+		}
+	}
+	s.best = total + chainBest
+	return s.best
+}
+
+func (s *solver) onChain(i int) bool {
+	for _, c := range s.chain {
+		if c == i {
+			return true
+		}
+	}
+	return false
+}
+
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
+func growInt(b []int, n int) []int {
+	if cap(b) < n {
+		return make([]int, n)
+	}
+	return b[:n]
+}
+
+// share is, for hop i's state st, its max-marginal's share of all its
+// states': the solver's confidence that the hop is there, given the whole
+// path. Candidates that agree with st count with it.
+func (s *solver) share(i, st int) float64 {
+	n, m := s.nodes[i], s.marg[i]
+	if n == nil || m == nil || m[st] == negInf {
+		return 0
+	}
+	top := m[st]
+	for _, v := range m {
+		top = math.Max(top, v)
+	}
+	var in, all float64
+	for k, v := range m {
+		if v == negInf {
+			continue
+		}
+		x := math.Exp(v - top)
+		all += x
+		if k == st || (k != n.elseState() && st != n.elseState() && n.agrees(k, st)) {
+			in += x
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return in / all
+}
+
+// countryShare is, for hop i, the share of its max-marginals that stands in
+// country cc: how sure the solver is of the country, which may be more
+// than of the place (two databases naming two cities of one country).
+func (s *solver) countryShare(i int, cc string) float64 {
+	n, m := s.nodes[i], s.marg[i]
+	if n == nil || m == nil || cc == "" {
+		return 0
+	}
+	top := negInf
+	for _, v := range m {
+		top = math.Max(top, v)
+	}
+	if top == negInf {
+		return 0
+	}
+	var in, all float64
+	for k, v := range m {
+		if v == negInf {
+			continue
+		}
+		x := math.Exp(v - top)
+		all += x
+		if k != n.elseState() && n.cand(k).at == cc {
+			in += x
+		}
+	}
+	return in / all
+}

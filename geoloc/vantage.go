@@ -1,0 +1,243 @@
+package geoloc
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/geoloc-dev/geoloc/internal/countries"
+	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/traceroute"
+)
+
+// A trace whose vantage point nobody gives is still bound by physics: every
+// hop is within rtt/2 × 204.19 km of the same unknown point. The solver
+// treats that point as latent. Hypotheses for it come from the candidates
+// of the hops that answered first (if hop a, answering after rtt_a, stands
+// at p, the vantage point is within rtt_a/2 × 204.19 km of p), from the
+// trace's own source address, and, with --fuse, from the other traces of
+// the same source address or probe. Under a hypothesis every hop gets a
+// hard disc around it; the path solver scores each and the best is kept,
+// its discs staying hard: no placement may break them.
+
+const (
+	// anchorSpreadMs: hops answering within this of the fastest hop anchor
+	// hypotheses; maxAnchors of them at most.
+	anchorSpreadMs = 3
+	maxAnchors     = 3
+	// maxAnchorCands bounds the candidates of one anchor that become
+	// hypotheses.
+	maxAnchorCands = 6
+	// hypMergeKm merges hypotheses closer than this.
+	hypMergeKm = 50
+	// srcRadiusKm is how far a source address's database place may be from
+	// the machine: residential and office blocks are placed far better
+	// than router blocks, but not exactly.
+	srcRadiusKm = 100
+	// maxRegionDiscs bounds the discs intersected to report the inferred
+	// vantage region.
+	maxRegionDiscs = 8
+)
+
+// vhyp is one hypothesis for the vantage point.
+type vhyp struct {
+	at   latency.Point
+	name string // where it came from, for explanations
+	city string
+	// bonus is added to the path score (consensus of other traces).
+	bonus float64
+}
+
+// hypConstraint is the hard bound hypothesis v at radius rKm puts on h.
+func (e *Engine) hypConstraint(v vhyp, rKm float64, h *hop) latency.Constraint {
+	return latency.Constraint{From: v.at, FromName: v.name, RTTMs: h.res.RTTMs, SlackKm: rKm + e.slack}
+}
+
+// hypotheses lists the vantage hypotheses of a trace and the radius they
+// share: the anchors' own bound (so that hypotheses are compared at the same
+// strength), at least srcRadiusKm.
+func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float64) {
+	var anchors []int
+	for _, i := range s.chain {
+		anchors = append(anchors, i)
+	}
+	sort.SliceStable(anchors, func(a, b int) bool {
+		return s.nodes[anchors[a]].h.res.RTTMs < s.nodes[anchors[b]].h.res.RTTMs
+	})
+	rKm := float64(srcRadiusKm)
+	var hs []vhyp
+	add := func(v vhyp) {
+		for i := range hs {
+			if latency.DistanceKm(hs[i].at, v.at) <= hypMergeKm {
+				hs[i].bonus = math.Max(hs[i].bonus, v.bonus)
+				return
+			}
+		}
+		hs = append(hs, v)
+	}
+	for _, v := range shared {
+		add(v)
+	}
+	if src != nil {
+		for _, c := range src.cands {
+			if !c.countryLevel {
+				add(vhyp{at: c.pt, name: "the source address's place (" + placeName(c.City, c.at) + ")", city: placeName(c.City, c.at)})
+			}
+		}
+	}
+	for k, i := range anchors {
+		n := s.nodes[i]
+		h := n.h
+		if k >= maxAnchors || h.res.RTTMs > s.nodes[anchors[0]].h.res.RTTMs+anchorSpreadMs {
+			break
+		}
+		rKm = math.Max(rKm, latency.MaxDistanceKm(h.res.RTTMs, e.slack))
+		order := make([]int, len(n.cands))
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool { return n.p[order[a]] > n.p[order[b]] })
+		for j, st := range order {
+			if j >= maxAnchorCands {
+				break
+			}
+			c := &h.f.cands[n.cands[st]]
+			if c.countryLevel {
+				continue
+			}
+			where := placeName(c.City, c.at)
+			add(vhyp{at: c.pt, name: fmt.Sprintf("the vantage point of hop %d at %s (%.1f ms)", h.res.TTL, where, h.res.RTTMs), city: where})
+		}
+	}
+	return hs, rKm
+}
+
+func placeName(city, cc string) string {
+	switch {
+	case city != "" && cc != "":
+		return city + ", " + cc
+	case city != "":
+		return city
+	case cc != "":
+		if n := countries.Name(cc); n != "" {
+			return n
+		}
+		return cc
+	}
+	return "an unnamed place"
+}
+
+// maskFor restricts every solved hop to hypothesis v at radius rKm.
+func (e *Engine) maskFor(s *solver, v vhyp, rKm float64) {
+	s.hyp, s.hypKm = &v, rKm
+	for _, n := range s.nodes {
+		if n == nil {
+			continue
+		}
+		h := n.h
+		if !h.hasRTT {
+			for k := range n.mask {
+				n.mask[k] = true
+			}
+			continue
+		}
+		k := e.hypConstraint(v, rKm, h)
+		fb := fastBoundOf(k)
+		for j := range n.mask {
+			c := n.cand(j)
+			n.mask[j] = fb.inside(c.v) || k.Check(c.pt).Feasible
+		}
+	}
+}
+
+// inferVantage tries every hypothesis and keeps the best-scoring one; the
+// solver is left solved under it. It reports false when there is nothing to
+// hypothesise from.
+func (e *Engine) inferVantage(s *solver, src *facts, shared []vhyp) (vhyp, float64, bool) {
+	hs, rKm := e.hypotheses(s, src, shared)
+	if len(hs) == 0 {
+		return vhyp{}, 0, false
+	}
+	sc := e.scoreHypotheses(s, hs, rKm)
+	best := 0
+	for i := range sc {
+		if sc[i] > sc[best] {
+			best = i
+		}
+	}
+	v := hs[best]
+	e.maskFor(s, v, rKm)
+	s.run()
+	// Narrow the hypothesis to where the vantage point can be given the
+	// placements it led to, and solve again under the narrower bound.
+	if r, where, ok := e.regionFromPath(s, v, rKm); ok && r.RadiusKm < rKm {
+		v.at, rKm = r.Center, r.RadiusKm
+		if where != "" {
+			v.city = where
+		}
+		e.maskFor(s, v, rKm)
+		s.run()
+	}
+	return v, rKm, true
+}
+
+// regionFromPath is where the vantage point can be under hypothesis v:
+// the intersection of its disc with the discs of the fastest hops the
+// solver placed confidently. where names the fastest of them.
+func (e *Engine) regionFromPath(s *solver, v vhyp, rKm float64) (latency.Region, string, bool) {
+	type pl struct {
+		rtt  float64
+		d    latency.Disc
+		city string
+	}
+	var ps []pl
+	for i, n := range s.nodes {
+		st := s.path[i]
+		if n == nil || !n.h.hasRTT || st < 0 || st >= len(n.cands) || s.share(i, st) < MinCountryConfidence {
+			continue
+		}
+		c := n.cand(st)
+		if c.countryLevel || c.RadiusKm > detourRadiusCapKm {
+			continue
+		}
+		ps = append(ps, pl{n.h.res.RTTMs, latency.Disc{Center: c.pt, RadiusKm: latency.MaxDistanceKm(n.h.res.RTTMs, e.slack+c.RadiusKm)}, c.City})
+	}
+	if len(ps) == 0 {
+		return latency.Region{}, "", false
+	}
+	sort.SliceStable(ps, func(a, b int) bool { return ps[a].rtt < ps[b].rtt })
+	discs := []latency.Disc{{Center: v.at, RadiusKm: rKm}}
+	for i, p := range ps {
+		if i >= maxRegionDiscs {
+			break
+		}
+		discs = append(discs, p.d)
+	}
+	for len(discs) > 1 {
+		if r, ok := latency.Intersect(discs...); ok {
+			return r, ps[0].city, true
+		}
+		discs = discs[:len(discs)-1] // the slowest disc disagrees: drop it
+	}
+	return latency.Region{}, "", false
+}
+
+// scoreHypotheses is the path score of each hypothesis (plus its bonus).
+func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
+	out := make([]float64, len(hs))
+	for i, v := range hs {
+		e.maskFor(s, v, rKm)
+		out[i] = s.run() + v.bonus
+	}
+	return out
+}
+
+// shared returns the vantage hypotheses other traces of t's source support
+// (with --fuse): nil when there are none.
+func (e *Engine) shared(t *traceroute.Trace) []vhyp {
+	key := sourceKey(t)
+	if key == "" {
+		return nil
+	}
+	return e.fuse.consensus(key)
+}
