@@ -77,7 +77,7 @@ func formats() []format {
 		{"svg", []string{".svg"}, WriteSVG, "static SVG map"},
 		{"dot", []string{".dot", ".gv"}, WriteDOT, "Graphviz AS graph (dot -Tsvg)"},
 		{"report", []string{".txt"}, WriteReport, "countries-crossed report as a text table"},
-		{"report-json", nil, WriteReportJSON, "countries-crossed report as JSON"},
+		{"report-json", []string{".report-json"}, WriteReportJSON, "countries-crossed report as JSON"},
 	}
 }
 

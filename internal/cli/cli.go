@@ -171,7 +171,13 @@ func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {
 // one dash, the long ones with two.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
-		arg, usage := flag.UnquoteUsage(f)
+		// The type shown comes from the flag's own value, not the
+		// given-once wrapper parseFlags puts around it.
+		g := *f
+		if o, ok := g.Value.(*onceValue); ok {
+			g.Value = o.Value
+		}
+		arg, usage := flag.UnquoteUsage(&g)
 		dash := "--"
 		if len(f.Name) == 1 {
 			dash = "-"
@@ -204,14 +210,16 @@ Commands:
 		}
 	}
 	fmt.Fprint(w, `
-Flags mean the same in every command: --db FILE (repeatable), --no-db, --from,
--o FILE (repeatable, writer chosen by extension), --format, --input-format,
---dns SERVER, -q, --log-level. Flags may come before or after the arguments.
+Flags mean the same in every command: --db FILE (repeatable), --db-only,
+--no-db, --from, -o FILE (repeatable, writer chosen by extension), --format,
+--input-format, --dns SERVER, -q, --log-level. Flags may come before or
+after the arguments; a flag that takes one value may be given once.
 
-Databases: without --db, geoloc uses every database in its cache directory
-(see 'geoloc db list'), in /usr/share/GeoIP and /var/lib/GeoIP, and the files
-listed in GEOLOC_DB (separated by ':'). Without any, it still locates routers
-from their names and RTTs.
+Databases: geoloc uses every database in its cache directory (see 'geoloc db
+list'), in /usr/share/GeoIP and /var/lib/GeoIP, and the files listed in
+GEOLOC_DB (separated by ':'); --db FILE adds one, --db-only uses the --db
+files alone, --no-db none. Without any, it still locates routers from their
+names and RTTs.
 
 Environment: GEOLOC_DB (extra databases), GEOLOC_CACHE_DIR (cache directory),
 NO_COLOR (no colour, ever).

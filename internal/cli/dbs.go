@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -26,17 +28,22 @@ func (a *app) dbLocations() []string {
 	return candidates.DefaultLocationsEnv(a.env)
 }
 
-// sources opens the databases the common flags ask for: none with --no-db,
-// exactly --db when given (any failure is an error naming the file), else
-// every database discovered (files that are no database are skipped with a
-// debug line, broken ones with a warning).
+// sources opens the databases the common flags ask for: none with --no-db;
+// every --db file (any failure is an error naming the file) and, unless
+// --db-only, every database discovered in the usual places besides them
+// (files that are no database are skipped with a debug line, broken ones
+// with a warning).
 func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(), error) {
 	if c.noDB {
-		if len(c.dbs) > 0 {
+		if len(c.dbs) > 0 || c.dbOnly {
 			return nil, func() {}, usagef("--no-db and --db contradict each other")
 		}
 		return nil, func() {}, nil
 	}
+	if c.dbOnly && len(c.dbs) == 0 {
+		return nil, func() {}, usagef("--db-only without --db: name the databases to use with --db FILE (or use --no-db for none)")
+	}
+	var given []candidates.Source
 	if len(c.dbs) > 0 {
 		for _, p := range c.dbs {
 			if st, err := os.Stat(p); err == nil && st.IsDir() {
@@ -58,13 +65,24 @@ func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(),
 			}
 			return nil, func() {}, first
 		}
-		return srcs, func() { closeSources(srcs) }, nil
+		if c.dbOnly {
+			return srcs, func() { closeSources(srcs) }, nil
+		}
+		given = srcs
 	}
-	paths, err := candidates.Discover(a.dbLocations()...)
+	found, err := candidates.Discover(a.dbLocations()...)
 	if err != nil {
 		log.Warn("looking for databases", "err", err)
 	}
+	// A --db file that is also found in the usual places is opened once.
+	var paths []string
+	for _, p := range found {
+		if !slices.ContainsFunc(c.dbs, func(d string) bool { return samePath(d, p) }) {
+			paths = append(paths, p)
+		}
+	}
 	srcs, err := candidates.OpenAll(paths, candidates.OpenOptions{Logger: log})
+	srcs = append(given, srcs...)
 	for _, e := range splitJoined(err) {
 		if e == nil {
 			continue
@@ -79,6 +97,16 @@ func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(),
 		log.Debug("database", "name", s.Name())
 	}
 	return srcs, func() { closeSources(srcs) }, nil
+}
+
+// samePath reports whether two names lead to one file.
+func samePath(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 func closeSources(srcs []candidates.Source) {

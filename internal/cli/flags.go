@@ -28,6 +28,7 @@ func (s *stringList) Set(v string) error {
 // spelling, default and help text are the same everywhere.
 type common struct {
 	dbs         stringList
+	dbOnly      bool
 	noDB        bool
 	from        string
 	outputs     stringList
@@ -41,7 +42,8 @@ type common struct {
 }
 
 func (c *common) addDB(fs *flag.FlagSet) {
-	fs.Var(&c.dbs, "db", "GeoIP/ASN database or geofeed `FILE` (repeatable; default: every database found, see 'geoloc help')")
+	fs.Var(&c.dbs, "db", "GeoIP/ASN database or geofeed `FILE`, used besides every database found in the usual places (see 'geoloc help'); repeatable")
+	fs.BoolVar(&c.dbOnly, "db-only", false, "use only the --db databases, none of those found in the usual places")
 	fs.BoolVar(&c.noDB, "no-db", false, "use no database at all, only router-name hints and latency")
 }
 
@@ -50,7 +52,7 @@ func (c *common) addFrom(fs *flag.FlagSet) {
 }
 
 func (c *common) addOutput(fs *flag.FlagSet) {
-	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot); - is standard output (JSON Lines, or --format); repeatable")
+	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot, .txt the countries report, .report-json the same as JSON); - is standard output (JSON Lines, or --format); repeatable")
 	fs.StringVar(&c.format, "format", "", "output `FORMAT`: table, jsonl, or any -o kind (geojson, csv, kml, html, ...); without -o it goes to stdout (default: table on a terminal, jsonl otherwise); with -o it overrides the extensions")
 	fs.StringVar(&c.color, "color", "auto", "colour `WHEN`: auto (on a terminal), always or never; NO_COLOR in the environment means never")
 }
@@ -86,11 +88,15 @@ var errHelp = errors.New("help shown")
 // flags; "-" alone is a positional (standard input).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
+	twice := onlyOnce(fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
+			}
+			if *twice != nil {
+				return nil, usagef("%v", *twice)
 			}
 			return nil, usagef("%v", err)
 		}
@@ -113,4 +119,46 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func (c *common) addOutputStdout(fs *flag.FlagSet) {
 	fs.StringVar(&c.format, "format", "", "output `FORMAT` on stdout: jsonl or table (default: table on a terminal, jsonl otherwise)")
 	fs.StringVar(&c.color, "color", "auto", "colour `WHEN`: auto (on a terminal), always or never; NO_COLOR in the environment means never")
+}
+
+// onlyOnce makes every single-valued flag of fs refuse a second value:
+// `locate --name a --name b` would otherwise keep b and drop a without a
+// word. Repeatable flags (--db, -o) and switches (-q, --ptr) are left alone.
+// The returned error is set when a flag was given twice.
+func onlyOnce(fs *flag.FlagSet) *error {
+	twice := new(error)
+	fs.VisitAll(func(f *flag.Flag) {
+		switch v := f.Value.(type) {
+		case *stringList, *onceValue:
+			return
+		case interface{ IsBoolFlag() bool }:
+			if v.IsBoolFlag() {
+				return
+			}
+		}
+		f.Value = &onceValue{Value: f.Value, name: f.Name, twice: twice}
+	})
+	return twice
+}
+
+// onceValue is a flag value that may be set once.
+type onceValue struct {
+	flag.Value
+	name  string
+	first string
+	set   bool
+	twice *error
+}
+
+func (o *onceValue) Set(v string) error {
+	if o.set {
+		dash := "--"
+		if len(o.name) == 1 {
+			dash = "-"
+		}
+		*o.twice = fmt.Errorf("%s%s given twice (%q, then %q): it takes one value", dash, o.name, o.first, v)
+		return *o.twice
+	}
+	o.set, o.first = true, v
+	return o.Value.Set(v)
 }

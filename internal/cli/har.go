@@ -89,10 +89,10 @@ func cmdHAR() *command {
 
 Save a page visit from the browser's developer tools (Network tab, "Save all
 as HAR"); geoloc reads every host the page contacted (request URLs and the
-recorded serverIPAddress), resolves every A and AAAA record, traces every
-address (concurrently, bounded by --parallel), locates every router, and
-writes one combined map plus the countries and organisations the visit's
-traffic crossed. Chrome, Firefox and PhantomJS HARs (1.1 and 1.2) are read
+recorded serverIPAddress), resolves every A and AAAA record (at most
+--parallel lookups at once), traces every address (all at once, paced by
+--rate), locates every router, and writes one combined map plus the
+countries and organisations the visit's traffic crossed. Chrome, Firefox and PhantomJS HARs (1.1 and 1.2) are read
 as a stream, so huge HARs are fine.
 
 --list prints the hosts without tracing, one JSON line each:
@@ -126,7 +126,7 @@ func runHAR(a *app, args []string) error {
 	fs.BoolVar(&f.list, "list", false, "print the hosts and addresses as JSON Lines, without tracing")
 	fs.BoolVar(&f.resolve, "resolve", false, "with --list: add every A and AAAA record of each host (tracing always resolves)")
 	fs.IntVar(&f.parallel, "parallel", 16, "at most `N` DNS lookups at once")
-	fs.DurationVar(&f.dnsTimeout, "timeout", 5*time.Second, "per DNS query `TIMEOUT`")
+	fs.DurationVar(&f.dnsTimeout, "timeout", 5*time.Second, "how long one DNS query may take, as a `DURATION` (5s, 500ms)")
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -129,7 +130,26 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 				}
 				continue
 			}
-			for t, err := range readTraces(rc, traceroute.ReadOptions{Format: format, Input: name}) {
+			br := bufio.NewReaderSize(rc, 64<<10)
+			if head, _ := br.Peek(64 << 10); format == "" && looksLikeResults(head) {
+				// geoloc's own results: located again from the traces
+				// they hold (new databases, another vantage point).
+				var bad []string
+				rs, _ := readResults(br, name, errWriter{func(msg string) { bad = append(bad, msg) }}, maxResultLineBytes)
+				rc.Close()
+				for _, msg := range bad {
+					if !yield(nil, errors.New(msg)) {
+						return
+					}
+				}
+				for _, r := range rs {
+					if !yield(resultTrace(r), nil) {
+						return
+					}
+				}
+				continue
+			}
+			for t, err := range readTraces(br, traceroute.ReadOptions{Format: format, Input: name}) {
 				if !yield(t, err) {
 					rc.Close()
 					return

@@ -141,6 +141,10 @@ func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geol
 		fmt.Fprintf(errw, "%s:1: results: binary data, not geoloc results (want one JSON result per line, as 'geoloc regeo' writes)\n", name)
 		return nil, 1
 	}
+	if head, _ := br.Peek(4096); len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '[' {
+		// A JSON array of results: what -o x.json writes.
+		return readResultArray(br, name, errw)
+	}
 	line, err := eachLine(br, maxLine, func(line int, b []byte, tooLong bool) error {
 		if tooLong {
 			fmt.Fprintf(errw, "%s:%d: results: line too long (over %d MB), skipped\n", name, line, maxLine>>20)

@@ -39,19 +39,17 @@ func dnsServerAddr(s string) (string, error) {
 	return net.JoinHostPort(h, "53"), nil
 }
 
-// lookupAddrs resolves every A and AAAA record of host; the trailing dot
-// keeps the resolver's search list out of it.
+// lookupAddrs resolves every A and AAAA record of host, as ping and
+// traceroute do: /etc/hosts first, then DNS with the resolver's search
+// list. The name is passed as given: Go's resolver skips /etc/hosts for a
+// name with a trailing dot, so "localhost." fails where "localhost" works.
 func lookupAddrs(ctx context.Context, r *net.Resolver, host string, timeout time.Duration) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fqdn := host
-	if !strings.HasSuffix(fqdn, ".") {
-		fqdn += "."
-	}
-	addrs, err := r.LookupNetIP(ctx, "ip", fqdn)
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil, err
 	}

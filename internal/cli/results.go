@@ -119,11 +119,29 @@ func writerFor(name string) (output.Writer, error) {
 func outputKind(f *engineFlags, o string) string {
 	switch {
 	case f.format != "" && f.format != "table":
-		return "." + f.format
+		return f.format
 	case o == "-":
 		return ".jsonl"
 	}
 	return o
+}
+
+// formatMatchesName refuses --format F with -o NAME whose extension names
+// another writer: `--format geojson -o a.kml` would put GeoJSON in a file
+// every tool opens as KML. A name without a known extension takes F.
+func formatMatchesName(format, o string) error {
+	if format == "" || format == "table" || o == "-" {
+		return nil
+	}
+	byExt, err := output.ForName(filepath.Ext(o))
+	if err != nil || filepath.Ext(o) == "" {
+		return nil
+	}
+	byFormat, err := output.ForName(format)
+	if err != nil || byFormat.Format() == byExt.Format() {
+		return nil
+	}
+	return usagef("--format %s -o %s: the extension says %s; drop --format, or name the file for %s", format, o, byExt.Format(), byFormat.Format())
 }
 
 func (a *app) newSink(f *engineFlags) (*sink, error) {
@@ -134,6 +152,9 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 			dash++
 		}
 		if _, err := writerFor(outputKind(f, o)); err != nil {
+			return nil, err
+		}
+		if err := formatMatchesName(f.format, o); err != nil {
 			return nil, err
 		}
 		s.keep = true
@@ -151,7 +172,7 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 	case len(f.outputs) == 0 && f.format != "" && f.format != "table" && f.format != "jsonl":
 		// Any writer's format on stdout (geojson, csv, kml, ...): drawn
 		// once everything is located.
-		w, err := writerFor("." + f.format)
+		w, err := writerFor(f.format)
 		if err != nil {
 			return nil, usagef("--format %q: want table, jsonl or one of %s", f.format, strings.Join(output.Formats(), ", "))
 		}

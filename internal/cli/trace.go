@@ -77,10 +77,10 @@ func (f *traceFlags) addTrace(fs *flag.FlagSet) {
 	fs.BoolVar(&f.v6, "6", false, "trace IPv6 addresses only")
 	fs.BoolVar(&f.one, "one", false, "trace only the first address of each name")
 	fs.IntVar(&f.maxTTL, "max-ttl", 30, "largest `TTL` probed")
-	fs.IntVar(&f.queries, "queries", 3, "probes per hop")
-	fs.IntVar(&f.flows, "flows", 1, "flow identifiers per trace (more enumerate ECMP branches)")
-	fs.DurationVar(&f.timeout, "probe-timeout", time.Second, "how long a probe waits for its reply")
-	fs.Float64Var(&f.rate, "rate", 0, "probes per second over all traces (default: the tracer's conservative default)")
+	fs.IntVar(&f.queries, "queries", 3, "`N` probes per hop (live view and --report: per hop and round, default 1)")
+	fs.IntVar(&f.flows, "flows", 1, "`N` flow identifiers per trace (more enumerate ECMP branches)")
+	fs.DurationVar(&f.timeout, "probe-timeout", time.Second, "how long a probe waits for its reply, as a `DURATION` (1s, 500ms)")
+	fs.Float64Var(&f.rate, "rate", 0, "at most `PPS` probes per second over all traces (default: the tracer's conservative default)")
 }
 
 func (f *traceFlags) traceOptions() (tracer.TraceOptions, error) {

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,4 +68,26 @@ func TestTraceRoundUsage(t *testing.T) {
 		assert.Equal(t, ExitUsage, r.code, "%v: %s", tc.args, r.stderr)
 		assert.Contains(t, r.stderr, tc.want, "%v", tc.args)
 	}
+}
+
+// Names from /etc/hosts resolve (Go's resolver skips the file for a name
+// with a trailing dot, which made "geoloc trace localhost" fail).
+func TestLookupHostsFile(t *testing.T) {
+	hosts, err := os.ReadFile("/etc/hosts")
+	if err != nil || !regexp.MustCompile(`(?m)^127\.0\.0\.1\s.*\blocalhost\b`).Match(hosts) {
+		t.Skip("no 127.0.0.1 localhost line in /etc/hosts")
+	}
+	addrs, err := lookupAddrs(context.Background(), net.DefaultResolver, "localhost", 5*time.Second)
+	require.NoError(t, err)
+	assert.Contains(t, addrs, netip.MustParseAddr("127.0.0.1"))
+}
+
+func TestTraceLocalhost(t *testing.T) {
+	needRoot(t)
+	if _, err := lookupAddrs(context.Background(), net.DefaultResolver, "localhost", 5*time.Second); err != nil {
+		t.Skip("localhost does not resolve here")
+	}
+	r := run(t, "", nil, "trace", "localhost", "-4", "--no-db", "--ptr=false", "--max-ttl", "2", "-q")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"destination":{"addr":"127.0.0.1","name":"localhost"}`)
 }
