@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
@@ -24,20 +25,31 @@ import (
 type Engine struct {
 	opts  Options
 	log   *slog.Logger
-	hints func(string) []rdns.Hint
 	slack float64
 	cache *factCache
 	fuse  *fusion
+	// names reads router names (nil with Options.Hints): the embedded
+	// conventions and Options.Conventions, and the learned ones once
+	// learning is done.
+	names atomic.Pointer[rdns.Reader]
+	learn *learning
 }
 
 // New returns an Engine configured by opts (see Options for the zero values).
 func New(opts Options) *Engine {
-	e := &Engine{opts: opts, log: opts.Logger, hints: opts.Hints, slack: opts.slackKm()}
+	e := &Engine{opts: opts, log: opts.Logger, slack: opts.slackKm()}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	if e.hints == nil {
-		e.hints = defaultHints
+	if opts.Hints == nil {
+		if len(opts.Conventions) == 0 {
+			e.names.Store(defaultReader())
+		} else {
+			e.names.Store(rdns.NewReader(opts.Conventions...))
+		}
+	}
+	if opts.Learn {
+		e.learn = &learning{l: rdns.NewLearner(rdns.LearnOptions{Reader: e.names.Load()})}
 	}
 	e.cache = newFactCache(opts.CacheSize)
 	k := opts.MaxConstraintsPerAddr
@@ -115,18 +127,20 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	}
 	if inferred {
 		// The hypothesis's discs are hard from now on: every placement and
-		// every fallback must respect them.
-		for _, n := range s.nodes {
-			if n != nil && n.h.hasRTT {
-				n.h.addHard(e.hypConstraint(hyp, hypKm, n.h))
-			}
-		}
+		// every fallback must respect them. The solver is built again on
+		// them, so that confidences weigh only what they leave possible.
 		for _, h := range hops {
-			if h.special != "" && h.hasRTT {
+			if h.hasRTT {
 				h.addHard(e.hypConstraint(hyp, hypKm, h))
 			}
 		}
-	} else {
+		s = e.newSolver(hops)
+	}
+	s.run()
+	// Codes no dictionary knows are read within the region each hop may
+	// be in, now that the placements around it bound it.
+	if e.expandCodes(s, hops) {
+		s = e.newSolver(hops)
 		s.run()
 	}
 	// Hops put "elsewhere" are offered their close neighbours' places, and

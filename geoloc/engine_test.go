@@ -591,3 +591,134 @@ func TestLocateNilAndCancelled(t *testing.T) {
 	_, err = e.LocateAddr(ctx, addr("8.8.8.8"), "", 0, nil)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// A code no dictionary lists ("tky") is read as an abbreviation of a place
+// inside the region the hop may be in: Tokyo, 1.2 ms from a Tokyo probe,
+// not Tukuyu or Takayama.
+func TestUnknownCodeReadInRegion(t *testing.T) {
+	e := New(Options{})
+	tokyo := &Vantage{Lat: 35.6762, Lon: 139.6503, Name: "Tokyo"}
+	tr := &traceroute.Trace{
+		Source: traceroute.Endpoint{Name: "Tokyo", Lat: &tokyo.Lat, Lon: &tokyo.Lon},
+		Hops:   []traceroute.Hop{{TTL: 1, Probes: probe("8.8.13.1", "ae1.tky-bb1-link.example-backbone.net", 1.2)}},
+	}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	h := r.Hops[0]
+	require.NotNil(t, h.Location, h.Why)
+	assert.Equal(t, "JP", h.Location.Country)
+	assert.Equal(t, "rdns:abbrev", h.Method)
+	assert.Contains(t, h.Evidence[0].Why+h.Evidence[0].Source, "tky")
+	// Without any bound, the same name invents nothing.
+	h2, err := e.LocateAddr(context.Background(), addr("8.8.13.2"), "ae1.tky-bb1-link.example-backbone.net", 0, nil)
+	require.NoError(t, err)
+	assert.Nil(t, h2.Location)
+}
+
+// Learning: an operator no dictionary knows names routers after its
+// cities' own abbreviations (win Wien, zgb Zagreb, ljb Ljubljana; "win" is
+// also Winton, Australia, to an airport table). Seen from vantage points in
+// the three cities, the codes are learned in the first pass and read by
+// the convention in the second, also from where the RTT alone would not
+// decide.
+func TestLearnConventions(t *testing.T) {
+	e := New(Options{Learn: true})
+	cities := []struct {
+		code     string
+		lat, lon float64
+	}{{"win", 48.2082, 16.3738}, {"zgb", 45.8150, 15.9819}, {"ljb", 46.0569, 14.5058}}
+	at := func(name string, lat, lon, rtt float64, host string) *traceroute.Trace {
+		return &traceroute.Trace{Source: traceroute.Endpoint{Name: name, Lat: f64(lat), Lon: f64(lon)},
+			Hops: []traceroute.Hop{{TTL: 1, Probes: probe("8.8.14.1", host, rtt)}}}
+	}
+	var ts []*traceroute.Trace
+	for i, router := range cities {
+		for j := range 3 {
+			host := fmt.Sprintf("xe-%d.%s-core%d.example-unknown-carrier.net", j, router.code, j+1)
+			for k, v := range cities {
+				d := latency.DistanceKm(latency.Point{Lat: router.lat, Lon: router.lon}, latency.Point{Lat: v.lat, Lon: v.lon})
+				ts = append(ts, at(fmt.Sprint("probe ", k), v.lat, v.lon, 0.4+float64(i)*0.01+2*d*1.3/200, host))
+			}
+		}
+	}
+	_, err := e.ObserveAll(context.Background(), seqOf(ts, nil), nil)
+	require.NoError(t, err)
+	c := e.Learned()
+	require.NotNil(t, c)
+	var b strings.Builder
+	require.NoError(t, c.WriteJSON(&b))
+	assert.Contains(t, b.String(), `"win"`)
+	assert.Contains(t, b.String(), "example-unknown-carrier.net")
+	// From far away (Tokyo, 250 ms), only the learned convention says Wien.
+	r, err := e.Locate(context.Background(), at("Tokyo", 35.68, 139.65, 250, "xe-9.win-core9.example-unknown-carrier.net"))
+	require.NoError(t, err)
+	h := r.Hops[0]
+	require.NotNil(t, h.Location, h.Why)
+	assert.Equal(t, "AT", h.Location.Country, "%+v", h.Evidence)
+}
+
+// A vantage point the RTTs contradict is reported, with where the trace
+// looks measured from.
+func TestFromContradicted(t *testing.T) {
+	e := New(Options{Hints: fakeHints})
+	tr := &traceroute.Trace{Hops: []traceroute.Hop{
+		{TTL: 1, Probes: probe("8.8.15.1", "ae1.nyc.example.net", 1.0)},
+		{TTL: 2, Probes: probe("8.8.15.2", "ae2.nyc.example.net", 1.5)},
+		{TTL: 3, Probes: probe("8.8.15.3", "ae3.nyc.example.net", 2.1)},
+	}}
+	oslo := Vantage{Lat: 59.9139, Lon: 10.7522, Name: "Oslo"}
+	e = New(Options{Hints: fakeHints, From: &oslo})
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	require.Len(t, r.Warnings, 1)
+	assert.Contains(t, r.Warnings[0], "the RTTs contradict the vantage point Oslo: 3 of 3 hops with a name hint are impossible from there")
+	assert.Contains(t, r.Warnings[0], "near New York")
+	for _, h := range r.Hops {
+		if h.Location != nil {
+			assert.Equal(t, "latency", h.Method, "only the region the given vantage point allows")
+		}
+	}
+	assert.Empty(t, r.Countries)
+	ny := Vantage{Lat: 40.7128, Lon: -74.0060, Name: "New York"}
+	r, err = New(Options{Hints: fakeHints, From: &ny}).Locate(context.Background(), tr)
+	require.NoError(t, err)
+	assert.Empty(t, r.Warnings)
+}
+
+// No two placements of one trace break the bound two hops of a trace obey,
+// whatever the vantage point: (rtt_a + rtt_b)/2 × 204.19 km plus slack.
+// Here the databases put a 2 ms hop in Sydney between two hops named
+// Frankfurt at 1 and 3 ms.
+func TestPairwiseBound(t *testing.T) {
+	src := &fakeSource{name: "db1", m: map[netip.Addr]candidates.Answer{
+		addr("8.8.16.2"): {Candidates: []candidates.Candidate{geo("db1", -33.87, 151.21, "Sydney", "AU")}},
+	}}
+	e := New(Options{Sources: []candidates.Source{src}, Hints: fakeHints})
+	tr := &traceroute.Trace{Hops: []traceroute.Hop{
+		{TTL: 1, Probes: probe("8.8.16.1", "ae1.fra.example.net", 1.0)},
+		{TTL: 2, Probes: probe("8.8.16.2", "", 2.0)},
+		{TTL: 3, Probes: probe("8.8.16.3", "ae3.fra.example.net", 3.0)},
+	}}
+	r, err := e.Locate(context.Background(), tr)
+	require.NoError(t, err)
+	requirePairwise(t, r)
+	assert.Equal(t, []string{"DE"}, r.Countries)
+	syd := byAddr(t, r, "8.8.16.2")
+	require.Len(t, syd.Evidence, 1)
+	assert.Equal(t, StatusRuledOut, syd.Evidence[0].Status)
+}
+
+// requirePairwise checks every pair of placed hops of r against the bound.
+func requirePairwise(t *testing.T, r *TraceResult) {
+	t.Helper()
+	for i, a := range r.Hops {
+		for _, b := range r.Hops[i+1:] {
+			if a.Location == nil || b.Location == nil || a.RTTMs <= 0 || b.RTTMs <= 0 {
+				continue
+			}
+			d := latency.DistanceKm(latency.Point{Lat: a.Location.Lat, Lon: a.Location.Lon}, latency.Point{Lat: b.Location.Lat, Lon: b.Location.Lon})
+			require.LessOrEqual(t, d, latency.PairMaxDistanceKm(a.RTTMs, b.RTTMs, 2*DefaultSlackKm)+1e-6,
+				"hops %d (%s, %.1f ms) and %d (%s, %.1f ms) are %.0f km apart", a.TTL, a.Location.City, a.RTTMs, b.TTL, b.Location.City, b.RTTMs, d)
+		}
+	}
+}

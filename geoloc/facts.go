@@ -43,6 +43,10 @@ type cand struct {
 type facts struct {
 	name  string
 	cands []cand
+	// codes are the words of the name that look like location codes the
+	// dictionaries did not read (or read as places the bounds may rule
+	// out), for Reader.Expand within a hop's feasible region.
+	codes []rdns.CodeLabel
 	as    *candidates.ASInfo
 	// agree[i*len(cands)+j] caches agrees(&cands[i], &cands[j]).
 	agree []bool
@@ -61,6 +65,9 @@ var hintKindWeight = map[rdns.HintKind]float64{
 	rdns.KindLOCODE:       0.80,
 	rdns.KindICAO:         0.80,
 	rdns.KindPlace:        0.80,
+	// An abbreviation no dictionary lists, read only within the region the
+	// hop may be in: about a database's weight.
+	rdns.KindAbbrev: 0.60,
 }
 
 const (
@@ -81,7 +88,8 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	f := &facts{name: name}
 	var hints []rdns.Hint
 	if name != "" {
-		hints = e.hints(name)
+		hints = e.hintsOf(name)
+		f.codes = e.codesOf(name)
 	}
 	for i := range hints {
 		h := hints[i]
@@ -128,6 +136,13 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 			f.cands = append(f.cands, k)
 		}
 	}
+	f.finish()
+	return f
+}
+
+// finish computes what the candidates of f derive: agreement, evidence
+// names, unit vectors and countries.
+func (f *facts) finish() {
 	n := len(f.cands)
 	f.agree = make([]bool, n*n)
 	for i := range f.cands {
@@ -150,7 +165,18 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 			c.at, _ = countries.At(c.Lat, c.Lon)
 		}
 	}
-	return f
+}
+
+// withHints is a copy of f with hints read for this trace only (codes
+// expanded within a hop's feasible region) added to its name's evidence.
+func (f *facts) withHints(hs []rdns.Hint) *facts {
+	g := &facts{name: f.name, as: f.as, codes: f.codes, cands: make([]cand, 0, len(f.cands)+len(hs))}
+	g.cands = append(g.cands, f.cands...)
+	for _, h := range hs {
+		g.cands = append(g.cands, hintCand(h, len(hs) > 1))
+	}
+	g.finish()
+	return g
 }
 
 func hintCand(h rdns.Hint, ambiguous bool) cand {
@@ -297,6 +323,18 @@ func (c *factCache) put(k factKey, f *facts) {
 	}
 	s.m[k] = f
 	s.mu.Unlock()
+}
+
+// clear empties the cache.
+func (c *factCache) clear() {
+	if c == nil {
+		return
+	}
+	for i := range c.shards {
+		c.shards[i].mu.Lock()
+		clear(c.shards[i].m)
+		c.shards[i].mu.Unlock()
+	}
 }
 
 func (c *factCache) len() int {

@@ -319,6 +319,7 @@ func (e *Engine) Observe(t *traceroute.Trace) bool {
 		return false
 	}
 	vi := e.fuse.vantageIndex(v, false)
+	e.observeNames(t, latency.Point{Lat: v.Lat, Lon: v.Lon}, 0)
 	for i := range t.Hops {
 		th := &t.Hops[i]
 		for _, a := range th.Addrs() {
@@ -334,10 +335,12 @@ func (e *Engine) Observe(t *traceroute.Trace) bool {
 }
 
 // observeVantage votes, for a trace without a vantage point whose source
-// is known by probe id or public address, for where that source is.
+// is known by probe id or public address, for where that source is; with
+// Options.Learn, the trace's names are learned from under its best
+// hypothesis.
 func (e *Engine) observeVantage(t *traceroute.Trace) {
 	key := sourceKey(t)
-	if key == "" {
+	if key == "" && e.learn == nil {
 		return
 	}
 	ctx := context.Background()
@@ -351,7 +354,19 @@ func (e *Engine) observeVantage(t *traceroute.Trace) {
 		src = e.factsFor(ctx, a, t.Source.Name)
 	}
 	hs, rKm := e.hypotheses(s, src, nil)
-	e.fuse.vote(key, hs, e.scoreHypotheses(s, hs, rKm))
+	sc := e.scoreHypotheses(s, hs, rKm)
+	if key != "" {
+		e.fuse.vote(key, hs, sc)
+	}
+	if e.learn != nil && len(hs) > 0 {
+		best := 0
+		for i := range sc {
+			if sc[i] > sc[best] {
+				best = i
+			}
+		}
+		e.observeNames(t, hs[best].at, rKm)
+	}
 }
 
 // sourceKey names the machine a trace was measured from, "" when unknown:
@@ -388,6 +403,7 @@ func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace
 			n++
 		}
 	}
+	e.Learned()
 	return n, nil
 }
 

@@ -16,7 +16,9 @@ import (
 // mixes public, private and CGNAT ones; names with and without hints; RTTs;
 // a vantage point or none; fused observations) and checks the engine's
 // promises: no panic, one result per (hop, address), confidences in [0,1],
-// valid coordinates, and no location that breaks the trace's latency bound.
+// valid coordinates, no location that breaks the trace's latency bound, no
+// two that break the bound between hops of one trace, and none outside an
+// inferred vantage point's reach.
 func FuzzLocate(f *testing.F) {
 	f.Add([]byte{1, 10, 20, 3, 40, 5, 60, 7, 80, 9, 100})
 	f.Add([]byte{0, 255, 0, 255, 1, 2, 3})
@@ -77,6 +79,18 @@ func FuzzLocate(f *testing.F) {
 			require.True(t, p.Valid(), "%+v", h.Location)
 			if v != nil && h.RTTMs > 0 {
 				require.LessOrEqual(t, latency.DistanceKm(*v, p), latency.MaxDistanceKm(h.RTTMs, DefaultSlackKm)+1e-6, "%+v", h)
+			}
+		}
+		requirePairwise(t, r)
+		if r.Vantage != nil && r.Vantage.Inferred {
+			// An inferred vantage point binds like a given one, with its
+			// own radius added.
+			vp := latency.Point{Lat: r.Vantage.Lat, Lon: r.Vantage.Lon}
+			for _, h := range r.Hops {
+				if h.Location != nil && h.RTTMs > 0 {
+					p := latency.Point{Lat: h.Location.Lat, Lon: h.Location.Lon}
+					require.LessOrEqual(t, latency.DistanceKm(vp, p), latency.MaxDistanceKm(h.RTTMs, DefaultSlackKm+r.Vantage.RadiusKm)+1, "%+v", h)
+				}
 			}
 		}
 	})

@@ -34,10 +34,26 @@ type Options struct {
 	// tables, geofeeds). Each is asked about every
 	// distinct public address once (answers are cached).
 	Sources []candidates.Source
-	// Hints reads location hints from a router name; nil means rdns.Hints.
-	// The engine turns hints into candidates itself, so KindHint candidates
-	// from a Source are used only when Hints gives none.
+	// Conventions are naming conventions used beside the embedded ones
+	// (files 'geoloc learn' writes, or written by hand), in order: a later
+	// set wins for the same domain and code. Router names are read with
+	// rdns.NewReader(Conventions...): location hints, and words that look
+	// like location codes no dictionary knows, which the engine reads as
+	// abbreviations of places inside each hop's feasible region
+	// (rdns.Reader.Expand).
+	Conventions []*rdns.Conventions
+	// Hints, when set, reads location hints from a router name instead of
+	// the reader of Conventions; codes no dictionary knows are then not
+	// read. The engine turns hints into candidates itself, so KindHint
+	// candidates from a Source are used only when Hints gives none.
 	Hints func(name string) []rdns.Hint
+	// Learn makes Observe (the first pass of fused locating) learn naming
+	// conventions from the names it sees and the RTT bounds they come
+	// with (rdns.Learner): per operator domain, which label carries the
+	// location and what each code means, accepted where every
+	// observation's bounds agree. Learned returns them; ObserveAll applies
+	// them to every Locate after it.
+	Learn bool
 	// Reliability, when set, weighs a database's answers by its name
 	// (Source.Name(), or the candidate's own Source): 1 is the default
 	// weight, 0.5 halves the prior of its candidates, 2 doubles it. Nil,

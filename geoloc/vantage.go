@@ -5,8 +5,10 @@ import (
 	"math"
 	"sort"
 
+	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -240,4 +242,85 @@ func (e *Engine) shared(t *traceroute.Trace) []vhyp {
 		return nil
 	}
 	return e.fuse.consensus(key)
+}
+
+const (
+	// maxExpand bounds the places one code is read as.
+	maxExpand = 4
+	// maxExpandAnchors bounds the placed hops whose pairwise bounds narrow
+	// a hop's region for Expand.
+	maxExpandAnchors = 8
+)
+
+// expandCodes reads, for every hop whose name has words that look like
+// location codes and no feasible reading from the dictionaries or
+// conventions, those words as abbreviations of places inside the region
+// the hop may be in: its hard bounds and the pairwise bounds of the hops
+// the solver placed confidently. It reports whether any hop gained
+// candidates (the caller then solves again).
+func (e *Engine) expandCodes(s *solver, hops []*hop) bool {
+	r := e.names.Load()
+	if r == nil {
+		return false
+	}
+	type anchor struct {
+		pt  latency.Point
+		rtt float64
+	}
+	var anchors []anchor
+	for i, n := range s.nodes {
+		st := s.path[i]
+		if n == nil || !n.h.hasRTT || st < 0 || st >= len(n.cands) || s.share(i, st) < MinCountryConfidence {
+			continue
+		}
+		if c := n.cand(st); !c.countryLevel {
+			anchors = append(anchors, anchor{c.pt, n.h.res.RTTMs})
+		}
+	}
+	changed := false
+	for _, h := range hops {
+		if h.f == nil || len(h.f.codes) == 0 || h.hasFeasibleHint() {
+			continue
+		}
+		var near []anchor
+		if h.hasRTT {
+			near = append(near, anchors...)
+			sort.SliceStable(near, func(a, b int) bool {
+				return math.Abs(near[a].rtt-h.res.RTTMs) < math.Abs(near[b].rtt-h.res.RTTMs)
+			})
+			near = near[:min(len(near), maxExpandAnchors)]
+		}
+		if len(h.hard) == 0 && len(near) == 0 {
+			continue // no region: an abbreviation read anywhere invents places
+		}
+		feasible := func(lat, lon float64) bool {
+			p := latency.Point{Lat: lat, Lon: lon}
+			for _, a := range near {
+				if latency.DistanceKm(p, a.pt) > latency.PairMaxDistanceKm(a.rtt, h.res.RTTMs, 2*e.slack) {
+					return false
+				}
+			}
+			return h.feasiblePt(p)
+		}
+		var hs []rdns.Hint
+		for _, c := range h.f.codes {
+			hs = append(hs, r.Expand(c, feasible, maxExpand)...)
+		}
+		if len(hs) > 0 {
+			h.f = h.f.withHints(hs)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// hasFeasibleHint reports whether a reading of h's name (a hint candidate)
+// satisfies h's hard bounds.
+func (h *hop) hasFeasibleHint() bool {
+	for i := range h.f.cands {
+		if h.f.cands[i].Kind == candidates.KindHint && h.feasible(i) {
+			return true
+		}
+	}
+	return false
 }

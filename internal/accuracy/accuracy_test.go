@@ -36,7 +36,7 @@ func TestBuildDeterministic(t *testing.T) {
 }
 
 func TestCLLICity(t *testing.T) {
-	for in, want := range map[string]string{"Frankfurt": "frnk", "Amsterdam": "amst", "Tokyo": "tkoy", "Rome": "rome", "Ho Chi Minh City": "hchm"} {
+	for in, want := range map[string]string{"Frankfurt": "frnk", "Amsterdam": "amst", "Tokyo": "toky", "Rome": "rome", "Ho Chi Minh City": "hchm", "Sanya": "sany", "Riyadh": "ridh"} {
 		assert.Equal(t, want, clliCity(in), in)
 	}
 }

@@ -46,8 +46,9 @@ func RunPaths(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) (
 	if err != nil {
 		return nil, err
 	}
-	if hints == nil {
-		hints = rdns.Hints
+	names := hints
+	if names == nil {
+		names = rdns.Hints // for the "names alone" baseline; the engine reads with its own reader
 	}
 	dbs, sources, err := w.openDBs()
 	if err != nil {
@@ -108,7 +109,7 @@ func RunPaths(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) (
 		out = append(out, w.scorePaths("database alone: "+w.DBs[i].Name, truth, res, nil))
 	}
 	res := baseline(w, func(h traceroute.Probe) placement {
-		hs := hints(h.Name)
+		hs := names(h.Name)
 		if h.Name == "" || len(hs) == 0 {
 			return placement{}
 		}

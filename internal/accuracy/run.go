@@ -75,8 +75,9 @@ func Run(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) ([]Met
 	if err != nil {
 		return nil, err
 	}
-	if hints == nil {
-		hints = rdns.Hints
+	names := hints
+	if names == nil {
+		names = rdns.Hints // for the "names alone" baseline; the engine reads with its own reader
 	}
 	var dbs []candidates.Source
 	for _, d := range w.DBs {
@@ -150,7 +151,7 @@ func Run(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) ([]Met
 		out = append(out, w.score("database alone: "+w.DBs[i].Name, truth, res))
 	}
 	res := baseline(w, func(h traceroute.Probe) placement {
-		hs := hints(h.Name)
+		hs := names(h.Name)
 		if h.Name == "" || len(hs) == 0 {
 			return placement{}
 		}

@@ -354,7 +354,9 @@ func (w *World) buildRouters(rng *rand.Rand) {
 }
 
 // clliCity abbreviates a city name the CLLI way: first letter, then
-// consonants, padded with the remaining letters (Frankfurt → frnk).
+// consonants, and when that is short the left-out letters put back where
+// they stand, so the letters keep their order as in real CLLI codes
+// (Frankfurt → frnk, Sanya → sany, Rome → rome).
 func clliCity(name string) string {
 	s := strings.ToLower(strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
@@ -365,14 +367,24 @@ func clliCity(name string) string {
 	if len(s) <= 4 {
 		return (s + "xxxx")[:4]
 	}
-	out := []byte{s[0]}
-	for i := 1; i < len(s) && len(out) < 4; i++ {
+	keep := make([]bool, len(s))
+	keep[0] = true
+	n := 1
+	for i := 1; i < len(s) && n < 4; i++ {
 		if !strings.ContainsRune("aeiouy", rune(s[i])) {
-			out = append(out, s[i])
+			keep[i] = true
+			n++
 		}
 	}
-	for i := 1; i < len(s) && len(out) < 4; i++ {
-		if strings.ContainsRune("aeiouy", rune(s[i])) {
+	for i := 1; i < len(s) && n < 4; i++ {
+		if !keep[i] {
+			keep[i] = true
+			n++
+		}
+	}
+	var out []byte
+	for i := range s {
+		if keep[i] {
 			out = append(out, s[i])
 		}
 	}

@@ -16,6 +16,15 @@ func (c *common) addConventions(fs *flag.FlagSet) {
 // those of --conventions, each file checked as it is read (errors name the
 // file and line).
 func (a *app) reader(c *common) (*rdns.Reader, error) {
+	sets, err := a.conventions(c)
+	if err != nil {
+		return nil, err
+	}
+	return rdns.NewReader(sets...), nil
+}
+
+// conventions reads the files of --conventions, each checked as it is read.
+func (a *app) conventions(c *common) ([]*rdns.Conventions, error) {
 	sets := make([]*rdns.Conventions, 0, len(c.conventions))
 	for _, name := range c.conventions {
 		rc, err := a.openInput(name)
@@ -29,5 +38,5 @@ func (a *app) reader(c *common) (*rdns.Reader, error) {
 		}
 		sets = append(sets, set)
 	}
-	return rdns.NewReader(sets...), nil
+	return sets, nil
 }

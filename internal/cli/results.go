@@ -39,11 +39,11 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 // newEngine builds the engine the flags describe. close releases the
 // databases.
 func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(), error) {
-	names, err := a.reader(&f.common)
+	convs, err := a.conventions(&f.common)
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := geoloc.Options{Hints: names.Hints, Logger: log}
+	opts := geoloc.Options{Conventions: convs, Logger: log}
 	if f.from != "" {
 		v, err := vantage.Parse(f.from, rdns.Hints)
 		if err != nil {
