@@ -2,10 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -123,8 +127,13 @@ func runDB(a *app, args []string) error {
 			return werr
 		}
 		if err != nil {
-			// One line per database that failed.
-			for _, e := range splitJoined(err) {
+			// One line per server that could not be reached (not one raw
+			// Go error per database), one line per other failure.
+			unreached, other := groupUnreachable(splitJoined(err))
+			for _, u := range unreached {
+				fmt.Fprintf(a.stderr, "geoloc db fetch: could not reach %s (%s) for %s; offline? nothing was changed for them\n", u.host, u.why, strings.Join(u.dbs, ", "))
+			}
+			for _, e := range other {
 				fmt.Fprintf(a.stderr, "geoloc db fetch: %v\n", e)
 			}
 			return &partialError{failed: len(splitJoined(err))}
@@ -223,4 +232,52 @@ func writeCatalog(a *app, table, color bool) error {
 		t.Rows = append(t.Rows, []string{d.Name, string(d.Channel), def, d.License, strings.Join(d.Files, " ")})
 	}
 	return t.Write(a.stdout, color)
+}
+
+// unreachable is a server no database could be fetched from.
+type unreachable struct {
+	host string
+	why  string
+	dbs  []string
+}
+
+// groupUnreachable sorts fetch errors into servers that could not be
+// reached at all (connection refused, no route, DNS failure, time-out: the
+// machine is probably offline), grouped by server, and the rest.
+func groupUnreachable(errs []error) ([]unreachable, []error) {
+	var out []unreachable
+	var other []error
+	for _, e := range errs {
+		var ue *url.Error
+		var oe *net.OpError
+		var de *net.DNSError
+		isURL, isOp, isDNS := errors.As(e, &ue), errors.As(e, &oe), errors.As(e, &de)
+		if !isURL || !(isOp || isDNS || ue.Timeout()) {
+			other = append(other, e)
+			continue
+		}
+		host := ue.URL
+		if u, err := url.Parse(ue.URL); err == nil {
+			host = u.Host
+		}
+		why := "no answer"
+		switch {
+		case de != nil:
+			why = "name not found: " + de.Name
+		case errors.Is(e, syscall.ECONNREFUSED):
+			why = "connection refused"
+		case errors.Is(e, syscall.ENETUNREACH), errors.Is(e, syscall.EHOSTUNREACH):
+			why = "no route"
+		case ue.Timeout():
+			why = "timed out"
+		}
+		db, _, _ := strings.Cut(e.Error(), ":")
+		i := slices.IndexFunc(out, func(u unreachable) bool { return u.host == host })
+		if i < 0 {
+			out = append(out, unreachable{host: host, why: why})
+			i = len(out) - 1
+		}
+		out[i].dbs = append(out[i].dbs, db)
+	}
+	return out, other
 }

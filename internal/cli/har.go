@@ -65,6 +65,9 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 		return &partialError{failed: failed + 1}
 	}
 	seq := a.traceTargets(&f.traceFlags, tr, targets, topts)
+	if f.raw {
+		return a.writeRaw(seq, failed)
+	}
 	eng, closeAll, err := a.newEngine(&f.engineFlags, log)
 	if err != nil {
 		return err
@@ -105,6 +108,7 @@ Examples:
   geoloc har page.har --list
   geoloc har page.har --list --resolve --dns 127.0.0.1:5353
   geoloc har page.har -o page.kml -o page.html
+  sudo geoloc har page.har --raw > traces.jsonl
   sudo geoloc har page.har -o page.geojson --parallel 32`,
 		run: runHAR,
 	}
@@ -124,6 +128,7 @@ func runHAR(a *app, args []string) error {
 	f.addEngine(fs, true)
 	f.addTrace(fs)
 	fs.BoolVar(&f.list, "list", false, "print the hosts and addresses as JSON Lines, without tracing")
+	fs.BoolVar(&f.raw, "raw", false, "write the traces themselves (interchange JSON Lines), no geolocation")
 	fs.BoolVar(&f.resolve, "resolve", false, "with --list: add every A and AAAA record of each host (tracing always resolves)")
 	fs.IntVar(&f.parallel, "parallel", 16, "at most `N` DNS lookups at once")
 	fs.DurationVar(&f.dnsTimeout, "timeout", 5*time.Second, "how long one DNS query may take, as a `DURATION` (5s, 500ms)")

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
+	"github.com/geoloc-dev/geoloc/output"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -23,12 +27,14 @@ forces one. gzip, bzip2 and zstd files are read as they are.
 
 A bad record is reported on stderr as one line, FILE:LINE: FORMAT: what is
 wrong; every good trace is still written. A summary ("N traces read, M
-failed") goes to stderr unless -q.
+failed") goes to stderr unless -q. -o FILE writes the traces to FILE
+instead, replaced whole only when done (and not at all when no trace was
+read).
 
 Examples:
   geoloc parse traceroute.txt
   traceroute -n example.org | geoloc parse -
-  geoloc parse --input-format ripe-atlas atlas-results.json.bz2 > traces.jsonl
+  geoloc parse --input-format ripe-atlas atlas-results.json.bz2 -o traces.jsonl
   geoloc parse --formats`,
 		run: runParse,
 	}
@@ -40,6 +46,7 @@ func runParse(a *app, args []string) error {
 	c.addInputFormat(fs)
 	c.addQuietLog(fs)
 	formats := fs.Bool("formats", false, "list the input formats and exit")
+	outFile := fs.String("o", "-", "write the interchange JSON Lines to `FILE` (- is standard output)")
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -56,25 +63,57 @@ func runParse(a *app, args []string) error {
 	if len(files) == 0 {
 		return usagef("no input: name one or more FILEs, or - for standard input")
 	}
-	enc := traceroute.NewEncoder(a.stdout)
+	if err := parseOutputName(*outFile); err != nil {
+		return err
+	}
 	var read, failed int
-	err = a.readTraces(files, c.inputFormat, func(t *traceroute.Trace) error {
-		read++
-		return enc.Encode(t)
-	}, func(error) { failed++ })
-	if ferr := enc.Flush(); err == nil {
-		err = ferr
+	write := func(w io.Writer) error {
+		enc := traceroute.NewEncoder(w)
+		err := a.readTraces(files, c.inputFormat, func(t *traceroute.Trace) error {
+			read++
+			return enc.Encode(t)
+		}, func(error) { failed++ })
+		if ferr := enc.Flush(); err == nil {
+			err = ferr
+		}
+		if err == nil && read == 0 && *outFile != "-" {
+			// Replacing a file with nothing would lose what it held.
+			return errNothingRead
+		}
+		return err
+	}
+	if *outFile == "-" {
+		err = write(a.stdout)
+	} else {
+		err = output.WriteFileAtomic(*outFile, write)
+		if errors.Is(err, errNothingRead) {
+			fmt.Fprintf(a.stderr, "geoloc parse: no trace read; %s not written\n", *outFile)
+			err = nil
+		}
 	}
 	if err != nil {
 		return err
 	}
 	if !c.quiet {
-		fmt.Fprintf(a.stderr, "%d traces read, %d failed\n", read, failed)
+		fmt.Fprintf(a.stderr, "%s read, %d failed\n", plural(read, "trace"), failed)
 	}
 	if failed > 0 {
 		return &partialError{failed: failed}
 	}
 	return nil
+}
+
+var errNothingRead = errors.New("no trace read")
+
+// parseOutputName refuses an -o name whose extension names a map or table:
+// parse writes traces, not located results.
+func parseOutputName(o string) error {
+	switch ext := strings.ToLower(filepath.Ext(o)); ext {
+	case "", ".jsonl", ".ndjson", ".json":
+		return nil
+	default:
+		return usagef("-o %s: parse writes traces as interchange JSON Lines (.jsonl); for maps and tables of located routers use 'geoloc regeo %s'", o, "... -o "+o)
+	}
 }
 
 func checkInputFormat(name string) error {

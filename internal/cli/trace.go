@@ -166,24 +166,7 @@ func runTrace(a *app, args []string) error {
 	}
 	seq := a.traceTargets(&f, tr, targets, topts)
 	if f.raw {
-		enc := traceroute.NewEncoder(a.stdout)
-		for t, err := range seq {
-			if err != nil {
-				fmt.Fprintln(a.stderr, err)
-				failed++
-				continue
-			}
-			if err := enc.Encode(t); err != nil {
-				return err
-			}
-			if err := enc.Flush(); err != nil {
-				return err
-			}
-		}
-		if failed > 0 {
-			return &partialError{failed: failed}
-		}
-		return nil
+		return a.writeRaw(seq, failed)
 	}
 	eng, closeAll, err := a.newEngine(&f.engineFlags, log)
 	if err != nil {
@@ -322,4 +305,27 @@ func (a *app) traceTargets(f *traceFlags, tr *tracer.Tracer, targets []target, t
 		}
 	}
 	return seq
+}
+
+// writeRaw writes the traces of seq as interchange JSON Lines (--raw), each
+// as it comes; failed counts inputs that already failed.
+func (a *app) writeRaw(seq iter.Seq2[*traceroute.Trace, error], failed int) error {
+	enc := traceroute.NewEncoder(a.stdout)
+	for t, err := range seq {
+		if err != nil {
+			fmt.Fprintln(a.stderr, err)
+			failed++
+			continue
+		}
+		if err := enc.Encode(t); err != nil {
+			return err
+		}
+		if err := enc.Flush(); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	return nil
 }
