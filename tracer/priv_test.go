@@ -50,7 +50,7 @@ func TestTracerNoPrivilege(t *testing.T) {
 		})
 	}))
 	require.ErrorIs(t, err, tracer.ErrPrivilege)
-	assert.Equal(t, `raw sockets need root or CAP_NET_RAW: run "sudo setcap cap_net_raw+ep $(which geoloc)" or run geoloc as root`, err.Error())
+	assert.Equal(t, "raw sockets need root or CAP_NET_RAW (grant it to the program with setcap cap_net_raw+ep, or run it as root)", err.Error())
 	assert.NotContains(t, err.Error(), "\n")
 }
 

@@ -233,7 +233,8 @@ func (a *app) openTracer(f *traceFlags, log *slog.Logger) (*tracer.Tracer, error
 	tr, err := tracer.New(tracer.Options{RatePPS: f.rate, Logger: log})
 	if err != nil {
 		if errors.Is(err, tracer.ErrPrivilege) {
-			return nil, fmt.Errorf("cannot trace: %w", err)
+			// The library's words, then what to run for this program.
+			return nil, fmt.Errorf(`cannot trace: %w: run "sudo setcap cap_net_raw+ep $(which geoloc)" or run geoloc as root`, err)
 		}
 		return nil, err
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // ErrPrivilege says what to do when raw sockets are refused.
-var ErrPrivilege = errors.New(`raw sockets need root or CAP_NET_RAW: run "sudo setcap cap_net_raw+ep $(which geoloc)" or run geoloc as root`)
+var ErrPrivilege = errors.New("raw sockets need root or CAP_NET_RAW (grant it to the program with setcap cap_net_raw+ep, or run it as root)")
 
 // Mode selects the kind of sockets Open tries.
 type Mode int
