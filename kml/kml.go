@@ -2,10 +2,15 @@ package kml
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/xml"
 	"fmt"
 	"html"
 	"image/color"
 	"io"
+	"iter"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,16 +52,161 @@ const maxText = 255
 
 // Write writes results as one KML 2.2 document to w.
 func Write(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
-	k := kml.KML(Document(results, opts))
 	if opts.Indent {
-		return k.WriteIndent(w, "", "  ")
+		return kml.KML(Document(results, opts)).WriteIndent(w, "", "  ")
 	}
-	return k.Write(w)
+	return WriteSeq(w, slices.All(results), opts)
+}
+
+// WriteSeq writes the same document as Write (compact, whatever
+// opts.Indent says) from results given as a sequence of (position, result)
+// that can be ranged over three times, such as results spooled to a file:
+// the document is written element by element, so memory stays bounded by
+// one trace (and the set of ASes) however many traces there are. Nil
+// results are skipped; positions number the traces' titles and colours.
+func WriteSeq(w io.Writer, results iter.Seq2[int, *geoloc.TraceResult], opts Options) error {
+	var t asTally
+	var positions []int
+	for i, tr := range results {
+		if tr != nil {
+			t.add(tr)
+			positions = append(positions, i)
+		}
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc, err := writeHead(bw, &t, positions, opts)
+	if err != nil {
+		return err
+	}
+	maxKm := opts.maxKm()
+	for i, tr := range results {
+		if tr == nil {
+			continue
+		}
+		if err := enc.Encode(folder(tr, i, opts.Circles, maxKm)); err != nil {
+			return err
+		}
+	}
+	if err := enc.Flush(); err != nil {
+		return err
+	}
+	bw.WriteString(docTail)
+	return bw.Flush()
+}
+
+const docTail = "</Document></kml>"
+
+// writeHead writes the document up to its first folder: the head (name,
+// legend, AS styles) as a Document of its own cut before its end tags, the
+// styles of the traces at positions, and the source style.
+func writeHead(bw *bufio.Writer, t *asTally, positions []int, opts Options) (*xml.Encoder, error) {
+	var head bytes.Buffer
+	if err := kml.KML(t.head(opts)).Write(&head); err != nil {
+		return nil, err
+	}
+	h, ok := bytes.CutSuffix(head.Bytes(), []byte(docTail))
+	if !ok {
+		return nil, fmt.Errorf("kml: unexpected document head %q", head.Bytes()[max(head.Len()-40, 0):])
+	}
+	bw.Write(h)
+	enc := xml.NewEncoder(bw)
+	for _, i := range positions {
+		for _, st := range traceStyles(i) {
+			if err := enc.Encode(st); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return enc, enc.Encode(sourceStyle())
+}
+
+func (o Options) maxKm() float64 {
+	if o.MaxCircleKm <= 0 {
+		return 2000
+	}
+	return o.MaxCircleKm
+}
+
+// Stream writes a document a trace at a time, for batches of any size:
+// each trace's folder is encoded as it comes into a spool file, and Close
+// writes the head (whose legend needs every AS) followed by the spooled
+// folders. Memory holds the set of ASes and one int per trace. Indent is
+// ignored: the document is compact.
+type Stream struct {
+	w         io.Writer
+	opts      Options
+	spool     *os.File
+	sw        *bufio.Writer
+	enc       *xml.Encoder
+	t         asTally
+	positions []int
+	i         int
+}
+
+// NewStream starts a document on w, spooling to a temporary file in
+// spoolDir ("" for the system's temporary directory).
+func NewStream(w io.Writer, spoolDir string, opts Options) (*Stream, error) {
+	f, err := os.CreateTemp(spoolDir, "geoloc-kml-*.xml")
+	if err != nil {
+		return nil, fmt.Errorf("kml: spool: %w", err)
+	}
+	_ = os.Remove(f.Name()) // nothing left behind, where the system allows
+	sw := bufio.NewWriterSize(f, 64<<10)
+	return &Stream{w: w, opts: opts, spool: f, sw: sw, enc: xml.NewEncoder(sw)}, nil
+}
+
+// Add writes one trace's folder to the spool. A nil result takes a
+// position (titles and colours are numbered by position) and is skipped.
+func (s *Stream) Add(tr *geoloc.TraceResult) error {
+	i := s.i
+	s.i++
+	if tr == nil {
+		return nil
+	}
+	s.t.add(tr)
+	s.positions = append(s.positions, i)
+	return s.enc.Encode(folder(tr, i, s.opts.Circles, s.opts.maxKm()))
+}
+
+// Close writes the document to w and removes the spool.
+func (s *Stream) Close() error {
+	defer func() {
+		s.spool.Close()
+		_ = os.Remove(s.spool.Name())
+	}()
+	if err := s.enc.Flush(); err != nil {
+		return err
+	}
+	if err := s.sw.Flush(); err != nil {
+		return fmt.Errorf("kml: spool: %w", err)
+	}
+	bw := bufio.NewWriterSize(s.w, 64<<10)
+	enc, err := writeHead(bw, &s.t, s.positions, s.opts)
+	if err != nil {
+		return err
+	}
+	if err := enc.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("kml: spool: %w", err)
+	}
+	if _, err := io.Copy(bw, s.spool); err != nil {
+		return err
+	}
+	bw.WriteString(docTail)
+	return bw.Flush()
 }
 
 // WriteKMZ writes results as a KMZ archive (a zip holding one deflated
 // doc.kml, dated opts.Modified) to w.
 func WriteKMZ(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
+	return WriteKMZSeq(w, slices.All(results), opts)
+}
+
+// WriteKMZSeq is WriteKMZ for a sequence of results, as WriteSeq takes
+// them.
+func WriteKMZSeq(w io.Writer, results iter.Seq2[int, *geoloc.TraceResult], opts Options) error {
 	modified := opts.Modified
 	if modified.IsZero() {
 		modified = time.Now()
@@ -68,7 +218,17 @@ func WriteKMZ(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := Write(entry, results, opts); err != nil {
+	if opts.Indent {
+		var rs []*geoloc.TraceResult
+		for i, r := range results {
+			rs = append(rs, make([]*geoloc.TraceResult, max(i-len(rs), 0))...)
+			rs = append(rs, r)
+		}
+		err = Write(entry, rs, opts)
+	} else {
+		err = WriteSeq(entry, results, opts)
+	}
+	if err != nil {
 		return err
 	}
 	return zw.Close()
@@ -77,41 +237,80 @@ func WriteKMZ(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 // Document builds the KML Document element for results, for callers that
 // want to embed it in a larger go-kml tree.
 func Document(results []*geoloc.TraceResult, opts Options) *kml.DocumentElement {
+	seq := slices.All(results)
+	doc := documentHead(seq, opts)
+	for i, tr := range seq {
+		if tr == nil {
+			continue
+		}
+		for _, st := range traceStyles(i) {
+			doc.Add(st)
+		}
+	}
+	doc.Add(sourceStyle())
+	maxKm := opts.maxKm()
+	for i, tr := range seq {
+		if tr == nil {
+			continue
+		}
+		doc.Add(folder(tr, i, opts.Circles, maxKm))
+	}
+	return doc
+}
+
+// documentHead is the Document with its name, the legend of ASes and the
+// AS styles: everything before the per-trace styles and folders.
+func documentHead(results iter.Seq2[int, *geoloc.TraceResult], opts Options) *kml.DocumentElement {
+	var t asTally
+	for _, tr := range results {
+		t.add(tr)
+	}
+	return t.head(opts)
+}
+
+// asTally collects the ASes of the traces in order of first appearance,
+// for styles and legend, and counts the traces.
+type asTally struct {
+	ases  []*asInfo
+	byASN map[uint32]*asInfo
+	n     int
+}
+
+type asInfo struct {
+	asn uint32
+	org string
+	n   int
+}
+
+func (t *asTally) add(tr *geoloc.TraceResult) {
+	if tr == nil {
+		return
+	}
+	if t.byASN == nil {
+		t.byASN = map[uint32]*asInfo{}
+	}
+	t.n++
+	for i := range tr.Hops {
+		h := &tr.Hops[i]
+		a := t.byASN[h.ASN]
+		if a == nil {
+			a = &asInfo{asn: h.ASN}
+			t.byASN[h.ASN] = a
+			t.ases = append(t.ases, a)
+		}
+		if a.org == "" {
+			a.org = style.Sanitize(h.ASOrg, 80)
+		}
+		a.n++
+	}
+}
+
+func (t *asTally) head(opts Options) *kml.DocumentElement {
 	name := opts.Name
 	if name == "" {
 		name = "geoloc"
 	}
-	maxKm := opts.MaxCircleKm
-	if maxKm <= 0 {
-		maxKm = 2000
-	}
-
-	// Collect the ASes in order of first appearance for styles and legend.
-	type asInfo struct {
-		asn uint32
-		org string
-		n   int
-	}
-	var ases []*asInfo
-	byASN := map[uint32]*asInfo{}
-	for _, tr := range results {
-		if tr == nil {
-			continue
-		}
-		for i := range tr.Hops {
-			h := &tr.Hops[i]
-			a := byASN[h.ASN]
-			if a == nil {
-				a = &asInfo{asn: h.ASN}
-				byASN[h.ASN] = a
-				ases = append(ases, a)
-			}
-			if a.org == "" {
-				a.org = style.Sanitize(h.ASOrg, 80)
-			}
-			a.n++
-		}
-	}
+	ases := slices.Clone(t.ases)
 	slices.SortStableFunc(ases, func(a, b *asInfo) int {
 		switch {
 		case a.asn == b.asn:
@@ -139,12 +338,11 @@ func Document(results []*geoloc.TraceResult, opts Options) *kml.DocumentElement 
 			style.Hex(c), html.EscapeString(label), a.n)
 	}
 	legend.WriteString(`</table>`)
-	n := countNonNil(results)
 	traces := "traces"
-	if n == 1 {
+	if t.n == 1 {
 		traces = "trace"
 	}
-	doc.Add(kml.Description(fmt.Sprintf("<p>%d %s. Hops are coloured by the AS that announces them:</p>%s", n, traces, legend.String())))
+	doc.Add(kml.Description(fmt.Sprintf("<p>%d %s. Hops are coloured by the AS that announces them:</p>%s", t.n, traces, legend.String())))
 
 	for _, a := range ases {
 		c := style.ASColor(a.asn)
@@ -155,32 +353,21 @@ func Document(results []*geoloc.TraceResult, opts Options) *kml.DocumentElement 
 			kml.PolyStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x40}), kml.Outline(true)),
 		))
 	}
-	for i, tr := range results {
-		if tr == nil {
-			continue
-		}
-		c := style.TraceColor(i)
-		doc.Add(kml.SharedStyle(traceStyleID(i), kml.LineStyle(kml.Color(c), kml.Width(3))))
-		doc.Add(kml.SharedStyle(branchStyleID(i), kml.LineStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0xa0}), kml.Width(1.5))))
-	}
-	doc.Add(kml.SharedStyle("source", kml.IconStyle(kml.Color(color.RGBA{A: 0xff}), kml.Scale(1.1))))
-	for i, tr := range results {
-		if tr == nil {
-			continue
-		}
-		doc.Add(folder(tr, i, opts.Circles, maxKm))
-	}
 	return doc
 }
 
-func countNonNil(rs []*geoloc.TraceResult) int {
-	n := 0
-	for _, r := range rs {
-		if r != nil {
-			n++
-		}
+// traceStyles are the line styles of trace i: its path and its ECMP
+// branches.
+func traceStyles(i int) []kml.Element {
+	c := style.TraceColor(i)
+	return []kml.Element{
+		kml.SharedStyle(traceStyleID(i), kml.LineStyle(kml.Color(c), kml.Width(3))),
+		kml.SharedStyle(branchStyleID(i), kml.LineStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0xa0}), kml.Width(1.5))),
 	}
-	return n
+}
+
+func sourceStyle() kml.Element {
+	return kml.SharedStyle("source", kml.IconStyle(kml.Color(color.RGBA{A: 0xff}), kml.Scale(1.1)))
 }
 
 func asStyleID(asn uint32) string { return "as" + strconv.FormatUint(uint64(asn), 10) }

@@ -20,6 +20,10 @@ import (
 // trace, coloured by trace (dashed across silent TTLs), and a node per
 // source. `dot -Tsvg` renders it.
 func WriteDOT(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
+	return writeDOT(w, slices.All(results), opts)
+}
+
+func writeDOT(w io.Writer, results Results, opts Options) error {
 	bw := bufio.NewWriter(w)
 	title := opts.Title
 	if title == "" {

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 	"math"
@@ -12,12 +13,6 @@ import (
 // geoPrecision is the number of decimals of GeoJSON coordinates (RFC 7946
 // §11.2 suggests 6, about 10 cm).
 const geoPrecision = 6
-
-type featureCollection struct {
-	Type     string    `json:"type"`
-	Name     string    `json:"name,omitempty"`
-	Features []feature `json:"features"`
-}
 
 type feature struct {
 	Type       string         `json:"type"`
@@ -37,85 +32,131 @@ type geometry struct {
 // Polygon per uncertainty radius (two, as a MultiPolygon, across ±180°).
 // Positions are [longitude, latitude].
 func WriteGeoJSON(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
-	fc := featureCollection{Type: "FeatureCollection", Name: opts.Title, Features: []feature{}}
-	if fc.Name == "" {
-		fc.Name = "geoloc"
+	return writeAll(beginGeoJSON, w, results, opts)
+}
+
+// geojsonStream writes the FeatureCollection a trace at a time, exactly
+// as json.Encoder writes the whole collection.
+type geojsonStream struct {
+	bw    *bufio.Writer
+	opts  Options
+	i, nf int
+}
+
+func beginGeoJSON(w io.Writer, opts Options) (Stream, error) {
+	name := opts.Title
+	if name == "" {
+		name = "geoloc"
 	}
-	for i, tr := range results {
-		if tr == nil {
+	n, err := json.Marshal(name)
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"type":"FeatureCollection","name":`)
+	bw.Write(n)
+	bw.WriteString(`,"features":[`)
+	return &geojsonStream{bw: bw, opts: opts}, nil
+}
+
+func (s *geojsonStream) Add(tr *geoloc.TraceResult) error {
+	i := s.i
+	s.i++
+	if tr == nil {
+		return nil
+	}
+	for _, f := range traceFeatures(tr, i, s.opts) {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if s.nf > 0 {
+			s.bw.WriteByte(',')
+		}
+		s.nf++
+		s.bw.Write(b)
+	}
+	return nil
+}
+
+func (s *geojsonStream) Close() error {
+	s.bw.WriteString("]}\n")
+	return s.bw.Flush()
+}
+
+// traceFeatures are the features of trace i: source, hops, paths and
+// branches, and with Options.Circles the uncertainty polygons.
+func traceFeatures(tr *geoloc.TraceResult, i int, opts Options) []feature {
+	var fs []feature
+	title := style.Sanitize(style.TraceTitle(tr, i), 255)
+	if style.SourceLocated(tr) {
+		fs = append(fs, feature{
+			Type:     "Feature",
+			Geometry: geometry{"Point", pos(*tr.Source.Lat, *tr.Source.Lon)},
+			Properties: map[string]any{
+				"kind": "source", "trace": i + 1, "trace_name": title,
+				"addr": addrOrNil(tr.Source.Addr.IsValid(), tr.Source.Addr.String()),
+			},
+		})
+	}
+	for j := range tr.Hops {
+		h := &tr.Hops[j]
+		if !style.Located(h) {
 			continue
 		}
-		title := style.Sanitize(style.TraceTitle(tr, i), 255)
-		if style.SourceLocated(tr) {
-			fc.Features = append(fc.Features, feature{
-				Type:     "Feature",
-				Geometry: geometry{"Point", pos(*tr.Source.Lat, *tr.Source.Lon)},
-				Properties: map[string]any{
-					"kind": "source", "trace": i + 1, "trace_name": title,
-					"addr": addrOrNil(tr.Source.Addr.IsValid(), tr.Source.Addr.String()),
-				},
-			})
+		l := h.Location
+		p := map[string]any{
+			"kind": "hop", "trace": i + 1, "trace_name": title,
+			"ttl": h.TTL, "addr": addrOrNil(h.Addr.IsValid(), h.Addr.String()),
+			"name": style.Sanitize(h.Name, 255), "asn": h.ASN, "as_org": style.Sanitize(h.ASOrg, 255),
+			"city": style.Sanitize(l.City, 255), "region": style.Sanitize(l.Region, 255), "country": style.Sanitize(l.Country, 8),
+			"radius_km": style.Round(l.RadiusKm, 1), "rtt_ms": style.Round(h.RTTMs, 3),
+			"confidence": style.Round(h.Confidence, 3), "method": style.Sanitize(h.Method, 255),
+			"inferred": h.Inferred, "anycast": h.Anycast,
+			"evidence": style.Sanitize(style.EvidenceSummary(h), 1024),
+			"color":    style.Hex(style.ASColor(h.ASN)),
 		}
+		fs = append(fs, feature{Type: "Feature", Geometry: geometry{"Point", pos(l.Lat, l.Lon)}, Properties: p})
+	}
+	for _, ln := range style.Lines(tr) {
+		var pts [][2]float64
+		if ln.Source {
+			pts = append(pts, [2]float64{*tr.Source.Lon, *tr.Source.Lat})
+		}
+		for _, j := range ln.Hops {
+			pts = append(pts, [2]float64{tr.Hops[j].Location.Lon, tr.Hops[j].Location.Lat})
+		}
+		kind := "path"
+		if ln.Branch {
+			kind = "ecmp"
+		}
+		fs = append(fs, feature{
+			Type:     "Feature",
+			Geometry: lineGeometry(pts),
+			Properties: map[string]any{
+				"kind": kind, "trace": i + 1, "trace_name": title,
+				"color": style.Hex(style.TraceColor(i)),
+			},
+		})
+	}
+	if opts.Circles {
 		for j := range tr.Hops {
 			h := &tr.Hops[j]
-			if !style.Located(h) {
+			if !style.Located(h) || !(h.Location.RadiusKm > 0) {
 				continue
 			}
-			l := h.Location
-			p := map[string]any{
-				"kind": "hop", "trace": i + 1, "trace_name": title,
-				"ttl": h.TTL, "addr": addrOrNil(h.Addr.IsValid(), h.Addr.String()),
-				"name": style.Sanitize(h.Name, 255), "asn": h.ASN, "as_org": style.Sanitize(h.ASOrg, 255),
-				"city": style.Sanitize(l.City, 255), "region": style.Sanitize(l.Region, 255), "country": style.Sanitize(l.Country, 8),
-				"radius_km": style.Round(l.RadiusKm, 1), "rtt_ms": style.Round(h.RTTMs, 3),
-				"confidence": style.Round(h.Confidence, 3), "method": style.Sanitize(h.Method, 255),
-				"inferred": h.Inferred, "anycast": h.Anycast,
-				"evidence": style.Sanitize(style.EvidenceSummary(h), 1024),
-				"color":    style.Hex(style.ASColor(h.ASN)),
-			}
-			fc.Features = append(fc.Features, feature{Type: "Feature", Geometry: geometry{"Point", pos(l.Lat, l.Lon)}, Properties: p})
-		}
-		for _, ln := range style.Lines(tr) {
-			var pts [][2]float64
-			if ln.Source {
-				pts = append(pts, [2]float64{*tr.Source.Lon, *tr.Source.Lat})
-			}
-			for _, j := range ln.Hops {
-				pts = append(pts, [2]float64{tr.Hops[j].Location.Lon, tr.Hops[j].Location.Lat})
-			}
-			kind := "path"
-			if ln.Branch {
-				kind = "ecmp"
-			}
-			fc.Features = append(fc.Features, feature{
+			ring := style.Circle(h.Location.Lat, h.Location.Lon, min(h.Location.RadiusKm, 2000), 48)
+			fs = append(fs, feature{
 				Type:     "Feature",
-				Geometry: lineGeometry(pts),
+				Geometry: polygonGeometry(ring),
 				Properties: map[string]any{
-					"kind": kind, "trace": i + 1, "trace_name": title,
-					"color": style.Hex(style.TraceColor(i)),
+					"kind": "uncertainty", "trace": i + 1, "ttl": h.TTL,
+					"addr": addrOrNil(h.Addr.IsValid(), h.Addr.String()), "radius_km": style.Round(h.Location.RadiusKm, 1),
 				},
 			})
 		}
-		if opts.Circles {
-			for j := range tr.Hops {
-				h := &tr.Hops[j]
-				if !style.Located(h) || !(h.Location.RadiusKm > 0) {
-					continue
-				}
-				ring := style.Circle(h.Location.Lat, h.Location.Lon, min(h.Location.RadiusKm, 2000), 48)
-				fc.Features = append(fc.Features, feature{
-					Type:     "Feature",
-					Geometry: polygonGeometry(ring),
-					Properties: map[string]any{
-						"kind": "uncertainty", "trace": i + 1, "ttl": h.TTL,
-						"addr": addrOrNil(h.Addr.IsValid(), h.Addr.String()), "radius_km": style.Round(h.Location.RadiusKm, 1),
-					},
-				})
-			}
-		}
 	}
-	enc := json.NewEncoder(w)
-	return enc.Encode(fc)
+	return fs
 }
 
 func addrOrNil(ok bool, s string) any {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
@@ -130,6 +131,10 @@ func cspHash(s string) string {
 // from any server. Network strings reach the page only as escaped text
 // (html/template) or as JSON data that the script shows with textContent.
 func WriteHTML(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
+	return writeHTML(w, slices.All(results), opts)
+}
+
+func writeHTML(w io.Writer, results Results, opts Options) error {
 	title := opts.Title
 	if title == "" {
 		title = "geoloc"
@@ -137,7 +142,7 @@ func WriteHTML(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 	s := newScene(results, opts.Circles)
 	var m strings.Builder
 	s.writeMap(&m, 800, false) // drawn about 800 px wide beside the legend
-	rep := BuildReport(results)
+	rep := BuildReportSeq(results)
 
 	page := htmlPage{
 		Title:  style.Sanitize(title, 255),

@@ -3,8 +3,8 @@ package output
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,41 +15,31 @@ import (
 // WriteJSONL writes one result record per line (the engine's JSON names).
 // encoding/json escapes <, > and & and replaces invalid UTF-8, so a line is
 // safe to embed and to feed to any JSON reader. Nil results are skipped.
-func WriteJSONL(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	for _, r := range results {
-		if r == nil {
-			continue
-		}
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+func WriteJSONL(w io.Writer, results []*geoloc.TraceResult, o Options) error {
+	return writeAll(beginJSONL, w, results, o)
 }
 
 // WriteJSON writes the result records as one indented JSON array.
-func WriteJSON(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
-	rs := make([]*geoloc.TraceResult, 0, len(results))
-	for _, r := range results {
-		if r != nil {
-			rs = append(rs, r)
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rs)
+func WriteJSON(w io.Writer, results []*geoloc.TraceResult, o Options) error {
+	return writeAll(beginJSON, w, results, o)
 }
 
 // WriteReport writes the countries-crossed report as an aligned text table.
-func WriteReport(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
-	return BuildReport(results).WriteTable(w)
+func WriteReport(w io.Writer, results []*geoloc.TraceResult, o Options) error {
+	return writeReport(w, slices.All(results), o)
+}
+
+func writeReport(w io.Writer, rs Results, _ Options) error {
+	return BuildReportSeq(rs).WriteTable(w)
 }
 
 // WriteReportJSON writes the countries-crossed report as JSON.
-func WriteReportJSON(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
-	return BuildReport(results).WriteJSON(w)
+func WriteReportJSON(w io.Writer, results []*geoloc.TraceResult, o Options) error {
+	return writeReportJSON(w, slices.All(results), o)
+}
+
+func writeReportJSON(w io.Writer, rs Results, _ Options) error {
+	return BuildReportSeq(rs).WriteJSON(w)
 }
 
 // csvHeader names the CSV columns.
@@ -63,44 +53,66 @@ var csvHeader = []string{
 // when not) with a header. Text cells that a spreadsheet would take for a
 // formula (starting with = + - @ or a control character) get a leading
 // apostrophe, the OWASP defence against CSV injection.
-func WriteCSV(w io.Writer, results []*geoloc.TraceResult, _ Options) error {
-	cw := csv.NewWriter(w)
+func WriteCSV(w io.Writer, results []*geoloc.TraceResult, o Options) error {
+	return writeAll(beginCSV, w, results, o)
+}
+
+type csvStream struct {
+	bw *bufio.Writer
+	cw *csv.Writer
+	i  int
+}
+
+func beginCSV(w io.Writer, _ Options) (Stream, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
 	if err := cw.Write(csvHeader); err != nil {
-		return err
+		return nil, err
+	}
+	return &csvStream{bw: bw, cw: cw}, nil
+}
+
+func (s *csvStream) Add(tr *geoloc.TraceResult) error {
+	i := s.i
+	s.i++
+	if tr == nil {
+		return nil
 	}
 	num := func(x float64, prec int) string { return strconv.FormatFloat(style.Round(x, prec), 'f', -1, 64) }
-	for i, tr := range results {
-		if tr == nil {
-			continue
+	title := cell(style.TraceTitle(tr, i))
+	dest := ""
+	if tr.Destination.Addr.IsValid() {
+		dest = tr.Destination.Addr.String()
+	}
+	for j := range tr.Hops {
+		h := &tr.Hops[j]
+		row := []string{title, dest, strconv.Itoa(h.TTL), addrString(h), cell(h.Name), "", cell(h.ASOrg),
+			"", "", "", "", "", "",
+			"", num(h.Confidence, 3), cell(h.Method), strconv.FormatBool(h.Inferred), strconv.FormatBool(h.Anycast), cell(h.Why), cell(style.EvidenceSummary(h))}
+		if h.ASN != 0 {
+			row[5] = strconv.FormatUint(uint64(h.ASN), 10)
 		}
-		title := cell(style.TraceTitle(tr, i))
-		dest := ""
-		if tr.Destination.Addr.IsValid() {
-			dest = tr.Destination.Addr.String()
+		if style.Located(h) {
+			l := h.Location
+			row[7], row[8], row[9] = num(l.Lat, 6), num(l.Lon, 6), num(l.RadiusKm, 1)
+			row[10], row[11], row[12] = cell(l.City), cell(l.Region), cell(l.Country)
 		}
-		for j := range tr.Hops {
-			h := &tr.Hops[j]
-			row := []string{title, dest, strconv.Itoa(h.TTL), addrString(h), cell(h.Name), "", cell(h.ASOrg),
-				"", "", "", "", "", "",
-				"", num(h.Confidence, 3), cell(h.Method), strconv.FormatBool(h.Inferred), strconv.FormatBool(h.Anycast), cell(h.Why), cell(style.EvidenceSummary(h))}
-			if h.ASN != 0 {
-				row[5] = strconv.FormatUint(uint64(h.ASN), 10)
-			}
-			if style.Located(h) {
-				l := h.Location
-				row[7], row[8], row[9] = num(l.Lat, 6), num(l.Lon, 6), num(l.RadiusKm, 1)
-				row[10], row[11], row[12] = cell(l.City), cell(l.Region), cell(l.Country)
-			}
-			if h.RTTMs > 0 {
-				row[13] = num(h.RTTMs, 3)
-			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
+		if h.RTTMs > 0 {
+			row[13] = num(h.RTTMs, 3)
+		}
+		if err := s.cw.Write(row); err != nil {
+			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return nil
+}
+
+func (s *csvStream) Close() error {
+	s.cw.Flush()
+	if err := s.cw.Error(); err != nil {
+		return err
+	}
+	return s.bw.Flush()
 }
 
 func addrString(h *geoloc.HopResult) string {

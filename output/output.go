@@ -13,6 +13,7 @@
 package output
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
@@ -38,46 +39,55 @@ type Options struct {
 	// Modified dates the document inside a KMZ; zero means the time of
 	// writing. Set it for byte-identical archives.
 	Modified time.Time
+	// SpoolDir is where formats drawn as a whole (KML, KMZ, HTML, SVG,
+	// DOT, the report) keep the results of a Stream until Close; "" means
+	// the system's temporary directory.
+	SpoolDir string
 }
 
-// Writer writes a set of trace results in one format.
+// Writer writes trace results in one format.
 type Writer interface {
 	// Format is the canonical format name ("kml", "geojson", ...).
 	Format() string
-	// Write writes results to w. It reads results and never modifies them.
+	// Begin starts a document on w; results follow through the Stream's
+	// Add, and its Close finishes the document. JSON Lines, JSON, CSV
+	// and GeoJSON are written as results come; the formats drawn as a
+	// whole (KML, KMZ, HTML, SVG, DOT, the report) spool the results to a
+	// temporary file (Options.SpoolDir) and draw them at Close.
+	Begin(w io.Writer, opts Options) (Stream, error)
+	// Write writes results to w in one call (Begin, Add each, Close). It
+	// reads results and never modifies them.
 	Write(w io.Writer, results []*geoloc.TraceResult, opts Options) error
-}
-
-type writerFunc struct {
-	name string
-	fn   func(io.Writer, []*geoloc.TraceResult, Options) error
-}
-
-func (f writerFunc) Format() string { return f.name }
-func (f writerFunc) Write(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
-	return f.fn(w, rs, o)
 }
 
 type format struct {
 	name  string
 	exts  []string
-	write func(io.Writer, []*geoloc.TraceResult, Options) error
+	begin func(io.Writer, Options) (Stream, error)
 	doc   string
+}
+
+func (f format) Format() string { return f.name }
+
+func (f format) Begin(w io.Writer, o Options) (Stream, error) { return f.begin(w, o) }
+
+func (f format) Write(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
+	return writeAll(f.begin, w, rs, o)
 }
 
 func formats() []format {
 	return []format{
-		{"kml", []string{".kml"}, writeKML, "KML 2.2 for Google Earth, Marble, QGIS"},
-		{"kmz", []string{".kmz"}, writeKMZ, "zipped KML"},
-		{"geojson", []string{".geojson"}, WriteGeoJSON, "GeoJSON (RFC 7946) for QGIS, geojson.io"},
-		{"jsonl", []string{".jsonl", ".ndjson"}, WriteJSONL, "JSON Lines, one result record per trace"},
-		{"json", []string{".json"}, WriteJSON, "the result records as one JSON array"},
-		{"csv", []string{".csv"}, WriteCSV, "one row per hop, with header"},
-		{"html", []string{".html", ".htm"}, WriteHTML, "self-contained offline HTML map"},
-		{"svg", []string{".svg"}, WriteSVG, "static SVG map"},
-		{"dot", []string{".dot", ".gv"}, WriteDOT, "Graphviz AS graph (dot -Tsvg)"},
-		{"report", []string{".txt"}, WriteReport, "countries-crossed report as a text table"},
-		{"report-json", []string{".report-json"}, WriteReportJSON, "countries-crossed report as JSON"},
+		{"kml", []string{".kml"}, beginKML, "KML 2.2 for Google Earth, Marble, QGIS"},
+		{"kmz", []string{".kmz"}, beginKMZ, "zipped KML"},
+		{"geojson", []string{".geojson"}, beginGeoJSON, "GeoJSON (RFC 7946) for QGIS, geojson.io"},
+		{"jsonl", []string{".jsonl", ".ndjson"}, beginJSONL, "JSON Lines, one result record per trace"},
+		{"json", []string{".json"}, beginJSON, "the result records as one JSON array"},
+		{"csv", []string{".csv"}, beginCSV, "one row per hop, with header"},
+		{"html", []string{".html", ".htm"}, beginSpooled(writeHTML), "self-contained offline HTML map"},
+		{"svg", []string{".svg"}, beginSpooled(writeSVG), "static SVG map"},
+		{"dot", []string{".dot", ".gv"}, beginSpooled(writeDOT), "Graphviz AS graph (dot -Tsvg)"},
+		{"report", []string{".txt"}, beginSpooled(writeReport), "countries-crossed report as a text table"},
+		{"report-json", []string{".report-json"}, beginSpooled(writeReportJSON), "countries-crossed report as JSON"},
 	}
 }
 
@@ -91,7 +101,7 @@ func ForName(extOrFormat string) (Writer, error) {
 	s := strings.ToLower(strings.TrimSpace(extOrFormat))
 	for _, f := range formats() {
 		if s == f.name {
-			return writerFunc{f.name, f.write}, nil
+			return f, nil
 		}
 	}
 	ext := s
@@ -101,7 +111,7 @@ func ForName(extOrFormat string) (Writer, error) {
 	if ext != "" {
 		for _, f := range formats() {
 			if slices.Contains(f.exts, ext) {
-				return writerFunc{f.name, f.write}, nil
+				return f, nil
 			}
 		}
 	}
@@ -131,12 +141,40 @@ func Describe() []string {
 	return out
 }
 
-func writeKML(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
-	return kml.Write(w, rs, kml.Options{Name: o.Title, Circles: o.Circles})
+func beginKML(w io.Writer, o Options) (Stream, error) {
+	return kml.NewStream(w, o.SpoolDir, kml.Options{Name: o.Title, Circles: o.Circles})
 }
 
-func writeKMZ(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
-	return kml.WriteKMZ(w, rs, kml.Options{Name: o.Title, Circles: o.Circles, Modified: o.Modified})
+// kmzStream is a KML stream into the doc.kml entry of a zip archive.
+type kmzStream struct {
+	*kml.Stream
+	zw *zip.Writer
+}
+
+func beginKMZ(w io.Writer, o Options) (Stream, error) {
+	modified := o.Modified
+	if modified.IsZero() {
+		modified = time.Now()
+	}
+	zw := zip.NewWriter(w)
+	// zip.Writer.Create leaves the date zero, which unzip lists as
+	// 1980-00-00.
+	entry, err := zw.CreateHeader(&zip.FileHeader{Name: "doc.kml", Method: zip.Deflate, Modified: modified})
+	if err != nil {
+		return nil, err
+	}
+	s, err := kml.NewStream(entry, o.SpoolDir, kml.Options{Name: o.Title, Circles: o.Circles})
+	if err != nil {
+		return nil, err
+	}
+	return kmzStream{s, zw}, nil
+}
+
+func (s kmzStream) Close() error {
+	if err := s.Stream.Close(); err != nil {
+		return err
+	}
+	return s.zw.Close()
 }
 
 // WriteFileAtomic writes path through write, so that a crash or an error
@@ -165,9 +203,33 @@ func writeKMZ(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
 // Treating "-" as standard output is the caller's business: here "-" is a
 // file name.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// AtomicFile is a file written by the rules of WriteFileAtomic, for writers
+// that stream into it over time: write to it, then Commit to make it
+// appear whole at its path, or Abort to leave the path as it was (as far
+// as a device or pipe, written directly, allows).
+type AtomicFile struct {
+	path, target string
+	f            *os.File
+	direct       bool
+	done         bool
+}
+
+// CreateAtomic opens path for writing by the rules of WriteFileAtomic.
+func CreateAtomic(path string) (*AtomicFile, error) {
 	target, viaFD, err := resolveLinks(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	statPath := target
 	if viaFD {
@@ -178,17 +240,72 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	st, err := os.Stat(statPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !viaFD:
-		return replaceFile(path, target, 0o644, write)
+		return createTemp(path, target, 0o644)
 	case err != nil:
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	case st.IsDir():
-		return fmt.Errorf("write %s: %w", path, ErrIsDir)
+		return nil, fmt.Errorf("write %s: %w", path, ErrIsDir)
 	case viaFD && st.Mode().IsRegular():
-		return writeDirect(path, os.O_WRONLY|os.O_APPEND, write)
+		return openDirect(path, os.O_WRONLY|os.O_APPEND)
 	case !st.Mode().IsRegular():
-		return writeDirect(path, os.O_WRONLY, write)
+		return openDirect(path, os.O_WRONLY)
 	}
-	return replaceFile(path, target, st.Mode().Perm(), write)
+	return createTemp(path, target, st.Mode().Perm())
+}
+
+// Write writes to the file (the temporary file, until Commit).
+func (a *AtomicFile) Write(p []byte) (int, error) { return a.f.Write(p) }
+
+// Name is the path the file was created for.
+func (a *AtomicFile) Name() string { return a.path }
+
+// Commit syncs the temporary file and renames it over the path (or closes
+// a device or pipe written directly). The file cannot be used afterwards.
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return fmt.Errorf("write %s: already committed or aborted", a.path)
+	}
+	a.done = true
+	if a.direct {
+		if err := a.f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", a.path, err)
+		}
+		return nil
+	}
+	tmp := a.f.Name()
+	err := a.f.Sync()
+	if err == nil {
+		err = a.f.Close()
+	} else {
+		a.f.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp, a.target)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", a.path, err)
+	}
+	// Make the rename itself durable.
+	if d, derr := os.Open(filepath.Dir(a.target)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Abort removes the temporary file and leaves the path as it was; a
+// device or pipe written directly keeps what was written. Aborting after
+// Commit does nothing.
+func (a *AtomicFile) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.f.Close()
+	if !a.direct {
+		os.Remove(a.f.Name())
+	}
 }
 
 // ErrIsDir is returned (wrapped, with the path) by WriteFileAtomic when the
@@ -244,59 +361,32 @@ func isFDLink(p string) bool {
 	return dir == "/dev/fd" || strings.HasPrefix(dir, "/proc/") && filepath.Base(dir) == "fd"
 }
 
-// writeDirect opens path (without O_CREATE or O_TRUNC) and writes to it.
-func writeDirect(path string, flag int, write func(io.Writer) error) error {
+// openDirect opens path (without O_CREATE or O_TRUNC) to write to it in
+// place.
+func openDirect(path string, flag int) (*AtomicFile, error) {
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return &AtomicFile{path: path, target: path, f: f, direct: true}, nil
 }
 
-// replaceFile writes a temporary file beside target and renames it onto
-// target with mode; path is the name the caller gave, for errors.
-func replaceFile(path, target string, mode fs.FileMode, write func(io.Writer) error) (err error) {
+// createTemp makes the temporary file beside target, with mode, that
+// Commit renames onto target; path is the name the caller gave, for
+// errors.
+func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, target); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// Make the rename itself durable.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return &AtomicFile{path: path, target: target, f: f}, nil
 }

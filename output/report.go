@@ -67,6 +67,12 @@ type tally struct {
 
 // BuildReport computes the countries-crossed report for a set of traces (nil entries are skipped).
 func BuildReport(results []*geoloc.TraceResult) *Report {
+	return BuildReportSeq(slices.All(results))
+}
+
+// BuildReportSeq is BuildReport for results given as a sequence of
+// (position, result), such as a Stream's spool.
+func BuildReportSeq(results Results) *Report {
 	r := &Report{Traces: []TraceCountries{}, Countries: []Exposure{}, Organisations: []Exposure{}}
 	byCountry := map[string]*tally{}
 	byOrg := map[string]*tally{}

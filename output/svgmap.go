@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ func (p proj) xy(lat, lon float64) (float64, float64) {
 // mapScene is what both map writers draw.
 type mapScene struct {
 	proj    proj
-	results []*geoloc.TraceResult
+	results Results
 	ases    []asItem
 	circles bool
 	// crossed are the countries some located hop stands in: shaded, so the
@@ -54,7 +55,7 @@ type asItem struct {
 }
 
 // newScene computes the view and the AS list of a set of traces.
-func newScene(results []*geoloc.TraceResult, circles bool) *mapScene {
+func newScene(results Results, circles bool) *mapScene {
 	s := &mapScene{results: results, circles: circles, crossed: map[string]bool{}}
 	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
 	found, wraps := false, false
@@ -503,6 +504,10 @@ func overlaps(boxes [][4]float64, b [4]float64) bool {
 // its colour, hops coloured by AS with tooltips, and a legend of traces and
 // networks below the map.
 func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
+	return writeSVG(w, slices.All(results), opts)
+}
+
+func writeSVG(w io.Writer, results Results, opts Options) error {
 	s := newScene(results, opts.Circles)
 	title := opts.Title
 	if title == "" {
@@ -521,7 +526,7 @@ func WriteSVG(w io.Writer, results []*geoloc.TraceResult, opts Options) error {
 		colors = append(colors, style.Hex(style.TraceColor(i)))
 	}
 	const maxRows = 12
-	rep := BuildReport(results)
+	rep := BuildReportSeq(results)
 	rows := max(min(len(traces), maxRows+1), min(len(s.ases), maxRows+1), min(len(rep.Countries), maxRows+1))
 	const colAS, colCC = W * 0.42, W * 0.75
 	legendH := 40 + 16*float64(rows)

@@ -36,7 +36,7 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 	if err != nil {
 		return err
 	}
-	out.keep = true // for the report
+	out.collect = true // for the report
 	tr, err := a.openTracer(&f.traceFlags, log)
 	if err != nil {
 		return err

@@ -165,6 +165,7 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 // prog, when not nil, is a progress line; if it counts bytes (regeo's
 // inputs), the trace count is shown beside them, else each trace counts.
 func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.Seq2[*traceroute.Trace, error], prog *term.Progress) error {
+	defer out.abort() // an interrupted run leaves the -o files as they were
 	failed, hops, located := 0, 0, 0
 	var traces atomic.Int64
 	byBytes := prog != nil && prog.Bytes

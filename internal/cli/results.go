@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -87,21 +86,36 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 }
 
 // sink receives results: it writes them to stdout as they come (JSON Lines
-// or a table), and keeps them for the -o writers, which draw everything at
-// once.
+// or a table) and streams them into the -o outputs (output.Stream), so
+// that no run holds its results. The outputs are opened at the first
+// result: a run that locates nothing leaves the files as they were.
 type sink struct {
-	a       *app
-	f       *engineFlags
-	table   bool
-	color   bool
-	stdout  bool // write to stdout at all
-	enc     *json.Encoder
-	keep    bool
-	results []*geoloc.TraceResult
-	n       int
-	// toStdout draws every result on stdout at the end (--format geojson
-	// and the like, without -o).
+	a      *app
+	f      *engineFlags
+	table  bool
+	color  bool
+	stdout bool // write to stdout at all
+	enc    *json.Encoder
+	n      int
+	// toStdout draws every result on stdout (--format geojson and the
+	// like, without -o).
 	toStdout output.Writer
+	outs     []*outStream // one per -o, in order; plus toStdout's
+	// collect keeps the results for a caller that needs them afterwards
+	// (har's report on stderr: one page's hosts).
+	collect bool
+	results []*geoloc.TraceResult
+}
+
+// outStream is one output being written: a file (committed at close) or
+// standard output.
+type outStream struct {
+	name   string // as given to -o; "" for --format on stdout
+	w      output.Writer
+	opts   output.Options
+	file   *output.AtomicFile
+	stream output.Stream
+	err    error // the first failure: the output is given up
 }
 
 // writerFor returns the writer for an output file name or --format value.
@@ -157,7 +171,6 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 		if err := formatMatchesName(f.format, o); err != nil {
 			return nil, err
 		}
-		s.keep = true
 	}
 	if dash > 1 {
 		return nil, usagef("-o - given %d times: standard output takes one output", dash)
@@ -176,7 +189,7 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 		if err != nil {
 			return nil, usagef("--format %q: want table, jsonl or one of %s", f.format, strings.Join(output.Formats(), ", "))
 		}
-		s.toStdout, s.keep = w, true
+		s.toStdout = w
 	case len(f.outputs) == 0:
 		s.stdout = true
 		t, err := a.tableOutput(&f.common)
@@ -204,8 +217,24 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 
 func (s *sink) add(r *geoloc.TraceResult) error {
 	s.n++
-	if s.keep {
+	if s.collect {
 		s.results = append(s.results, r)
+	}
+	if s.n == 1 {
+		if err := s.open(); err != nil {
+			return err
+		}
+	}
+	for _, o := range s.outs {
+		if o.err != nil {
+			continue
+		}
+		if err := o.stream.Add(r); err != nil {
+			if o.file == nil {
+				return err // stdout
+			}
+			o.fail(err)
+		}
 	}
 	switch {
 	case !s.stdout:
@@ -220,37 +249,103 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 	}
 }
 
-// close runs the -o writers and returns the files written. Every output
+// open begins every output. A file that cannot be created is given up (and
+// reported at close); standard output failing is an error.
+func (s *sink) open() error {
+	if s.toStdout != nil {
+		o := &outStream{w: s.toStdout, opts: output.Options{Circles: s.f.circles}}
+		st, err := o.w.Begin(s.a.stdout, o.opts)
+		if err != nil {
+			return err
+		}
+		o.stream = st
+		s.outs = append(s.outs, o)
+	}
+	for _, name := range s.f.outputs {
+		w, err := writerFor(outputKind(s.f, name))
+		if err != nil {
+			return err // checked in newSink
+		}
+		o := &outStream{name: name, w: w, opts: output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(name)}}
+		s.outs = append(s.outs, o)
+		if name == "-" {
+			o.opts.Title = "geoloc"
+			st, err := w.Begin(s.a.stdout, o.opts)
+			if err != nil {
+				return err
+			}
+			o.stream = st
+			continue
+		}
+		f, err := output.CreateAtomic(name)
+		if err != nil {
+			o.err = err
+			continue
+		}
+		o.file = f
+		st, err := w.Begin(f, o.opts)
+		if err != nil {
+			o.fail(err)
+			continue
+		}
+		o.stream = st
+	}
+	return nil
+}
+
+// fail gives up a file output, leaving its path as it was.
+func (o *outStream) fail(err error) {
+	o.err = fmt.Errorf("write %s: %w", o.name, err)
+	if o.file != nil {
+		o.file.Abort()
+	}
+}
+
+// close finishes the outputs and returns the files written. Every output
 // is tried: failed lists one error per output that could not be written.
 // err is a failure to write stdout.
 func (s *sink) close() (wrote []string, failed []error, err error) {
-	if s.toStdout != nil {
-		if err := s.toStdout.Write(s.a.stdout, s.results, output.Options{Circles: s.f.circles}); err != nil {
+	if s.n == 0 {
+		// Nothing came: the documents are empty ones.
+		if err := s.open(); err != nil {
 			return nil, nil, err
 		}
 	}
-	for _, o := range s.f.outputs {
-		w, err := writerFor(outputKind(s.f, o))
-		if err != nil {
-			failed = append(failed, err)
+	for _, o := range s.outs {
+		if o.err != nil {
+			failed = append(failed, o.err)
 			continue
 		}
-		opts := output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(o)}
-		if o == "-" {
-			opts.Title = "geoloc"
-			if err := w.Write(s.a.stdout, s.results, opts); err != nil {
+		if err := o.stream.Close(); err != nil {
+			if o.file == nil {
 				return wrote, failed, err
 			}
+			o.fail(err)
+			failed = append(failed, o.err)
+			continue
+		}
+		switch {
+		case o.name == "-":
 			wrote = append(wrote, "stdout")
-			continue
+		case o.file != nil:
+			if err := o.file.Commit(); err != nil {
+				failed = append(failed, err)
+				continue
+			}
+			wrote = append(wrote, o.name)
 		}
-		if err := output.WriteFileAtomic(o, func(out io.Writer) error { return w.Write(out, s.results, opts) }); err != nil {
-			failed = append(failed, err)
-			continue
-		}
-		wrote = append(wrote, o)
 	}
 	return wrote, failed, nil
+}
+
+// abort gives up every file output (an interrupted run): the paths stay
+// as they were.
+func (s *sink) abort() {
+	for _, o := range s.outs {
+		if o.file != nil && o.err == nil {
+			o.file.Abort()
+		}
+	}
 }
 
 // resultSummary is the stderr line after a run.

@@ -142,6 +142,7 @@ func runTrace(a *app, args []string) error {
 		if out, err = a.newSink(&f.engineFlags); err != nil {
 			return err
 		}
+		defer out.abort() // an interrupted run leaves the -o files as they were
 	}
 	tr, err := a.openTracer(&f, log)
 	if err != nil {
