@@ -512,7 +512,7 @@ func (g *gen) loadLocodes(airports []*airport) ([][]string, error) {
 			name := r[3]
 			// UN/LOCODE coordinates have minute precision: two decimals keep it.
 			rows = append(rows, []string{code, name, r[5], strconv.FormatFloat(lat, 'f', 2, 64), strconv.FormatFloat(lon, 'f', 2, 64), strconv.Itoa(pop)})
-			lc := &locode{cc: cc, code: strings.ToLower(r[2]), names: []string{r[3], r[4]}, lat: lat, lon: lon}
+			lc := &locode{cc: cc, code: strings.ToLower(r[2]), names: []string{r[3], r[4]}, subdiv: r[5], lat: lat, lon: lon}
 			if !ok {
 				lc.airport = airportByIATA[strings.ToLower(r[2])]
 				if r[9] != "" {
@@ -545,6 +545,12 @@ func (g *gen) loadLocodes(airports []*airport) ([][]string, error) {
 	}
 	for _, lc := range all {
 		if lc.airport != nil {
+			// The entry shares its code with an airport of the city; it is
+			// the city's own entry only if it lies in the airport's region
+			// (US MIQ "Milan", Illinois, is not Omaha's Millard airport).
+			if lc.subdiv != "" && lc.airport.region != "" && lc.subdiv != lc.airport.region {
+				continue
+			}
 			for _, s := range spellings(lc.airport.name) {
 				for _, p := range bySpell[lc.cc+" "+s] {
 					if distKm(p.lat, p.lon, lc.airport.lat, lc.airport.lon) < 50 {
@@ -598,6 +604,18 @@ func (g *gen) loadLocodes(airports []*airport) ([][]string, error) {
 	return rows, nil
 }
 
+// isAirportName tells UN/LOCODE names of airports ("Charles de Gaulle
+// Apt/Paris", "Heathrow Apt/London").
+func isAirportName(name string) bool {
+	l := strings.ToLower(name)
+	for _, w := range strings.FieldsFunc(l, func(r rune) bool { return r == ' ' || r == '/' || r == '-' || r == '(' || r == ')' || r == ',' }) {
+		if w == "apt" || w == "airport" || w == "aeroport" || w == "aeropuerto" || w == "aeroporto" || w == "flughafen" {
+			return true
+		}
+	}
+	return false
+}
+
 func isLowerDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if !(s[i] >= 'a' && s[i] <= 'z' || s[i] >= '2' && s[i] <= '9') {
@@ -609,6 +627,7 @@ func isLowerDigits(s string) bool {
 
 type locode struct {
 	cc, code string // country, and the 3-letter location code
+	subdiv   string // subdivision code, "" when not given
 	names    []string
 	lat, lon float64
 	airport  *airport
@@ -617,6 +636,11 @@ type locode struct {
 func addSpellings(p *place, names []string, used map[string]bool) int {
 	n := 0
 	for _, name := range names {
+		if isAirportName(name) {
+			// "Charles de Gaulle Apt/Paris": an airport, not a name of the
+			// city ("charles" would read as Paris).
+			continue
+		}
 		for _, s := range spellings(name) {
 			if len(s) >= 4 && !used[p.cc+" "+s] {
 				used[p.cc+" "+s] = true

@@ -124,3 +124,14 @@ func TestRunMissingInput(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ourairports-countries.csv")
 }
+
+func TestIsAirportName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Charles de Gaulle Apt/Paris": true, "Heathrow Apt/London": true, "Flughafen Wien": true,
+		"Köln": false, "Praha": false, "Aptos": false, "Warszawa": false,
+	} {
+		if got := isAirportName(name); got != want {
+			t.Errorf("isAirportName(%q) = %v", name, got)
+		}
+	}
+}
