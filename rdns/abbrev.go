@@ -145,7 +145,10 @@ func (d *dict) abbrevCandidates(code string) []abbrevCand {
 		for s := range strings.FieldsSeq(p.spells) {
 			// Local names (wien, praha, koln), not the districts and
 			// airports UN/LOCODE also gives (mainzkastel, hanedaapttokyo).
-			if s != english && !strings.Contains(s, "apt") && !strings.Contains(s, english) && len(s) <= maxAbbrevLen {
+			// A local name is about as long as the English one (Wien,
+			// Praha, Kobenhavn); a much longer spelling is a district or a
+			// port (minarashidport for Dubai).
+			if s != english && !strings.Contains(s, "apt") && !strings.Contains(s, english) && len(s) <= len(english)+3 && len(s) <= maxAbbrevLen {
 				try(s, s, false, code)
 			}
 		}
@@ -217,6 +220,10 @@ const (
 	costJump      = 0.25 // leaving the rest of a word for the next word's start
 	costWordStart = 1.5  // a word's first letter left out
 	costMidVowel  = 0.75 // a vowel taken from inside a word
+	// Closing the code with the name's last letter after leaving out the
+	// rest of the word: a half, and a quarter per consonant left out.
+	costEndJump      = 0.5
+	costEndConsonant = 0.25
 )
 
 // align aligns code with words (lower-case ASCII letters, single spaces):
@@ -306,7 +313,8 @@ func (al *aligner) dp(code string, n int, ending bool) (float64, int, int) {
 			if al.letters[j] != code[i] {
 				continue
 			}
-			if ending && i == m-1 && j != n-1 {
+			endHere := ending && i == m-1
+			if endHere && j != n-1 {
 				continue
 			}
 			take := 0.0
@@ -318,7 +326,14 @@ func (al *aligner) dp(code string, n int, ending bool) (float64, int, int) {
 				if math.IsInf(c, 1) {
 					continue
 				}
-				c += al.skipCost(jp, j) + take
+				if endHere && al.word[jp] == al.word[j] && j > jp+1 {
+					// Leaving the middle of a word for its last letter is
+					// the style itself (Budapest → bpt, Nürnberg → nug):
+					// cheaper than consonants left out along the way.
+					c += costEndJump + costEndConsonant*float64(al.consonantsBetween(jp, j)) + take
+				} else {
+					c += al.skipCost(jp, j) + take
+				}
 				if c < al.cost[i*n+j] {
 					al.cost[i*n+j] = c
 					al.from[i*n+j] = int16(jp)
@@ -355,6 +370,18 @@ func (al *aligner) dp(code string, n int, ending bool) (float64, int, int) {
 		j = jp
 	}
 	return best, skipped, jumps
+}
+
+// consonantsBetween counts the consonants strictly between positions jp
+// and j, a doubled one once.
+func (al *aligner) consonantsBetween(jp, j int) int {
+	n := 0
+	for k := jp + 1; k < j; k++ {
+		if !isVowel(al.letters[k]) && al.letters[k] != al.letters[k-1] {
+			n++
+		}
+	}
+	return n
 }
 
 // skipCost is the cost of leaving out the letters between positions jp and

@@ -86,6 +86,12 @@ type Entry struct {
 	Code    string `json:"code"`
 	// Place is where the code puts a router; nil only in a rejected entry.
 	Place *Place `json:"place,omitempty"`
+	// Alternatives are other places the code may mean that every
+	// observation also allows, less likely than Place by abbreviation and
+	// population (a learner's ambiguous codes: "hng" seen only from far
+	// away fits Hong Kong and Hangzhou). Readers offer them as weaker
+	// readings, for the engine to choose between with latency.
+	Alternatives []Place `json:"alternatives,omitempty"`
 	// Support is the number of observations (routers seen with the code,
 	// with the RTT bounds of where they were measured from) that the place
 	// satisfies; Conflicts the number it does not. Zero in curated tables.
@@ -111,6 +117,7 @@ const (
 	maxPatternLen       = 512
 	maxTextLen          = 4096 // about, notes, sources, place names
 	maxListLen          = 1000 // also, asn, sources, examples of one domain
+	maxAlternatives     = 8
 )
 
 //go:embed conventions.json
@@ -168,6 +175,7 @@ func (c *Conventions) clone() *Conventions {
 			p := *e.Place
 			e.Place = &p
 		}
+		e.Alternatives = slices.Clone(e.Alternatives)
 		out.Entries[i] = e
 	}
 	return out
@@ -491,6 +499,14 @@ func (p *convParser) checkEntry(e *Entry) error {
 		}
 	} else if err := checkPlace(e.Place); err != nil {
 		return fmt.Errorf("place: %w", err)
+	}
+	if len(e.Alternatives) > maxAlternatives {
+		return fmt.Errorf("more than %d alternatives", maxAlternatives)
+	}
+	for i := range e.Alternatives {
+		if err := checkPlace(&e.Alternatives[i]); err != nil {
+			return fmt.Errorf("alternative %d: %w", i+1, err)
+		}
 	}
 	if e.Support < 0 || e.Conflicts < 0 || e.Support > 1e12 || e.Conflicts > 1e12 {
 		return errors.New("support and conflicts must be counts")

@@ -256,6 +256,32 @@ func TestReaderExtraConventions(t *testing.T) {
 	assert.NotEqual(t, "X", firstPlace(r.Hints("abd1.bad.example")))
 }
 
+// An ambiguous learned code gives its place and its alternatives, the
+// alternatives less surely, for the engine to choose with latency.
+func TestReaderAlternatives(t *testing.T) {
+	c := &Conventions{
+		Domains: []Domain{{Domain: "example-carrier.net", Pattern: `^(?P<loc>[a-z]+)-bb\d+$`, Sources: []string{"learned"}}},
+		Entries: []Entry{{Domain: "example-carrier.net", Code: "hng", Place: &Place{Name: "Hong Kong", Country: "HK", Lat: 22.3, Lon: 114.2},
+			Alternatives: []Place{{Name: "Hangzhou", Country: "CN", Lat: 30.25, Lon: 120.17}}, Support: 6, Source: "learned"}},
+	}
+	var buf bytes.Buffer
+	require.NoError(t, c.WriteJSON(&buf))
+	text := buf.String()
+	back, err := ReadConventions(&buf, "alt.json")
+	require.NoError(t, err)
+	hs := NewReader(back).Hints("hng-bb2.example-carrier.net")
+	require.Len(t, hs, 2)
+	assert.Equal(t, "Hong Kong", hs[0].Place)
+	assert.Equal(t, 0.7, hs[0].Confidence)
+	assert.Equal(t, "Hangzhou", hs[1].Place)
+	assert.Equal(t, 0.6, hs[1].Confidence)
+	assert.Contains(t, hs[1].Why, "a less likely reading than Hong Kong")
+
+	bad := strings.Replace(text, `"lat":30.25`, `"lat":-95`, 1)
+	_, err = ReadConventions(strings.NewReader(bad), "alt.json")
+	require.ErrorContains(t, err, "alternative 1: coordinates -95,120.17 off the Earth")
+}
+
 func firstPlace(hs []Hint) string {
 	if len(hs) == 0 {
 		return ""

@@ -36,10 +36,13 @@ var kindConfidence = map[HintKind]float64{
 const (
 	convConfidence    = 0.95 // code in the label where the operator's convention puts it
 	learnedConfidence = 0.85 // a code learned from observations, plus 0.01 per observation
-	defaultConfidence = 0.8  // the one site of a single-site network (an IXP)
-	looseFactor       = 0.75 // code among other words of a label, not glued to digits
-	poolFactor        = 0.6  // name of a customer pool (embedded address, dsl, dyn...)
-	wrongCountry      = 0.4  // a country qualifier in the name says otherwise
+	// ambiguousConfidence: a learned code whose observations allow other
+	// places as well; its alternatives get 0.1 less.
+	ambiguousConfidence = 0.7
+	defaultConfidence   = 0.8  // the one site of a single-site network (an IXP)
+	looseFactor         = 0.75 // code among other words of a label, not glued to digits
+	poolFactor          = 0.6  // name of a customer pool (embedded address, dsl, dyn...)
+	wrongCountry        = 0.4  // a country qualifier in the name says otherwise
 )
 
 var kindOrder = map[HintKind]int{KindIATA: 0, KindICAO: 1, KindCLLI: 2, KindLOCODE: 3, KindPlace: 4, KindOperatorSite: 5}

@@ -18,7 +18,10 @@ import (
 // in its names, every code seen there is matched against the places it can
 // mean (what it abbreviates, and the airports, UN/LOCODEs and CLLI-style
 // codes it spells); a mapping is accepted only where one place lies inside
-// every disc of every observation of the code and no comparable place does.
+// every disc of every observation of the code. Where several places fit
+// and none is clearly the likelier reading (abbreviation plausibility ×
+// √population), up to three are kept as alternatives, for the engine to
+// choose between trace by trace; more than that, and the code is rejected.
 // The position where most codes are accepted and few are contradicted is
 // the domain's convention.
 
@@ -35,9 +38,11 @@ type LearnOptions struct {
 	// the place out (a probe whose position is wrong, a router named for
 	// another site); 0 means none may.
 	MaxConflictShare float64
-	// AmbiguityRatio: a place is accepted only when it is this many times
+	// AmbiguityRatio: a place stands alone only when it is this many times
 	// as likely a reading (abbreviation plausibility × √population) as any
-	// other place every observation allows; 0 means 2.
+	// other place every observation allows; otherwise the entry lists the
+	// others as Alternatives (at most three; more is too vague, and the
+	// code is rejected). 0 means 2.
 	AmbiguityRatio float64
 	// MaxObservations bounds memory: the number of (name, code position)
 	// pairs kept, about 200 bytes each; 0 means 131072 (about 25 MB).
@@ -217,14 +222,19 @@ type verdict struct {
 	support   int
 	conflicts int
 	accepted  bool
-	reason    string // why not accepted
+	reason    string  // why not accepted
+	alts      []Place // other places that fit as well (ambiguous)
 }
+
+// maxLearnedAlternatives: a code that fits more places than this, all
+// comparable, says too little to be kept.
+const maxLearnedAlternatives = 3
 
 // Conventions returns what l has learned: per domain, the code positions
 // where codes map consistently to places, and for them every code seen
-// often enough, accepted (Place, Support, Conflicts, Source "learned") or
-// rejected with the reason (no place fits every observation; two places
-// fit). Domains already known to the Reader get entries only; new domains
+// often enough, accepted (Place, Alternatives when ambiguous, Support,
+// Conflicts, Source "learned") or rejected with the reason (no place fits
+// every observation; too many places fit). Domains already known to the Reader get entries only; new domains
 // get a Domain whose Pattern is the best position. The result is sorted and
 // can be written with WriteJSON, read back with ReadConventions and given
 // to NewReader.
@@ -270,7 +280,7 @@ func (l *Learner) Conventions() *Conventions {
 	out := &Conventions{
 		About: fmt.Sprintf("Naming conventions learned by geoloc from %d observations of router names with the RTT bounds of where they were measured from. "+
 			"An entry is accepted where one place lies inside every bound of every observation of its code (support: observations; conflicts: observations that rule the place out) "+
-			"and no other place the code can mean is as plausible; rejected entries say why. Review before use.", l.seen),
+			"and no other place the code can mean is as plausible, or, where up to three others are, with them as alternatives for the engine to choose between by latency; rejected entries say why. Review before use.", l.seen),
 		Sources: map[string]string{"learned": "learned from observations: see about"},
 	}
 	domains := make([]string, 0, len(best))
@@ -308,6 +318,7 @@ func (l *Learner) Conventions() *Conventions {
 					e.Rejected = v.reason
 				} else {
 					e.Note = v.best.why
+					e.Alternatives = v.alts
 				}
 				entries = append(entries, e)
 			}
@@ -347,6 +358,7 @@ func (l *Learner) judge(k learnKey) (verdict, bool) {
 	slices.SortFunc(tight, func(a, b latency.Disc) int { return cmp.Compare(a.RadiusKm, b.RadiusKm) })
 	tight = tight[:min(len(tight), 8)]
 	v := verdict{key: k}
+
 	maxConf := int(math.Floor(l.opts.MaxConflictShare * float64(total)))
 	var fits []*learnCand
 	var inside []*learnCand
@@ -382,8 +394,23 @@ func (l *Learner) judge(k learnKey) (verdict, bool) {
 	case len(fits) == 0:
 		v.reason = fmt.Sprintf("no place the code can mean fits every observation (the best, %s, fits %d of %d)", placeText(&v.best.place), v.support, total)
 	case len(fits) > 1 && fits[1].prior*l.opts.AmbiguityRatio > fits[0].prior:
+		// Several places fit every observation and none stands out: kept
+		// with its comparable alternatives, for the engine to choose
+		// between trace by trace, unless there are too many to mean
+		// anything.
 		v.best = fits[0]
-		v.reason = fmt.Sprintf("ambiguous: %s and %s both fit every observation", placeText(&fits[0].place), placeText(&fits[1].place))
+		for _, f := range fits[1:] {
+			if f.prior*l.opts.AmbiguityRatio > fits[0].prior {
+				v.alts = append(v.alts, f.place)
+			}
+		}
+		switch {
+		case len(v.alts) > maxLearnedAlternatives:
+			v.alts = nil
+			v.reason = fmt.Sprintf("ambiguous: %s, %s and %d more places fit every observation", placeText(&fits[0].place), placeText(&fits[1].place), len(fits)-2)
+		default:
+			v.accepted = true
+		}
 	default:
 		v.best = fits[0]
 		v.accepted = true

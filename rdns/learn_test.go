@@ -96,7 +96,7 @@ func TestLearnerLookAlikes(t *testing.T) {
 	assert.Nil(t, entryOf(c, "link"), "role words are no codes")
 
 	// Seen from one far vantage point only, "mans" cannot be told from
-	// the other places it abbreviates: rejected, not guessed.
+	// the other places it abbreviates: never one place alone.
 	far := NewLearner(LearnOptions{})
 	for r := 1; r <= 3; r++ {
 		far.Observe(fmt.Sprintf("mans-bb%d-link.ip.example-carrier.net", r), seen(latency.Point{Lat: 38.75, Lon: -77.48}, vpLondon))
@@ -106,7 +106,7 @@ func TestLearnerLookAlikes(t *testing.T) {
 	fc := far.Conventions()
 	e := entryOf(fc, "mans")
 	require.NotNil(t, e)
-	assert.Contains(t, e.Rejected, "ambiguous")
+	assert.True(t, e.Rejected != "" || len(e.Alternatives) > 0, "%+v", e)
 
 	// What was learned reads names never observed, through a file.
 	var buf bytes.Buffer

@@ -90,10 +90,13 @@ func (r *Reader) read(p parsedName) *ctx {
 			c.state = m.st
 		}
 		if e, loc := dom.site(hostStr); e != nil {
-			c.why = ""
 			h := e.hint
 			h.Code = loc
 			c.add(h, labelOf(host, loc), e.conf, e.why)
+			for _, a := range e.alts {
+				a.Code = loc
+				c.add(a, labelOf(host, loc), a.Confidence, a.Why)
+			}
 			return c
 		}
 		if matched {
@@ -154,6 +157,8 @@ type convEntry struct {
 	hint Hint // place fields only
 	conf float64
 	why  string
+	// alts are the weaker readings of an ambiguous learned code.
+	alts []Hint
 }
 
 type convMatch struct{ loc, cc, st string }
@@ -369,6 +374,21 @@ func newConvEntry(cd *convDomain, e *Entry) *convEntry {
 		// sure, more so the more routers agree.
 		ce.conf = min(convConfidence, learnedConfidence+0.01*float64(e.Support))
 		ce.why = fmt.Sprintf("code %s under %s learned from %d observations whose RTTs all allow %s (%d against)", e.Code, cd.name, e.Support, placeText(pl), e.Conflicts)
+		if len(e.Alternatives) > 0 {
+			// Ambiguous: the observations allow other places too. All
+			// are offered, the likeliest first, none as surely.
+			ce.conf = ambiguousConfidence
+			ce.why += fmt.Sprintf(", and %d other places", len(e.Alternatives))
+		}
+		for i := range e.Alternatives {
+			a := &e.Alternatives[i]
+			if checkPlace(a) != nil {
+				continue
+			}
+			ce.alts = append(ce.alts, Hint{Kind: KindOperatorSite, Place: a.Name, Region: a.Region, Country: a.Country, Lat: a.Lat, Lon: a.Lon, Population: a.Population,
+				Confidence: ambiguousConfidence - 0.1,
+				Why:        fmt.Sprintf("code %s under %s learned from %d observations whose RTTs all allow %s; a less likely reading than %s", e.Code, cd.name, e.Support, placeText(a), pl.Name)})
+		}
 		return ce
 	}
 	ce.why = fmt.Sprintf("%s site code %s: %s (source: %s)", cd.title(), e.Code, placeText(pl), e.Source)
