@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -19,23 +18,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	goldenfile "github.com/geoloc-dev/geoloc/internal/golden"
+
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/outputtest"
 	"github.com/geoloc-dev/geoloc/kml"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got), "output differs from %s (go test -update rewrites it)", path)
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func render(t testing.TB, results []*geoloc.TraceResult, opts kml.Options) []byte {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"math"
 	"os"
@@ -21,24 +20,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	goldenfile "github.com/geoloc-dev/geoloc/internal/golden"
+
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/outputtest"
 	"github.com/geoloc-dev/geoloc/internal/style"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got), "output differs from %s (go test -update rewrites it)", path)
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func render(t testing.TB, format string, rs []*geoloc.TraceResult, opts Options) []byte {

@@ -3,7 +3,9 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -57,4 +59,51 @@ func TestStreamNonFinite(t *testing.T) {
 		require.NoError(t, s.Close())
 		assert.Equal(t, string(want), buf.String(), format)
 	}
+}
+
+// TestStreamMemoryBounded streams thousands of traces into every format
+// written as results come and checks that the heap does not grow with
+// them: what each trace adds is written out (or spooled to disk), not
+// kept. .ci/run runs it without the race detector.
+func TestStreamMemoryBounded(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("streams thousands of traces: skipped with -short and under the race detector")
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	for _, format := range []string{"kml", "kmz", "geojson", "csv", "jsonl", "json"} {
+		t.Run(format, func(t *testing.T) {
+			w, err := ForName(format)
+			require.NoError(t, err)
+			var out countingWriter
+			s, err := w.Begin(&out, Options{Circles: true, SpoolDir: t.TempDir()})
+			require.NoError(t, err)
+			r := outputtest.Traces()[0]
+			var base uint64
+			const warm, n = 300, 2000
+			for i := range n {
+				r.Destination.Name = fmt.Sprintf("www%d.example.de", i)
+				require.NoError(t, s.Add(r))
+				if i == warm {
+					base = heap()
+				}
+			}
+			grown := int64(heap()) - int64(base)
+			require.NoError(t, s.Close())
+			t.Logf("%s: %d traces, %.1f MB written, heap grew %.2f MB after the first %d", format, n, float64(out.n)/(1<<20), float64(grown)/(1<<20), warm)
+			assert.Greater(t, out.n, int64(256<<10), "the traces were written")
+			assert.Less(t, grown, int64(2<<20), "the heap grows with the traces")
+		})
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
 }

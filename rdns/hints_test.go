@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -203,9 +202,13 @@ func ExampleHints() {
 	// 0
 }
 
-func TestFirstLoadTime(t *testing.T) {
-	// Not a timing assertion: reports the cost of the load for the log.
-	start := time.Now()
-	loadDict()
-	t.Logf("dictionaries ready after %v", time.Since(start))
+// BenchmarkFirstLoad measures what the first Hints call of a program pays:
+// parsing the embedded dictionaries (parseDict, which loadDict does once).
+func BenchmarkFirstLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseDict(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

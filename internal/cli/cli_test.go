@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	goldenfile "github.com/geoloc-dev/geoloc/internal/golden"
+)
 
 type result struct {
 	stdout, stderr string
@@ -60,14 +60,7 @@ func golden(t *testing.T, name string, args []string, r result) {
 	if _, err := os.Stat("go.mod"); err != nil {
 		path = filepath.Join("testdata", "golden", name+".txt")
 	}
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./internal/cli -update")
-	assert.Equal(t, string(want), got)
+	goldenfile.Check(t, path, []byte(got))
 }
 
 var tmpPath = regexp.MustCompile(`/tmp/[^\s:;,]+`)

@@ -2,7 +2,6 @@ package term
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -14,22 +13,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	goldenfile "github.com/geoloc-dev/geoloc/internal/golden"
+
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func goldenFile(t *testing.T, name string, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(p, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(p)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got)
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func sampleResult() *geoloc.TraceResult {
