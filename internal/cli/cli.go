@@ -52,7 +52,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		cmdTrace(), cmdRegeo(), cmdLocate(), cmdHAR(), cmdParse(), cmdHints(),
-		cmdDB(), cmdReport(), cmdVersion(),
+		cmdDB(), cmdReport(), cmdLearn(), cmdVersion(),
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 // An operator no built-in convention knows, with the convention a
@@ -70,4 +73,75 @@ func TestConventionsFlag(t *testing.T) {
 	r = run(t, "", nil, "hints", "--conventions", trace, name)
 	assert.Equal(t, ExitPartial, r.code)
 	assert.Contains(t, r.stderr, "t.txt:1: conventions: not a conventions file")
+}
+
+// learnTrace is a traceroute from Chicago through an operator whose codes
+// no dictionary knows: Chicago, Detroit, Indianapolis, Omaha, with RTTs
+// light in fibre allows from Chicago.
+func learnTrace(n int) string {
+	return fmt.Sprintf(`traceroute to 203.0.113.9 (203.0.113.9), 30 hops max, 60 byte packets
+ 1  ae-%[1]d.chcg-b%[1]d-link.ip.example-carrier.net (62.115.0.%[1]d)  0.801 ms  0.700 ms  0.900 ms
+ 2  ae-%[1]d.dtrt-b%[1]d-link.ip.example-carrier.net (62.115.3.%[1]d)  5.001 ms  5.100 ms  5.200 ms
+ 3  ae-%[1]d.ipls-b%[1]d-link.ip.example-carrier.net (62.115.1.%[1]d)  9.201 ms  9.100 ms  9.300 ms
+ 4  ae-%[1]d.omha-b%[1]d-link.ip.example-carrier.net (62.115.2.%[1]d)  16.401 ms  16.300 ms  16.500 ms
+`, n)
+}
+
+func TestLearn(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := 1; i <= 2; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("t%d.txt", i))
+		require.NoError(t, os.WriteFile(p, []byte(learnTrace(i)), 0o644))
+		files = append(files, p)
+	}
+	conv := filepath.Join(dir, "conv.json")
+	r := run(t, "", nil, append([]string{"learn", "--no-db", "--from", "41.88,-87.63", "-o", conv}, files...)...)
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "2 traces read; learned 4 codes in 1 domain, 0 codes rejected (reasons in the file)\n", r.stderr)
+	f, err := os.Open(conv)
+	require.NoError(t, err)
+	c, err := rdns.ReadConventions(f, conv)
+	f.Close()
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, e := range c.Entries {
+		assert.Equal(t, "example-carrier.net", e.Domain)
+		assert.Equal(t, 2, e.Support, e.Code)
+		got[e.Code] = e.Place.Name
+	}
+	assert.Equal(t, map[string]string{"chcg": "Chicago", "ipls": "Indianapolis", "omha": "Omaha", "dtrt": "Detroit"}, got)
+
+	// What was learned reads names never seen.
+	r = run(t, "", nil, "hints", "--conventions", conv, "ae-9.ipls-b9-link.ip.example-carrier.net")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"place":"Indianapolis"`)
+	assert.Contains(t, r.stdout, `"kind":"operator-site"`)
+
+	// regeo --fuse learns in its first pass and places the hops with it.
+	r = run(t, "", nil, append([]string{"regeo", "--fuse", "--no-db", "--from", "41.88,-87.63"}, files...)...)
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"city":"Omaha"`)
+	assert.Contains(t, r.stdout, `"source":"rdns:omha","kind":"hint:operator-site"`)
+
+	// To standard output; a bad input is reported, the good ones still
+	// count, exit 1.
+	bad := filepath.Join(dir, "bad.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("not a traceroute\n"), 0o644))
+	r = run(t, "", nil, append([]string{"learn", "--no-db", "-q", "--from", "41.88,-87.63", bad}, files...)...)
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Contains(t, r.stderr, "bad.txt")
+	assert.Contains(t, r.stdout, `"format": "geoloc-conventions/1"`)
+	assert.Contains(t, r.stdout, `"code":"omha"`)
+
+	// Usage errors.
+	r = run(t, "", nil, "learn")
+	assert.Equal(t, ExitUsage, r.code)
+	assert.Contains(t, r.stderr, "no input")
+	r = run(t, "", nil, "learn", "-")
+	assert.Equal(t, ExitUsage, r.code)
+	r = run(t, "", nil, "learn", "--no-db", filepath.Join(dir, "missing.txt"))
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Contains(t, r.stderr, "missing.txt: cannot open")
 }

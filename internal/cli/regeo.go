@@ -30,7 +30,9 @@ RTTs. All cores are used; each distinct address is looked up once.
 
 --fuse reads the input twice: first to gather, for every address, the RTT
 from every vantage point that saw it, then to locate with all of them (an
-address seen from Oslo and from Tokyo is constrained by both).
+address seen from Oslo and from Tokyo is constrained by both). The first
+pass also learns the naming conventions of operators no built-in table
+knows, as 'geoloc learn' does, and the second reads names with them.
 
 PTR names are looked up only with --ptr: saved output usually shows them.
 
@@ -71,6 +73,7 @@ func runRegeo(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	f.learn = f.fuse
 	out, err := a.newSink(&f.engineFlags)
 	if err != nil {
 		return err

@@ -21,6 +21,9 @@ type engineFlags struct {
 	ptr           bool
 	vantagePoints string
 	circles       bool
+	// learn: the engine learns naming conventions in its first pass
+	// (regeo --fuse, learn).
+	learn bool
 }
 
 func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
@@ -30,9 +33,13 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 	f.addDNS(fs)
 	f.addQuietLog(fs)
 	fs.BoolVar(&f.ptr, "ptr", ptrDefault, "look up PTR names of addresses the trace shows no name for (--ptr=false: never)")
-	fs.StringVar(&f.vantagePoints, "vantage-points", "", "`FILE` of vantage points: CSV mapping RIPE Atlas probe ids or source addresses to LAT,LON, or a RIPE Atlas probe list (API /probes/ answer or the probe archive, .bz2 too)")
+	f.addVantagePoints(fs)
 	fs.BoolVar(&f.circles, "circles", false, "draw each hop's uncertainty radius in maps")
 	f.addConventions(fs)
+}
+
+func (f *engineFlags) addVantagePoints(fs *flag.FlagSet) {
+	fs.StringVar(&f.vantagePoints, "vantage-points", "", "`FILE` of vantage points: CSV mapping RIPE Atlas probe ids or source addresses to LAT,LON, or a RIPE Atlas probe list (API /probes/ answer or the probe archive, .bz2 too)")
 }
 
 // newEngine builds the engine the flags describe. close releases the
@@ -42,7 +49,7 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := geoloc.Options{Conventions: convs, Logger: log}
+	opts := geoloc.Options{Conventions: convs, Logger: log, Learn: f.learn}
 	if f.from != "" {
 		v, err := vantage.Parse(f.from, rdns.Hints)
 		if err != nil {
