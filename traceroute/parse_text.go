@@ -28,9 +28,11 @@ var textFormats = []format{
 	{name: "winmtr", detect: detectWinMTR, parse: parseWinMTR},
 	{name: "mtr-report", detect: detectMTRReport, parse: mtrTextParser("mtr-report")},
 	{name: "mtr-screen", detect: detectMTRScreen, parse: mtrTextParser("mtr-screen")},
+	{name: "pathping", detect: detectPathping, parse: parsePathping},
 	{name: "windows-tracert", detect: detectTracert, parse: parseTracert},
 	{name: "tracepath", detect: detectTracepath, parse: parseTracepath},
 	{name: "cisco", detect: detectCisco, parse: unixTextParser("cisco")},
+	{name: "tcptraceroute", detect: detectTCPTraceroute, parse: unixTextParser("tcptraceroute")},
 	{name: "bsd-traceroute", detect: detectBSD, parse: unixTextParser("bsd-traceroute")},
 	{name: "linux-traceroute", detect: detectLinux, parse: unixTextParser("linux-traceroute")},
 	// Junos' CLI traceroute is FreeBSD's: detection reads it as
@@ -417,7 +419,8 @@ func isCommandEcho(line string) bool {
 			w = w[j+1:]
 		}
 		switch w {
-		case "tracert", "tracert.exe", "traceroute", "traceroute6", "tracepath", "tracepath6", "mtr", "winmtr", "sudo":
+		case "tracert", "tracert.exe", "traceroute", "traceroute6", "tracepath", "tracepath6", "mtr", "winmtr", "sudo",
+			"pathping", "pathping.exe", "tcptraceroute":
 			return i+1 < len(f) || i > 0 || strings.ContainsAny(line, ">$#%")
 		}
 	}

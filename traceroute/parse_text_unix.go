@@ -29,6 +29,11 @@ var (
 	// "traceroute to  NAME(ADDR), max hops: 30 ,...".
 	unixHeaderRe  = regexp.MustCompile(`^traceroute6? to\s+([^\s(,]+)\s*(?:\(([^)]*)\))?(?:\s+from\s+([^,\s]+))?\s*,`)
 	ciscoHeaderRe = regexp.MustCompile(`^Tracing the route to (\S+)(?:\s+\(([^)]*)\))?`)
+	// Michael Toren's tcptraceroute: "Selected device eth0, address
+	// 192.0.2.10, port 41022 for outgoing packets" then "Tracing the path
+	// to NAME (ADDR) on TCP port 80 (http), 30 hops max".
+	tcptracerouteHeaderRe = regexp.MustCompile(`^Tracing the path to (\S+)(?:\s+\(([^)]*)\))? on TCP port \d+`)
+	tcptracerouteDeviceRe = regexp.MustCompile(`^Selected device \S+, address (\S+)(?:, port \d+)? for outgoing packets$`)
 	// weekday timestamp IOS-XR prints before a command's output.
 	ciscoTimeRe  = regexp.MustCompile(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d+ [\d:.]+ \S+$`)
 	mplsBSDRe    = regexp.MustCompile(`^MPLS Label=(\d+) CoS=(\d+) TTL=(\d+) S=(\d)$`)
@@ -56,6 +61,12 @@ type unixParser struct {
 	resp     responder // host of the probes that follow
 	hasResp  bool
 	labelIdx int // NX-OS label lines seen for the current hop
+	// ttlShift is 1 in a trace whose first hop is numbered 0 (some Cisco
+	// outputs count from 0): its hops are renumbered from 1.
+	ttlShift int
+	// src is tcptraceroute's "Selected device" address, for the trace its
+	// header starts next.
+	src string
 }
 
 func (p *unixParser) line(line string) error {
@@ -67,8 +78,14 @@ func (p *unixParser) line(line string) error {
 		// Most lines are hop lines: try them first.
 		p.toks = appendFields(p.toks[:0], s)
 		toks := p.toks
-		if ttl, ok := parseTTL(toks[0]); ok {
-			return p.hopLine(ttl, toks[1:])
+		if toks[0] == "0" && (!p.b.has() || len(p.b.trace().Hops) == 0) {
+			p.ttlShift = 1
+		}
+		if ttl, ok := parseTTL(toks[0]); ok && ttl+p.ttlShift <= maxTTL {
+			return p.hopLine(ttl+p.ttlShift, toks[1:])
+		}
+		if toks[0] == "0" && p.ttlShift == 1 {
+			return p.hopLine(1, toks[1:])
 		}
 		if isDigits(toks[0]) {
 			// A hop number, but one no TTL can have ("700 A0 0ms").
@@ -77,6 +94,7 @@ func (p *unixParser) line(line string) error {
 	}
 	if m := unixHeaderRe.FindStringSubmatch(s); m != nil {
 		t := p.b.newTrace()
+		p.ttlShift = 0
 		setDestination(t, m[1], m[2])
 		if a, ok := parseHostAddr(m[3]); ok {
 			t.Source.Addr = a
@@ -88,7 +106,23 @@ func (p *unixParser) line(line string) error {
 		if len(t.Hops) > 0 || t.Destination != (Endpoint{}) {
 			t = p.b.newTrace()
 		}
+		p.ttlShift = 0
 		setDestination(t, m[1], m[2])
+		return nil
+	}
+	if m := tcptracerouteDeviceRe.FindStringSubmatch(s); m != nil {
+		p.src = m[1]
+		return nil
+	}
+	if m := tcptracerouteHeaderRe.FindStringSubmatch(s); m != nil {
+		t := p.b.newTrace()
+		p.ttlShift = 0
+		t.Protocol = "tcp"
+		setDestination(t, m[1], m[2])
+		if a, ok := parseHostAddr(p.src); ok {
+			t.Source.Addr = a
+		}
+		p.src = ""
 		return nil
 	}
 	switch {
@@ -96,6 +130,7 @@ func (p *unixParser) line(line string) error {
 		if p.b.has() && len(p.b.trace().Hops) > 0 {
 			p.b.flush()
 		}
+		p.ttlShift = 0
 		return nil
 	case isUnixNoise(s), isCommandEcho(s):
 		return nil
@@ -156,6 +191,7 @@ func isUnixNoise(s string) bool {
 	switch {
 	case strings.HasPrefix(s, "traceroute: "), strings.HasPrefix(s, "traceroute6: "),
 		strings.HasPrefix(s, "VRF info:"), strings.HasPrefix(s, "Translating "),
+		s == "Destination not reached", // tcptraceroute, after the last hop
 		s == "Trace complete.", s == "^C":
 		return true
 	}
@@ -257,6 +293,9 @@ func (p *unixParser) tokens(h *Hop, toks []string) error {
 			justHost = false
 		case t[0] == '\'' && backHopsRe.MatchString(t):
 			// Linux --back: the return path's hop count; not modelled.
+		case t == "[open]" || t == "[closed]":
+			// tcptraceroute marks the destination's SYN-ACK or RST; the
+			// address already says the destination answered.
 		default:
 			if v, n, ok := rttToken(toks, i); ok {
 				if !p.hasResp {
@@ -563,6 +602,15 @@ func detectBSD(head []byte) bool {
 func detectLinux(head []byte) bool {
 	ok, bsd := unixFlavor(head)
 	return ok && !bsd
+}
+
+func detectTCPTraceroute(head []byte) bool {
+	for _, l := range headLines(head, 5) {
+		if tcptracerouteHeaderRe.MatchString(strings.TrimSpace(l)) {
+			return true
+		}
+	}
+	return false
 }
 
 func detectCisco(head []byte) bool {

@@ -18,7 +18,8 @@ func cmdParse() *command {
 		summary: "read saved traceroute output of any common tool into interchange JSON Lines",
 		help: `Usage: geoloc parse [FLAGS] FILE...|-
 
-Reads saved traceroute output (Linux, BSD/macOS, Windows tracert, tracepath,
+Reads saved traceroute output (Linux, BSD/macOS, Windows tracert and pathping,
+tcptraceroute, tracepath,
 mtr text/JSON/CSV/raw, RIPE Atlas traceroute and ping results, Globalping
 measurements, scamper, Cisco/Junos/NX-OS, WinMTR, and geoloc's own
 interchange JSON) and writes every trace as one line of
