@@ -18,14 +18,15 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkHints measures extraction over the labelled names (the
-// dictionaries are loaded before the timer starts).
+// dictionaries and the embedded conventions are loaded before the timer
+// starts).
 func BenchmarkHints(b *testing.B) {
 	set := readLabelled(b)
 	names := make([]string, len(set))
 	for i, l := range set {
 		names[i] = l.name
 	}
-	loadDict()
+	defaultReader()
 	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0

@@ -123,7 +123,7 @@ func (r *Reader) convWord(p parsedName, w codeWord) bool {
 	if p.dom == nil {
 		return false
 	}
-	m, ok := p.dom.match(strings.Join(p.host, "."))
+	m, ok := p.dom.match(p.hostStr)
 	return ok && trimDigits(m.loc) == w.code
 }
 

@@ -2,7 +2,6 @@ package rdns
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -114,7 +113,7 @@ type ctx struct {
 	d      *dict
 	quals  []string // two-letter labels: countries ("de", "uk") or regions ("tx")
 	pool   bool
-	hints  []Hint
+	hints  []ctxHint
 	convCC string // the country qualifier an operator's convention gave ("uk"), raw
 	state  string // the US state or CA province a convention gave ("ne")
 	// why, when set, heads the explanation of every hint added (the
@@ -193,7 +192,7 @@ func isDigits(s string) bool {
 // fromConvention reads loc, a code no entry of the domain names, the ways
 // the domain's convention says codes are read (its kinds).
 func (c *ctx) fromConvention(op *convDomain, loc, label string) {
-	c.why = "under the " + op.title() + " convention, "
+	c.why = op.title()
 	defer func() { c.why = "" }()
 	conf := convConfidence
 	if op.hasCodes() {
@@ -251,7 +250,7 @@ func (c *ctx) cityPrefix(code, cc, label string, conf float64, minPop int) {
 		if id, ok := c.d.prefixes[code]; ok && id >= 0 {
 			p := &c.d.places[id]
 			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf,
-				fmt.Sprintf("%s starts the name of %s, %s, and of no other city of a million people", code, p.name, p.cc))
+				why("%s starts the name of %s, %s, and of no other city of a million people", code, p.name, p.cc))
 		}
 		return
 	}
@@ -262,7 +261,7 @@ func (c *ctx) cityPrefix(code, cc, label string, conf float64, minPop int) {
 		}
 		if squeezedPrefix(p.words, code) {
 			c.add(Hint{Code: code, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf,
-				fmt.Sprintf("%s starts the name of %s, the largest such place in %s", code, p.name, p.cc))
+				why("%s starts the name of %s, the largest such place in %s", code, p.name, p.cc))
 			return
 		}
 	}
@@ -388,7 +387,7 @@ func (c *ctx) word(w, label string, glued, alone bool) {
 			// the name agrees ("bdr02-ipt-47bourke-syd.au").
 			n := len(c.hints)
 			c.iata(w, label, kindConfidence[KindIATA]*f, 2)
-			if len(c.hints) > n && !c.qualified(c.hints[n]) {
+			if len(c.hints) > n && !c.qualified(c.hints[n].Hint) {
 				c.hints = c.hints[:n]
 			}
 		}
@@ -445,11 +444,59 @@ func placeMinPop(n int) int {
 	return 20000
 }
 
-func (c *ctx) add(h Hint, label string, conf float64, why string) {
+// ctxHint is a hint being gathered, its explanation still in parts.
+type ctxHint struct {
+	Hint
+	why whyText
+}
+
+func (c *ctx) add(h Hint, label string, conf float64, w whyText) {
 	h.Label = label
 	h.Confidence = conf
-	h.Why = c.why + why
-	c.hints = append(c.hints, h)
+	w.convention = c.why
+	c.hints = append(c.hints, ctxHint{h, w})
+}
+
+// whyText is an explanation kept as its parts until its hint survives the
+// ranking: a name gives many readings and keeps few, and formatting them
+// all would cost more than reading the name.
+type whyText struct {
+	convention string // read under this operator's convention, when set
+	format     string // %s verbs only
+	args       [5]string
+}
+
+func why(format string, args ...string) whyText {
+	w := whyText{format: format}
+	copy(w.args[:], args)
+	return w
+}
+
+func (w whyText) String() string {
+	var b strings.Builder
+	n := len(w.format) + len(w.convention) + 25
+	for _, a := range w.args {
+		n += len(a)
+	}
+	b.Grow(n)
+	if w.convention != "" {
+		b.WriteString("under the ")
+		b.WriteString(w.convention)
+		b.WriteString(" convention, ")
+	}
+	f := w.format
+	for i := 0; ; i++ {
+		j := strings.Index(f, "%s")
+		if j < 0 {
+			b.WriteString(f)
+			return b.String()
+		}
+		b.WriteString(f[:j])
+		if i < len(w.args) {
+			b.WriteString(w.args[i])
+		}
+		f = f[j+2:]
+	}
 }
 
 func airportHint(a *airportRec, kind HintKind, code string) Hint {
@@ -458,18 +505,18 @@ func airportHint(a *airportRec, kind HintKind, code string) Hint {
 
 func (c *ctx) iata(code, label string, conf float64, minRank int) {
 	if m := c.d.metros[code]; m != nil {
-		c.add(airportHint(m, KindIATA, code), label, conf, fmt.Sprintf("IATA metropolitan area code %s (%s, %s)", code, m.name, m.cc))
+		c.add(airportHint(m, KindIATA, code), label, conf, why("IATA metropolitan area code %s (%s, %s)", code, m.name, m.cc))
 		return
 	}
 	if a := c.d.airports[code]; a != nil && a.rank >= minRank {
 		// Minor airports are less likely to be what a code means.
-		c.add(airportHint(a, KindIATA, code), label, conf*(0.85+0.05*float64(a.rank)), fmt.Sprintf("IATA airport code %s (%s, %s)", code, a.name, a.cc))
+		c.add(airportHint(a, KindIATA, code), label, conf*(0.85+0.05*float64(a.rank)), why("IATA airport code %s (%s, %s)", code, a.name, a.cc))
 	}
 }
 
 func (c *ctx) icao(code, label string, conf float64, minRank int) {
 	if a := c.d.icao[code]; a != nil && a.rank >= minRank {
-		c.add(airportHint(a, KindICAO, code), label, conf, fmt.Sprintf("ICAO airport code %s (%s, %s)", code, a.name, a.cc))
+		c.add(airportHint(a, KindICAO, code), label, conf, why("ICAO airport code %s (%s, %s)", code, a.name, a.cc))
 	}
 }
 
@@ -482,7 +529,7 @@ func (c *ctx) locode(code, label string, conf float64, minPop int) {
 		return
 	}
 	cc := strings.ToUpper(code[:2])
-	c.add(Hint{Code: code, Kind: KindLOCODE, Place: l.name, Region: l.region, Country: cc, Lat: l.lat, Lon: l.lon, Population: l.pop}, label, conf, fmt.Sprintf("UN/LOCODE %s (%s, %s)", code, l.name, cc))
+	c.add(Hint{Code: code, Kind: KindLOCODE, Place: l.name, Region: l.region, Country: cc, Lat: l.lat, Lon: l.lon, Population: l.pop}, label, conf, why("UN/LOCODE %s (%s, %s)", code, l.name, cc))
 }
 
 // place adds the places spelled s: the most populous one, and the most
@@ -513,11 +560,11 @@ func (c *ctx) place(s, label string, conf float64, minPop int) {
 		if id != ids[0] {
 			f = 0.9
 		}
-		why := fmt.Sprintf("place name %s spelled out: %s, %s", s, p.name, p.cc)
+		w := why("place name %s spelled out: %s, %s", s, p.name, p.cc)
 		if id != ids[0] {
-			why += ", a smaller namesake"
+			w.format += ", a smaller namesake"
 		}
-		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f, why)
+		c.add(Hint{Code: s, Kind: KindPlace, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f, w)
 	}
 }
 
@@ -608,7 +655,7 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			if area != cc {
 				h.Region = area[len(cc)+1:]
 			}
-			c.add(h, label, conf, fmt.Sprintf("CLLI-style code %s: IATA metropolitan code %s (%s) and %s", code, abbr[:3], m.name, st))
+			c.add(h, label, conf, why("CLLI-style code %s: IATA metropolitan code %s (%s) and %s", code, abbr[:3], m.name, st))
 			return
 		}
 		n, floor := 0, minPop
@@ -648,7 +695,7 @@ func (c *ctx) clli(code, label string, conf float64, minPop int) {
 			f = 0.9
 		}
 		c.add(Hint{Code: code, Kind: KindCLLI, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}, label, conf*f,
-			fmt.Sprintf("CLLI-style code %s: %s abbreviates %s the CLLI way, %s = %s", code, abbr, p.name, st, areaText(p)))
+			clliWhy(code, abbr, st, p))
 	}
 }
 
@@ -658,6 +705,13 @@ func areaText(p *placeRec) string {
 		return p.region + ", " + p.cc
 	}
 	return p.cc
+}
+
+func clliWhy(code, abbr, st string, p *placeRec) whyText {
+	if (p.cc == "US" || p.cc == "CA") && p.region != "" {
+		return why("CLLI-style code %s: %s abbreviates %s the CLLI way, %s = %s, %s", code, abbr, p.name, st, p.region+", "+p.cc)
+	}
+	return why("CLLI-style code %s: %s abbreviates %s the CLLI way, %s = %s", code, abbr, p.name, st, p.cc)
 }
 
 // clliMatch tells whether abbr abbreviates a place whose name has the given
@@ -821,7 +875,7 @@ func (c *ctx) finish() []Hint {
 	for i := range c.hints {
 		c.hints[i].Confidence = math.Round(c.hints[i].Confidence*100) / 100
 	}
-	slices.SortStableFunc(c.hints, func(a, b Hint) int {
+	slices.SortStableFunc(c.hints, func(a, b ctxHint) int {
 		if x := cmp.Compare(b.Confidence, a.Confidence); x != 0 {
 			return x
 		}
@@ -831,8 +885,11 @@ func (c *ctx) finish() []Hint {
 		return cmp.Compare(b.Population, a.Population)
 	})
 	// One hint per place: the best reading of it.
-	out := c.hints[:0]
+	out := make([]Hint, 0, min(len(c.hints), maxHints))
 	for _, h := range c.hints {
+		if len(out) == maxHints {
+			break
+		}
 		dup := false
 		for _, o := range out {
 			if o.Country == h.Country && math.Abs(o.Lat-h.Lat) < 0.3 && math.Abs(o.Lon-h.Lon) < 0.3 {
@@ -841,13 +898,11 @@ func (c *ctx) finish() []Hint {
 			}
 		}
 		if !dup {
-			out = append(out, h)
+			h.Hint.Why = h.why.String()
+			out = append(out, h.Hint)
 		}
 	}
-	if len(out) > maxHints {
-		out = out[:maxHints]
-	}
-	return slices.Clip(out)
+	return out
 }
 
 // trimDigits drops trailing ASCII digits ("agg8" → "agg").

@@ -3,6 +3,7 @@ package rdns
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -44,9 +45,9 @@ type LearnOptions struct {
 	// others as Alternatives (at most three; more is too vague, and the
 	// code is rejected). 0 means 2.
 	AmbiguityRatio float64
-	// MaxObservations bounds memory: the number of (name, code position)
-	// pairs kept, about 200 bytes each; 0 means 131072 (about 25 MB).
-	// Observations beyond it are counted in Stats and otherwise dropped.
+	// MaxObservations bounds memory: the number of router names kept,
+	// about 150 bytes each; 0 means 131072 (about 20 MB). Observations of
+	// new names beyond it are counted in Stats and otherwise dropped.
 	MaxObservations int
 }
 
@@ -58,8 +59,9 @@ type Learner struct {
 	r    *Reader
 
 	mu      sync.Mutex
+	seed    maphash.Seed
+	names   map[uint64]*learnObs // by hash of the router name
 	codes   map[learnKey]*learnCode
-	stored  int
 	dropped int
 	seen    int
 }
@@ -76,19 +78,47 @@ type learnKey struct {
 // label counted from its start.
 type template struct{ label, word int16 }
 
-// learnCode gathers the observations of one code, by router name.
+// learnCode gathers the observations of one code: one per router name,
+// shared with the other codes of the same name.
 type learnCode struct {
-	names map[string]*learnObs
+	obs []*learnObs
 }
 
 // maxObsDiscs is the number of discs kept per router name: the tightest,
 // which carry nearly all of the information.
 const maxObsDiscs = 4
 
+// learnObs is what is known of one router name: the tightest discs it was
+// seen in, in single precision (a metre of rounding against bounds with 25
+// km of slack), and how many observations were merged.
 type learnObs struct {
-	discs [maxObsDiscs]latency.Disc
+	discs [maxObsDiscs]obsDisc
 	n     int8
-	calls int32 // observations merged (Observe calls)
+	calls int32
+}
+
+type obsDisc struct{ lat, lon, radiusKm float32 }
+
+func packDisc(d latency.Disc) obsDisc {
+	r := float32(d.RadiusKm)
+	if float64(r) < d.RadiusKm {
+		r = math.Nextafter32(r, float32(math.Inf(1))) // never tighter than measured
+	}
+	return obsDisc{float32(d.Center.Lat), float32(d.Center.Lon), r}
+}
+
+func (d obsDisc) disc() latency.Disc {
+	return latency.Disc{Center: latency.Point{Lat: float64(d.lat), Lon: float64(d.lon)}, RadiusKm: float64(d.radiusKm)}
+}
+
+// contains tells whether pt lies in every disc of o.
+func (o *learnObs) contains(pt latency.Point) bool {
+	for _, d := range o.discs[:o.n] {
+		if !d.disc().Contains(pt) {
+			return false
+		}
+	}
+	return true
 }
 
 // NewLearner returns a Learner.
@@ -107,7 +137,7 @@ func NewLearner(opts LearnOptions) *Learner {
 	if r == nil {
 		r = NewReader()
 	}
-	return &Learner{opts: opts, r: r, codes: map[learnKey]*learnCode{}}
+	return &Learner{opts: opts, r: r, seed: maphash.MakeSeed(), names: map[uint64]*learnObs{}, codes: map[learnKey]*learnCode{}}
 }
 
 // Observe records that the router called name lies inside every disc of
@@ -131,38 +161,50 @@ func (l *Learner) Observe(name string, where []latency.Disc) {
 	if !ok || len(p.host) == 0 || l.r.d.isPool(p.host) {
 		return
 	}
-	words := l.r.d.codeWords(p.host)
-	clean := strings.Join(p.labels, ".")
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.seen++
-	for _, w := range words {
+	var keys []learnKey
+	for _, w := range l.r.d.codeWords(p.host) {
 		if p.dom != nil && p.dom.entry(w.code) != nil {
 			continue // known already
 		}
-		k := learnKey{domain: p.suffix, tmpl: template{label: int16(w.labelIndex), word: int16(w.word)}, code: w.code}
-		lc := l.codes[k]
-		if lc == nil {
-			lc = &learnCode{names: map[string]*learnObs{}}
-		}
-		o := lc.names[clean]
-		if o == nil {
-			if l.stored >= l.opts.MaxObservations {
-				l.dropped++
-				continue
-			}
-			l.stored++
-			o = &learnObs{}
-			lc.names[clean] = o
-			l.codes[k] = lc
-		}
-		o.calls++
-		m := int(o.n)
-		for _, d := range discs[:n] {
-			m = addDisc(&o.discs, m, d)
-		}
-		o.n = int8(m)
+		keys = append(keys, learnKey{domain: p.suffix, tmpl: template{label: int16(w.labelIndex), word: int16(w.word)}, code: w.code})
 	}
+	if len(keys) == 0 {
+		return
+	}
+	h := maphash.String(l.seed, strings.Join(p.labels, "."))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seen++
+	o := l.names[h]
+	if o == nil {
+		if len(l.names) >= l.opts.MaxObservations {
+			l.dropped++
+			return
+		}
+		o = &learnObs{}
+		l.names[h] = o
+		for _, k := range keys {
+			lc := l.codes[k]
+			if lc == nil {
+				lc = &learnCode{}
+				l.codes[k] = lc
+			}
+			lc.obs = append(lc.obs, o)
+		}
+	}
+	o.calls++
+	var all [maxObsDiscs]latency.Disc
+	m := int(o.n)
+	for i := range m {
+		all[i] = o.discs[i].disc()
+	}
+	for _, d := range discs[:n] {
+		m = addDisc(&all, m, d)
+	}
+	for i := range m {
+		o.discs[i] = packDisc(all[i])
+	}
+	o.n = int8(m)
 }
 
 // addDisc adds d to the n discs of ds, keeping the tightest maxObsDiscs,
@@ -195,9 +237,9 @@ func addDisc(ds *[maxObsDiscs]latency.Disc, n int, d latency.Disc) int {
 
 // LearnStats counts what a Learner holds.
 type LearnStats struct {
-	Observed int // Observe calls that carried a name and a disc
-	Stored   int // (name, code position) pairs kept
-	Dropped  int // pairs not kept because MaxObservations was reached
+	Observed int // Observe calls kept: a router name with a code-like word, and a disc
+	Stored   int // router names kept
+	Dropped  int // observations of new names not kept because MaxObservations was reached
 	Codes    int // distinct (domain, position, code)
 }
 
@@ -205,7 +247,7 @@ type LearnStats struct {
 func (l *Learner) Stats() LearnStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return LearnStats{Observed: l.seen, Stored: l.stored, Dropped: l.dropped, Codes: len(l.codes)}
+	return LearnStats{Observed: l.seen, Stored: len(l.names), Dropped: l.dropped, Codes: len(l.codes)}
 }
 
 // learnCand is a place a code may mean, with its prior.
@@ -342,15 +384,15 @@ func (l *Learner) judge(k learnKey) (verdict, bool) {
 	// in it, so the places worth counting lie in one of them (the eight
 	// tightest routers' discs are enough to find them).
 	var tight []latency.Disc
-	for _, o := range lc.names {
+	for _, o := range lc.obs {
 		total += int(o.calls)
 		t := o.discs[0]
 		for _, d := range o.discs[1:o.n] {
-			if d.RadiusKm < t.RadiusKm {
+			if d.radiusKm < t.radiusKm {
 				t = d
 			}
 		}
-		tight = append(tight, t)
+		tight = append(tight, t.disc())
 	}
 	if total < l.opts.MinSupport {
 		return verdict{}, false
@@ -423,15 +465,8 @@ func (l *Learner) judge(k learnKey) (verdict, bool) {
 // support counts the observations whose every disc holds pt.
 func (lc *learnCode) support(pt latency.Point) int {
 	n := 0
-	for _, o := range lc.names {
-		in := true
-		for _, d := range o.discs[:o.n] {
-			if !d.Contains(pt) {
-				in = false
-				break
-			}
-		}
-		if in {
+	for _, o := range lc.obs {
+		if o.contains(pt) {
 			n += int(o.calls)
 		}
 	}
@@ -460,7 +495,7 @@ func (r *Reader) learnCandidates(code string) []learnCand {
 		out = append(out, learnCand{
 			place: Place{Name: h.Place, Region: h.Region, Country: h.Country, Lat: h.Lat, Lon: h.Lon, Population: h.Population},
 			prior: h.Confidence * math.Sqrt(float64(max(h.Population, 1000))),
-			why:   h.Why,
+			why:   h.why.String(),
 		})
 	}
 	for _, a := range r.candidates(code) {

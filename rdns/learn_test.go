@@ -3,6 +3,7 @@ package rdns
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -269,5 +270,31 @@ func TestTemplatePattern(t *testing.T) {
 			require.NotNil(t, m, "%s %s", name, pat)
 			assert.Equal(t, w.code, m[re.SubexpIndex("loc")], "%s %s", name, pat)
 		}
+	}
+}
+
+// BenchmarkLearnerMemory reports the heap a Learner holds per router name
+// observed (each with three code-like words and three discs).
+func BenchmarkLearnerMemory(b *testing.B) {
+	const n = 20000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("ae-%d.core%d.ab%c%c-bb%d-link.xyz%c.example-carrier.net", i%7, i%5, 'a'+rune(i%26), 'a'+rune(i/26%26), i%9, 'a'+rune(i/676%26))
+	}
+	discs := seen(latency.Point{Lat: 41.26, Lon: -95.94}, vpChicago, vpSeattle, vpAtlanta)
+	NewReader() // the dictionaries, before measuring
+	b.ReportAllocs()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l := NewLearner(LearnOptions{MaxObservations: 1 << 20})
+		for _, name := range names {
+			l.Observe(name, discs)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/name")
+		runtime.KeepAlive(l)
 	}
 }

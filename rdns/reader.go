@@ -47,10 +47,11 @@ func (r *Reader) Hints(name string) []Hint {
 
 // parsedName is a name split for reading.
 type parsedName struct {
-	labels []string
-	host   []string    // labels before the domain suffix
-	dom    *convDomain // the convention of the name's domain, nil if none
-	suffix string      // the convention's suffix, or the registrable domain
+	labels  []string
+	host    []string    // labels before the domain suffix
+	hostStr string      // the same, as one string
+	dom     *convDomain // the convention of the name's domain, nil if none
+	suffix  string      // the convention's suffix, or the registrable domain
 }
 
 func (r *Reader) parse(name string) (parsedName, bool) {
@@ -63,7 +64,16 @@ func (r *Reader) parse(name string) (parsedName, bool) {
 	if dom == nil {
 		nSuffix = registrableLen(labels)
 	}
-	p := parsedName{labels: labels, host: labels[:len(labels)-nSuffix], dom: dom, suffix: strings.Join(labels[len(labels)-nSuffix:], ".")}
+	// The suffix and the host part are substrings of n: no copies.
+	suffix := n
+	for range len(labels) - nSuffix {
+		suffix = suffix[strings.IndexByte(suffix, '.')+1:]
+	}
+	hostStr := ""
+	if len(suffix) < len(n) {
+		hostStr = n[:len(n)-len(suffix)-1]
+	}
+	p := parsedName{labels: labels, host: labels[:len(labels)-nSuffix], hostStr: hostStr, dom: dom, suffix: suffix}
 	return p, len(p.host) > 0 || dom != nil && dom.def != nil
 }
 
@@ -80,7 +90,7 @@ func (r *Reader) read(p parsedName) *ctx {
 	c.pool = d.isPool(host)
 	skip := ""
 	if dom := p.dom; dom != nil {
-		hostStr := strings.Join(host, ".")
+		hostStr := p.hostStr
 		m, matched := dom.match(hostStr)
 		if matched {
 			if m.cc != "" {
@@ -92,10 +102,10 @@ func (r *Reader) read(p parsedName) *ctx {
 		if e, loc := dom.site(hostStr); e != nil {
 			h := e.hint
 			h.Code = loc
-			c.add(h, labelOf(host, loc), e.conf, e.why)
+			c.add(h, labelOf(host, loc), e.conf, why("%s", e.why))
 			for _, a := range e.alts {
 				a.Code = loc
-				c.add(a, labelOf(host, loc), a.Confidence, a.Why)
+				c.add(a, labelOf(host, loc), a.Confidence, why("%s", a.Why))
 			}
 			return c
 		}
@@ -117,7 +127,7 @@ func (r *Reader) read(p parsedName) *ctx {
 			pl := dom.def
 			code := p.suffix
 			c.add(Hint{Code: code, Kind: KindOperatorSite, Place: pl.Name, Region: pl.Region, Country: pl.Country, Lat: pl.Lat, Lon: pl.Lon, Population: pl.Population},
-				code, defaultConfidence, fmt.Sprintf("single-site network %s: %s", dom.title(), placeText(pl)))
+				code, defaultConfidence, why("single-site network %s: %s", dom.title(), placeText(pl)))
 			return c
 		}
 	}
