@@ -93,6 +93,11 @@ func (h *hop) addHard(k latency.Constraint) {
 // Locate places every responding address of t. It fails only when ctx is
 // done; a trace with nothing to say about gives hops with null locations.
 func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult, error) {
+	return e.locate(ctx, t, e.fuse)
+}
+
+// locate is Locate with the first pass of fused locating read from fv.
+func (e *Engine) locate(ctx context.Context, t *traceroute.Trace, fv fusedView) (*TraceResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -101,16 +106,14 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 	}
 	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol, Error: t.Error}
 	v, haveV := e.vantageOf(t)
-	var vi int32 = -1
 	if haveV {
 		vv := v
 		out.Vantage = &vv
-		vi = e.fuse.vantageIndex(v, false)
 	}
 	if e.opts.Resolver != nil {
 		e.prefetch(ctx, t)
 	}
-	hops, err := e.buildHops(ctx, t, v, haveV, vi)
+	hops, err := e.buildHops(ctx, t, v, haveV, fv)
 	if err != nil {
 		return nil, err
 	}
@@ -123,18 +126,24 @@ func (e *Engine) Locate(ctx context.Context, t *traceroute.Trace) (*TraceResult,
 		if a := t.Source.Addr; a.IsValid() && SpecialReason(a) == "" {
 			src = e.factsFor(ctx, a, t.Source.Name)
 		}
-		hyp, hypKm, inferred = e.inferVantage(s, src, e.shared(t))
+		var shared []vhyp
+		if key := SourceKey(t); key != "" {
+			if vs, ok := fv.votes(key); ok {
+				shared = vs.consensus()
+			}
+		}
+		hyp, hypKm, inferred = e.inferVantage(s, src, shared)
 	}
 	if inferred {
 		// The hypothesis's discs are hard from now on: every placement and
-		// every fallback must respect them. The solver is built again on
-		// them, so that confidences weigh only what they leave possible.
+		// every fallback must respect them, and confidences weigh only what
+		// they leave possible.
 		for _, h := range hops {
 			if h.hasRTT {
 				h.addHard(e.hypConstraint(hyp, hypKm, h))
 			}
 		}
-		s = e.newSolver(hops)
+		s.narrow()
 	}
 	s.run()
 	// Codes no dictionary knows are read within the region each hop may
@@ -179,7 +188,7 @@ func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 // buildHops makes the working state of every responding address of t:
 // facts, and the hard bounds of a known vantage point and of fused
 // observations.
-func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, haveV bool, vi int32) ([]*hop, error) {
+func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, haveV bool, fv fusedView) ([]*hop, error) {
 	addrs := make([][]netip.Addr, len(t.Hops))
 	n := 0
 	for i := range t.Hops {
@@ -204,7 +213,7 @@ func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, 
 				if h.f.as != nil {
 					h.res.ASN, h.res.ASOrg = h.f.as.Number, h.f.as.Org
 				}
-				e.constrain(h, v, haveV, vi)
+				e.constrain(h, v, haveV, fv)
 			} else if haveV && h.hasRTT && !v.Inferred {
 				// Never looked up, but a placement with a neighbour
 				// must still respect its own RTT.
@@ -285,12 +294,10 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 		h.res.ASN, h.res.ASOrg = h.f.as.Number, h.f.as.Org
 	}
 	var v Vantage
-	vi := int32(-1)
 	if from != nil {
 		v = *from
-		vi = e.fuse.vantageIndex(v, false)
 	}
-	e.constrain(h, v, from != nil, vi)
+	e.constrain(h, v, from != nil, e.fuse)
 	h.chosen = -1
 	for _, k := range h.hard {
 		h.fast = append(h.fast, fastBoundOf(k))
@@ -307,12 +314,19 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 // point and the fused constraints Observe gathered for its address. When
 // these cannot all hold, the address is anycast and only the trace's own
 // constraint is kept.
-func (e *Engine) constrain(h *hop, v Vantage, haveV bool, vi int32) {
+func (e *Engine) constrain(h *hop, v Vantage, haveV bool, fv fusedView) {
 	if haveV && h.hasRTT && !v.Inferred {
 		h.hard = append(h.hard, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: h.res.RTTMs, SlackKm: e.slack})
 		h.vFirst = true
 	}
-	fused := e.fuse.constraints(h.res.Addr, vi, e.slack)
+	if fv == nil {
+		return
+	}
+	var skip *Vantage
+	if haveV && !v.Inferred {
+		skip = &v
+	}
+	fused := constraintsOf(fv.fused(h.res.Addr), skip, e.slack)
 	if len(fused) == 0 {
 		return
 	}

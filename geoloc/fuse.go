@@ -1,11 +1,14 @@
 package geoloc
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
 	"math"
 	"net/netip"
+	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/golang/geo/r3"
@@ -15,49 +18,126 @@ import (
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
-// fusion holds, per distinct public address, the tightest (vantage point,
-// minimum RTT) constraints seen over many traces: the first pass of fused
-// locating. Memory per address is fixed: a map slot of a 16-byte key and up
-// to maxFuseK observations of 8 bytes, stored inline (no pointer per
-// address, so the garbage collector has nothing to scan); vantage points are
-// interned once.
-type fusion struct {
-	k int
+// Fused locating is two passes over a batch. The first (Observe) keeps,
+// per distinct public address, the tightest (vantage point, minimum RTT)
+// observations, and, per source whose traces carry no vantage point, the
+// votes of those traces for where it is; with Options.Learn it also learns
+// naming conventions. The second (Locate) constrains every address by all
+// of its observations and gives every trace of a source the place its
+// traces agree on as a hypothesis.
+//
+// What the first pass keeps does not depend on the order of the traces:
+// the tightest observations by a total order (RTT, then vantage point) and
+// votes summed per S2 cell. So the same summaries can be built elsewhere
+// (an Apache Beam pipeline: Observations, VoteOf and the Add and Merge
+// methods of Fused and Votes) and handed to LocateFused, with the same
+// answers as Observe and Locate on one machine.
 
-	vmu   sync.RWMutex
-	vidx  map[Vantage]int32
-	vlist []Vantage
+// maxFuseK caps Options.MaxConstraintsPerAddr.
+const maxFuseK = 4
 
-	shards [fuseShards]fuseShard
-
-	// votes are, per source (probe id or public source address), the
-	// vantage hypotheses of its traces that had no vantage point: traces of
-	// one source share one.
-	votesMu sync.Mutex
-	votes   map[string]*voteSet
+// Observation is what fused locating keeps of one address in one trace: the
+// vantage point it was measured from and its minimum RTT (to float32
+// precision, as the first pass stores it).
+type Observation struct {
+	Addr    netip.Addr `json:"addr"`
+	Vantage Vantage    `json:"vantage"`
+	RTTMs   float32    `json:"rtt_ms"`
 }
 
-// voteSet is the soft votes of one source's traces for where it is.
-type voteSet struct {
-	clusters []voteCluster
-	total    float64
-	traces   int
+// FusedObs is one observation of an address in its Fused summary.
+type FusedObs struct {
+	Vantage Vantage `json:"vantage"`
+	RTTMs   float32 `json:"rtt_ms"`
 }
 
-type voteCluster struct {
-	at   latency.Point
-	city string
-	w    float64
+// Fused is the bounded summary of one address's observations: the tightest
+// (at most 4) by vantage point, in order. Add and Merge commute and
+// associate, so it can be built by a combiner in any order.
+type Fused struct {
+	Obs []FusedObs `json:"obs"`
+}
+
+// obsLess orders observations: tighter first, then by vantage point, so
+// that which ones are kept never depends on the input order.
+func obsLess(a, b FusedObs) bool { return obsCmp(a, b) < 0 }
+
+func obsCmp(a, b FusedObs) int {
+	if c := cmp.Compare(a.RTTMs, b.RTTMs); c != 0 {
+		return c
+	}
+	return vantageCmp(a.Vantage, b.Vantage)
+}
+
+func vantageCmp(a, b Vantage) int {
+	if c := cmp.Compare(a.Lat, b.Lat); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Lon, b.Lon); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Name, b.Name)
+}
+
+// Add records an observation from v: the minimum per vantage point, the
+// tightest four vantage points kept.
+func (f *Fused) Add(v Vantage, rttMs float32) {
+	if !(rttMs > 0) || v.Inferred {
+		return
+	}
+	o := FusedObs{Vantage: v, RTTMs: rttMs}
+	for i := range f.Obs {
+		if f.Obs[i].Vantage == v {
+			if rttMs < f.Obs[i].RTTMs {
+				f.Obs[i].RTTMs = rttMs
+				slices.SortFunc(f.Obs, obsCmp)
+			}
+			return
+		}
+	}
+	i, _ := slices.BinarySearchFunc(f.Obs, o, obsCmp)
+	if i >= maxFuseK {
+		return
+	}
+	f.Obs = slices.Insert(f.Obs, i, o)
+	if len(f.Obs) > maxFuseK {
+		f.Obs = f.Obs[:maxFuseK]
+	}
+}
+
+// Merge adds every observation of g.
+func (f *Fused) Merge(g Fused) {
+	for _, o := range g.Obs {
+		f.Add(o.Vantage, o.RTTMs)
+	}
+}
+
+// Votes are the votes of one source's traces that carry no vantage point
+// for where that source is: each trace spreads one vote over its vantage
+// hypotheses by how well each explains it, summed per S2 cell. Merge
+// commutes and associates.
+type Votes struct {
+	Traces int        `json:"traces"`
+	Cells  []VoteCell `json:"cells"` // by Cell
+}
+
+// VoteCell is the votes for one S2 cell (level voteLevel, about 40 km).
+type VoteCell struct {
+	Cell   uint64  `json:"cell"`
+	Weight float64 `json:"weight"`
+	// City names the place of the strongest single vote in the cell.
+	City       string  `json:"city,omitempty"`
+	CityWeight float64 `json:"city_weight,omitempty"`
 }
 
 const (
-	// voteMergeKm merges votes closer than this into one point.
-	voteMergeKm = 50
+	// voteLevel is the S2 level votes are summed at.
+	voteLevel = 8
 	// voteSupportKm: a vote supports every place this close to it (about
 	// the radius a vantage hypothesis has on its own).
 	voteSupportKm = 400
-	// maxVoteClusters bounds the points kept per source.
-	maxVoteClusters = 64
+	// maxVoteCells bounds the cells kept per source: the weakest go.
+	maxVoteCells = 256
 	// consensusBonus is the path score a trace's own hypotheses must beat
 	// to disagree with a source whose every other trace agrees: about the
 	// weight of two named hops.
@@ -67,85 +147,89 @@ const (
 	minConsensusShare = 0.3
 )
 
-// vote adds one trace's hypotheses (hs, scored sc) to key's votes: each
-// weighs exp(score - best), normalised, so a trace that cannot tell two
-// places apart splits its vote.
-func (f *fusion) vote(key string, hs []vhyp, sc []float64) {
-	if len(hs) == 0 {
+// Merge adds o's votes.
+func (v *Votes) Merge(o Votes) {
+	v.Traces += o.Traces
+	for _, c := range o.Cells {
+		v.addCell(c)
+	}
+	v.trim()
+}
+
+func (v *Votes) addCell(c VoteCell) {
+	i, found := slices.BinarySearchFunc(v.Cells, c.Cell, func(a VoteCell, id uint64) int { return cmp.Compare(a.Cell, id) })
+	if !found {
+		v.Cells = slices.Insert(v.Cells, i, c)
 		return
 	}
-	best := sc[0]
-	for _, x := range sc {
-		best = math.Max(best, x)
+	x := &v.Cells[i]
+	x.Weight += c.Weight
+	if c.CityWeight > x.CityWeight || c.CityWeight == x.CityWeight && c.City < x.City {
+		x.City, x.CityWeight = c.City, c.CityWeight
 	}
-	ws := make([]float64, len(sc))
+}
+
+// trim keeps the maxVoteCells strongest cells.
+func (v *Votes) trim() {
+	if len(v.Cells) <= maxVoteCells {
+		return
+	}
+	byW := slices.Clone(v.Cells)
+	slices.SortFunc(byW, func(a, b VoteCell) int {
+		if c := cmp.Compare(b.Weight, a.Weight); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Cell, b.Cell)
+	})
+	byW = byW[:maxVoteCells]
+	slices.SortFunc(byW, func(a, b VoteCell) int { return cmp.Compare(a.Cell, b.Cell) })
+	v.Cells = byW
+}
+
+// voteOf is one trace's vote: hypotheses hs scored sc, each weighing
+// exp(score - best), normalised, so that a trace that cannot tell two
+// places apart splits its vote.
+func voteOf(hs []vhyp, sc []float64) Votes {
+	v := Votes{Traces: 1}
+	if len(hs) == 0 {
+		return v
+	}
+	best := slices.Max(sc)
 	var sum float64
+	ws := make([]float64, len(sc))
 	for i, x := range sc {
 		ws[i] = math.Exp(x - best)
 		sum += ws[i]
 	}
-	f.votesMu.Lock()
-	defer f.votesMu.Unlock()
-	if f.votes == nil {
-		f.votes = map[string]*voteSet{}
-	}
-	vs := f.votes[key]
-	if vs == nil {
-		vs = &voteSet{}
-		f.votes[key] = vs
-	}
-	vs.traces++
 	for i, h := range hs {
 		w := ws[i] / sum
 		if w < 1e-3 {
 			continue
 		}
-		vs.total += w
-		merged := false
-		for k := range vs.clusters {
-			if latency.DistanceKm(vs.clusters[k].at, h.at) <= voteMergeKm {
-				vs.clusters[k].w += w
-				merged = true
-				break
-			}
-		}
-		if merged {
-			continue
-		}
-		if len(vs.clusters) >= maxVoteClusters {
-			low := 0
-			for k := range vs.clusters {
-				if vs.clusters[k].w < vs.clusters[low].w {
-					low = k
-				}
-			}
-			if vs.clusters[low].w >= w {
-				continue
-			}
-			vs.clusters[low] = voteCluster{at: h.at, city: h.city, w: w}
-			continue
-		}
-		vs.clusters = append(vs.clusters, voteCluster{at: h.at, city: h.city, w: w})
+		id := s2.CellIDFromLatLng(h.at.LatLng()).Parent(voteLevel)
+		v.addCell(VoteCell{Cell: uint64(id), Weight: w, City: h.city, CityWeight: w})
 	}
+	return v
 }
 
-// consensus is the place most of key's traces vote for, as a hypothesis
-// with a bonus by its share of the votes; nil without one.
-func (f *fusion) consensus(key string) []vhyp {
-	f.votesMu.Lock()
-	defer f.votesMu.Unlock()
-	vs := f.votes[key]
-	if vs == nil || vs.traces < 2 || len(vs.clusters) == 0 {
+// consensus is the place most of the votes support, as a hypothesis with a
+// bonus by its share of the votes; nil without one.
+func (v Votes) consensus() []vhyp {
+	if v.Traces < 2 || len(v.Cells) == 0 {
 		return nil
 	}
-	// The place with the most votes within voteSupportKm of it, and the
-	// weighted centre of those votes.
-	best, bestW := 0, 0.0
-	for i := range vs.clusters {
+	pts := make([]latency.Point, len(v.Cells))
+	var total float64
+	for i, c := range v.Cells {
+		pts[i] = latency.PointFromLatLng(s2.CellID(c.Cell).LatLng())
+		total += c.Weight
+	}
+	best, bestW := 0, -1.0
+	for i := range v.Cells {
 		w := 0.0
-		for j := range vs.clusters {
-			if latency.DistanceKm(vs.clusters[i].at, vs.clusters[j].at) <= voteSupportKm {
-				w += vs.clusters[j].w
+		for j := range v.Cells {
+			if latency.DistanceKm(pts[i], pts[j]) <= voteSupportKm {
+				w += v.Cells[j].Weight
 			}
 		}
 		if w > bestW {
@@ -153,23 +237,60 @@ func (f *fusion) consensus(key string) []vhyp {
 		}
 	}
 	var sum r3.Vector
-	city, cityW := "", 0.0
-	for j := range vs.clusters {
-		c := vs.clusters[j]
-		if latency.DistanceKm(vs.clusters[best].at, c.at) <= voteSupportKm {
-			sum = sum.Add(unitVector(c.at).Mul(c.w))
-			if c.w > cityW {
-				city, cityW = c.city, c.w
-			}
+	city, cityW := "", -1.0
+	for j, c := range v.Cells {
+		if latency.DistanceKm(pts[best], pts[j]) > voteSupportKm {
+			continue
+		}
+		sum = sum.Add(unitVector(pts[j]).Mul(c.Weight))
+		if c.CityWeight > cityW {
+			city, cityW = c.City, c.CityWeight
 		}
 	}
-	c := voteCluster{at: vs.clusters[best].at, city: city}
+	at := pts[best]
 	if sum.Norm() > 0 {
-		c.at = latency.PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: sum.Normalize()}))
+		at = latency.PointFromLatLng(s2.LatLngFromPoint(s2.Point{Vector: sum.Normalize()}))
 	}
-	share := bestW / vs.total
-	return []vhyp{{at: c.at, city: c.city, bonus: consensusBonus * share,
-		name: fmt.Sprintf("the vantage point %.0f%% of this source's %d traces agree on (%s)", 100*share, vs.traces, c.city)}}
+	share := bestW / total
+	if share < minConsensusShare {
+		return nil
+	}
+	return []vhyp{{at: at, city: city, bonus: consensusBonus * share,
+		name: fmt.Sprintf("the vantage point %.0f%% of this source's %d traces agree on (%s)", 100*share, v.Traces, city)}}
+}
+
+// FusedData is the result of a first pass kept outside the engine (for
+// example an Apache Beam pipeline's joins and side inputs), for
+// LocateFused.
+type FusedData interface {
+	// Fused returns the observations of addr.
+	Fused(addr netip.Addr) (Fused, bool)
+	// Votes returns the votes for where the source named key (SourceKey)
+	// is.
+	Votes(key string) (Votes, bool)
+}
+
+// fusedView is what Locate reads of a first pass.
+type fusedView interface {
+	fused(addr netip.Addr) []FusedObs
+	votes(key string) (Votes, bool)
+}
+
+// fusion holds the engine's own first pass. Memory per address is fixed:
+// a map slot of a 16-byte key and up to maxFuseK observations of 8 bytes,
+// stored inline (no pointer per address, so the garbage collector has
+// nothing to scan); vantage points are interned once.
+type fusion struct {
+	k int
+
+	vmu   sync.RWMutex
+	vidx  map[Vantage]int32
+	vlist []Vantage
+
+	shards [fuseShards]fuseShard
+
+	votesMu sync.Mutex
+	votesBy map[string]*Votes
 }
 
 const fuseShards = 64
@@ -179,7 +300,7 @@ type fuseShard struct {
 	m  map[[16]byte]fuseEntry
 }
 
-// obs is one constraint: vantage index and minimum RTT.
+// obs is one observation: vantage index and minimum RTT.
 type obs struct {
 	v   int32
 	rtt float32
@@ -189,9 +310,6 @@ type fuseEntry struct {
 	n   uint8
 	obs [maxFuseK]obs
 }
-
-// maxFuseK caps Options.MaxConstraintsPerAddr.
-const maxFuseK = 4
 
 func newFusion(k int) *fusion {
 	f := &fusion{k: min(k, maxFuseK), vidx: map[Vantage]int32{}}
@@ -211,7 +329,7 @@ func (f *fusion) shard(a netip.Addr) *fuseShard {
 }
 
 // vantageIndex interns v. Inferred vantage points are never interned (-1).
-func (f *fusion) vantageIndex(v Vantage, _ bool) int32 {
+func (f *fusion) vantageIndex(v Vantage) int32 {
 	if v.Inferred {
 		return -1
 	}
@@ -232,11 +350,27 @@ func (f *fusion) vantageIndex(v Vantage, _ bool) int32 {
 	return i
 }
 
+func (f *fusion) vantage(i int32) Vantage {
+	f.vmu.RLock()
+	defer f.vmu.RUnlock()
+	return f.vlist[i]
+}
+
+// less orders two stored observations as obsLess does.
+func (f *fusion) less(a, b obs) bool {
+	if a.rtt != b.rtt {
+		return a.rtt < b.rtt
+	}
+	return vantageCmp(f.vantage(a.v), f.vantage(b.v)) < 0
+}
+
+// add keeps, per address, the minimum per vantage point and the tightest k
+// vantage points by obsLess: the same set whatever the order of the input.
 func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 	if v < 0 || !(rttMs > 0) {
 		return
 	}
-	r := float32(rttMs)
+	o := obs{v, float32(rttMs)}
 	key := a.Unmap().As16()
 	s := f.shard(a)
 	s.mu.Lock()
@@ -246,51 +380,60 @@ func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 	worst := -1
 	for i := 0; i < int(e.n); i++ {
 		if e.obs[i].v == v {
-			if r < e.obs[i].rtt {
-				e.obs[i].rtt = r
-			}
+			e.obs[i].rtt = min(e.obs[i].rtt, o.rtt)
 			return
 		}
-		if worst < 0 || e.obs[i].rtt > e.obs[worst].rtt {
+		if worst < 0 || f.less(e.obs[worst], e.obs[i]) {
 			worst = i
 		}
 	}
 	if int(e.n) < f.k {
-		e.obs[e.n] = obs{v, r}
+		e.obs[e.n] = o
 		e.n++
 		return
 	}
-	// Full: a tighter constraint replaces the loosest one.
-	if r < e.obs[worst].rtt {
-		e.obs[worst] = obs{v, r}
+	if f.less(o, e.obs[worst]) {
+		e.obs[worst] = o
 	}
 }
 
-// constraints returns the fused constraints of a, leaving out vantage skip
-// (the trace's own, which the caller has already).
-func (f *fusion) constraints(a netip.Addr, skip int32, slackKm float64) []latency.Constraint {
+func (f *fusion) fused(a netip.Addr) []FusedObs {
 	s := f.shard(a)
 	s.mu.Lock()
 	e, ok := s.m[a.Unmap().As16()]
 	s.mu.Unlock()
-	var os []obs
-	if ok {
-		os = e.obs[:e.n]
-	}
-	if len(os) == 0 {
+	if !ok || e.n == 0 {
 		return nil
 	}
-	f.vmu.RLock()
-	defer f.vmu.RUnlock()
-	out := make([]latency.Constraint, 0, len(os))
-	for _, o := range os {
-		if o.v == skip {
-			continue
-		}
-		v := f.vlist[o.v]
-		out = append(out, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: float64(o.rtt), SlackKm: slackKm})
+	out := make([]FusedObs, e.n)
+	for i, o := range e.obs[:e.n] {
+		out[i] = FusedObs{Vantage: f.vantage(o.v), RTTMs: o.rtt}
 	}
+	slices.SortFunc(out, obsCmp)
 	return out
+}
+
+func (f *fusion) vote(key string, v Votes) {
+	f.votesMu.Lock()
+	defer f.votesMu.Unlock()
+	if f.votesBy == nil {
+		f.votesBy = map[string]*Votes{}
+	}
+	if x := f.votesBy[key]; x != nil {
+		x.Merge(v)
+		return
+	}
+	f.votesBy[key] = &v
+}
+
+func (f *fusion) votes(key string) (Votes, bool) {
+	f.votesMu.Lock()
+	defer f.votesMu.Unlock()
+	v := f.votesBy[key]
+	if v == nil {
+		return Votes{}, false
+	}
+	return *v, true
 }
 
 func (f *fusion) len() int {
@@ -303,13 +446,119 @@ func (f *fusion) len() int {
 	return n
 }
 
-// Observe records, for fused locating, the constraint every public address
-// of t gives: its minimum RTT from t's vantage point (when known, and not
-// inferred). Run Observe over all traces first, then Locate or Stream them:
-// each address is then constrained by every vantage point that saw it (the
-// tightest Options.MaxConstraintsPerAddr of them), and an address whose
-// constraints cannot all hold is flagged anycast. Observe is safe for
-// concurrent use and reports whether t had a usable vantage point.
+// external adapts FusedData, keeping the tightest k observations.
+type external struct {
+	d FusedData
+	k int
+}
+
+func (x external) fused(a netip.Addr) []FusedObs {
+	f, ok := x.d.Fused(a)
+	if !ok {
+		return nil
+	}
+	os := slices.Clone(f.Obs)
+	slices.SortFunc(os, obsCmp)
+	return os[:min(len(os), x.k)]
+}
+
+func (x external) votes(key string) (Votes, bool) { return x.d.Votes(key) }
+
+// constraintsOf turns fused observations into constraints, leaving out
+// vantage point skip (the trace's own, which the caller has already).
+func constraintsOf(os []FusedObs, skip *Vantage, slackKm float64) []latency.Constraint {
+	out := make([]latency.Constraint, 0, len(os))
+	for _, o := range os {
+		if skip != nil && o.Vantage == *skip {
+			continue
+		}
+		v := o.Vantage
+		out = append(out, latency.Constraint{From: latency.Point{Lat: v.Lat, Lon: v.Lon}, FromName: v.Name, RTTMs: float64(o.RTTMs), SlackKm: slackKm})
+	}
+	return out
+}
+
+// Observations lists what Observe records of t for its addresses: for
+// every public address with an RTT, its minimum RTT from t's vantage point.
+// Nil when the engine does not know where t was measured from (it then
+// votes, see VoteOf).
+func (e *Engine) Observations(t *traceroute.Trace) []Observation {
+	v, ok := e.vantageOf(t)
+	if !ok || v.Inferred {
+		return nil
+	}
+	var out []Observation
+	for i := range t.Hops {
+		th := &t.Hops[i]
+		for _, a := range th.Addrs() {
+			if SpecialReason(a) != "" {
+				continue
+			}
+			if rtt, ok := minRTT(th, a); ok {
+				out = append(out, Observation{Addr: a.Unmap(), Vantage: v, RTTMs: float32(rtt)})
+			}
+		}
+	}
+	return out
+}
+
+// SourceKey names the machine a trace was measured from, "" when unknown:
+// its RIPE Atlas probe id, else its public source address (private ones are
+// shared by many machines). Traces of one source share one vantage point.
+func SourceKey(t *traceroute.Trace) string {
+	switch {
+	case t.Source.ProbeID != "":
+		return "probe:" + t.Source.ProbeID
+	case t.Source.Addr.IsValid() && SpecialReason(t.Source.Addr) == "":
+		return "addr:" + t.Source.Addr.Unmap().String()
+	}
+	return ""
+}
+
+// VoteOf is the vote of a trace without a vantage point for where its
+// source (SourceKey) is: what Observe adds to that source's votes. ok is
+// false when t has a vantage point, no source key, or nothing to vote
+// with.
+func (e *Engine) VoteOf(ctx context.Context, t *traceroute.Trace) (key string, v Votes, ok bool) {
+	if vt, known := e.vantageOf(t); known && !vt.Inferred || e.opts.NoInferVantage {
+		return "", Votes{}, false
+	}
+	key = SourceKey(t)
+	if key == "" {
+		return "", Votes{}, false
+	}
+	hs, sc, _ := e.hypothesesOf(ctx, t)
+	if len(hs) == 0 {
+		return key, Votes{}, false
+	}
+	return key, voteOf(hs, sc), true
+}
+
+// hypothesesOf scores t's vantage hypotheses on its own evidence.
+func (e *Engine) hypothesesOf(ctx context.Context, t *traceroute.Trace) ([]vhyp, []float64, float64) {
+	hops, err := e.buildHops(ctx, t, Vantage{}, false, nil)
+	if err != nil {
+		return nil, nil, 0
+	}
+	s := e.newSolver(hops)
+	var src *facts
+	if a := t.Source.Addr; a.IsValid() && SpecialReason(a) == "" {
+		src = e.factsFor(ctx, a, t.Source.Name)
+	}
+	hs, rKm := e.hypotheses(s, src, nil)
+	return hs, e.scoreHypotheses(s, hs, rKm), rKm
+}
+
+// Observe records, for fused locating, what t says about its addresses:
+// their minimum RTTs from t's vantage point (when known, and not
+// inferred), or, without one, t's vote for where its source is; with
+// Options.Learn, its names for learning. Run Observe over all traces
+// first, then Locate or Stream them: each address is then constrained by
+// every vantage point that saw it (the tightest Options.MaxConstraintsPerAddr
+// of them), an address whose constraints cannot all hold is flagged
+// anycast, and the traces of a source share the place its traces agree on.
+// Observe is safe for concurrent use and reports whether t had a usable
+// vantage point.
 func (e *Engine) Observe(t *traceroute.Trace) bool {
 	v, ok := e.vantageOf(t)
 	if !ok || v.Inferred {
@@ -318,47 +567,30 @@ func (e *Engine) Observe(t *traceroute.Trace) bool {
 		}
 		return false
 	}
-	vi := e.fuse.vantageIndex(v, false)
+	vi := e.fuse.vantageIndex(v)
 	e.observeNames(t, latency.Point{Lat: v.Lat, Lon: v.Lon}, 0)
-	for i := range t.Hops {
-		th := &t.Hops[i]
-		for _, a := range th.Addrs() {
-			if SpecialReason(a) != "" {
-				continue
-			}
-			if rtt, ok := minRTT(th, a); ok {
-				e.fuse.add(a, vi, rtt)
-			}
-		}
+	for _, o := range e.Observations(t) {
+		e.fuse.add(o.Addr, vi, float64(o.RTTMs))
 	}
 	return true
 }
 
 // observeVantage votes, for a trace without a vantage point whose source
-// is known by probe id or public address, for where that source is; with
-// Options.Learn, the trace's names are learned from under its best
-// hypothesis.
+// is known, for where that source is; with Options.Learn, the trace's
+// names are learned from under its best hypothesis.
 func (e *Engine) observeVantage(t *traceroute.Trace) {
-	key := sourceKey(t)
+	key := SourceKey(t)
 	if key == "" && e.learn == nil {
 		return
 	}
-	ctx := context.Background()
-	hops, err := e.buildHops(ctx, t, Vantage{}, false, -1)
-	if err != nil {
+	hs, sc, rKm := e.hypothesesOf(context.Background(), t)
+	if len(hs) == 0 {
 		return
 	}
-	s := e.newSolver(hops)
-	var src *facts
-	if a := t.Source.Addr; a.IsValid() && SpecialReason(a) == "" {
-		src = e.factsFor(ctx, a, t.Source.Name)
-	}
-	hs, rKm := e.hypotheses(s, src, nil)
-	sc := e.scoreHypotheses(s, hs, rKm)
 	if key != "" {
-		e.fuse.vote(key, hs, sc)
+		e.fuse.vote(key, voteOf(hs, sc))
 	}
-	if e.learn != nil && len(hs) > 0 {
+	if e.learn != nil {
 		best := 0
 		for i := range sc {
 			if sc[i] > sc[best] {
@@ -369,39 +601,49 @@ func (e *Engine) observeVantage(t *traceroute.Trace) {
 	}
 }
 
-// sourceKey names the machine a trace was measured from, "" when unknown:
-// its RIPE Atlas probe id, else its public source address (private ones
-// are shared by many machines).
-func sourceKey(t *traceroute.Trace) string {
-	switch {
-	case t.Source.ProbeID != "":
-		return "probe:" + t.Source.ProbeID
-	case t.Source.Addr.IsValid() && SpecialReason(t.Source.Addr) == "":
-		return "addr:" + t.Source.Addr.Unmap().String()
-	}
-	return ""
-}
-
 // ObserveAll runs Observe over every trace of seq (the first pass of
-// `regeo --fuse`). Input errors are handed to onErr (nil = skip them
+// `geoloc regeo --fuse`) and, with Options.Learn, applies what was learned
+// (see Learned). Input errors are handed to onErr (nil = skip them
 // silently); it stops early when onErr returns false or ctx is done. It
 // returns the number of traces observed.
 func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace, error], onErr func(error) bool) (int, error) {
+	// What Observe keeps does not depend on the order of the traces, so
+	// they are observed on every core.
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *traceroute.Trace, 4*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				e.Observe(t)
+			}
+		}()
+	}
 	n := 0
+	var stop error
 	for t, err := range seq {
 		if cerr := ctx.Err(); cerr != nil {
-			return n, cerr
+			stop = cerr
+			break
 		}
 		if err != nil {
 			if onErr != nil && !onErr(err) {
-				return n, err
+				stop = err
+				break
 			}
 			continue
 		}
 		if t != nil {
-			e.Observe(t)
+			work <- t
 			n++
 		}
+	}
+	close(work)
+	wg.Wait()
+	if stop != nil {
+		return n, stop
 	}
 	e.Learned()
 	return n, nil
@@ -410,3 +652,10 @@ func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace
 // FusedAddrs is the number of distinct addresses Observe holds constraints
 // for.
 func (e *Engine) FusedAddrs() int { return e.fuse.len() }
+
+// LocateFused is Locate with a first pass kept outside the engine (see
+// FusedData) instead of the engine's own Observe.
+func (e *Engine) LocateFused(ctx context.Context, t *traceroute.Trace, d FusedData) (*TraceResult, error) {
+	k := e.fuse.k
+	return e.locate(ctx, t, external{d: d, k: k})
+}
