@@ -99,15 +99,43 @@ func BenchmarkRegeo(b *testing.B) {
 // BenchmarkLocate is the engine alone on parsed traces, one goroutine.
 func BenchmarkLocate(b *testing.B) {
 	w, srcs := benchWorld(b, 500)
-	e := geoloc.New(geoloc.Options{Sources: srcs})
+	benchLocate(b, srcs, w.Traces)
+}
+
+// BenchmarkLocateUnknownVantage is BenchmarkLocate on whole paths (access
+// network, hosting destination) whose vantage points are withheld: the
+// solver tries its vantage hypotheses.
+//
+//	go test -run '^$' -bench BenchmarkLocateUnknownVantage ./geoloc
+func BenchmarkLocateUnknownVantage(b *testing.B) {
+	w, err := accuracy.Build(accuracy.Config{Seed: 1, Traces: 500, Access: true})
+	require.NoError(b, err)
+	var srcs []candidates.Source
+	for _, d := range w.DBs {
+		s, err := candidates.OpenMMDBBytes(d.Image, d.Name+".mmdb")
+		require.NoError(b, err)
+		srcs = append(srcs, s)
+	}
+	var ts []*traceroute.Trace
 	for _, t := range w.Traces {
+		c := *t
+		c.Source.Lat, c.Source.Lon = nil, nil
+		ts = append(ts, &c)
+	}
+	benchLocate(b, srcs, ts)
+}
+
+// benchLocate locates ts over and over with a warm cache.
+func benchLocate(b *testing.B, srcs []candidates.Source, ts []*traceroute.Trace) {
+	e := geoloc.New(geoloc.Options{Sources: srcs})
+	for _, t := range ts {
 		_, _ = e.Locate(context.Background(), t)
 	}
-	hops := hopsOf(w.Traces)
+	hops := hopsOf(ts)
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
 	for b.Loop() {
-		for _, t := range w.Traces {
+		for _, t := range ts {
 			if _, err := e.Locate(context.Background(), t); err != nil {
 				b.Fatal(err)
 			}

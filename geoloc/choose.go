@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/golang/geo/r3"
+
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
@@ -36,7 +38,13 @@ func agrees(a, b *cand) bool {
 		return a.Country != "" && a.Country == b.Country
 	}
 	lim := math.Max(agreeMinKm, math.Min(math.Min(a.RadiusKm, b.RadiusKm), agreeMaxKm))
-	return latency.DistanceKm(a.pt, b.pt) <= lim
+	return candKm(a, b) <= lim
+}
+
+// candKm is the great-circle distance between two candidates, from their
+// unit vectors: no trigonometry but one arccosine.
+func candKm(a, b *cand) float64 {
+	return latency.EarthRadiusKm * math.Acos(math.Max(-1, math.Min(1, a.v.Dot(b.v))))
 }
 
 // feasible reports whether candidate i of h satisfies every hard bound.
@@ -167,7 +175,7 @@ func (e *Engine) decideAlone(h *hop) {
 		h.res.Location, h.loc = nil, nil
 		return
 	}
-	n := e.nodeOf(h)
+	n := e.nodeOf(h, nil)
 	if len(n.cands) == 0 {
 		e.noCandidate(h)
 		return
@@ -367,14 +375,19 @@ func (e *Engine) detourWhy(h *hop, c *cand, prev, next *hop) string {
 	if c.countryLevel || !h.hasRTT {
 		return ""
 	}
+	// latency.DetourExcessKm, from unit vectors.
+	excess := func(fromV r3.Vector, rttFrom, rttTo, slackKm float64) float64 {
+		d := latency.EarthRadiusKm * math.Acos(math.Max(-1, math.Min(1, fromV.Dot(c.v))))
+		return d - math.Max(rttTo-rttFrom, 0)/2*latency.FibreKmPerMs - slackKm
+	}
 	var whys []string
 	if prev != nil && prev.res.TTL < h.res.TTL {
-		if x := latency.DetourExcessKm(*prev.loc, c.pt, prev.res.RTTMs, h.res.RTTMs, e.slack+math.Min(prev.radKm, detourRadiusCapKm)); x > 0 {
+		if x := excess(unitVector(*prev.loc), prev.res.RTTMs, h.res.RTTMs, e.slack+math.Min(prev.radKm, detourRadiusCapKm)); x > 0 {
 			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
 		}
 	}
 	if next != nil && next.res.TTL > h.res.TTL {
-		if x := latency.DetourExcessKm(c.pt, *next.loc, h.res.RTTMs, next.res.RTTMs, e.slack+math.Min(next.radKm, detourRadiusCapKm)); x > 0 {
+		if x := excess(unitVector(*next.loc), h.res.RTTMs, next.res.RTTMs, e.slack+math.Min(next.radKm, detourRadiusCapKm)); x > 0 {
 			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
 		}
 	}

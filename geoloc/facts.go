@@ -143,6 +143,9 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 // finish computes what the candidates of f derive: agreement, evidence
 // names, unit vectors and countries.
 func (f *facts) finish() {
+	for i := range f.cands {
+		f.cands[i].v = unitVector(f.cands[i].pt)
+	}
 	n := len(f.cands)
 	f.agree = make([]bool, n*n)
 	for i := range f.cands {
@@ -153,7 +156,6 @@ func (f *facts) finish() {
 	for i := range f.cands {
 		c := &f.cands[i]
 		c.evKind = kindOf(c)
-		c.v = unitVector(c.pt)
 		c.evSource = c.Source
 		if c.Hint != nil && c.Hint.Code != "" {
 			c.evSource = c.Source + ":" + c.Hint.Code

@@ -2,7 +2,9 @@ package geoloc
 
 import (
 	"math"
-	"sort"
+	"slices"
+
+	"github.com/golang/geo/s2"
 
 	"github.com/geoloc-dev/geoloc/latency"
 )
@@ -128,11 +130,12 @@ type solver struct {
 // the edges between consecutive ones. hops are the trace's working hops.
 func (e *Engine) newSolver(hops []*hop) *solver {
 	s := &solver{e: e, hops: hops, nodes: make([]*pnode, len(hops)), path: make([]int, len(hops)), marg: make([][]float64, len(hops))}
+	seen := map[repeatKey][]float64{}
 	for i, h := range hops {
 		if h.special != "" || h.f == nil || len(h.f.cands) == 0 {
 			continue
 		}
-		n := e.nodeOf(h)
+		n := e.nodeOf(h, seen)
 		if n == nil {
 			continue
 		}
@@ -180,14 +183,26 @@ func (s *solver) offerColocated() {
 // of it is.
 const colocProb = 0.7
 
-// strongest are the indexes of n's k strongest own states.
+// strongest are the indexes of n's k strongest own states, strongest
+// first (the earlier on ties).
 func (n *pnode) strongest(k int) []int {
-	var out []int
-	for st := range n.cands {
-		out = append(out, st)
+	out := make([]int, 0, k)
+	for range k {
+		best := -1
+		for st := range n.cands {
+			if slices.Contains(out, st) {
+				continue
+			}
+			if best < 0 || n.p[st] > n.p[best] {
+				best = st
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, best)
 	}
-	sort.SliceStable(out, func(a, b int) bool { return n.p[out[a]] > n.p[out[b]] })
-	return out[:min(k, len(out))]
+	return out
 }
 
 // covers reports whether one of n's states already stands where c does.
@@ -210,8 +225,27 @@ func (n *pnode) addExtra(c cand, from *hop, p float64) {
 	n.mask = append(n.mask, true)
 }
 
-// nodeOf scores h's candidates that survive its hard constraints.
-func (e *Engine) nodeOf(h *hop) *pnode {
+// dbRepeatFactor discounts a database answer that an earlier hop of the
+// same trace, answering more than repeatGapMs sooner or later, got from
+// the same database: databases put many of an operator's prefixes at its
+// head office, so one place for routers that far apart in time is one
+// piece of evidence, not several. Routers of one PoP (close in time)
+// sharing an answer are not discounted.
+const (
+	dbRepeatFactor = 0.5
+	repeatGapMs    = 2
+)
+
+// repeatKey is a database and the S2 cell (about 70 km) of its answer.
+type repeatKey struct {
+	group string
+	cell  s2.CellID
+}
+
+// nodeOf scores h's candidates that survive its hard constraints. seen
+// counts the database answers of the hops before h in the trace (nil: none);
+// h's are added.
+func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	cs := h.f.cands
 	ruled := make([]bool, len(cs))
 	anyOK := false
@@ -229,6 +263,11 @@ func (e *Engine) nodeOf(h *hop) *pnode {
 		p := math.Min(pCap, sup[i])
 		if cs[i].countryLevel {
 			p *= 0.5
+		}
+		if seen != nil && h.hasRTT && cs[i].group != hintGroup && !cs[i].countryLevel {
+			if slices.ContainsFunc(seen[repeatKeyOf(&cs[i])], func(rtt float64) bool { return math.Abs(rtt-h.res.RTTMs) > repeatGapMs }) {
+				p *= dbRepeatFactor
+			}
 		}
 		n.cands = append(n.cands, i)
 		n.p = append(n.p, p)
@@ -256,6 +295,14 @@ func (e *Engine) nodeOf(h *hop) *pnode {
 		}
 		n.cands, n.p = cands, p
 	}
+	if seen != nil && h.hasRTT {
+		for i := range cs {
+			if cs[i].group != hintGroup && !cs[i].countryLevel {
+				k := repeatKeyOf(&cs[i])
+				seen[k] = append(seen[k], h.res.RTTMs)
+			}
+		}
+	}
 	n.logp = make([]float64, len(n.p))
 	for i, p := range n.p {
 		n.logp[i] = math.Log(math.Max(p, 1e-9))
@@ -267,6 +314,10 @@ func (e *Engine) nodeOf(h *hop) *pnode {
 	}
 	_ = anyOK
 	return n
+}
+
+func repeatKeyOf(c *cand) repeatKey {
+	return repeatKey{c.group, s2.CellIDFromLatLng(c.pt.LatLng()).Parent(7)}
 }
 
 // supportOf is, per candidate not ruled out, its support: for each
@@ -329,11 +380,12 @@ func (e *Engine) edgeScores(a, b *pnode) []float64 {
 	pairKm := latency.PairMaxDistanceKm(ha.res.RTTMs, hb.res.RTTMs, 2*e.slack)
 	sameTTL := ha.res.TTL == hb.res.TTL
 	near := math.Abs(hb.res.RTTMs-ha.res.RTTMs) <= nearMs
+	rise := math.Max(hb.res.RTTMs-ha.res.RTTMs, 0)
 	for i := range na - 1 {
 		ca := a.cand(i)
 		for j := range nb - 1 {
 			cb := b.cand(j)
-			d := latency.DistanceKm(ca.pt, cb.pt)
+			d := candKm(ca, cb)
 			if d > pairKm {
 				out[i*nb+j] = negInf
 				continue
@@ -343,8 +395,9 @@ func (e *Engine) edgeScores(a, b *pnode) []float64 {
 			}
 			var sc float64
 			if !sameTTL {
+				// latency.DetourExcessKm, with the distance at hand.
 				slack := e.slack + math.Min(math.Min(ca.RadiusKm, cb.RadiusKm), detourRadiusCapKm)
-				if x := latency.DetourExcessKm(ca.pt, cb.pt, ha.res.RTTMs, hb.res.RTTMs, slack); x > 0 {
+				if x := d - rise/2*latency.FibreKmPerMs - slack; x > 0 {
 					sc -= math.Log1p(x / detourScaleKm)
 				}
 			}
@@ -355,6 +408,23 @@ func (e *Engine) edgeScores(a, b *pnode) []float64 {
 		}
 	}
 	return out
+}
+
+// narrow makes the current masks final: "elsewhere" is scored from what
+// they leave possible, as if the hypothesis had been a given vantage point.
+func (s *solver) narrow() {
+	for _, n := range s.nodes {
+		if n == nil {
+			continue
+		}
+		maxP := 0.0
+		for k := range n.cands {
+			if n.mask[k] {
+				maxP = math.Max(maxP, n.p[k])
+			}
+		}
+		n.logElse = math.Log(elseShare * math.Max(1-maxP, 1-pCap))
+	}
 }
 
 // rebuildEdges recomputes every edge (after states were added).

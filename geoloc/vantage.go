@@ -9,7 +9,6 @@ import (
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
 	"github.com/geoloc-dev/geoloc/rdns"
-	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 // A trace whose vantage point nobody gives is still bound by physics: every
@@ -28,8 +27,9 @@ const (
 	anchorSpreadMs = 3
 	maxAnchors     = 3
 	// maxAnchorCands bounds the candidates of one anchor that become
-	// hypotheses.
+	// hypotheses; maxHypotheses all of them.
 	maxAnchorCands = 6
+	maxHypotheses  = 12
 	// hypMergeKm merges hypotheses closer than this.
 	hypMergeKm = 50
 	// srcRadiusKm is how far a source address's database place may be from
@@ -69,6 +69,9 @@ func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float
 	rKm := float64(srcRadiusKm)
 	var hs []vhyp
 	add := func(v vhyp) {
+		if len(hs) >= maxHypotheses {
+			return
+		}
 		for i := range hs {
 			if latency.DistanceKm(hs[i].at, v.at) <= hypMergeKm {
 				hs[i].bonus = math.Max(hs[i].bonus, v.bonus)
@@ -232,16 +235,6 @@ func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
 		out[i] = s.run() + v.bonus
 	}
 	return out
-}
-
-// shared returns the vantage hypotheses other traces of t's source support
-// (with --fuse): nil when there are none.
-func (e *Engine) shared(t *traceroute.Trace) []vhyp {
-	key := sourceKey(t)
-	if key == "" {
-		return nil
-	}
-	return e.fuse.consensus(key)
 }
 
 const (
