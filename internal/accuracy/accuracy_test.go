@@ -60,7 +60,8 @@ func TestAccuracy(t *testing.T) {
 		var names Metrics
 		blind := ms[2]
 		assert.Equal(t, "engine, vantage unknown", blind.Method)
-		assert.GreaterOrEqual(t, blind.Within, 0.8, "seed %d: vantage unknown", seed)
+		assert.GreaterOrEqual(t, blind.Within, 0.9, "seed %d: vantage unknown", seed)
+		assert.LessOrEqual(t, float64(blind.Breaking)/float64(blind.Hops), 0.01, "seed %d: vantage unknown, placements breaking the true bound", seed)
 		for _, m := range ms[3:] {
 			if m.Method == "names alone (top hint)" {
 				names = m
@@ -106,7 +107,10 @@ func BenchmarkAccuracy(b *testing.B) {
 
 // TestPaths scores whole paths (home gateway, unnamed access network,
 // backbone, destination host) from vantage points the engine is told and
-// not told.
+// not told, and asserts floors a little under what the seeds show (issue
+// 11's goals: from an unknown vantage point, countries exact in 90% of
+// traces, at most 3% naming a country never crossed, at most 0.5% of
+// placements breaking the true bound).
 //
 //	go test -run TestPaths -v ./internal/accuracy
 func TestPaths(t *testing.T) {
@@ -119,5 +123,16 @@ func TestPaths(t *testing.T) {
 		ms, err := RunPaths(context.Background(), Config{Seed: seed, Traces: traces}, nil)
 		require.NoError(t, err)
 		require.NoError(t, WritePathTable(os.Stdout, fmt.Sprintf("seed %d", seed), ms))
+		known, blind, fused := ms[0], ms[1], ms[2]
+		assert.Zero(t, known.Breaking, "seed %d: a given vantage point's bounds are never broken", seed)
+		for _, m := range []PathMetrics{known, blind, fused} {
+			assert.GreaterOrEqual(t, m.CountriesExact, 0.86, "seed %d %s: countries exact", seed, m.Method)
+			assert.LessOrEqual(t, m.NeverCrossed, 0.04, "seed %d %s: traces naming a country never crossed", seed, m.Method)
+			assert.LessOrEqual(t, m.BreakingShare, 0.006, "seed %d %s: placements breaking the true bound", seed, m.Method)
+			assert.GreaterOrEqual(t, m.Within, 0.94, "seed %d %s: hops within 40 km", seed, m.Method)
+		}
+		for _, m := range ms[3:] {
+			assert.Greater(t, blind.CountriesExact, m.CountriesExact, "seed %d: better than %s", seed, m.Method)
+		}
 	}
 }
