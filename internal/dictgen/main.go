@@ -177,10 +177,15 @@ func readCSV(path string, latin1 bool) ([][]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		// ISO 8859-1 bytes are the first 256 code points.
+		// ISO 8859-1 bytes are the first 256 code points, except that the
+		// UN/LOCODE files hold a Windows-1252 letter or two where 8859-1
+		// has control characters (MQ SHL "Schœlcher", œ = 0x9C).
 		rs := make([]rune, len(raw))
 		for i, b := range raw {
 			rs[i] = rune(b)
+			if r, ok := cp1252[b]; ok {
+				rs[i] = r
+			}
 		}
 		r = strings.NewReader(string(rs))
 	}
@@ -192,6 +197,13 @@ func readCSV(path string, latin1 bool) ([][]string, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return recs, nil
+}
+
+// cp1252 maps the bytes 0x80-0x9F of Windows-1252 that are letters or
+// punctuation to their code points.
+var cp1252 = map[byte]rune{
+	0x80: '€', 0x82: '‚', 0x83: 'ƒ', 0x84: '„', 0x85: '…', 0x86: '†', 0x87: '‡', 0x88: 'ˆ', 0x89: '‰', 0x8A: 'Š', 0x8B: '‹', 0x8C: 'Œ', 0x8E: 'Ž',
+	0x91: '‘', 0x92: '’', 0x93: '“', 0x94: '”', 0x95: '•', 0x96: '–', 0x97: '—', 0x98: '˜', 0x99: '™', 0x9A: 'š', 0x9B: '›', 0x9C: 'œ', 0x9E: 'ž', 0x9F: 'Ÿ',
 }
 
 func (g *gen) loadCountries() error {
