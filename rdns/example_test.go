@@ -3,6 +3,7 @@ package rdns_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/latency"
@@ -155,4 +156,47 @@ func ExampleLearner() {
 	// example-carrier.net ipls Indianapolis 2 0
 	// example-carrier.net omha Omaha 2 0
 	// Indianapolis operator-site
+}
+
+// The embedded conventions: one domain per operator, the codes it
+// publishes or that public traces show, each with its source.
+func ExampleEmbeddedConventions() {
+	c := rdns.EmbeddedConventions()
+	for _, e := range c.Entries {
+		if e.Domain == "ip.twelve99.net" && (e.Code == "bei" || e.Code == "ewr") {
+			if e.Rejected != "" {
+				fmt.Println(e.Code, "rejected:", e.Rejected)
+				continue
+			}
+			fmt.Println(e.Code, e.Place.Name, e.Place.Country, e.Source)
+		}
+	}
+	// Output:
+	// bei Berlin DE arelion-lg
+	// ewr rejected: Arelion's list gives ewr to two sites, New York and Piscataway
+}
+
+// WriteJSON writes the reviewable form: one entry a line.
+func ExampleConventions_WriteJSON() {
+	c := &rdns.Conventions{
+		Domains: []rdns.Domain{{Domain: "bb.example.net", Pattern: `^(?P<loc>[a-z]+)\d*-`, Sources: []string{"NOC"}}},
+		Entries: []rdns.Entry{{Domain: "bb.example.net", Code: "omha", Place: &rdns.Place{Name: "Omaha", Country: "US", Lat: 41.263, Lon: -96.053}, Support: 3, Source: "learned"}},
+	}
+	_ = c.WriteJSON(os.Stdout)
+	// Output:
+	// {
+	//   "format": "geoloc-conventions/1",
+	//   "domains": [
+	//     {
+	//       "domain": "bb.example.net",
+	//       "pattern": "^(?P<loc>[a-z]+)\\d*-",
+	//       "sources": [
+	//         "NOC"
+	//       ]
+	//     }
+	//   ],
+	//   "entries": [
+	//     {"domain":"bb.example.net","code":"omha","place":{"name":"Omaha","country":"US","lat":41.263,"lon":-96.053},"support":3,"source":"learned"}
+	//   ]
+	// }
 }

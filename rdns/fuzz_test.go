@@ -198,3 +198,31 @@ func FuzzCodesExpand(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLearner: names and RTT bounds of any shape never break the learner,
+// and what it returns is always a valid conventions file.
+func FuzzLearner(f *testing.F) {
+	f.Add("ipls-bb1-link.ip.example-carrier.net", "ipls-bb2-link.ip.example-carrier.net", 41.88, -87.63, 4.2, 33.75, -84.39, 9.5)
+	f.Add("ae-1.omha2.core.example.net", "ae-2.omha3.core.example.net", 41.88, -87.63, 9.0, 47.61, -122.33, 26.0)
+	f.Add("ffm-b1-link.ip.twelve99.net", "xyz-b1-link.ip.twelve99.net", 50.1, 8.7, 1.0, 59.3, 18.1, 30.0)
+	f.Add("a.b", "", 0.0, 0.0, -1.0, 91.0, 181.0, 1e300)
+	f.Fuzz(func(t *testing.T, n1, n2 string, lat1, lon1, rtt1, lat2, lon2, rtt2 float64) {
+		l := NewLearner(LearnOptions{MaxObservations: 64})
+		discs := []latency.Disc{
+			latency.DiscFromRTT(latency.Point{Lat: lat1, Lon: lon1}, rtt1, 25),
+			latency.DiscFromRTT(latency.Point{Lat: lat2, Lon: lon2}, rtt2, 25),
+		}
+		for range 2 {
+			l.Observe(n1, discs)
+			l.Observe(n2, discs[:1])
+		}
+		c := l.Conventions()
+		var buf bytes.Buffer
+		if err := c.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadConventions(&buf, "learned.json"); err != nil {
+			t.Fatalf("learned conventions do not read back: %v\n%s", err, buf.String())
+		}
+	})
+}

@@ -298,3 +298,22 @@ func BenchmarkLearnerMemory(b *testing.B) {
 		runtime.KeepAlive(l)
 	}
 }
+
+// Every place the learner can name passes the checks of ReadConventions,
+// so that a learned file always reads back.
+func TestLearnablePlacesValid(t *testing.T) {
+	d := loadDict()
+	for i := range d.places {
+		p := &d.places[i]
+		pl := Place{Name: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon, Population: p.pop}
+		require.NoError(t, checkPlace(&pl), "%+v", pl)
+	}
+	for _, a := range d.airports {
+		pl := Place{Name: a.name, Region: a.region, Country: a.cc, Lat: a.lat, Lon: a.lon, Population: a.pop}
+		require.NoError(t, checkPlace(&pl), "%+v", pl)
+	}
+	for _, l := range d.locodes() {
+		pl := Place{Name: l.name, Region: l.region, Country: strings.ToUpper(l.code[:2]), Lat: l.lat, Lon: l.lon, Population: l.pop}
+		require.NoError(t, checkPlace(&pl), "%+v", pl)
+	}
+}
