@@ -125,3 +125,40 @@ func ExampleEngine_Observe() {
 	// true
 	// anycast: seen at 2.0 ms from Oslo and 2.0 ms from Tokyo, 8405 km apart; no single place is that close to both; no name hint and no database knows this address
 }
+
+// fusedMap is a first pass held outside the engine, as a pipeline would
+// hold it after combining per address and per source.
+type fusedMap struct {
+	fused map[netip.Addr]geoloc.Fused
+	votes map[string]geoloc.Votes
+}
+
+func (m fusedMap) Fused(a netip.Addr) (geoloc.Fused, bool) { f, ok := m.fused[a]; return f, ok }
+func (m fusedMap) Votes(k string) (geoloc.Votes, bool)     { v, ok := m.votes[k]; return v, ok }
+
+func ExampleEngine_LocateFused() {
+	// The first pass run elsewhere: what each trace gives (FirstPassOf),
+	// combined per address with Fused.Add and Merge, in any order.
+	at := func(name string, lat, lon, rtt float64) *traceroute.Trace {
+		return &traceroute.Trace{
+			Source: traceroute.Endpoint{Name: name, Lat: &lat, Lon: &lon},
+			Hops:   []traceroute.Hop{{TTL: 1, Probes: []traceroute.Probe{{Addr: netip.MustParseAddr("8.8.12.1"), RTTMs: rtt}}}},
+		}
+	}
+	traces := []*traceroute.Trace{at("London", 51.51, -0.13, 4.0), at("Paris", 48.86, 2.35, 3.5), at("Amsterdam", 52.37, 4.90, 2.5)}
+	e := geoloc.New(geoloc.Options{})
+	m := fusedMap{fused: map[netip.Addr]geoloc.Fused{}, votes: map[string]geoloc.Votes{}}
+	for _, t := range traces {
+		for _, o := range e.FirstPassOf(context.Background(), t).Observations {
+			f := m.fused[o.Addr]
+			f.Add(o.Vantage, o.RTTMs)
+			m.fused[o.Addr] = f
+		}
+	}
+	// The second pass: nothing but the RTTs from three cities places it.
+	r, _ := e.LocateFused(context.Background(), traces[0], m)
+	h := r.Hops[0]
+	fmt.Println(h.Method, h.Location.Country, h.Location.RadiusKm < 300)
+	// Output:
+	// latency:multilateration BE true
+}

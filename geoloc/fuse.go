@@ -520,18 +520,11 @@ func SourceKey(t *traceroute.Trace) string {
 // false when t has a vantage point, no source key, or nothing to vote
 // with.
 func (e *Engine) VoteOf(ctx context.Context, t *traceroute.Trace) (key string, v Votes, ok bool) {
-	if vt, known := e.vantageOf(t); known && !vt.Inferred || e.opts.NoInferVantage {
+	fp := e.FirstPassOf(ctx, t)
+	if fp.Vote == nil {
 		return "", Votes{}, false
 	}
-	key = SourceKey(t)
-	if key == "" {
-		return "", Votes{}, false
-	}
-	hs, sc, _ := e.hypothesesOf(ctx, t)
-	if len(hs) == 0 {
-		return key, Votes{}, false
-	}
-	return key, voteOf(hs, sc), true
+	return fp.VoteKey, *fp.Vote, true
 }
 
 // hypothesesOf scores t's vantage hypotheses on its own evidence.
@@ -549,6 +542,50 @@ func (e *Engine) hypothesesOf(ctx context.Context, t *traceroute.Trace) ([]vhyp,
 	return hs, e.scoreHypotheses(s, hs, rKm), rKm
 }
 
+// FirstPass is everything the first pass of fused locating takes from one
+// trace: the observations of its addresses (with a known vantage point),
+// else its vote for where its source is, and its router names with the
+// bounds they come with (for learning naming conventions). Observe keeps
+// exactly this; a distributed pipeline emits it per trace, combines
+// Observations per address (Fused.Add, Merge), Votes per VoteKey
+// (Votes.Merge) and Names into an rdns.Learner, and hands the result to
+// LocateFused (and the learned conventions to Options.Conventions).
+type FirstPass struct {
+	Observations []Observation     `json:"observations,omitempty"`
+	VoteKey      string            `json:"vote_key,omitempty"`
+	Vote         *Votes            `json:"vote,omitempty"`
+	Names        []NameObservation `json:"names,omitempty"`
+}
+
+// FirstPassOf is what the first pass takes from t (see FirstPass). Names
+// are listed whatever Options.Learn says.
+func (e *Engine) FirstPassOf(ctx context.Context, t *traceroute.Trace) FirstPass {
+	v, ok := e.vantageOf(t)
+	if ok && !v.Inferred {
+		return FirstPass{Observations: e.Observations(t), Names: e.nameObservations(t, latency.Point{Lat: v.Lat, Lon: v.Lon}, 0)}
+	}
+	if e.opts.NoInferVantage {
+		return FirstPass{}
+	}
+	var fp FirstPass
+	hs, sc, rKm := e.hypothesesOf(ctx, t)
+	if len(hs) == 0 {
+		return fp
+	}
+	if key := SourceKey(t); key != "" {
+		vote := voteOf(hs, sc)
+		fp.VoteKey, fp.Vote = key, &vote
+	}
+	best := 0
+	for i := range sc {
+		if sc[i] > sc[best] {
+			best = i
+		}
+	}
+	fp.Names = e.nameObservations(t, hs[best].at, rKm)
+	return fp
+}
+
 // Observe records, for fused locating, what t says about its addresses:
 // their minimum RTTs from t's vantage point (when known, and not
 // inferred), or, without one, t's vote for where its source is; with
@@ -560,45 +597,27 @@ func (e *Engine) hypothesesOf(ctx context.Context, t *traceroute.Trace) ([]vhyp,
 // Observe is safe for concurrent use and reports whether t had a usable
 // vantage point.
 func (e *Engine) Observe(t *traceroute.Trace) bool {
-	v, ok := e.vantageOf(t)
-	if !ok || v.Inferred {
-		if !e.opts.NoInferVantage {
-			e.observeVantage(t)
-		}
-		return false
+	if v, ok := e.vantageOf(t); (!ok || v.Inferred) && SourceKey(t) == "" && e.learn == nil {
+		return false // nothing to vote for, nothing to learn
 	}
-	vi := e.fuse.vantageIndex(v)
-	e.observeNames(t, latency.Point{Lat: v.Lat, Lon: v.Lon}, 0)
-	for _, o := range e.Observations(t) {
+	fp := e.FirstPassOf(context.Background(), t)
+	if fp.Vote != nil {
+		e.fuse.vote(fp.VoteKey, *fp.Vote)
+	}
+	if e.learn != nil {
+		for _, o := range fp.Names {
+			e.learn.l.Observe(o.Name, o.Where)
+		}
+	}
+	if len(fp.Observations) == 0 {
+		v, ok := e.vantageOf(t)
+		return ok && !v.Inferred
+	}
+	vi := e.fuse.vantageIndex(fp.Observations[0].Vantage)
+	for _, o := range fp.Observations {
 		e.fuse.add(o.Addr, vi, float64(o.RTTMs))
 	}
 	return true
-}
-
-// observeVantage votes, for a trace without a vantage point whose source
-// is known, for where that source is; with Options.Learn, the trace's
-// names are learned from under its best hypothesis.
-func (e *Engine) observeVantage(t *traceroute.Trace) {
-	key := SourceKey(t)
-	if key == "" && e.learn == nil {
-		return
-	}
-	hs, sc, rKm := e.hypothesesOf(context.Background(), t)
-	if len(hs) == 0 {
-		return
-	}
-	if key != "" {
-		e.fuse.vote(key, voteOf(hs, sc))
-	}
-	if e.learn != nil {
-		best := 0
-		for i := range sc {
-			if sc[i] > sc[best] {
-				best = i
-			}
-		}
-		e.observeNames(t, hs[best].at, rKm)
-	}
 }
 
 // ObserveAll runs Observe over every trace of seq (the first pass of

@@ -20,13 +20,22 @@ type learning struct {
 // within more than this teaches nothing worth keeping.
 const maxLearnRadiusKm = 500
 
-// observeNames feeds the learner, for every public hop of t with a name and
-// an RTT, the disc its RTT allows around the vantage point v (known, or a
-// hypothesis with its radius).
-func (e *Engine) observeNames(t *traceroute.Trace, at latency.Point, radiusKm float64) {
-	if e.learn == nil || radiusKm > maxLearnRadiusKm {
-		return
+// NameObservation is a router name and where its RTT bounds it: what the
+// first pass of fused locating learns naming conventions from
+// (Options.Learn; rdns.Learner.Observe).
+type NameObservation struct {
+	Name  string         `json:"name"`
+	Where []latency.Disc `json:"where"`
+}
+
+// nameObservations lists, for every public hop of t with a name and an
+// RTT, the disc its RTT allows around the vantage point at (known, or a
+// hypothesis with its radius); none when the radius is too wide to teach.
+func (e *Engine) nameObservations(t *traceroute.Trace, at latency.Point, radiusKm float64) []NameObservation {
+	if radiusKm > maxLearnRadiusKm {
+		return nil
 	}
+	var out []NameObservation
 	for i := range t.Hops {
 		th := &t.Hops[i]
 		for _, a := range th.Addrs() {
@@ -38,9 +47,10 @@ func (e *Engine) observeNames(t *traceroute.Trace, at latency.Point, radiusKm fl
 			if !ok {
 				continue
 			}
-			e.learn.l.Observe(name, []latency.Disc{latency.DiscFromRTT(at, rtt, e.slack+radiusKm)})
+			out = append(out, NameObservation{Name: name, Where: []latency.Disc{latency.DiscFromRTT(at, rtt, e.slack+radiusKm)}})
 		}
 	}
+	return out
 }
 
 // Learned returns the naming conventions learned so far (Options.Learn;
