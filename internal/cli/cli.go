@@ -222,7 +222,13 @@ files alone, --no-db none. Without any, it still locates routers from their
 names and RTTs.
 
 Environment: GEOLOC_DB (extra databases), GEOLOC_CACHE_DIR (cache directory),
-NO_COLOR (no colour, ever).
+NO_COLOR (no colour, ever); for remote measurements ATLAS_API_KEY,
+GLOBALPING_TOKEN, GEOLOC_ATLAS_API and GEOLOC_GLOBALPING_API.
+
+Remote measurements: trace --globalping/--atlas-probes, regeo --atlas and
+--ping, locate --ping ask RIPE Atlas or Globalping; a new measurement
+publishes its target to that service. Without those flags nothing is sent
+to either.
 
 Exit status: 0 success; 1 some inputs failed (each named on stderr, all good
 ones written); 2 usage error.

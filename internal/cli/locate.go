@@ -15,6 +15,7 @@ import (
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/term"
 	"github.com/geoloc-dev/geoloc/rdns"
+	"github.com/geoloc-dev/geoloc/remote/active"
 	"github.com/geoloc-dev/geoloc/vantage"
 )
 
@@ -33,16 +34,28 @@ out candidates farther than light in fibre could travel.
 as one JSON line, without the engine's choice:
   {"addr":"...","asn":N,"as_org":"...","candidates":[{"source":"...","kind":"geoip",...}]}
 
+--ping N is active geolocation: each address is pinged from at most N
+remote probes (--ping-via globalping, the default, or atlas) chosen near
+where the address may be (its place without pings, or a database's answer;
+anywhere when nothing is known); every RTT becomes a hard bound, the address
+is located again, and the pings are listed in the evidence (kind "ping").
+--dry-run prints the measurement that would be created instead.
+
+` + privacyHelp + `
+
 Examples:
   geoloc locate 62.115.116.17 --name ffm-b4-link.ip.twelve99.net
   geoloc locate 62.115.116.17 --rtt 1.7 --from fra
-  geoloc locate --candidates --db dbip-city.mmdb --db asn-ipv4.csv 8.8.8.8 1.1.1.1`,
+  geoloc locate --candidates --db dbip-city.mmdb --db asn-ipv4.csv 8.8.8.8 1.1.1.1
+  geoloc locate 62.115.116.17 --ping 10
+  geoloc locate 62.115.116.17 --ping 5 --ping-via atlas --dry-run`,
 		run: runLocate,
 	}
 }
 
 type locateFlags struct {
 	common
+	remoteFlags
 	candidates bool
 	rttMs      float64
 	name       string
@@ -62,9 +75,19 @@ func runLocate(a *app, args []string) error {
 	fs.StringVar(&f.name, "name", "", "the address's router `NAME` (skips the PTR lookup; one address only)")
 	fs.BoolVar(&f.ptr, "ptr", true, "look up the PTR name when --name is not given (--ptr=false: never)")
 	f.addConventions(fs)
+	f.addPing(fs, false)
 	args, err := a.parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if err := f.remoteFlags.check(); err != nil {
+		return err
+	}
+	if f.dryRun && f.ping == 0 {
+		return usagef("--dry-run goes with --ping")
+	}
+	if f.ping > 0 && f.candidates {
+		return usagef("--ping and --candidates exclude each other: --candidates shows the databases' answers only")
 	}
 	addrs, err := parseAddrs(args)
 	if err != nil {
@@ -206,9 +229,28 @@ func (a *app) locateExplain(f *locateFlags, addrs []netip.Addr, table bool, log 
 	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)
+	var batch *active.Batch
+	if f.ping > 0 {
+		batch = a.pingBatch(&f.remoteFlags, &f.common)
+	}
+	failed := 0
 	for i, addr := range addrs {
-		h, err := eng.LocateAddr(a.ctx, addr, f.name, f.rttMs, from)
-		if err != nil {
+		var h geoloc.HopResult
+		if batch != nil {
+			var ok bool
+			h, ok, err = a.locatePinged(a.ctx, batch, eng, addr, f.name, f.rttMs, from)
+			if err != nil {
+				if a.ctx.Err() != nil {
+					return a.ctx.Err()
+				}
+				fmt.Fprintln(a.stderr, err)
+				failed++
+				continue
+			}
+			if !ok && f.dryRun {
+				continue // the plan was printed
+			}
+		} else if h, err = eng.LocateAddr(a.ctx, addr, f.name, f.rttMs, from); err != nil {
 			return err
 		}
 		if !table {
@@ -223,6 +265,9 @@ func (a *app) locateExplain(f *locateFlags, addrs []netip.Addr, table bool, log 
 		if err := writeExplain(a.stdout, &h, color); err != nil {
 			return err
 		}
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -36,17 +37,40 @@ knows, as 'geoloc learn' does, and the second reads names with them.
 
 PTR names are looked up only with --ptr: saved output usually shows them.
 
+--atlas ID (repeatable) reads the results of a RIPE Atlas measurement,
+traceroute or ping, from the API instead of a file: streamed (memory stays
+flat however many results), narrowed by --atlas-start and --atlas-stop, with
+the positions of its probes fetched in batches (a --vantage-points table
+wins for the probes it knows). Results of a stopped measurement and the
+probe positions are kept in the cache directory (GEOLOC_CACHE_DIR) and
+reused. Each ping result is one observation of its destination: with
+--fuse, every probe's RTT constrains the destination at once.
+
+--ping N is active geolocation: after a first pass, every public address
+placed with a radius over --ping-above KM (or not placed) is pinged, once
+per run whatever the number of traces it is in, from at most N probes of
+--ping-via (Globalping by default) near where it may be; the RTTs become
+hard bounds and show in the evidence, and the input is located again. At
+most --ping-max addresses are pinged; --dry-run prints the measurements
+instead.
+
+` + privacyHelp + `
+
 Examples:
   geoloc regeo traceroute.txt -o route.kml
   geoloc regeo --from osl mtr-report.txt
   traceroute example.org | geoloc regeo - --format table
-  geoloc regeo atlas.json.bz2 --fuse --vantage-points probes.csv -o atlas.kml > results.jsonl`,
+  geoloc regeo atlas.json.bz2 --fuse --vantage-points probes.csv -o atlas.kml > results.jsonl
+  geoloc regeo --atlas 5001 --atlas-start 2024-05-01 --atlas-stop 2024-05-02 -o atlas.html
+  geoloc regeo --atlas 41688561 --fuse --vantage-points 20240501.json.bz2
+  geoloc regeo traces.jsonl --ping 10 --ping-above 200 --dry-run`,
 		run: runRegeo,
 	}
 }
 
 type regeoFlags struct {
 	engineFlags
+	remoteFlags
 	fuse bool
 }
 
@@ -56,6 +80,8 @@ func runRegeo(a *app, args []string) error {
 	f.addEngine(fs, false)
 	f.addInputFormat(fs)
 	fs.BoolVar(&f.fuse, "fuse", false, "two passes: constrain each address by every trace and vantage point that saw it")
+	f.addAtlasResults(fs)
+	f.addPing(fs, true)
 	files, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -63,11 +89,20 @@ func runRegeo(a *app, args []string) error {
 	if err := checkInputFormat(f.inputFormat); err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return usagef("no input: name one or more FILEs, or - for standard input")
+	if err := f.remoteFlags.check(); err != nil {
+		return err
+	}
+	if len(files) == 0 && len(f.atlasIDs) == 0 {
+		return usagef("no input: name one or more FILEs, or - for standard input, or --atlas ID")
 	}
 	if f.fuse && slices.Contains(files, "-") {
 		return usagef("--fuse reads the input twice: give files, not - (standard input)")
+	}
+	if f.ping > 0 && slices.Contains(files, "-") {
+		return usagef("--ping reads the input twice: give files, not - (standard input)")
+	}
+	if f.dryRun && f.ping == 0 {
+		return usagef("--dry-run goes with --ping")
 	}
 	log, err := a.logger(&f.common)
 	if err != nil {
@@ -83,9 +118,56 @@ func runRegeo(a *app, args []string) error {
 		return err
 	}
 	defer closeAll()
+	// The inputs: files, then the --atlas measurements. Reading twice
+	// (--fuse, --ping) reads a measurement from the cache or from a copy
+	// spooled by the first read.
+	var sources []*atlasSource
+	var pos *probePositions
+	if len(f.atlasIDs) > 0 {
+		spool := ""
+		if f.fuse || f.ping > 0 {
+			if spool, err = os.MkdirTemp("", "geoloc-atlas-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(spool)
+		}
+		if sources, err = a.atlasSources(&f.remoteFlags, &f.common, spool); err != nil {
+			return err
+		}
+		cache := ""
+		if f.atlasCache && a.cacheDir() != "" {
+			cache = filepath.Join(a.cacheDir(), "atlas", "probes.jsonl")
+		}
+		pos = newProbePositions(a.atlasClient(&f.common), f.table, cache)
+	}
+	inputs := func(read func(int)) iter.Seq2[*traceroute.Trace, error] {
+		files := a.traceSeq(files, f.inputFormat, read)
+		if len(sources) == 0 {
+			return files
+		}
+		remote := a.atlasSeq(sources, pos, f.inputFormat)
+		return func(yield func(*traceroute.Trace, error) bool) {
+			for t, err := range files {
+				if !yield(t, err) {
+					return
+				}
+			}
+			for t, err := range remote {
+				if !yield(t, err) {
+					return
+				}
+			}
+		}
+	}
+	progress := func(what string) (*term.Progress, func(int)) {
+		if len(sources) > 0 {
+			return a.progress(&f.common, "traces", 0), nil
+		}
+		return a.inputProgress(&f.common, files, what)
+	}
 	if f.fuse {
-		prog, read := a.inputProgress(&f.common, files, "MB observed (pass 1 of 2)")
-		n, err := eng.ObserveAll(a.ctx, a.traceSeq(files, f.inputFormat, read), func(error) bool {
+		prog, read := progress("MB observed (pass 1 of 2)")
+		n, err := eng.ObserveAll(a.ctx, inputs(read), func(error) bool {
 			return true // reported in the second pass
 		})
 		prog.Done()
@@ -94,12 +176,47 @@ func runRegeo(a *app, args []string) error {
 		}
 		log.Info("fused", "traces", n, "addresses", eng.FusedAddrs())
 	}
+	pingFailed := 0
+	if f.ping > 0 {
+		prog, read := progress("MB located (before pinging)")
+		targets, skipped, err := a.regeoPingTargets(&f.remoteFlags, eng, inputs(read))
+		prog.Done()
+		if err != nil {
+			return err
+		}
+		if skipped > 0 && !f.quiet {
+			fmt.Fprintf(a.stderr, "geoloc regeo: %d more addresses over --ping-above not pinged (--ping-max %d)\n", skipped, f.pingMax)
+		}
+		b := a.pingBatch(&f.remoteFlags, &f.common)
+		pinged, failed := a.pingAll(b, eng, targets)
+		pingFailed = failed
+		if f.dryRun {
+			if failed > 0 {
+				return &partialError{failed: failed}
+			}
+			return nil
+		}
+		if !f.quiet {
+			fmt.Fprintf(a.stderr, "geoloc regeo: pinged %d addresses via %s (at most %d probes each)\n", len(pinged), b.Service.Name(), f.ping)
+		}
+		out.decorate = pingEvidence(pinged)
+	}
 	var prog *term.Progress
 	var read func(int)
 	if !out.table { // a table on the terminal shows the progress itself
-		prog, read = a.inputProgress(&f.common, files, "MB read")
+		prog, read = progress("MB read")
 	}
-	return a.locateAll(&f.engineFlags, eng, out, a.traceSeq(files, f.inputFormat, read), prog)
+	err = a.locateAll(&f.engineFlags, eng, out, inputs(read), prog)
+	if pingFailed > 0 {
+		var pe *partialError
+		switch {
+		case err == nil:
+			err = &partialError{failed: pingFailed}
+		case errors.As(err, &pe):
+			pe.failed += pingFailed
+		}
+	}
+	return err
 }
 
 // inputProgress is a progress line over the bytes of the input files (with

@@ -24,6 +24,8 @@ type engineFlags struct {
 	// learn: the engine learns naming conventions in its first pass
 	// (regeo --fuse, learn).
 	learn bool
+	// table is the --vantage-points table newEngine read (nil without).
+	table *vantage.Table
 }
 
 func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
@@ -73,6 +75,7 @@ func (a *app) newEngine(f *engineFlags, log *slog.Logger) (*geoloc.Engine, func(
 			return nil, nil, fmt.Errorf("%s:1: vantage points: empty input, or no probe with a position (want CSV rows PROBE-ID-or-ADDRESS,LAT,LON, or a RIPE Atlas probe list)", f.vantagePoints)
 		}
 		opts.VantageOf = t.Lookup
+		f.table = t
 	}
 	if f.ptr {
 		r, err := a.ptrResolver(f.dns, log)
@@ -112,6 +115,9 @@ type sink struct {
 	// (har's report on stderr: one page's hosts).
 	collect bool
 	results []*geoloc.TraceResult
+	// decorate, when set, sees each result before it is written (the ping
+	// evidence of --ping).
+	decorate func(*geoloc.TraceResult)
 }
 
 // outStream is one output being written: a file (committed at close) or
@@ -223,6 +229,9 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 }
 
 func (s *sink) add(r *geoloc.TraceResult) error {
+	if s.decorate != nil {
+		s.decorate(r)
+	}
 	s.n++
 	if s.collect {
 		s.results = append(s.results, r)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/tracer"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
@@ -46,18 +47,35 @@ Privileges: needs root or CAP_NET_RAW (sudo setcap cap_net_raw+ep
 $(command -v geoloc)). Without them, ICMP still works on Linux through ping
 sockets where net.ipv4.ping_group_range admits your group.
 
+Remote traces: --globalping LOCATION (repeatable; a country, city, region,
+ASN, network or cloud region, as Globalping's "magic" locations read them)
+and --atlas-probes SPEC (repeatable; needs ATLAS_API_KEY) trace each host
+from --probes N remote probes there instead of from this machine: no raw
+socket is opened and the probes resolve host names. Each probe is the known
+vantage point of its trace (hard light-speed bounds from the start). The
+measurements are waited for (Globalping: up to 2 minutes; RIPE Atlas: up
+to 15 minutes, polled every 15 s); their traces are written as piped
+traces are (no live view).
+
+` + privacyHelp + `
+
 Examples:
   sudo geoloc trace example.org
   sudo geoloc trace -T --port 443 example.org -o route.kml
   geoloc trace -I 192.0.2.1 --raw > trace.jsonl
   sudo geoloc trace example.org example.net --one -o routes.html
-  sudo geoloc trace --report 10 --interval 0.5 example.org`,
+  sudo geoloc trace --report 10 --interval 0.5 example.org
+  geoloc trace --globalping Germany --globalping AS3320 --probes 2 example.org -o de.html
+  geoloc trace --globalping "Sao Paulo" --mtr example.org
+  ATLAS_API_KEY=... geoloc trace --atlas-probes country:DE --probes 5 example.org
+  geoloc trace --atlas-probes asn:3320 --dry-run example.org`,
 		run: runTrace,
 	}
 }
 
 type traceFlags struct {
 	engineFlags
+	remoteFlags
 	protocol         string
 	icmp, udp, tcp   bool
 	v4, v6, one, raw bool
@@ -117,6 +135,7 @@ func runTrace(a *app, args []string) error {
 	f.addTrace(fs)
 	rf.add(fs)
 	fs.BoolVar(&f.raw, "raw", false, "write the traces themselves (interchange JSON Lines), no geolocation")
+	f.addRemoteTrace(fs)
 	hosts, err := a.parse(fs, args)
 	if err != nil {
 		return err
@@ -131,6 +150,15 @@ func runTrace(a *app, args []string) error {
 	if err := rf.check(f.raw); err != nil {
 		return err
 	}
+	if err := f.remoteFlags.check(); err != nil {
+		return err
+	}
+	if f.dryRun && !f.remoteTrace() {
+		return usagef("--dry-run goes with --globalping or --atlas-probes")
+	}
+	if f.remoteTrace() && rf.report > 0 {
+		return usagef("--report goes with local traces, not --globalping or --atlas-probes")
+	}
 	// On a terminal, without another stdout format, the live view runs.
 	live := rf.report == 0 && a.stdoutIsTerminal() && !f.raw && (f.format == "" || f.format == "table") && !slices.Contains(f.outputs, "-")
 	log, err := a.logger(&f.common)
@@ -138,11 +166,14 @@ func runTrace(a *app, args []string) error {
 		return err
 	}
 	var out *sink
-	if !f.raw {
+	if !f.raw && !f.dryRun {
 		if out, err = a.newSink(&f.engineFlags); err != nil {
 			return err
 		}
 		defer out.abort() // an interrupted run leaves the -o files as they were
+	}
+	if f.remoteTrace() {
+		return a.runRemoteTrace(&f, hosts, log, out)
 	}
 	tr, err := a.openTracer(&f, log)
 	if err != nil {
@@ -328,6 +359,52 @@ func (a *app) writeRaw(seq iter.Seq2[*traceroute.Trace, error], failed int) erro
 	}
 	if failed > 0 {
 		return &partialError{failed: failed}
+	}
+	return nil
+}
+
+// runRemoteTrace is trace --globalping / --atlas-probes: the traces come
+// from remote probes, then go through the engine (or out raw) as local
+// traces do.
+func (a *app) runRemoteTrace(f *traceFlags, hosts []string, log *slog.Logger, out *sink) error {
+	var eng *geoloc.Engine
+	if !f.raw && !f.dryRun {
+		e, closeAll, err := a.newEngine(&f.engineFlags, log)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		eng = e
+	}
+	traces, failed, err := a.remoteTraces(f, hosts)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		return nil
+	}
+	seq := func(yield func(*traceroute.Trace, error) bool) {
+		for _, t := range traces {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
+	if f.raw {
+		return a.writeRaw(seq, failed)
+	}
+	if err := a.locateAll(&f.engineFlags, eng, out, seq, nil); err != nil {
+		var pe *partialError
+		if !errors.As(err, &pe) {
+			return err
+		}
+		failed += pe.failed
+	}
+	if failed > 0 {
+		return &partialError{failed: failed}
+	}
+	if len(traces) == 0 {
+		return errors.New("no trace came back from the remote probes")
 	}
 	return nil
 }

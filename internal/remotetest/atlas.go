@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/geoloc-dev/geoloc/latency"
 )
 
 // Atlas stands in for the RIPE Atlas REST API v2: GET /measurements/ID/,
@@ -255,6 +257,9 @@ func (a *Atlas) serveProbes(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.mu.Unlock()
+	if q.Has("latitude") || q.Has("longitude") || q.Has("radius") || q.Has("status") {
+		found = filterProbes(found, q)
+	}
 	size, _ := strconv.Atoi(q.Get("page_size"))
 	if size <= 0 {
 		size = 50
@@ -335,4 +340,41 @@ func (a *Atlas) serveCreate(w http.ResponseWriter, auth string, body []byte) {
 		ids = append(ids, m.ID)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"measurements": ids})
+}
+
+// filterProbes keeps the probes within radius km of latitude, longitude
+// and of the asked status id, as the API's probe search does.
+func filterProbes(found []json.RawMessage, q url.Values) []json.RawMessage {
+	lat, errLat := strconv.ParseFloat(q.Get("latitude"), 64)
+	lon, errLon := strconv.ParseFloat(q.Get("longitude"), 64)
+	radius, errR := strconv.ParseFloat(q.Get("radius"), 64)
+	near := errLat == nil && errLon == nil && errR == nil
+	status, errS := strconv.Atoi(q.Get("status"))
+	var out []json.RawMessage
+	for _, o := range found {
+		var p struct {
+			Geometry *struct {
+				Coordinates []float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Status struct {
+				ID int `json:"id"`
+			} `json:"status"`
+		}
+		if json.Unmarshal(o, &p) != nil {
+			continue
+		}
+		if errS == nil && p.Status.ID != status {
+			continue
+		}
+		if near {
+			if p.Geometry == nil || len(p.Geometry.Coordinates) < 2 {
+				continue
+			}
+			if latency.DistanceKm(latency.Point{Lat: lat, Lon: lon}, latency.Point{Lat: p.Geometry.Coordinates[1], Lon: p.Geometry.Coordinates[0]}) > radius {
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out
 }

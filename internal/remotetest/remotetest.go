@@ -9,8 +9,13 @@
 package remotetest
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -189,4 +194,35 @@ func (s *Sleeps) All() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.d...)
+}
+
+// repoFile is a file of the repository, found from this source file (the
+// stand-ins run in tests, where the sources are at hand).
+func repoFile(rel string) string {
+	_, me, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(me), "..", "..", filepath.FromSlash(rel))
+}
+
+// AtlasTraceroutes are real RIPE Atlas traceroute results to serve: the
+// results of ripe.atlas.sagan's tests (traceroute/testdata/json/ORIGIN.md),
+// one JSON object each, in file order.
+func AtlasTraceroutes() ([]json.RawMessage, error) {
+	f, err := os.Open(repoFile("traceroute/testdata/json/ripe-atlas/sagan_traceroute_tests.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []json.RawMessage
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var w struct {
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &w); err != nil {
+			return nil, err
+		}
+		out = append(out, w.Result)
+	}
+	return out, sc.Err()
 }

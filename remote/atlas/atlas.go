@@ -361,38 +361,46 @@ func (c *Client) Probes(ctx context.Context, ids []int64) iter.Seq2[Probe, error
 		for start := 0; start < len(ids); start += MaxIDsPerRequest {
 			batch := ids[start:min(len(ids), start+MaxIDsPerRequest)]
 			q := url.Values{"id__in": {joinIDs(batch)}, "page_size": {strconv.Itoa(MaxIDsPerRequest)}}
-			next := c.base + "/probes/?" + q.Encode()
-			for next != "" {
-				var page struct {
-					Next    *string         `json:"next"`
-					Results json.RawMessage `json:"results"`
-				}
-				resp, err := c.hc.Do(ctx, apihttp.Request{Method: http.MethodGet, URL: next, Idempotent: true})
-				if err != nil {
-					yield(Probe{}, apiError("GET /probes/", err))
-					return
-				}
-				if err := json.Unmarshal(resp.Body, &page); err != nil {
-					yield(Probe{}, fmt.Errorf("RIPE Atlas API: GET /probes/: bad JSON: %w", err))
-					return
-				}
-				for p, err := range ReadProbes(bytes.NewReader(page.Results)) {
-					if !yield(p, err) {
-						return
-					}
-				}
-				next = ""
-				if page.Next != nil && *page.Next != "" {
-					n, err := c.sameHost(*page.Next)
-					if err != nil {
-						yield(Probe{}, err)
-						return
-					}
-					next = n
-				}
+			if !c.pages(ctx, c.base+"/probes/?"+q.Encode(), yield) {
+				return
 			}
 		}
 	}
+}
+
+// pages yields the probes of a /probes/ query and of its next pages; it
+// reports false when it stopped (an error, or yield said so).
+func (c *Client) pages(ctx context.Context, next string, yield func(Probe, error) bool) bool {
+	for next != "" {
+		var page struct {
+			Next    *string         `json:"next"`
+			Results json.RawMessage `json:"results"`
+		}
+		resp, err := c.hc.Do(ctx, apihttp.Request{Method: http.MethodGet, URL: next, Idempotent: true})
+		if err != nil {
+			yield(Probe{}, apiError("GET /probes/", err))
+			return false
+		}
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			yield(Probe{}, fmt.Errorf("RIPE Atlas API: GET /probes/: bad JSON: %w", err))
+			return false
+		}
+		for p, err := range ReadProbes(bytes.NewReader(page.Results)) {
+			if !yield(p, err) {
+				return false
+			}
+		}
+		next = ""
+		if page.Next != nil && *page.Next != "" {
+			n, err := c.sameHost(*page.Next)
+			if err != nil {
+				yield(Probe{}, err)
+				return false
+			}
+			next = n
+		}
+	}
+	return true
 }
 
 // sameHost checks that a "next" link stays on the API's host (a key is
@@ -407,4 +415,20 @@ func (c *Client) sameHost(next string) (string, error) {
 		n.Scheme = b.Scheme
 	}
 	return n.String(), nil
+}
+
+// ProbesNear lists the connected probes within radiusKm of a point (the
+// API's latitude/longitude/radius search with status=1), following pages.
+// It sends the point and the radius, nothing else.
+func (c *Client) ProbesNear(ctx context.Context, lat, lon, radiusKm float64) iter.Seq2[Probe, error] {
+	return func(yield func(Probe, error) bool) {
+		q := url.Values{
+			"latitude":  {strconv.FormatFloat(lat, 'f', 4, 64)},
+			"longitude": {strconv.FormatFloat(lon, 'f', 4, 64)},
+			"radius":    {strconv.FormatFloat(radiusKm, 'f', 0, 64)},
+			"status":    {"1"},
+			"page_size": {strconv.Itoa(MaxIDsPerRequest)},
+		}
+		c.pages(ctx, c.base+"/probes/?"+q.Encode(), yield)
+	}
 }

@@ -29,20 +29,8 @@ import (
 // tests, see traceroute/testdata/json/ORIGIN.md), one a line.
 func saganResults(t testing.TB) []json.RawMessage {
 	t.Helper()
-	f, err := os.Open("../../traceroute/testdata/json/ripe-atlas/sagan_traceroute_tests.jsonl")
+	out, err := remotetest.AtlasTraceroutes()
 	require.NoError(t, err)
-	defer f.Close()
-	var out []json.RawMessage
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var w struct {
-			Result json.RawMessage `json:"result"`
-		}
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &w))
-		out = append(out, w.Result)
-	}
-	require.NoError(t, sc.Err())
 	require.NotEmpty(t, out)
 	return out
 }
@@ -217,7 +205,10 @@ func TestResultStreamFaults(t *testing.T) {
 // reader: the heap stays bounded by a few results, not the stream.
 func TestResultStreamMemory(t *testing.T) {
 	results := saganResults(t)
-	const n = 20000
+	n := 20000
+	if raceEnabled {
+		n = 4000
+	}
 	total := 0
 	a, _, client := standIn(t)
 	a.AddMeasurement(&remotetest.AtlasMeasurement{ID: 11, Type: "traceroute", Stream: func(w io.Writer, _ string) error {
@@ -361,11 +352,14 @@ func TestReadProbes(t *testing.T) {
 // TestReadProbesMemory decodes a probe archive far bigger than the heap
 // it is allowed to grow by.
 func TestReadProbesMemory(t *testing.T) {
-	const n = 200000
+	n := 200000
+	if raceEnabled {
+		n = 40000
+	}
 	pr, pw := io.Pipe()
 	go func() {
 		bw := bufio.NewWriter(pw)
-		bw.WriteString(`{"meta":{"total_count":200000},"objects":[`)
+		fmt.Fprintf(bw, `{"meta":{"total_count":%d},"objects":[`, n)
 		for i := range n {
 			if i > 0 {
 				bw.WriteByte(',')

@@ -1,0 +1,5 @@
+//go:build !race
+
+package atlas_test
+
+const raceEnabled = false
