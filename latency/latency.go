@@ -67,6 +67,20 @@ func Destination(p Point, bearingDeg, distanceKm float64) Point {
 	return Point{Lat: lat2 / rad, Lon: lon}
 }
 
+// BearingDeg is the initial bearing of the great circle from a to b, in
+// degrees clockwise from north in [0, 360); 0 when a and b coincide.
+func BearingDeg(a, b Point) float64 {
+	const rad = math.Pi / 180
+	lat1, lat2 := a.Lat*rad, b.Lat*rad
+	dLon := (b.Lon - a.Lon) * rad
+	y := math.Sin(dLon) * math.Cos(lat2)
+	x := math.Cos(lat1)*math.Sin(lat2) - math.Sin(lat1)*math.Cos(lat2)*math.Cos(dLon)
+	if x == 0 && y == 0 {
+		return 0
+	}
+	return math.Mod(math.Atan2(y, x)/rad+360, 360)
+}
+
 // MaxDistanceKm is the farthest a router answering after rttMs can be from
 // the vantage point: rttMs/2 × FibreKmPerMs, plus slackKm. A negative or NaN
 // RTT allows only the slack.

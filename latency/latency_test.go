@@ -219,3 +219,17 @@ func TestPairwiseIntersect(t *testing.T) {
 	assert.True(t, PairwiseIntersect(Disc{oslo, 600}, Disc{frankfurt, 600}))
 	assert.False(t, PairwiseIntersect(Disc{oslo, 600}, Disc{frankfurt, 600}, Disc{tokyo, 100}))
 }
+
+func TestBearingDeg(t *testing.T) {
+	oslo := Point{Lat: 59.91, Lon: 10.75}
+	for _, brg := range []float64{0, 45, 90, 135, 180, 270, 359} {
+		got := BearingDeg(oslo, Destination(oslo, brg, 500))
+		diff := math.Mod(got-brg+540, 360) - 180
+		if math.Abs(diff) > 1e-6 {
+			t.Errorf("bearing %v: got %v", brg, got)
+		}
+	}
+	if b := BearingDeg(oslo, oslo); b != 0 {
+		t.Errorf("same point: %v", b)
+	}
+}
