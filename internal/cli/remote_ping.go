@@ -16,7 +16,9 @@ import (
 )
 
 // pingBatch is the --ping budget: each address once, from at most N
-// probes of the --ping-via service; --dry-run prints the plans on stdout.
+// probes of the --ping-via service, in two rounds (N/2 near where it may
+// be and spread over the world, the rest where their RTTs point; see
+// active.Batch.Rounds); --dry-run prints the first round's plans on stdout.
 func (a *app) pingBatch(rf *remoteFlags, c *common) *active.Batch {
 	var svc active.Service
 	if rf.pingVia == "atlas" {
@@ -24,7 +26,7 @@ func (a *app) pingBatch(rf *remoteFlags, c *common) *active.Batch {
 	} else {
 		svc = &active.Globalping{Client: a.globalpingClient(c)}
 	}
-	b := &active.Batch{Service: svc, N: rf.ping}
+	b := &active.Batch{Service: svc, N: rf.ping, Rounds: 2}
 	if rf.dryRun {
 		b.DryRun = a.stdout
 	}
@@ -86,15 +88,24 @@ func (a *app) pingAll(b *active.Batch, eng *geoloc.Engine, targets []pingTarget)
 	return out, failed
 }
 
-// pingEvidence adds the ping observations of each pinged address to the
-// evidence of its hops.
+// pingEvidence checks the hops of each pinged address against all its
+// pings (active.Enforce: the engine keeps only its tightest few) and adds
+// the pings to their evidence; the countries crossed follow any change.
 func pingEvidence(pinged map[netip.Addr][]*traceroute.Trace) func(*geoloc.TraceResult) {
 	return func(r *geoloc.TraceResult) {
+		changed := false
 		for i := range r.Hops {
 			h := &r.Hops[i]
 			if traces, ok := pinged[h.Addr]; ok {
+				if active.Enforce(h, traces, geoloc.DefaultSlackKm) {
+					changed = true
+				}
 				h.Evidence = append(h.Evidence, active.Evidence(traces, h.Addr, geoloc.DefaultSlackKm)...)
 			}
+		}
+		if changed {
+			c := geoloc.Crossed(r.Hops)
+			r.Countries, r.CountriesUncertain, r.Networks = c.Countries, c.Uncertain, c.Networks
 		}
 	}
 }
@@ -174,6 +185,7 @@ func (a *app) locatePinged(ctx context.Context, b *active.Batch, eng *geoloc.Eng
 	if err != nil {
 		return h, false, err
 	}
+	active.Enforce(&h, traces, geoloc.DefaultSlackKm)
 	h.Evidence = append(h.Evidence, active.Evidence(traces, addr, geoloc.DefaultSlackKm)...)
 	return h, true, nil
 }

@@ -43,13 +43,64 @@ import (
 type Service interface {
 	// Name is the service's name ("globalping", "atlas").
 	Name() string
-	// Plan chooses at most n probes near a point (nil: anywhere) to ping
-	// target from, and says what Ping would send. It sends nothing about
-	// the target.
-	Plan(ctx context.Context, target netip.Addr, near *latency.Point, n int) (*Plan, error)
+	// Plan chooses the probes of sel to ping target from, and says what
+	// Ping would send. It sends nothing about the target.
+	Plan(ctx context.Context, target netip.Addr, sel Selection) (*Plan, error)
 	// Ping runs a plan: one trace per probe that answered, each a one-hop
 	// observation of the target with the probe's position as its source.
 	Ping(ctx context.Context, p *Plan) ([]*traceroute.Trace, error)
+}
+
+// Selection says which probes to choose.
+type Selection struct {
+	// Near is the point to choose probes near; nil means anywhere.
+	Near *latency.Point
+	// N is the most probes to choose.
+	N int
+	// Spread chooses the probe nearest to Near, then probes spread over
+	// the world (each the farthest from those chosen) instead of the N
+	// nearest: their RTTs tell which part of the world the address is in
+	// even when Near is far from the truth (a database's head office on
+	// another continent), which the N nearest, all on one spot, cannot.
+	Spread bool
+}
+
+// Choose picks the candidates of sel (Near must be set), with their
+// distances from Near in km: the N nearest, nearest first, or spread as
+// Selection.Spread says.
+func Choose(cands []Candidate, sel Selection) ([]Candidate, []float64) {
+	near := *sel.Near
+	if !sel.Spread || sel.N < 3 {
+		return Nearest(cands, near, sel.N)
+	}
+	all, km := Nearest(cands, near, len(cands))
+	if len(all) == 0 {
+		return nil, nil
+	}
+	// The nearest, then each next the candidate farthest from all chosen
+	// (farthest-point sampling): probes spread over the world, whose RTTs
+	// say which part of it the address is in.
+	out, outKm := []Candidate{all[0]}, []float64{km[0]}
+	gap := make([]float64, len(all))
+	for i := range all {
+		gap[i] = latency.DistanceKm(all[i].Point, all[0].Point)
+	}
+	for len(out) < min(sel.N, len(all)) {
+		best := -1
+		for i := range all {
+			if gap[i] > 0 && (best < 0 || gap[i] > gap[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out, outKm = append(out, all[best]), append(outKm, km[best])
+		for i := range all {
+			gap[i] = math.Min(gap[i], latency.DistanceKm(all[i].Point, all[best].Point))
+		}
+	}
+	return out, outKm
 }
 
 // Plan is a measurement a Service would run.
@@ -103,6 +154,18 @@ type Batch struct {
 	// DryRun, when set, receives each plan (Plan.WriteTo) and nothing is
 	// sent: Ping returns no traces.
 	DryRun io.Writer
+	// Rounds splits the budget: with 2 (and N of 4 or more), N/2 probes
+	// first, the nearest to the given point and the others spread over the
+	// world (Selection.Spread), then the rest nearest to where those RTTs
+	// allow the address to be (the centre of their discs' intersection,
+	// else the probe with the smallest RTT).
+	// A wrong starting point (a database's head office) is corrected by the
+	// second round. 0 and 1 mean one round of the N nearest. A dry run
+	// prints the first round's plan only.
+	Rounds int
+	// SlackKm is the slack of the discs that place the second round; 0
+	// means geoloc.DefaultSlackKm.
+	SlackKm float64
 
 	mu   sync.Mutex
 	done map[netip.Addr]*result
@@ -128,29 +191,84 @@ func (b *Batch) Ping(ctx context.Context, addr netip.Addr, near *latency.Point) 
 		b.done[addr] = r
 	}
 	b.mu.Unlock()
-	r.once.Do(func() {
-		n := b.N
-		if n <= 0 {
-			n = 10
-		}
-		p, err := b.Service.Plan(ctx, addr, near, n)
-		if err != nil {
-			r.err = err
-			return
-		}
-		if p.Probes > n {
-			r.err = fmt.Errorf("%s: plan for %s uses %d probes, over the budget of %d", b.Service.Name(), addr, p.Probes, n)
-			return
-		}
-		if b.DryRun != nil {
-			b.mu.Lock()
-			_, r.err = p.WriteTo(b.DryRun)
-			b.mu.Unlock()
-			return
-		}
-		r.traces, r.err = b.Service.Ping(ctx, p)
-	})
+	r.once.Do(func() { r.traces, r.err = b.run(ctx, addr, near) })
 	return r.traces, r.err
+}
+
+func (b *Batch) run(ctx context.Context, addr netip.Addr, near *latency.Point) ([]*traceroute.Trace, error) {
+	n := b.N
+	if n <= 0 {
+		n = 10
+	}
+	first := n
+	if b.Rounds >= 2 && n >= 4 && near != nil {
+		first = n / 2
+	}
+	traces, err := b.round(ctx, addr, Selection{Near: near, N: first, Spread: first < n}, n)
+	if err != nil || first == n || b.DryRun != nil {
+		return traces, err
+	}
+	next := b.refine(traces, addr)
+	if next == nil {
+		return traces, nil // no answer to refine from: keep the budget
+	}
+	more, err := b.round(ctx, addr, Selection{Near: next, N: n - first}, n-first)
+	if err != nil {
+		return traces, err
+	}
+	return append(traces, more...), nil
+}
+
+// round plans and runs one measurement (budget is what is left of the
+// address's).
+func (b *Batch) round(ctx context.Context, addr netip.Addr, sel Selection, budget int) ([]*traceroute.Trace, error) {
+	p, err := b.Service.Plan(ctx, addr, sel)
+	if err != nil {
+		return nil, err
+	}
+	if p.Probes > budget {
+		return nil, fmt.Errorf("%s: plan for %s uses %d probes, over the budget of %d", b.Service.Name(), addr, p.Probes, budget)
+	}
+	if b.DryRun != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		_, err := p.WriteTo(b.DryRun)
+		return nil, err
+	}
+	return b.Service.Ping(ctx, p)
+}
+
+// refine is where the second round looks: the centre of the region every
+// first-round RTT allows, else the probe that answered fastest; nil when
+// none answered.
+func (b *Batch) refine(traces []*traceroute.Trace, addr netip.Addr) *latency.Point {
+	slack := b.SlackKm
+	if slack == 0 {
+		slack = geoloc.DefaultSlackKm
+	}
+	var discs []latency.Disc
+	var fastest *latency.Point
+	best := math.Inf(1)
+	for _, t := range traces {
+		if !t.Source.HasLocation() {
+			continue
+		}
+		src := latency.Point{Lat: *t.Source.Lat, Lon: *t.Source.Lon}
+		for i := range t.Hops {
+			rtt, ok := t.Hops[i].MinRTTMs(addr)
+			if !ok {
+				continue
+			}
+			discs = append(discs, latency.DiscFromRTT(src, rtt, slack))
+			if rtt < best {
+				best, fastest = rtt, &src
+			}
+		}
+	}
+	if r, ok := latency.Intersect(discs...); ok {
+		return &r.Center
+	}
+	return fastest
 }
 
 // Measured is the number of distinct addresses the batch was asked about.
@@ -265,4 +383,75 @@ func Evidence(traces []*traceroute.Trace, addr netip.Addr, slackKm float64) []ge
 		out[i] = r.ev
 	}
 	return out
+}
+
+// maxRegionKm is the largest region every ping allows that Enforce still
+// calls a location (the engine's own limit for a place from latency alone).
+const maxRegionKm = 500
+
+// Enforce checks a placement against every ping of traces: the engine
+// keeps only the tightest few constraints per address
+// (geoloc.Options.MaxConstraintsPerAddr), so with more pings than that a
+// place may break a looser one from another direction. When it does (or
+// there is no place), h gets the region all the pings allow, when that is
+// at most 500 km across (method "latency:multilateration"), or no location
+// with the reason. It reports whether h changed.
+func Enforce(h *geoloc.HopResult, traces []*traceroute.Trace, slackKm float64) bool {
+	var cs []latency.Constraint
+	for _, t := range traces {
+		if !t.Source.HasLocation() {
+			continue
+		}
+		src := latency.Point{Lat: *t.Source.Lat, Lon: *t.Source.Lon}
+		for i := range t.Hops {
+			if rtt, ok := t.Hops[i].MinRTTMs(h.Addr.Unmap()); ok {
+				name := t.Source.Name
+				if t.Source.ProbeID != "" {
+					name = "probe " + t.Source.ProbeID
+				}
+				cs = append(cs, latency.Constraint{From: src, FromName: name, RTTMs: rtt, SlackKm: slackKm})
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return false
+	}
+	broken := ""
+	if l := h.Location; l != nil {
+		p := latency.Point{Lat: l.Lat, Lon: l.Lon}
+		for _, c := range cs {
+			if chk := c.Check(p); !chk.Feasible {
+				broken = chk.String()
+				break
+			}
+		}
+		if broken == "" {
+			return false
+		}
+	}
+	discs := make([]latency.Disc, len(cs))
+	for i, c := range cs {
+		discs[i] = c.Disc()
+	}
+	r, ok := latency.Intersect(discs...)
+	why := "the pings allow a region over 500 km across"
+	switch {
+	case !ok:
+		why = "no place is within every ping's bound (anycast, or a probe's position is wrong)"
+	case r.RadiusKm <= maxRegionKm:
+		loc := &geoloc.Location{Lat: r.Center.Lat, Lon: r.Center.Lon, RadiusKm: math.Round(r.RadiusKm)}
+		loc.Country = geoloc.LocationCountry(loc)
+		h.Location, h.Method, h.Inferred = loc, "latency:multilateration", false
+		h.Confidence = math.Round(math.Min(0.6, 40/math.Max(r.RadiusKm, 1))*1000) / 1000
+		h.Why = ""
+		if broken != "" {
+			h.Why = "placed where every ping allows: the first place broke a bound (" + broken + ")"
+		}
+		return true
+	}
+	if broken != "" {
+		why += "; the first place broke a bound (" + broken + ")"
+	}
+	h.Location, h.Method, h.Confidence, h.Inferred, h.Why = nil, "", 0, false, why
+	return true
 }

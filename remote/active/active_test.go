@@ -19,6 +19,7 @@ import (
 	"github.com/geoloc-dev/geoloc/remote/active"
 	"github.com/geoloc-dev/geoloc/remote/atlas"
 	"github.com/geoloc-dev/geoloc/remote/globalping"
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 type city struct {
@@ -242,4 +243,78 @@ func TestNearest(t *testing.T) {
 	assert.InDelta(t, 90, km[0], 20)
 	all, _ := active.Nearest(cands, brussels, 100)
 	assert.Len(t, all, len(cands))
+}
+
+// TestTwoRounds: the database puts the address on another continent; the
+// first round (the probe nearest that, the others spread over the world)
+// says where it is, the second pins it down. Never more than N probes.
+func TestTwoRounds(t *testing.T) {
+	g, c := globalpingStandIn(t)
+	b := &active.Batch{Service: &active.Globalping{Client: c}, N: 8, Rounds: 2}
+	addr := netip.MustParseAddr("151.101.129.229")
+	tokyo := latency.Point{Lat: 35.6762, Lon: 139.6503}
+	traces, err := b.Ping(context.Background(), addr, &tokyo)
+	require.NoError(t, err)
+	assert.Equal(t, 2, g.Count("POST", "/measurements"))
+	assert.LessOrEqual(t, len(traces), 8)
+	total := 0
+	var second []string
+	for i, r := range g.Requests() {
+		if r.Method != "POST" {
+			continue
+		}
+		var req struct {
+			Locations []struct {
+				City  string `json:"city"`
+				Limit int    `json:"limit"`
+			} `json:"locations"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &req))
+		for _, l := range req.Locations {
+			total += l.Limit
+			if i > 1 {
+				second = append(second, l.City)
+			}
+		}
+	}
+	assert.Equal(t, 8, total, "N probes over both rounds")
+	require.NotEmpty(t, second)
+	for _, name := range second {
+		c := findCity(name)
+		assert.True(t, c.lon > -10 && c.lon < 30 && c.lat > 35, "the second round looks where the first round's RTTs point (Europe), not near the database's Tokyo: %s", name)
+	}
+}
+
+func TestChooseSpread(t *testing.T) {
+	var cands []active.Candidate
+	for _, c := range cities {
+		cands = append(cands, active.Candidate{Point: latency.Point{Lat: c.lat, Lon: c.lon}, Key: c.name})
+	}
+	got, _ := active.Choose(cands, active.Selection{Near: &brussels, N: 3, Spread: true})
+	var names []string
+	for _, c := range got {
+		names = append(names, c.Key)
+	}
+	assert.Equal(t, []string{"Lille", "Tokyo", "New York"}, names, "the nearest, then the farthest from those chosen")
+	near, _ := active.Choose(cands, active.Selection{Near: &brussels, N: 3})
+	assert.Equal(t, "Lille", near[0].Key)
+}
+
+// TestEnforce: a placement that breaks a ping's bound is replaced by the
+// region every ping allows.
+func TestEnforce(t *testing.T) {
+	addr := netip.MustParseAddr("151.101.129.229")
+	var traces []*traceroute.Trace
+	for _, c := range cities[:5] {
+		lat, lon := c.lat, c.lon
+		traces = append(traces, &traceroute.Trace{Source: traceroute.Endpoint{Name: c.name, Lat: &lat, Lon: &lon},
+			Hops: []traceroute.Hop{{TTL: 1, Probes: []traceroute.Probe{{Addr: addr, RTTMs: rttTo(c)}}}}})
+	}
+	h := geoloc.HopResult{Addr: addr, Location: &geoloc.Location{Lat: 40.4168, Lon: -3.7038, RadiusKm: 50, City: "Madrid"}, Method: "geoip:x"}
+	require.True(t, active.Enforce(&h, traces, geoloc.DefaultSlackKm))
+	require.NotNil(t, h.Location)
+	assert.Equal(t, "latency:multilateration", h.Method)
+	assert.Contains(t, h.Why, "the first place broke a bound")
+	ok := geoloc.HopResult{Addr: addr, Location: &geoloc.Location{Lat: brussels.Lat, Lon: brussels.Lon, RadiusKm: 20}}
+	assert.False(t, active.Enforce(&ok, traces, geoloc.DefaultSlackKm), "a place within every bound stays")
 }

@@ -62,8 +62,9 @@ func (g *Globalping) candidates(ctx context.Context) ([]Candidate, map[string]gl
 	return g.cands, g.locs, nil
 }
 
-// Plan chooses the n probes nearest to near (any n probes when nil).
-func (g *Globalping) Plan(ctx context.Context, target netip.Addr, near *latency.Point, n int) (*Plan, error) {
+// Plan chooses the probes of sel (any sel.N probes without sel.Near).
+func (g *Globalping) Plan(ctx context.Context, target netip.Addr, sel Selection) (*Plan, error) {
+	near, n := sel.Near, sel.N
 	req := globalping.MeasurementRequest{Type: "ping", Target: target.String(), Options: &globalping.MeasurementOptions{Packets: g.packets()}}
 	p := &Plan{Service: g.Name(), Target: target, Probes: n, Near: near}
 	if near == nil {
@@ -76,7 +77,7 @@ func (g *Globalping) Plan(ctx context.Context, target netip.Addr, near *latency.
 	if err != nil {
 		return nil, err
 	}
-	chosen, km := Nearest(cands, *near, n)
+	chosen, km := Choose(cands, sel)
 	gs := groups(chosen, km)
 	for _, gr := range gs {
 		l := locs[gr.key]
@@ -191,8 +192,9 @@ func (a *Atlas) candidates(ctx context.Context, near latency.Point, n int) ([]Ca
 	return out, nil
 }
 
-// Plan chooses the n probes nearest to near (n probes anywhere when nil).
-func (a *Atlas) Plan(ctx context.Context, target netip.Addr, near *latency.Point, n int) (*Plan, error) {
+// Plan chooses the probes of sel (sel.N probes anywhere without sel.Near).
+func (a *Atlas) Plan(ctx context.Context, target netip.Addr, sel Selection) (*Plan, error) {
+	near, n := sel.Near, sel.N
 	af := 4
 	if target.Is6() {
 		af = 6
@@ -206,14 +208,18 @@ func (a *Atlas) Plan(ctx context.Context, target netip.Addr, near *latency.Point
 		p.Request = req
 		return p, nil
 	}
-	cands, err := a.candidates(ctx, *near, n)
+	want := n
+	if sel.Spread {
+		want = 50 * n // probes in every direction: a wider search
+	}
+	cands, err := a.candidates(ctx, *near, want)
 	if err != nil {
 		return nil, err
 	}
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("atlas: no connected probe with a position to ping %s from", target)
 	}
-	chosen, km := Nearest(cands, *near, n)
+	chosen, km := Choose(cands, sel)
 	ids := make([]string, len(chosen))
 	for i, c := range chosen {
 		ids[i] = c.ID
