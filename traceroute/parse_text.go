@@ -25,6 +25,7 @@ import (
 var textFormats = []format{
 	{name: "mtr-csv", detect: detectMTRCSV, parse: parseMTRCSV},
 	{name: "mtr-raw", detect: detectMTRRaw, parse: parseMTRRaw},
+	{name: "mtr-split", detect: detectMtrSplit, parse: parseMtrSplit},
 	{name: "winmtr", detect: detectWinMTR, parse: parseWinMTR},
 	{name: "mtr-report", detect: detectMTRReport, parse: mtrTextParser("mtr-report")},
 	{name: "mtr-screen", detect: detectMTRScreen, parse: mtrTextParser("mtr-screen")},

@@ -24,6 +24,12 @@ func txtFuzzSeeds(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	gaps, _ := filepath.Glob(filepath.Join("testdata", "gaps", "*.txt"))
+	for _, g := range gaps {
+		if b, err := os.ReadFile(g); err == nil {
+			f.Add(b)
+		}
+	}
 	for _, s := range []string{
 		"x 0 1\nh 0 192.0.2.1\np 0 500 1\nx 1 2\n",
 		" 1  [AS64500] gw (192.0.2.1)  0.4 ms\n     MPLS Label=1 CoS=0 TTL=1 S=1\n",
@@ -119,6 +125,11 @@ func FuzzTextMTRScreen(f *testing.F) { txtFuzzFormat(f, "mtr-screen") }
 func FuzzTextMTRCSV(f *testing.F)    { txtFuzzFormat(f, "mtr-csv") }
 func FuzzTextMTRRaw(f *testing.F)    { txtFuzzFormat(f, "mtr-raw") }
 func FuzzTextWinMTR(f *testing.F)    { txtFuzzFormat(f, "winmtr") }
+func FuzzTextPathping(f *testing.F)  { txtFuzzFormat(f, "pathping") }
+func FuzzTextMtrSplit(f *testing.F)  { txtFuzzFormat(f, "mtr-split") }
+func FuzzTextTCPTraceroute(f *testing.F) {
+	txtFuzzFormat(f, "tcptraceroute")
+}
 
 // txtRoundTrip checks that a parsed trace survives the interchange format.
 func txtRoundTrip(t *testing.T, tr *Trace) {

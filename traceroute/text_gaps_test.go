@@ -36,6 +36,16 @@ func TestTextGaps(t *testing.T) {
 			assert.Equal(t, "192.0.2.10", tr.Source.Addr.String())
 			assert.Equal(t, "203.0.113.80", tr.Destination.Addr.String())
 		}},
+		{"mtr-split.txt", "mtr-split", "1:gw.corp.example=3 2:198.51.100.9=2 3:ae-5.r21.frnkge13.de.bb.example.net=3 4:www.example.org=2", func(t *testing.T, tr *Trace) {
+			require.Len(t, tr.Hops, 4, "-5 removed hop 5")
+			assert.Equal(t, 33.333, tr.Hops[2].Stats[0].LossPct, "loss in thousandths of a percent, the last line of the hop")
+			assert.Equal(t, TracertSubMsRTTMs, tr.Hops[0].Stats[0].AvgMs)
+			assert.Equal(t, "198.51.100.9", tr.Hops[1].Stats[0].Addr.String(), "??? then an answer")
+		}},
+		{"mtr-split-b.txt", "mtr-split", "1:192.0.2.1=3 2:?=0 3:198.51.100.17=3 4:203.0.113.80=3", func(t *testing.T, tr *Trace) {
+			assert.Equal(t, "gw.corp.example", tr.Hops[0].Stats[0].Name)
+			assert.Equal(t, 100.0, tr.Hops[1].Stats[0].LossPct)
+		}},
 		{"cisco-hop0.txt", "cisco", "1:192.0.2.1x3 2:198.51.100.9x3 3:203.0.113.80x1,*x1,203.0.113.80x1", nil},
 	}
 	for _, tt := range tests {
