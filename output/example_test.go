@@ -52,3 +52,28 @@ func ExampleWriteFileAtomic() {
 	// Output:
 	// <nil> {"type":"FeatureCollection","name":"geoloc","features":[]}
 }
+
+// A batch of any size goes through a Stream one result at a time: nothing
+// is held, and the document is finished at Close.
+func ExampleWriter_Begin() {
+	w, _ := output.ForName("jsonl")
+	s, err := w.Begin(os.Stdout, output.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i := range 3 {
+		r := &geoloc.TraceResult{Destination: traceroute.Endpoint{Name: fmt.Sprintf("www%d.example.org", i+1)}}
+		if err := s.Add(r); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := s.Close(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// {"destination":{"name":"www1.example.org"},"hops":null,"countries":null}
+	// {"destination":{"name":"www2.example.org"},"hops":null,"countries":null}
+	// {"destination":{"name":"www3.example.org"},"hops":null,"countries":null}
+}

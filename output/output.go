@@ -2,10 +2,16 @@
 // KML and KMZ (package kml), GeoJSON, CSV, JSON Lines and JSON, an offline
 // HTML map, a static SVG map, a Graphviz DOT AS graph and the
 // countries-crossed report. [ForName] picks a writer from a file extension
-// or format name; [WriteFileAtomic] writes a file so that a crash or an
-// error never leaves half a map behind, following symbolic links and
-// writing devices and pipes (/dev/stdout, /dev/null) in place rather than
-// replacing them.
+// or format name; [WriteFileAtomic] (and [CreateAtomic] for a file
+// written over time) writes a file so that a crash or an error never
+// leaves half a map behind, following symbolic links and writing devices
+// and pipes (/dev/stdout, /dev/null) in place rather than replacing them.
+//
+// Writers stream: [Writer.Begin] returns a [Stream] that takes results one
+// at a time, so a batch of any size is written without holding it. JSON
+// Lines, JSON, CSV, GeoJSON, KML and KMZ write each result as it comes (KML
+// spools its folders until the legend is known); HTML, SVG, DOT and the
+// report spool results to a temporary file and draw them at Close.
 //
 // Every writer escapes for its own format the strings that came from the
 // network (PTR names, organisation names): a hostile reverse zone can
