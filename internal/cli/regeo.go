@@ -29,11 +29,22 @@ and writes the results: JSON Lines on stdout (a table on a terminal), and
 maps with -o. Without any database it still works from router names and
 RTTs. All cores are used; each distinct address is looked up once.
 
+Where a trace was measured from comes from the trace itself (RIPE Atlas
+probes with --vantage-points, Globalping), --from, or, when nothing says,
+is solved for: every hop lies within its RTT's reach of one unknown point,
+and the point that best explains the placements is kept, with its radius
+("vantage point inferred near Tokyo ±143 km"). Its bounds are then as hard
+as a given vantage point's. A --from that the router names contradict gets
+a warning. Countries count only where a hop is placed with adequate
+confidence; the others are listed as uncertain.
+
 --fuse reads the input twice: first to gather, for every address, the RTT
 from every vantage point that saw it, then to locate with all of them (an
-address seen from Oslo and from Tokyo is constrained by both). The first
-pass also learns the naming conventions of operators no built-in table
-knows, as 'geoloc learn' does, and the second reads names with them.
+address seen from Oslo and from Tokyo is constrained by both); traces of
+one RIPE Atlas probe or one public source address share one inferred
+vantage point. The first pass also learns the naming conventions of
+operators no built-in table knows, as 'geoloc learn' does, and the second
+reads names with them.
 
 PTR names are looked up only with --ptr: saved output usually shows them.
 
