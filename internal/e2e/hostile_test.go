@@ -271,7 +271,7 @@ func TestGoodRecordsKept(t *testing.T) {
 	require.Len(t, lines, 2, clip(r.stderr))
 	assert.True(t, strings.HasPrefix(lines[0], missing+": "), lines[0])
 	assert.True(t, strings.HasPrefix(lines[1], bad+":1: "), lines[1])
-	assert.Contains(t, r.stderr, "1 traces read, 2 failed")
+	assert.Contains(t, r.stderr, "1 trace read, 2 failed")
 }
 
 // TestHostileNames: hints reads anything on standard input (binary,
