@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Side-by-side timing of `geoloc regeo` against the floor program
+# (internal/cmd/floor: encoding/json decode of RIPE Atlas JSON Lines and one
+# MaxMind DB lookup per hop, on one core), in one run on the same input:
+# MiB of generated RIPE Atlas results (internal/atlasgen, default 30) and
+# generated databases (internal/cmd/benchdb: two city layouts and an ASN
+# database). Both programs are built here from this checkout.
+#
+#   scripts/bench-regeo.sh [MiB [ROUNDS]]
+#
+# Prints wall time, CPU time (user+sys), peak RSS and hops per CPU-second
+# for each, and geoloc's CPU as a multiple of the floor's. On a loaded
+# machine compare CPU, not wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mb=${1:-30}
+rounds=${2:-2}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+go build -o "$tmp/geoloc" ./cmd/geoloc
+go build -o "$tmp/floor" ./internal/cmd/floor
+go build -o "$tmp/atlasgen" ./internal/cmd/atlasgen
+go run ./internal/cmd/benchdb "$tmp"
+"$tmp/atlasgen" -mb "$mb" > "$tmp/atlas.jsonl"
+hops=$("$tmp/floor" "$tmp/bench-city.mmdb" < "$tmp/atlas.jsonl" | sed -E 's/.* ([0-9]+) hops.*/\1/')
+echo "input: ${mb} MiB of generated RIPE Atlas results, $(wc -l < "$tmp/atlas.jsonl") traces, $hops hops; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# run NAME CMD...: wall, CPU and peak RSS of one command (GNU time).
+run() {
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > /dev/null
+  read -r wall user sys rss < "$tmp/time"
+  cpu=$(echo "$user + $sys" | bc)
+  printf '%-8s wall %6.2f s  cpu %6.2f s  peak RSS %5d MB  %8.0f hops per CPU-second\n' \
+    "$name" "$wall" "$cpu" $((rss / 1024)) "$(echo "$hops / $cpu" | bc -l)"
+  eval "${name}_cpu=$cpu"
+}
+
+# Alternate the two, so that load on the machine falls on both alike.
+for r in $(seq "$rounds"); do
+  run floor "$tmp/floor" "$tmp/bench-city.mmdb" < "$tmp/atlas.jsonl"
+  run geoloc "$tmp/geoloc" regeo -q --ptr=false --db "$tmp/bench-city.mmdb" --db "$tmp/bench-dbip.mmdb" --db "$tmp/bench-asn.mmdb" "$tmp/atlas.jsonl"
+  printf 'round %d: geoloc/floor CPU %.2f (goal: 3 or less)\n' "$r" "$(echo "$geoloc_cpu / $floor_cpu" | bc -l)"
+done
