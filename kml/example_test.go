@@ -25,20 +25,30 @@ func ExampleWrite() {
 	if err := kml.Write(&buf, res, kml.Options{Name: "example", Indent: true}); err != nil {
 		fmt.Println(err)
 	}
-	// Show the outline of the document: names and geometry.
+	// Show the outline of the document: names and geometry (a line as its
+	// number of points and its ends: the route is drawn as arcs, each hop
+	// higher than the one before).
 	for line := range strings.Lines(buf.String()) {
 		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "<name>") || strings.HasPrefix(line, "<coordinates>") {
+		switch {
+		case strings.HasPrefix(line, "<name>"):
 			fmt.Println(line)
+		case strings.HasPrefix(line, "<coordinates>"):
+			pts := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(line, "<coordinates>"), "</coordinates>"))
+			if len(pts) == 1 {
+				fmt.Println("point", pts[0])
+			} else {
+				fmt.Println("line of", len(pts), "points from", pts[0], "to", pts[len(pts)-1])
+			}
 		}
 	}
 	// Output:
 	// <name>example</name>
-	// <name>www.example.de</name>
+	// <name>www.example.de: Norway → Germany</name>
 	// <name>1 osl-b2-link.ip.twelve99.net</name>
-	// <coordinates>10.7522,59.9139</coordinates>
+	// point 10.7522,59.9139,4000
 	// <name>2 ffm-bb1-link.ip.twelve99.net</name>
-	// <coordinates>8.6821,50.1109</coordinates>
+	// point 8.6821,50.1109,8000
 	// <name>path</name>
-	// <coordinates>10.7522,59.9139 8.6821,50.1109</coordinates>
+	// line of 17 points from 10.7522,59.9139,4000 to 8.6821,50.1109,8000
 }

@@ -117,7 +117,12 @@ func writeHead(bw *bufio.Writer, t *asTally, positions []int, opts Options) (*xm
 			}
 		}
 	}
-	return enc, enc.Encode(sourceStyle())
+	for _, st := range sourceStyles() {
+		if err := enc.Encode(st); err != nil {
+			return nil, err
+		}
+	}
+	return enc, nil
 }
 
 func (o Options) maxKm() float64 {
@@ -247,7 +252,9 @@ func Document(results []*geoloc.TraceResult, opts Options) *kml.DocumentElement 
 			doc.Add(st)
 		}
 	}
-	doc.Add(sourceStyle())
+	for _, st := range sourceStyles() {
+		doc.Add(st)
+	}
 	maxKm := opts.maxKm()
 	for i, tr := range seq {
 		if tr == nil {
@@ -352,6 +359,13 @@ func (t *asTally) head(opts Options) *kml.DocumentElement {
 			kml.LineStyle(kml.Color(c), kml.Width(2)),
 			kml.PolyStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x40}), kml.Outline(true)),
 		))
+		// Uncertain hops: faint, smaller, and their radius outlined only.
+		doc.Add(kml.SharedStyle(uncertainStyleID(a.asn),
+			kml.IconStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x70}), kml.Scale(0.6)),
+			kml.LabelStyle(kml.Scale(0.6), kml.Color(color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0x90})),
+			kml.LineStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0xa0}), kml.Width(1)),
+			kml.PolyStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x18}), kml.Outline(true)),
+		))
 	}
 	return doc
 }
@@ -366,17 +380,37 @@ func traceStyles(i int) []kml.Element {
 	}
 }
 
-func sourceStyle() kml.Element {
-	return kml.SharedStyle("source", kml.IconStyle(kml.Color(color.RGBA{A: 0xff}), kml.Scale(1.1)))
+// sourceStyles are the styles of a route's start: the source (or a given
+// vantage point), and a vantage point the engine inferred, faint.
+func sourceStyles() []kml.Element {
+	return []kml.Element{
+		kml.SharedStyle("source", kml.IconStyle(kml.Color(color.RGBA{A: 0xff}), kml.Scale(1.1))),
+		kml.SharedStyle("start-inferred", kml.IconStyle(kml.Color(color.RGBA{A: 0x80}), kml.Scale(0.9)),
+			kml.LabelStyle(kml.Color(color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0x90}))),
+	}
 }
 
 func asStyleID(asn uint32) string { return "as" + strconv.FormatUint(uint64(asn), 10) }
 func traceStyleID(i int) string   { return "trace" + strconv.Itoa(i+1) }
 func branchStyleID(i int) string  { return "trace" + strconv.Itoa(i+1) + "-ecmp" }
+func uncertainStyleID(asn uint32) string {
+	return "as" + strconv.FormatUint(uint64(asn), 10) + "-uncertain"
+}
 
 func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.FolderElement {
 	title := style.Sanitize(style.TraceTitle(tr, i), maxText)
-	f := kml.Folder(kml.Name(label(title)))
+	rt := style.ForTrace(tr, i)
+	ccs := tr.Countries
+	if len(ccs) == 0 {
+		ccs = rt.Countries
+	}
+	// The folder says the countries crossed, so the list of traces in
+	// Google Earth's sidebar reads as the answer.
+	folderName := title
+	if len(ccs) > 0 {
+		folderName += ": " + style.Sanitize(style.CountryNames(ccs, " → "), maxText)
+	}
+	f := kml.Folder(kml.Name(label(folderName)))
 
 	var d strings.Builder
 	d.WriteString("<p>")
@@ -391,11 +425,6 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 	// The engine fills Countries; for results from elsewhere, work them
 	// out from the hop positions. Tromboning comes from the hops either way
 	// (see style.ForTrace: ECMP across a border is not a detour).
-	rt := style.ForTrace(tr, i)
-	ccs := tr.Countries
-	if len(ccs) == 0 {
-		ccs = rt.Countries
-	}
 	trombone := rt.Trombone
 	if len(ccs) > 0 {
 		cs := make([]string, len(ccs))
@@ -407,6 +436,14 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 			d.WriteString(" (leaves and re-enters " + html.EscapeString(strings.Join(rt.Returns, ", ")) + ")")
 		}
 		d.WriteString("</p>")
+	}
+	if len(tr.CountriesUncertain) > 0 {
+		d.WriteString("<p>Too uncertain to name a country:</p><ul>")
+		for _, u := range tr.CountriesUncertain {
+			d.WriteString("<li>TTL " + strconv.Itoa(u.TTL) + " " + html.EscapeString(u.Addr.String()) + ": " +
+				html.EscapeString(style.Sanitize(style.CountryNames(u.Countries, " or "), maxText)) + "</li>")
+		}
+		d.WriteString("</ul>")
 	}
 	if un := style.Unlocated(tr); len(un) > 0 {
 		d.WriteString("<p>Not located:</p><ul>")
@@ -427,11 +464,20 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 	}
 	f.Append(kml.Description(d.String()))
 
-	if style.SourceLocated(tr) {
+	if lat, lon, inferred, ok := style.Start(tr); ok {
+		name, st := "start", "source"
+		if style.SourceLocated(tr) {
+			name = "source " + endpoint(tr.Source)
+		} else {
+			name = style.StartLabel(tr)
+			if inferred {
+				st = "start-inferred"
+			}
+		}
 		f.Append(kml.Placemark(
-			kml.Name(label("source "+endpoint(tr.Source))),
-			kml.StyleURL("#source"),
-			kml.Point(kml.Coordinates(coord(*tr.Source.Lat, *tr.Source.Lon))),
+			kml.Name(label(name)),
+			kml.StyleURL("#"+st),
+			kml.Point(kml.Coordinates(coord(lat, lon))),
 		))
 	}
 	for j := range tr.Hops {
@@ -439,15 +485,29 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 		if !style.Located(h) {
 			continue
 		}
-		f.Append(placemark(h))
+		f.Append(placemark(tr, h))
 	}
+	// The route as arcs from the start: each hop at its TTL's altitude.
 	for _, l := range style.Lines(tr) {
-		var cs []kml.Coordinate
+		type stop struct {
+			p   [2]float64
+			alt float64
+		}
+		var stops []stop
 		if l.Source {
-			cs = append(cs, coord(*tr.Source.Lat, *tr.Source.Lon))
+			lat, lon, _, _ := style.Start(tr)
+			stops = append(stops, stop{[2]float64{lat, lon}, 0})
 		}
 		for _, j := range l.Hops {
-			cs = append(cs, coord(tr.Hops[j].Location.Lat, tr.Hops[j].Location.Lon))
+			h := &tr.Hops[j]
+			stops = append(stops, stop{[2]float64{h.Location.Lat, h.Location.Lon}, float64(h.TTL) * hopAltitudeM})
+		}
+		var cs []kml.Coordinate
+		for k := 1; k < len(stops); k++ {
+			cs = append(cs, arc(stops[k-1].p, stops[k].p, stops[k-1].alt, stops[k].alt, k == 1)...)
+		}
+		if len(cs) == 0 {
+			continue
 		}
 		name, st := "path", traceStyleID(i)
 		if l.Branch {
@@ -462,20 +522,25 @@ func folder(tr *geoloc.TraceResult, i int, circles bool, maxKm float64) *kml.Fol
 		f.Append(kml.Placemark(
 			kml.Name(name),
 			kml.StyleURL("#"+st),
-			kml.LineString(kml.Tessellate(true), kml.Coordinates(cs...)),
+			kml.LineString(kml.AltitudeMode(kml.AltitudeModeRelativeToGround), kml.Coordinates(cs...)),
 		))
 	}
-	if circles {
+	{
 		var cf []kml.Element
 		for j := range tr.Hops {
 			h := &tr.Hops[j]
-			if !style.Located(h) || !(h.Location.RadiusKm > 0) {
+			// Every radius with --circles; the uncertain hops' always.
+			if !style.Located(h) || !(h.Location.RadiusKm > 0) || !(circles || style.DrawUncertain(tr, h)) {
 				continue
+			}
+			st := asStyleID(h.ASN)
+			if style.DrawUncertain(tr, h) {
+				st = uncertainStyleID(h.ASN)
 			}
 			r := min(h.Location.RadiusKm, maxKm)
 			cf = append(cf, kml.Placemark(
 				kml.Name(label(style.HopTitle(h))+" ±"+strconv.FormatFloat(style.Round(h.Location.RadiusKm, 1), 'f', -1, 64)+" km"),
-				kml.StyleURL("#"+asStyleID(h.ASN)),
+				kml.StyleURL("#"+st),
 				kml.Polygon(kml.Tessellate(true), kml.OuterBoundaryIs(kml.LinearRing(kml.Coordinates(circle(h.Location.Lat, h.Location.Lon, r)...)))),
 			))
 		}

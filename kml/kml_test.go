@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/outputtest"
 	"github.com/geoloc-dev/geoloc/kml"
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 func golden(t *testing.T, name string, got []byte) {
@@ -80,8 +82,8 @@ type placemark struct {
 		Coordinates string `xml:"coordinates"`
 	} `xml:"Point"`
 	LineString *struct {
-		Tessellate  int    `xml:"tessellate"`
-		Coordinates string `xml:"coordinates"`
+		AltitudeMode string `xml:"altitudeMode"`
+		Coordinates  string `xml:"coordinates"`
 	} `xml:"LineString"`
 }
 
@@ -113,8 +115,8 @@ func TestStructure(t *testing.T) {
 	traces := outputtest.Traces()
 	k := decode(t, render(t, traces, kml.Options{Circles: true}))
 	require.Len(t, k.Document.Folders, 4)
-	assert.Equal(t, "www.example.de (203.0.113.80)", k.Document.Folders[0].Name)
-	assert.Equal(t, "2001:db8:200::443", k.Document.Folders[3].Name)
+	assert.Equal(t, "www.example.de (203.0.113.80): Norway → Denmark → Germany", k.Document.Folders[0].Name, "a folder per trace, named with the countries crossed")
+	assert.Equal(t, "2001:db8:200::443: Australia → Singapore", k.Document.Folders[3].Name)
 
 	f := k.Document.Folders[0]
 	var points, lines, branches int
@@ -124,7 +126,7 @@ func TestStructure(t *testing.T) {
 			points++
 		case p.LineString != nil:
 			lines++
-			assert.Equal(t, 1, p.LineString.Tessellate)
+			assert.Equal(t, "relativeToGround", p.LineString.AltitudeMode, "arcs above the ground")
 			if strings.HasPrefix(p.Name, "ECMP") {
 				branches++
 			}
@@ -141,18 +143,31 @@ func TestStructure(t *testing.T) {
 	require.Len(t, f.Folders, 1)
 	assert.Len(t, f.Folders[0].Placemarks, 7, "one uncertainty circle per located hop")
 
-	// The main path runs source, TTL 2..6, 8: lon,lat pairs.
+	// The main path runs as arcs from the source on the ground through
+	// TTL 2..6, 8, each hop 4 km higher per TTL: every 16th point is a stop.
 	var path string
 	for _, p := range f.Placemarks {
 		if p.Name == "path" {
 			path = p.LineString.Coordinates
 		}
 	}
-	assert.Equal(t, strings.Fields("10.7522,59.9139 10.7522,59.9139 10.7522,59.9139 12.5683,55.6761 9.9937,53.5511 8.6821,50.1109 12.3713,50.4779"), strings.Fields(path))
+	pts := strings.Fields(path)
+	require.Len(t, pts, 6*16+1)
+	var stops []string
+	for k := 0; k < len(pts); k += 16 {
+		stops = append(stops, pts[k])
+	}
+	assert.Equal(t, strings.Fields("10.7522,59.9139 10.7522,59.9139,8000 10.7522,59.9139,12000 12.5683,55.6761,16000 9.9937,53.5511,20000 8.6821,50.1109,24000 12.3713,50.4779,32000"), stops)
+	// Between hops far apart the arc rises above both ends.
+	mid := strings.Split(pts[3*16-8], ",")
+	require.Len(t, mid, 3)
+	alt, err := strconv.ParseFloat(mid[2], 64)
+	require.NoError(t, err)
+	assert.Greater(t, alt, 16000.0, "Oslo → Copenhagen bulges upwards")
 
 	hop := f.Placemarks[1]
 	assert.Equal(t, "2 ti0001c360-ae1.ti.telenor.net", hop.Name)
-	for _, want := range []string{"198.51.100.2", "AS2119 Telenor Norge AS", "Oslo, NO", "1.204 ms", "0.82", "rdns:city", "chosen rdns:city"} {
+	for _, want := range []string{"198.51.100.2", "AS2119 Telenor Norge AS", "Oslo, Norway", "1.204 ms", "0.82", "rdns:city", "chosen rdns:city"} {
 		assert.Contains(t, hop.Description, want)
 	}
 }
@@ -397,4 +412,36 @@ func TestSchema(t *testing.T) {
 			assert.Contains(t, string(out), "validates")
 		})
 	}
+}
+
+// TestStartAndUncertain: the start at an inferred vantage point is drawn
+// and named as inferred; an uncertain hop uses its AS's faint style and
+// its radius is drawn without --circles; the folder names the countries.
+func TestStartAndUncertain(t *testing.T) {
+	loc := func(lat, lon float64, city, cc string) *geoloc.Location {
+		return &geoloc.Location{Lat: lat, Lon: lon, RadiusKm: 40, City: city, Country: cc}
+	}
+	tr := &geoloc.TraceResult{
+		Destination: traceroute.Endpoint{Addr: netip.MustParseAddr("203.0.113.9")},
+		Vantage:     &geoloc.Vantage{Lat: 59.91, Lon: 10.75, Name: "inferred vantage near Oslo, NO", Inferred: true},
+		Hops: []geoloc.HopResult{
+			{TTL: 1, Addr: netip.MustParseAddr("198.51.100.1"), ASN: 64500, Location: loc(59.91, 10.75, "Oslo", "NO"), Confidence: 0.9},
+			{TTL: 2, Addr: netip.MustParseAddr("198.51.100.2"), ASN: 64500, Location: loc(55.68, 12.57, "Copenhagen", "DK"), Confidence: 0.3},
+		},
+		Countries:          []string{"NO"},
+		CountriesUncertain: []geoloc.UncertainHop{{TTL: 2, Addr: netip.MustParseAddr("198.51.100.2"), Countries: []string{"DK", "SE"}}},
+	}
+	b := render(t, []*geoloc.TraceResult{tr}, kml.Options{})
+	s := string(b)
+	k := decode(t, b)
+	require.Len(t, k.Document.Folders, 1)
+	f := k.Document.Folders[0]
+	assert.Equal(t, "203.0.113.9: Norway", f.Name)
+	assert.Contains(t, f.Description, "TTL 2 198.51.100.2: Denmark or Sweden")
+	require.NotEmpty(t, f.Placemarks)
+	assert.Equal(t, "start (inferred, near Oslo, NO)", f.Placemarks[0].Name)
+	assert.Contains(t, s, "<styleUrl>#start-inferred</styleUrl>")
+	assert.Contains(t, s, "<styleUrl>#as64500-uncertain</styleUrl>")
+	require.Len(t, f.Folders, 1, "the uncertain hop's radius, without --circles")
+	assert.Len(t, f.Folders[0].Placemarks, 1)
 }

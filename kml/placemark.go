@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/golang/geo/s2"
 	"github.com/twpayne/go-kml/v3"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
@@ -39,8 +40,15 @@ func coord(lat, lon float64) kml.Coordinate {
 	return kml.Coordinate{Lon: style.Round(lon, coordPrecision), Lat: style.Round(lat, coordPrecision)}
 }
 
-// placemark draws one located hop.
-func placemark(h *geoloc.HopResult) *kml.PlacemarkElement {
+// hopAltitudeM is how high above the ground a hop of TTL 1 stands on the
+// route's arcs; each further TTL stands that much higher, so the route
+// climbs hop by hop as Google Earth traceroute views draw it.
+const hopAltitudeM = 4000
+
+// placemark draws one located hop, at its TTL's altitude with a line down
+// to the ground; uncertain hops (low confidence, inferred, or too unsure to
+// name their country) in their AS's faint style.
+func placemark(tr *geoloc.TraceResult, h *geoloc.HopResult) *kml.PlacemarkElement {
 	l := h.Location
 	esc := func(s string) string { return html.EscapeString(style.Sanitize(s, maxText)) }
 	var rows [][2]string
@@ -68,6 +76,12 @@ func placemark(h *geoloc.HopResult) *kml.PlacemarkElement {
 	if h.Anycast {
 		flags = append(flags, "anycast (constraints disagree)")
 	}
+	if cu := style.CountryUncertain(tr, h); cu != nil {
+		flags = append(flags, "country uncertain: "+style.CountryNames(cu, " or "))
+	}
+	if style.Uncertain(h) {
+		flags = append(flags, "uncertain: confidence below "+ff(style.UncertainConfidence, 2))
+	}
 	add("note", strings.Join(flags, "; "))
 	add("evidence", style.EvidenceSummary(h))
 	var d strings.Builder
@@ -90,12 +104,18 @@ func placemark(h *geoloc.HopResult) *kml.PlacemarkElement {
 		kml.Data("confidence", kml.Value(style.Round(h.Confidence, 2))),
 		kml.Data("method", kml.Value(style.Sanitize(h.Method, maxText))),
 	}
+	st := asStyleID(h.ASN)
+	if style.DrawUncertain(tr, h) {
+		st = uncertainStyleID(h.ASN)
+	}
+	c := coord(l.Lat, l.Lon)
+	c.Alt = float64(h.TTL) * hopAltitudeM
 	return kml.Placemark(
 		kml.Name(label(style.HopTitle(h))),
 		kml.Description(d.String()),
-		kml.StyleURL("#"+asStyleID(h.ASN)),
+		kml.StyleURL("#"+st),
 		kml.ExtendedData(data...),
-		kml.Point(kml.Coordinates(coord(l.Lat, l.Lon))),
+		kml.Point(kml.Extrude(true), kml.AltitudeMode(kml.AltitudeModeRelativeToGround), kml.Coordinates(c)),
 	)
 }
 
@@ -122,3 +142,33 @@ func addr(h *geoloc.HopResult) string {
 	}
 	return ""
 }
+
+// arcSteps is the number of segments of each arc between two hops.
+const arcSteps = 16
+
+// arc returns the coordinates of the route from a to b, at altitudes altA
+// and altB (metres above ground), bulging upwards by a tenth of the
+// distance (at most 300 km) so consecutive hops far apart read as a jump
+// and hops in one city stay a short step; the way follows the great
+// circle (s2.Interpolate).
+func arc(a, b [2]float64, altA, altB float64, first bool) []kml.Coordinate {
+	pa := s2.PointFromLatLng(s2.LatLngFromDegrees(a[0], a[1]))
+	pb := s2.PointFromLatLng(s2.LatLngFromDegrees(b[0], b[1]))
+	distM := float64(pa.Distance(pb)) * earthRadiusM
+	bump := min(distM*0.1, 300e3)
+	var out []kml.Coordinate
+	for k := range arcSteps + 1 {
+		if k == 0 && !first {
+			continue // the previous arc ended here
+		}
+		t := float64(k) / arcSteps
+		ll := s2.LatLngFromPoint(s2.Interpolate(t, pa, pb))
+		c := coord(ll.Lat.Degrees(), ll.Lng.Degrees())
+		c.Alt = style.Round(altA+(altB-altA)*t+bump*math.Sin(math.Pi*t), 0)
+		out = append(out, c)
+	}
+	return out
+}
+
+// earthRadiusM is the mean Earth radius, for the arcs' heights only.
+const earthRadiusM = 6371008.8

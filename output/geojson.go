@@ -121,7 +121,8 @@ func traceFeatures(tr *geoloc.TraceResult, i int, opts Options) []feature {
 	for _, ln := range style.Lines(tr) {
 		var pts [][2]float64
 		if ln.Source {
-			pts = append(pts, [2]float64{*tr.Source.Lon, *tr.Source.Lat})
+			lat, lon, _, _ := style.Start(tr)
+			pts = append(pts, [2]float64{lon, lat})
 		}
 		for _, j := range ln.Hops {
 			pts = append(pts, [2]float64{tr.Hops[j].Location.Lon, tr.Hops[j].Location.Lat})

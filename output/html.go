@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
@@ -74,6 +75,8 @@ type htmlPage struct {
 	NTraces    int
 	NHops      int
 	NUnlocated int
+	Summary    string
+	Threshold  string
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
@@ -87,10 +90,11 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <style>{{.CSS}}</style>
 </head>
 <body>
-<header><h1>{{.Title}}</h1><p class="summary">{{.NTraces}} traces, {{.NHops}} located hops{{if .NUnlocated}}, {{.NUnlocated}} not located{{end}}, {{len .Report.Countries}} countries, {{len .Orgs}} networks. Hover or click a hop, a route or a legend entry; scroll to zoom, drag to pan, double-click to reset.</p></header>
+<header><h1>{{.Title}}</h1><p class="summary">{{.Summary}}. Hover or click a hop, a route or a legend entry; scroll to zoom, drag to pan, double-click to reset.</p></header>
 <main>
 <div class="left">
 <div id="mapbox">{{.Map}}</div>
+<p class="key"><svg width="14" height="14"><rect x="2" y="2" width="10" height="10" fill="#555"/></svg> start (where the trace was measured) <svg width="14" height="14"><rect x="2" y="2" width="10" height="10" fill="#fff" stroke="#555" stroke-dasharray="2"/></svg> start inferred by the engine <svg width="14" height="14"><circle cx="7" cy="7" r="5" fill="#555"/></svg> hop <svg width="14" height="14"><circle cx="7" cy="7" r="5" fill="#fff" stroke="#555" stroke-width="1.5"/></svg> uncertain hop (confidence below {{.Threshold}}, placed from neighbours, or country uncertain; dashed: its radius) ▶ direction of travel; numbers are hop TTLs</p>
 <section id="report"><h2>Countries crossed</h2>
 <table><thead><tr><th>trace</th><th>countries (min / mean confidence)</th><th>tromboning</th><th>unlocated</th></tr></thead><tbody>
 {{range .Report.Traces}}<tr><td>{{.Title}}</td><td>{{range $k, $s := .Steps}}{{if $k}} › {{end}}<span title="{{$s.Name}}, TTL {{$s.FromTTL}}–{{$s.ToTTL}}">{{$s.Country}}</span> <small>{{printf "%.2f" $s.MinConfidence}}/{{printf "%.2f" $s.MeanConfidence}}</small>{{end}}</td><td>{{if .Trombone}}yes: {{range $k, $c := .Returns}}{{if $k}}, {{end}}{{$c}}{{end}}{{end}}</td><td>{{if .Unlocated}}{{.Unlocated}}{{end}}</td></tr>
@@ -186,6 +190,9 @@ func writeHTML(w io.Writer, results Results, opts Options) error {
 				hh.Lat, hh.Lon = &lat, &lon
 				hh.RadiusKm = style.Round(h.Location.RadiusKm, 1)
 				hh.Place = style.Sanitize(style.Place(h.Location), 255)
+				if cu := style.CountryUncertain(tr, h); cu != nil {
+					hh.Place += " (country uncertain: " + style.CountryNames(cu, " or ") + ")"
+				}
 				hh.Country = style.CountryOf(h.Location)
 				page.NHops++
 			} else {
@@ -210,12 +217,25 @@ func writeHTML(w io.Writer, results Results, opts Options) error {
 		if label == "" {
 			label = "unknown AS"
 		}
-		page.Orgs = append(page.Orgs, legendItem{Key: asKey(a.asn), Label: label, Color: style.Hex(style.ASColor(a.asn)), Count: len(a.dests)})
+		page.Orgs = append(page.Orgs, legendItem{Key: asKey(a.asn), Label: label, Color: s.asColor(a.asn), Count: len(a.dests)})
 	}
 	for _, c := range rep.Countries {
 		page.Countries = append(page.Countries, legendItem{Key: c.Key, Label: c.Name, Count: c.Destinations})
 	}
+	page.Summary = plural(page.NTraces, "trace") + ", " + plural(page.NHops, "located hop")
+	if page.NUnlocated > 0 {
+		page.Summary += ", " + strconv.Itoa(page.NUnlocated) + " not located"
+	}
+	page.Summary += ", " + pluralES(len(page.Report.Countries), "country", "countries") + ", " + plural(len(page.Orgs), "network")
+	page.Threshold = strconv.FormatFloat(style.UncertainConfidence, 'f', -1, 64)
 	return pageTemplate.Execute(w, page)
+}
+
+func pluralES(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func asKey(asn uint32) string {

@@ -27,7 +27,7 @@ import (
 	"github.com/geoloc-dev/geoloc/internal/style"
 )
 
-var updateScreenshot = flag.Bool("update-screenshot", false, "rewrite docs/map.png from a headless Chromium screenshot of the multi-trace HTML map")
+var updateImage = flag.Bool("update-image", false, "rewrite the golden screenshot testdata/map-traces.png from headless Chromium")
 
 // expectRoutes counts the route lines the map draws for results.
 func expectRoutes(rs []*geoloc.TraceResult) (routes, hops int) {
@@ -79,7 +79,9 @@ func TestHTMLSelfContained(t *testing.T) {
 			assert.Zero(t, counts["b"], "<b> from the organisation name must stay text")
 			assert.Zero(t, counts["i"])
 			routes, hops := expectRoutes(rs)
-			assert.Equal(t, hops, counts["circle"]-countSwatches(s))
+			// Every located hop is a circle, besides the legend's swatches
+			// and the two of the marker key.
+			assert.Equal(t, hops, counts["circle"]-countSwatches(s)-2)
 			_ = routes
 		})
 	}
@@ -229,8 +231,8 @@ func TestHTMLInChromium(t *testing.T) {
 }
 
 // TestHTMLScreenshot renders the multi-trace map and checks the picture is
-// a real map (many colours, not a blank page). With -update-screenshot it
-// writes docs/map.png for the README.
+// a real map (many colours, not a blank page). The README's picture comes
+// from scripts/hero.sh (real traces), not from here.
 func TestHTMLScreenshot(t *testing.T) {
 	bin := chromium(t)
 	dir := t.TempDir()
@@ -254,10 +256,61 @@ func TestHTMLScreenshot(t *testing.T) {
 	}
 	assert.Greater(t, len(colours), 40, "a rendered map has many colours")
 	assert.Empty(t, proxy.pageHosts())
-	if *updateScreenshot {
-		require.NoError(t, os.MkdirAll("../docs", 0o755))
-		require.NoError(t, os.WriteFile("../docs/map.png", b, 0o644))
+}
+
+// TestHTMLGoldenImage compares a headless Chromium screenshot of the map
+// of the four test traces with testdata/map-traces.png (-update-image
+// rewrites it): what a person sees — start markers, arrows, hop numbers,
+// hollow uncertain hops, city and country labels — must not change
+// unnoticed. Font rendering differs a little between machines, so the
+// picture may differ in at most 1.5% of its pixels (a pixel differs when
+// a channel is off by more than 40 of 255).
+func TestHTMLGoldenImage(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	proxy := proxySink(t)
+	path := filepath.Join(dir, "map.html")
+	require.NoError(t, os.WriteFile(path, render(t, "html", outputtest.Traces(), Options{Title: "geoloc: four traces"}), 0o644))
+	shot := filepath.Join(dir, "map.png")
+	runChromium(t, bin, path, proxy, "--screenshot="+shot, "--window-size=1200,800", "--hide-scrollbars", "--force-device-scale-factor=1")
+	got, err := os.ReadFile(shot)
+	require.NoError(t, err)
+	golden := filepath.Join("testdata", "map-traces.png")
+	if *updateImage {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
 	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test -run TestHTMLGoldenImage -update-image ./output/")
+	gi, err := png.Decode(bytes.NewReader(got))
+	require.NoError(t, err)
+	wi, err := png.Decode(bytes.NewReader(want))
+	require.NoError(t, err)
+	require.Equal(t, wi.Bounds(), gi.Bounds())
+	differ, total := 0, 0
+	for y := wi.Bounds().Min.Y; y < wi.Bounds().Max.Y; y++ {
+		for x := wi.Bounds().Min.X; x < wi.Bounds().Max.X; x++ {
+			total++
+			r1, g1, b1, _ := wi.At(x, y).RGBA()
+			r2, g2, b2, _ := gi.At(x, y).RGBA()
+			if max(absDiff(r1, r2), absDiff(g1, g2), absDiff(b1, b2)) > 40<<8 {
+				differ++
+			}
+		}
+	}
+	share := float64(differ) / float64(total)
+	if share > 0.015 {
+		failed := filepath.Join(t.TempDir(), "map-traces-got.png")
+		_ = os.WriteFile(failed, got, 0o644)
+		t.Errorf("screenshot differs from %s in %.2f%% of its pixels (allowed 1.5%%); got %s", golden, 100*share, failed)
+	}
+	assert.Empty(t, proxy.pageHosts())
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
 
 // interactionScript clicks a hop, a route and a network legend entry and

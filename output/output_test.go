@@ -9,9 +9,11 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,7 +339,7 @@ func TestSVG(t *testing.T) {
 				lines += len(stylesLines(r))
 			}
 			assert.Equal(t, lines, strings.Count(s, `class="route"`)+strings.Count(s, `class="route ecmp"`))
-			assert.Equal(t, hops, strings.Count(s, `class="hop"`))
+			assert.Equal(t, hops, strings.Count(s, `class="hop"`)+strings.Count(s, `class="hop uncertain"`))
 		})
 	}
 }
@@ -439,4 +441,44 @@ func TestPolygonAntimeridian(t *testing.T) {
 		assert.True(t, touches)
 	}
 	assert.Equal(t, "Polygon", polygonGeometry(style.Circle(50, 8, 100, 48)).Type)
+}
+
+// TestMapStory: the SVG (and the HTML map, which embeds the same drawing)
+// tells the route's story: a start marker at the vantage point, marked
+// inferred when the engine inferred it; direction arrows; hop numbers;
+// uncertain hops hollow with their radius; hops the countries rule could
+// not give a country named as such; labels in words.
+func TestMapStory(t *testing.T) {
+	loc := func(lat, lon float64, city, cc string) *geoloc.Location {
+		return &geoloc.Location{Lat: lat, Lon: lon, RadiusKm: 40, City: city, Country: cc}
+	}
+	tr := &geoloc.TraceResult{
+		Destination: traceroute.Endpoint{Addr: netip.MustParseAddr("203.0.113.9")},
+		Vantage:     &geoloc.Vantage{Lat: 59.91, Lon: 10.75, Name: "inferred vantage near Oslo, NO", Inferred: true},
+		Hops: []geoloc.HopResult{
+			{TTL: 1, Addr: netip.MustParseAddr("198.51.100.1"), Location: loc(59.91, 10.75, "Oslo", "NO"), Confidence: 0.9},
+			{TTL: 2, Addr: netip.MustParseAddr("198.51.100.2"), Location: loc(55.68, 12.57, "Copenhagen", "DK"), Confidence: 0.3},
+			{TTL: 3, Addr: netip.MustParseAddr("198.51.100.3"), Location: loc(50.11, 8.68, "Frankfurt", "DE"), Confidence: 0.9},
+		},
+		Countries:          []string{"NO", "DE"},
+		CountriesUncertain: []geoloc.UncertainHop{{TTL: 2, Addr: netip.MustParseAddr("198.51.100.2"), Countries: []string{"DK", "SE"}}},
+	}
+	out := render(t, "svg", []*geoloc.TraceResult{tr}, Options{})
+	wellFormedXML(t, out)
+	s := string(out)
+	assert.Equal(t, 1, strings.Count(s, `class="start inferred"`), "an inferred start is marked as such")
+	assert.Contains(t, s, "start (inferred, near Oslo, NO)")
+	assert.Equal(t, 2, strings.Count(s, `class="hop"`))
+	assert.Equal(t, 1, strings.Count(s, `class="hop uncertain"`), "the 0.3-confidence hop is hollow")
+	assert.Contains(t, s, "country uncertain: Denmark or Sweden")
+	assert.Regexp(t, `<g class="radii"[^>]*><ellipse data-t="0" data-h="1"`, s, "its radius is drawn")
+	arrows := regexp.MustCompile(`<g class="arrows".*?</g>`).FindString(s)
+	assert.Equal(t, 2, strings.Count(arrows, `<path`),
+		"one arrow per long segment: Oslo→Copenhagen, Copenhagen→Frankfurt (the start is at Oslo)")
+	for _, want := range []string{">1<", ">2<", ">3<", "Oslo, Norway", "Copenhagen, Denmark", "Frankfurt, Germany"} {
+		assert.Contains(t, s, want)
+	}
+	h := string(render(t, "html", []*geoloc.TraceResult{tr}, Options{}))
+	assert.Contains(t, h, "1 trace, 3 located hops, 2 countries, 1 network.", "grammar")
+	assert.Contains(t, h, "Copenhagen, Denmark (country uncertain: Denmark or Sweden)")
 }

@@ -45,6 +45,7 @@ type mapScene struct {
 	// crossed are the countries some located hop stands in: shaded, so the
 	// map shows at a glance whose territory the traffic crossed.
 	crossed map[string]bool
+	asRank  map[uint32]int // position in ases, unknown AS not counted
 }
 
 type asItem struct {
@@ -52,6 +53,20 @@ type asItem struct {
 	org   string
 	hops  int
 	dests map[string]bool
+}
+
+// asColor is an AS's colour on this map: the networks seen most get the
+// palette's distinct colours (from its far end, so that a map of few traces
+// and few networks does not reuse a route's colour for a hop), the rest a
+// stable colour of their number; unknown is grey.
+func (s *mapScene) asColor(asn uint32) string {
+	if asn == 0 {
+		return style.Hex(style.ASColor(0))
+	}
+	if i, ok := s.asRank[asn]; ok && i < style.PaletteSize {
+		return style.Hex(style.Distinct(style.PaletteSize - 1 - i))
+	}
+	return style.Hex(style.ASColor(asn))
 }
 
 // newScene computes the view and the AS list of a set of traces.
@@ -69,8 +84,8 @@ func newScene(results Results, circles bool) *mapScene {
 		if tr == nil {
 			continue
 		}
-		if style.SourceLocated(tr) {
-			add(*tr.Source.Lat, *tr.Source.Lon)
+		if lat, lon, _, ok := style.Start(tr); ok {
+			add(lat, lon)
 		}
 		for j := range tr.Hops {
 			h := &tr.Hops[j]
@@ -112,6 +127,12 @@ func newScene(results Results, circles bool) *mapScene {
 		}
 		return a.asn < b.asn
 	})
+	s.asRank = map[uint32]int{}
+	for _, a := range s.ases {
+		if a.asn != 0 {
+			s.asRank[a.asn] = len(s.asRank)
+		}
+	}
 	if !found {
 		minLat, maxLat, minLon, maxLon = -60, 80, -180, 180
 	}
@@ -150,7 +171,8 @@ func newScene(results Results, circles bool) *mapScene {
 func linePoints(tr *geoloc.TraceResult, ln style.Line) [][2]float64 {
 	var pts [][2]float64
 	if ln.Source {
-		pts = append(pts, [2]float64{*tr.Source.Lon, *tr.Source.Lat})
+		lat, lon, _, _ := style.Start(tr)
+		pts = append(pts, [2]float64{lon, lat})
 	}
 	for _, j := range ln.Hops {
 		pts = append(pts, [2]float64{tr.Hops[j].Location.Lon, tr.Hops[j].Location.Lat})
@@ -329,6 +351,7 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 	if n > 20 {
 		lineW, opacity = 1.3, "0.55"
 	}
+	s.writeUncertainRadii(b, upp)
 	if s.circles {
 		b.WriteString(`<g class="uncertainty" fill-opacity="0.12" stroke-opacity="0.5" stroke-width="`)
 		num(b, 0.8*upp, 3)
@@ -342,19 +365,8 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 				if !style.Located(h) || !(h.Location.RadiusKm > 0) {
 					continue
 				}
-				x, y := s.proj.xy(h.Location.Lat, h.Location.Lon)
-				ry := min(h.Location.RadiusKm, 2000) / 111.195 * unit
-				rx := ry * s.proj.k / math.Max(math.Cos(h.Location.Lat*math.Pi/180), 0.05)
-				c := style.Hex(style.ASColor(h.ASN))
-				b.WriteString(`<ellipse data-t="` + strconv.Itoa(i) + `" cx="`)
-				num(b, x, 2)
-				b.WriteString(`" cy="`)
-				num(b, y, 2)
-				b.WriteString(`" rx="`)
-				num(b, rx, 2)
-				b.WriteString(`" ry="`)
-				num(b, ry, 2)
-				b.WriteString(`" fill="` + c + `" stroke="` + c + `"/>`)
+				c := s.asColor(h.ASN)
+				s.writeRadius(b, `data-t="`+strconv.Itoa(i)+`"`, h.Location, ` fill="`+c+`" stroke="`+c+`"`)
 			}
 		}
 		b.WriteString(`</g>`)
@@ -402,6 +414,7 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 	if n > 20 {
 		r = 3.0 * upp
 	}
+	s.writeArrows(b, r, opacity)
 	b.WriteString(`<g class="hops" stroke="#ffffff" stroke-width="`)
 	num(b, 1*upp, 3)
 	b.WriteString(`">`)
@@ -409,17 +422,29 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 		if tr == nil {
 			continue
 		}
-		if style.SourceLocated(tr) {
-			x, y := s.proj.xy(*tr.Source.Lat, *tr.Source.Lon)
-			b.WriteString(`<rect class="source" data-t="` + strconv.Itoa(i) + `" x="`)
-			num(b, x-r, 2)
+		if lat, lon, inferred, ok := style.Start(tr); ok {
+			// The start: a square in the trace's colour, hollow and dashed
+			// when the engine inferred it.
+			x, y := s.proj.xy(lat, lon)
+			col := style.Hex(style.TraceColor(i))
+			cls, fill, extra := "start", col, ""
+			if inferred {
+				cls, fill = "start inferred", "#ffffff"
+				extra = ` stroke-dasharray="` + strconv.FormatFloat(style.Round(1.5*upp, 3), 'f', -1, 64) + `"`
+			}
+			b.WriteString(`<rect class="` + cls + `" data-t="` + strconv.Itoa(i) + `" x="`)
+			num(b, x-1.3*r, 2)
 			b.WriteString(`" y="`)
-			num(b, y-r, 2)
+			num(b, y-1.3*r, 2)
 			b.WriteString(`" width="`)
-			num(b, 2*r, 2)
+			num(b, 2.6*r, 2)
 			b.WriteString(`" height="`)
-			num(b, 2*r, 2)
-			b.WriteString(`" fill="#222222"><title>source</title></rect>`)
+			num(b, 2.6*r, 2)
+			b.WriteString(`" fill="` + fill + `" stroke="` + col + `" stroke-width="`)
+			num(b, 1.5*upp, 3)
+			b.WriteString(`"` + extra + `><title>`)
+			b.WriteString(html.EscapeString(style.Sanitize(style.StartLabel(tr)+" — "+style.TraceTitle(tr, i), 300)))
+			b.WriteString(`</title></rect>`)
 		}
 		for j := range tr.Hops {
 			h := &tr.Hops[j]
@@ -427,16 +452,34 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 				continue
 			}
 			x, y := s.proj.xy(h.Location.Lat, h.Location.Lon)
-			b.WriteString(`<circle class="hop" data-t="` + strconv.Itoa(i) + `" data-h="` + strconv.Itoa(j) + `" cx="`)
+			cls := "hop"
+			col := s.asColor(h.ASN)
+			fill, extra := col, ""
+			cu := style.CountryUncertain(tr, h)
+			if style.DrawUncertain(tr, h) {
+				// Below the confidence threshold, placed from neighbours, or
+				// too unsure to name its country: hollow and faint.
+				cls = "hop uncertain"
+				fill = "#ffffff"
+				extra = ` stroke="` + col + `" stroke-width="` + strconv.FormatFloat(style.Round(1.6*upp, 3), 'f', -1, 64) + `" opacity="0.75"`
+			}
+			b.WriteString(`<circle class="` + cls + `" data-t="` + strconv.Itoa(i) + `" data-h="` + strconv.Itoa(j) + `" cx="`)
 			num(b, x, 2)
 			b.WriteString(`" cy="`)
 			num(b, y, 2)
 			b.WriteString(`" r="`)
 			num(b, r, 2)
-			b.WriteString(`" fill="` + style.Hex(style.ASColor(h.ASN)) + `"><title>`)
+			b.WriteString(`" fill="` + fill + `"` + extra + `><title>`)
 			t := style.HopTitle(h)
 			if p := style.Place(h.Location); p != "" {
 				t += " — " + p
+			}
+			t += " — confidence " + strconv.FormatFloat(style.Round(h.Confidence, 2), 'f', 2, 64)
+			if h.Inferred {
+				t += " (placed from its neighbours)"
+			}
+			if cu != nil {
+				t += " — country uncertain: " + style.CountryNames(cu, " or ")
 			}
 			if as := style.ASLabel(h.ASN, h.ASOrg); as != "" {
 				t += " — " + as
@@ -447,46 +490,10 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 	}
 	b.WriteString(`</g>`)
 
-	// City labels when there are few traces: one per distinct city.
+	// Labels when there are few traces: the hop numbers beside the hops,
+	// "start" at the start, and one "City, Country" per distinct city.
 	if n <= 5 {
-		b.WriteString(`<g class="labels" font-family="sans-serif" fill="#333333" stroke="#ffffff" paint-order="stroke" stroke-width="`)
-		num(b, 2.5*upp, 3)
-		b.WriteString(`" font-size="`)
-		num(b, 11*upp, 2)
-		b.WriteString(`">`)
-		seen := map[string]bool{}
-		var placed [][4]float64
-		for _, tr := range s.results {
-			if tr == nil {
-				continue
-			}
-			for j := range tr.Hops {
-				h := &tr.Hops[j]
-				if !style.Located(h) || h.Location.City == "" {
-					continue
-				}
-				city := style.Sanitize(h.Location.City, 40)
-				if seen[city] {
-					continue
-				}
-				seen[city] = true
-				x, y := s.proj.xy(h.Location.Lat, h.Location.Lon)
-				// Skip a label that would overlap one already placed.
-				box := [4]float64{x + 1.5*r, y - 1.5*r - 11*upp, x + 1.5*r + float64(len([]rune(city)))*6.5*upp, y - 1.5*r + 2*upp}
-				if overlaps(placed, box) {
-					continue
-				}
-				placed = append(placed, box)
-				b.WriteString(`<text x="`)
-				num(b, x+1.5*r, 2)
-				b.WriteString(`" y="`)
-				num(b, y-1.5*r, 2)
-				b.WriteString(`">`)
-				b.WriteString(html.EscapeString(city))
-				b.WriteString(`</text>`)
-			}
-		}
-		b.WriteString(`</g>`)
+		s.writeLabels(b, upp, r)
 	}
 	b.WriteString(`</svg>`)
 }
@@ -567,7 +574,7 @@ func writeSVG(w io.Writer, results Results, opts Options) error {
 		b.WriteString(html.EscapeString(style.Sanitize(s, 90)))
 		b.WriteString(`</text>`)
 	}
-	text(12, y, 13, "bold", strconv.Itoa(len(traces))+" traces")
+	text(12, y, 13, "bold", plural(len(traces), "trace"))
 	text(colAS, y, 13, "bold", "networks (AS), by destinations")
 	for k, t := range traces {
 		yy := y + 18 + 16*float64(k)
@@ -590,7 +597,7 @@ func writeSVG(w io.Writer, results Results, opts Options) error {
 		num(&b, colAS+6, 1)
 		b.WriteString(`" cy="`)
 		num(&b, yy-4, 1)
-		b.WriteString(`" r="5" fill="` + style.Hex(style.ASColor(a.asn)) + `"/>`)
+		b.WriteString(`" r="5" fill="` + s.asColor(a.asn) + `"/>`)
 		label := style.ASLabel(a.asn, a.org)
 		if label == "" {
 			label = "unknown AS"
@@ -610,4 +617,213 @@ func writeSVG(w io.Writer, results Results, opts Options) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(b.String())
 	return bw.Flush()
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// writeUncertainRadii draws, dashed, the radius of every hop drawn as
+// uncertain: how far off it may be is part of what the map says.
+func (s *mapScene) writeUncertainRadii(b *strings.Builder, upp float64) {
+	b.WriteString(`<g class="radii" fill="none" stroke-opacity="0.6" stroke-dasharray="`)
+	num(b, 3*upp, 3)
+	b.WriteString(`" stroke-width="`)
+	num(b, 1*upp, 3)
+	b.WriteString(`">`)
+	for i, tr := range s.results {
+		if tr == nil {
+			continue
+		}
+		for j := range tr.Hops {
+			h := &tr.Hops[j]
+			if !style.Located(h) || !(h.Location.RadiusKm > 0) || !style.DrawUncertain(tr, h) {
+				continue
+			}
+			s.writeRadius(b, `data-t="`+strconv.Itoa(i)+`" data-h="`+strconv.Itoa(j)+`"`, h.Location, ` stroke="`+s.asColor(h.ASN)+`"`)
+		}
+	}
+	b.WriteString(`</g>`)
+}
+
+// writeRadius draws a location's radius (at most 2000 km) as an ellipse
+// of the projection, with the given data attributes and paint.
+func (s *mapScene) writeRadius(b *strings.Builder, data string, l *geoloc.Location, paint string) {
+	x, y := s.proj.xy(l.Lat, l.Lon)
+	ry := min(l.RadiusKm, 2000) / 111.195 * unit
+	rx := ry * s.proj.k / math.Max(math.Cos(l.Lat*math.Pi/180), 0.05)
+	b.WriteString(`<ellipse ` + data + ` cx="`)
+	num(b, x, 2)
+	b.WriteString(`" cy="`)
+	num(b, y, 2)
+	b.WriteString(`" rx="`)
+	num(b, rx, 2)
+	b.WriteString(`" ry="`)
+	num(b, ry, 2)
+	b.WriteString(`"` + paint + `/>`)
+}
+
+// writeArrows puts an arrowhead in the middle of every segment of every
+// route long enough to hold one, pointing the way the packets went.
+func (s *mapScene) writeArrows(b *strings.Builder, r float64, opacity string) {
+	b.WriteString(`<g class="arrows" stroke="none">`)
+	size := 2.2 * r
+	for i, tr := range s.results {
+		if tr == nil {
+			continue
+		}
+		col := style.Hex(style.TraceColor(i))
+		for _, ln := range style.Lines(tr) {
+			if ln.Branch {
+				continue
+			}
+			for _, part := range SplitAntimeridian(linePoints(tr, ln)) {
+				for k := 1; k < len(part); k++ {
+					x0, y0 := s.proj.xy(part[k-1][1], part[k-1][0])
+					x1, y1 := s.proj.xy(part[k][1], part[k][0])
+					dx, dy := x1-x0, y1-y0
+					l := math.Hypot(dx, dy)
+					if l < 4*size {
+						continue
+					}
+					ux, uy := dx/l, dy/l
+					mx, my := (x0+x1)/2, (y0+y1)/2
+					// Tip ahead of the middle, the base behind it.
+					tx, ty := mx+ux*size/2, my+uy*size/2
+					bx, by := mx-ux*size/2, my-uy*size/2
+					w := size * 0.45
+					b.WriteString(`<path data-t="` + strconv.Itoa(i) + `" fill="` + col + `" fill-opacity="` + opacity + `" d="M`)
+					num(b, tx, 2)
+					b.WriteByte(' ')
+					num(b, ty, 2)
+					b.WriteByte('L')
+					num(b, bx-uy*w, 2)
+					b.WriteByte(' ')
+					num(b, by+ux*w, 2)
+					b.WriteByte('L')
+					num(b, bx+uy*w, 2)
+					b.WriteByte(' ')
+					num(b, by-ux*w, 2)
+					b.WriteString(`Z"/>`)
+				}
+			}
+		}
+	}
+	b.WriteString(`</g>`)
+}
+
+// writeLabels writes the hop numbers (TTLs) beside the hops, "start" at
+// each start, and one "City, Country" label per distinct city, skipping
+// labels that would overlap one already placed.
+func (s *mapScene) writeLabels(b *strings.Builder, upp, r float64) {
+	fs := 11 * upp
+	b.WriteString(`<g class="labels" font-family="sans-serif" fill="#333333" stroke="#ffffff" paint-order="stroke" stroke-width="`)
+	num(b, 2.5*upp, 3)
+	b.WriteString(`" font-size="`)
+	num(b, fs, 2)
+	b.WriteString(`">`)
+	var placed [][4]float64
+	label := func(x, y float64, text, cls string, size float64) {
+		w := float64(len([]rune(text))) * 0.6 * size
+		box := [4]float64{x, y - size, x + w, y + 0.2*size}
+		if overlaps(placed, box) {
+			return
+		}
+		placed = append(placed, box)
+		b.WriteString(`<text`)
+		if cls != "" {
+			b.WriteString(` class="` + cls + `"`)
+		}
+		b.WriteString(` x="`)
+		num(b, x, 2)
+		b.WriteString(`" y="`)
+		num(b, y, 2)
+		b.WriteString(`"`)
+		if size != fs {
+			b.WriteString(` font-size="`)
+			num(b, size, 2)
+			b.WriteString(`"`)
+		}
+		b.WriteString(`>`)
+		b.WriteString(html.EscapeString(text))
+		b.WriteString(`</text>`)
+	}
+	// Hop numbers first: they say the order, so they win over names.
+	for _, tr := range s.results {
+		if tr == nil {
+			continue
+		}
+		if lat, lon, _, ok := style.Start(tr); ok {
+			x, y := s.proj.xy(lat, lon)
+			label(x+1.6*r, y+1.6*r+fs, style.StartLabel(tr), "start-label", fs)
+		}
+		// Places in path order, each with the TTLs seen there.
+		var at [][2]float64
+		ttlsAt := map[[2]float64][]string{}
+		for j := range tr.Hops {
+			h := &tr.Hops[j]
+			if !style.Located(h) {
+				continue
+			}
+			k := [2]float64{style.Round(h.Location.Lat, 2), style.Round(h.Location.Lon, 2)}
+			if ttlsAt[k] == nil {
+				at = append(at, k)
+			}
+			ttlsAt[k] = append(ttlsAt[k], strconv.Itoa(h.TTL))
+		}
+		for _, k := range at {
+			ttls := ttlsAt[k]
+			x, y := s.proj.xy(k[0], k[1])
+			// Hops at one place share one label: "4-7" or "2,5".
+			label(x-1.2*r-float64(len(compactTTLs(ttls)))*0.55*0.85*fs, y+0.85*fs+0.6*r, compactTTLs(ttls), "ttl", 0.85*fs)
+		}
+	}
+	seen := map[string]bool{}
+	for _, tr := range s.results {
+		if tr == nil {
+			continue
+		}
+		for j := range tr.Hops {
+			h := &tr.Hops[j]
+			if !style.Located(h) || h.Location.City == "" {
+				continue
+			}
+			name := style.Sanitize(style.Place(h.Location), 60)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			x, y := s.proj.xy(h.Location.Lat, h.Location.Lon)
+			label(x+1.5*r, y-1.5*r, name, "", fs)
+		}
+	}
+	b.WriteString(`</g>`)
+}
+
+// compactTTLs writes TTLs (in path order) as "3", "4–7" or "2,5,9".
+func compactTTLs(ttls []string) string {
+	n := make([]int, 0, len(ttls))
+	for _, t := range ttls {
+		v, _ := strconv.Atoi(t)
+		n = append(n, v)
+	}
+	sort.Ints(n)
+	n = slices.Compact(n)
+	var parts []string
+	for i := 0; i < len(n); {
+		j := i
+		for j+1 < len(n) && n[j+1] == n[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, strconv.Itoa(n[i])+"–"+strconv.Itoa(n[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(n[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
 }

@@ -111,11 +111,15 @@ func parseKML(t *testing.T, path string) kmlSummary {
 	dec := xml.NewDecoder(f)
 	var s kmlSummary
 	root := ""
+	depth := 0 // of Folder elements: a trace's folder may hold an uncertainty folder
 	for {
 		tok, err := dec.Token()
 		if err != nil {
 			require.ErrorContains(t, err, "EOF")
 			break
+		}
+		if ee, ok := tok.(xml.EndElement); ok && ee.Name.Local == "Folder" {
+			depth--
 		}
 		if se, ok := tok.(xml.StartElement); ok {
 			if root == "" {
@@ -125,7 +129,10 @@ func parseKML(t *testing.T, path string) kmlSummary {
 			case "Placemark":
 				s.placemarks++
 			case "Folder":
-				s.folders++
+				depth++
+				if depth == 1 {
+					s.folders++
+				}
 			case "Point":
 				s.points++
 			}

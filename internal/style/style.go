@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
 )
 
@@ -37,12 +38,41 @@ func ASColor(asn uint32) color.RGBA {
 	return hsl(hue, sat, light)
 }
 
-// TraceColor is the colour of the i-th trace (0-based): a golden-angle walk
-// round the hue circle so neighbouring traces differ clearly.
-func TraceColor(i int) color.RGBA {
-	hue := math.Mod(float64(i)*0.618033988749895+0.05, 1)
-	return hsl(hue, 0.7, 0.42)
+// palette are twelve colours told apart at a glance on white and on the
+// map's land and sea (Sasha Trubetskoy's "20 distinct colours", the twelve
+// that are neither pale nor grey), in the order they are handed out.
+var palette = []color.RGBA{
+	{0xe6, 0x19, 0x4b, 0xff}, // red
+	{0x43, 0x63, 0xd8, 0xff}, // blue
+	{0x3c, 0xb4, 0x4b, 0xff}, // green
+	{0xf5, 0x82, 0x31, 0xff}, // orange
+	{0x91, 0x1e, 0xb4, 0xff}, // purple
+	{0x42, 0xd4, 0xf4, 0xff}, // cyan
+	{0xf0, 0x32, 0xe6, 0xff}, // magenta
+	{0x9a, 0x63, 0x24, 0xff}, // brown
+	{0x46, 0x99, 0x90, 0xff}, // teal
+	{0x80, 0x00, 0x00, 0xff}, // maroon
+	{0x80, 0x80, 0x00, 0xff}, // olive
+	{0x00, 0x00, 0x75, 0xff}, // navy
 }
+
+// PaletteSize is the number of clearly distinct colours handed out before
+// colours are derived.
+const PaletteSize = 12
+
+// Distinct is the i-th of a sequence of clearly different colours: the
+// twelve of the palette first, then a golden-angle walk round the hue
+// circle at alternating lightness.
+func Distinct(i int) color.RGBA {
+	if i >= 0 && i < len(palette) {
+		return palette[i]
+	}
+	hue := math.Mod(float64(i)*0.618033988749895+0.05, 1)
+	return hsl(hue, 0.7, 0.36+0.12*float64(i%2))
+}
+
+// TraceColor is the colour of the i-th trace (0-based): Distinct(i).
+func TraceColor(i int) color.RGBA { return Distinct(i) }
 
 func hsl(h, s, l float64) color.RGBA {
 	var q float64
@@ -112,18 +142,120 @@ func ASLabel(asn uint32, org string) string {
 	return s
 }
 
-// Place is "City, Region, CC" from the parts that are known.
+// Place names where a location is in words: "Tokyo, Japan"; the region
+// only when there is no city and it is a name, not a numeric code ("13");
+// the country's name from its ISO code. "" when nothing is known.
 func Place(l *geoloc.Location) string {
 	if l == nil {
 		return ""
 	}
 	var parts []string
-	for _, s := range []string{l.City, l.Region, l.Country} {
-		if s != "" {
-			parts = append(parts, s)
+	switch {
+	case l.City != "":
+		parts = append(parts, l.City)
+	case l.Region != "" && !isCode(l.Region):
+		parts = append(parts, l.Region)
+	}
+	if l.Country != "" {
+		if n := countries.Name(l.Country); n != "" {
+			parts = append(parts, n)
+		} else {
+			parts = append(parts, l.Country)
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// isCode reports whether a region is a code (digits, or two or three
+// capitals) rather than a name a reader knows.
+func isCode(s string) bool {
+	if _, err := strconv.Atoi(s); err == nil {
+		return true
+	}
+	if len(s) <= 3 && strings.ToUpper(s) == s {
+		return true
+	}
+	return false
+}
+
+// Start is where a trace's route starts on a map: the source's own
+// position when the trace carries one, else the vantage point the engine
+// used (given with --from, or inferred: then inferred is true).
+func Start(tr *geoloc.TraceResult) (lat, lon float64, inferred, ok bool) {
+	if SourceLocated(tr) {
+		return *tr.Source.Lat, *tr.Source.Lon, false, true
+	}
+	if v := tr.Vantage; v != nil && !math.IsNaN(v.Lat) && !math.IsNaN(v.Lon) &&
+		v.Lat >= -90 && v.Lat <= 90 && v.Lon >= -180 && v.Lon <= 180 {
+		return v.Lat, v.Lon, v.Inferred, true
+	}
+	return 0, 0, false, false
+}
+
+// StartLabel names the start marker: "start (probe 6012)", "start
+// (inferred)".
+func StartLabel(tr *geoloc.TraceResult) string {
+	_, _, inferred, ok := Start(tr)
+	if !ok {
+		return ""
+	}
+	s := "start"
+	name := ""
+	if !SourceLocated(tr) && tr.Vantage != nil {
+		name = tr.Vantage.Name
+	}
+	switch {
+	case inferred && name != "":
+		s += " (inferred, " + strings.TrimPrefix(strings.TrimPrefix(name, "inferred "), "vantage ") + ")"
+	case inferred:
+		s += " (inferred)"
+	case name != "":
+		s += " (" + name + ")"
+	}
+	return s
+}
+
+// UncertainConfidence is the confidence below which maps draw a hop as
+// uncertain (hollow and faint, with its radius): the confidence from which
+// the countries rule lets a hop name its country.
+const UncertainConfidence = geoloc.MinCountryConfidence
+
+// Uncertain reports whether a located hop is drawn as uncertain.
+func Uncertain(h *geoloc.HopResult) bool {
+	return h.Location != nil && (h.Confidence < UncertainConfidence || h.Anycast)
+}
+
+// DrawUncertain reports whether maps draw a located hop as uncertain
+// (hollow or faint, with its radius): its confidence is low, it was placed
+// from its neighbours, or the countries rule found it too unsure to name
+// its country.
+func DrawUncertain(tr *geoloc.TraceResult, h *geoloc.HopResult) bool {
+	return Uncertain(h) || h.Inferred || CountryUncertain(tr, h) != nil
+}
+
+// CountryUncertain returns the countries a hop may stand in when the
+// countries rule lists it as too uncertain to name one (nil otherwise).
+func CountryUncertain(tr *geoloc.TraceResult, h *geoloc.HopResult) []string {
+	for _, u := range tr.CountriesUncertain {
+		if u.TTL == h.TTL && u.Addr == h.Addr {
+			return u.Countries
+		}
+	}
+	return nil
+}
+
+// CountryNames turns ISO codes into names ("DE or NL" → "Germany or
+// Netherlands"), joined with sep.
+func CountryNames(codes []string, sep string) string {
+	var out []string
+	for _, c := range codes {
+		if n := countries.Name(c); n != "" {
+			out = append(out, n)
+		} else {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 // EvidenceSummary says in one line what the engine weighed: the count per
@@ -200,7 +332,8 @@ func Finite(x float64) float64 {
 
 // Line is one drawable polyline of a trace: indexes into TraceResult.Hops,
 // all located, in path order. Source is true when the line starts at the
-// trace's source position (Destination/Source Lat/Lon), before the hops.
+// trace's start (see Start: the source's position or the vantage point),
+// before the hops.
 type Line struct {
 	Hops   []int
 	Source bool
@@ -231,7 +364,7 @@ func Lines(tr *geoloc.TraceResult) []Line {
 		main = append(main, i)
 	}
 	var out []Line
-	src := SourceLocated(tr)
+	_, _, _, src := Start(tr)
 	if len(main) > 0 && (len(main) > 1 || src) {
 		out = append(out, Line{Hops: main, Source: src})
 	}

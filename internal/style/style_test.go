@@ -1,6 +1,7 @@
 package style
 
 import (
+	"image/color"
 	"math"
 	"net/netip"
 	"testing"
@@ -30,7 +31,44 @@ func TestASColor(t *testing.T) {
 	}
 	assert.Zero(t, collisions, "tier-1 networks get distinct colours")
 	assert.NotEqual(t, TraceColor(0), TraceColor(1))
-	assert.Equal(t, "#b64d20", Hex(TraceColor(0)), "trace colours are fixed (golden files depend on them)")
+	assert.Equal(t, "#e6194b", Hex(TraceColor(0)), "trace colours are fixed (golden files depend on them)")
+}
+
+// TestDistinct: the first PaletteSize colours differ clearly from each
+// other (CIE76 distance in Lab of at least 25, where 2.3 is "just
+// noticeable") and stay readable on white.
+func TestDistinct(t *testing.T) {
+	require.GreaterOrEqual(t, PaletteSize, 12)
+	lab := func(c color.RGBA) [3]float64 {
+		lin := func(v uint8) float64 {
+			x := float64(v) / 255
+			if x <= 0.04045 {
+				return x / 12.92
+			}
+			return math.Pow((x+0.055)/1.055, 2.4)
+		}
+		r, g, b := lin(c.R), lin(c.G), lin(c.B)
+		X := (0.4124*r + 0.3576*g + 0.1805*b) / 0.95047
+		Y := 0.2126*r + 0.7152*g + 0.0722*b
+		Z := (0.0193*r + 0.1192*g + 0.9505*b) / 1.08883
+		f := func(t float64) float64 {
+			if t > 0.008856 {
+				return math.Cbrt(t)
+			}
+			return 7.787*t + 16.0/116
+		}
+		return [3]float64{116*f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))}
+	}
+	for i := range PaletteSize {
+		a := lab(Distinct(i))
+		assert.Less(t, a[0], 90.0, "colour %d %s is too pale for white", i, Hex(Distinct(i)))
+		for j := range i {
+			b := lab(Distinct(j))
+			d := math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2]))
+			assert.GreaterOrEqual(t, d, 25.0, "colours %d %s and %d %s", i, Hex(Distinct(i)), j, Hex(Distinct(j)))
+		}
+	}
+	assert.NotEqual(t, Distinct(PaletteSize), Distinct(PaletteSize+1))
 }
 
 func hop(ttl int, addr string, lat, lon float64) geoloc.HopResult {
@@ -127,5 +165,7 @@ func TestTitles(t *testing.T) {
 	assert.Equal(t, "7 *", HopTitle(&geoloc.HopResult{TTL: 7}))
 	assert.Equal(t, "AS3356 Level 3", ASLabel(3356, "Level 3"))
 	assert.Equal(t, "Org", ASLabel(0, "Org"))
-	assert.Equal(t, "Oslo, NO", Place(&geoloc.Location{City: "Oslo", Country: "NO"}))
+	assert.Equal(t, "Oslo, Norway", Place(&geoloc.Location{City: "Oslo", Country: "NO"}))
+	assert.Equal(t, "Japan", Place(&geoloc.Location{Region: "13", Country: "JP"}), "no numeric region codes")
+	assert.Equal(t, "Bavaria, Germany", Place(&geoloc.Location{Region: "Bavaria", Country: "DE"}))
 }
