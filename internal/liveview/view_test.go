@@ -189,6 +189,14 @@ func TestFrames(t *testing.T) {
 				assert.LessOrEqual(t, displayWidth(l), tc.width, "line %d wider than the terminal: %q", i+1, l)
 			}
 			assert.Equal(t, tc.height, strings.Count(frame, "\n")+1, "frame fills the terminal height")
+			if !tc.color {
+				// NO_COLOR: no colour escape at all (reverse video marks the
+				// selection, which is not colour).
+				assert.NotRegexp(t, `\x1b\[[0-9;]*[34][0-9]m`, frame)
+				assert.NotRegexp(t, `\x1b\[[0-9;]*[12]m`, frame, "nor bold or faint")
+			} else {
+				assert.Regexp(t, `\x1b\[[0-9;]*3[0-9]m`, frame)
+			}
 			golden(t, "frame-"+tc.name, frame)
 		})
 	}
