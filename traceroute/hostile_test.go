@@ -3,6 +3,7 @@ package traceroute
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -130,17 +131,188 @@ func TestJSONLinesCutRecordKeepsTheRest(t *testing.T) {
 }
 
 // TestJSONWrappedRecordsStillRead: records wrapped by hand (content on the
-// first line, continued on the next) are valid JSON and stay whole, before
-// and after a cut-off record.
+// first line, continued on the next) are valid JSON and stay whole. Once a
+// record was cut off, the input is damaged JSON Lines, read line by line.
 func TestJSONWrappedRecordsStillRead(t *testing.T) {
 	rec := `{"type":"trace","src":"192.0.2.7","dst":"203.0.113.9","start":{"sec":1700000000,"usec":5},
  "hops":[{"addr":"198.51.100.2","probe_ttl":1,"rtt":1.5},
 {"addr":"198.51.100.4","probe_ttl":2,"rtt":9.25}
 ]}`
 	cut := `{"type":"trace","src":"192.0.2.7","dst":"203.0.113.9","hops":[{"addr":"198.51.100.2","probe_ttl":1,"rtt":1.`
-	in := rec + "\n" + cut + "\n" + rec + "\n" + rec + "\n"
+	line := strings.ReplaceAll(rec, "\n", "")
+	in := rec + "\n" + rec + "\n" + cut + "\n" + line + "\n" + line + "\n"
 	got, errs := readAllOf(t, []byte(in), FormatScamperJSON)
-	assert.Len(t, got, 3)
+	assert.Len(t, got, 4)
 	require.Len(t, errs, 1, "%q", errs)
-	assert.Contains(t, errs[0], "in:5: scamper-json: record cut off")
+	assert.Contains(t, errs[0], "in:9: scamper-json: record cut off")
+}
+
+// endless is an input that never ends: head once, then body again and
+// again. It counts what was read.
+type endless struct {
+	head, body []byte
+	off        int
+	read       int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(e.head) > 0 {
+			c := copy(p[n:], e.head)
+			e.head = e.head[c:]
+			n += c
+			continue
+		}
+		c := copy(p[n:], e.body[e.off:])
+		e.off = (e.off + c) % len(e.body)
+		n += c
+	}
+	e.read += int64(n)
+	return n, nil
+}
+
+// binaryJunk is fixed pseudo-random bytes with a newline now and then.
+func binaryJunk() []byte {
+	b := make([]byte, 1<<16)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// TestHostileReadGivesUpOnEndlessInput is issue 16 item 4: `parse --input-format
+// ripe-atlas /dev/zero` spun at full CPU for good, and every other format
+// did too. On an input that never ends and cannot be its format, every
+// reader stops by itself, having read a bounded amount, and says why.
+func TestHostileReadGivesUpOnEndlessInput(t *testing.T) {
+	kinds := []struct {
+		name       string
+		head, body string
+	}{
+		{"dev zero", "", "\x00"},
+		{"one endless line", "", "A"},
+		{"junk lines", "", "no hop here, only junk\n"},
+		{"binary junk", "", string(binaryJunk())},
+		{"open brackets", "", "["},
+		{"nested objects", "", `{"a":`},
+		{"nested objects a line each", "", "{\"a\":\n"},
+		{"endless string", `{"a":"`, "x"},
+		{"endless XML comment", "<!--", "comment "},
+		{"endless XML trace", "<rpc-reply><traceroute-results><hop><ttl-value>1</ttl-value>",
+			"<probe-result><ip-address>192.0.2.1</ip-address><rtt>1000</rtt></probe-result>"},
+		{"endless IOS-XR trace", "<rpc-reply><traceroute-response><hop><hop-index>1</hop-index>",
+			"<probe><delta-time>1</delta-time></probe>"},
+	}
+	skipHeavy(t)
+	const budget = 100 << 20
+	for _, format := range Formats() {
+		for _, k := range kinds {
+			if strings.HasPrefix(k.name, "endless XML trace") && format != FormatJunosXML ||
+				strings.HasPrefix(k.name, "endless IOS-XR") && format != FormatIOSXRXML {
+				continue
+			}
+			t.Run(format+"/"+k.name, func(t *testing.T) {
+				in := &endless{head: []byte(k.head), body: []byte(k.body)}
+				_, _, last := tally(t, in, format, "in", func(traces, errs int, last error) {
+					if in.read > budget {
+						t.Fatalf("still reading after %d MiB (%d traces, %d errors, last %v)", in.read>>20, traces, errs, last)
+					}
+				})
+				require.Error(t, last, "the reader says why it stopped")
+				assert.Regexp(t, `^in:\d+: `+format+`: `, last.Error())
+				if format != FormatJunosXML && format != FormatIOSXRXML {
+					// (XML readers also stop at the first syntax error.)
+					assert.Regexp(t, `giving up|larger than|bad lines in a row`, last.Error())
+				}
+			})
+		}
+	}
+}
+
+// skipHeavy skips a test that reads hundreds of megabytes of hostile input
+// under the race detector, which makes it ten times slower and measures
+// nothing more (the readers run on one goroutine). CI runs these tests
+// without -race as well (.ci/run: go test -run Hostile).
+func skipHeavy(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("reads hundreds of MB: run without -race (CI does: go test -run Hostile ./...)")
+	}
+	if testing.Short() {
+		t.Skip("reads hundreds of MB: skipped with -short")
+	}
+}
+
+// TestReadCapsNamed is issue 16 item 4: a record over one of the readers'
+// caps is refused (JSON, XML) or cut (text) with an error naming the cap,
+// and the records after it still read.
+func TestReadCapsNamed(t *testing.T) {
+	atlasOK := `{"type":"traceroute","prb_id":1,"result":[{"hop":1,"result":[{"from":"192.0.2.1","rtt":1}]}]}` + "\n"
+	linuxHop := " 1  192.0.2.1  0.5 ms\n"
+	tests := []struct {
+		name, format, in string
+		traces           int
+		err              string
+	}{
+		{"JSON record over the size cap", FormatRIPEAtlas,
+			`{"type":"traceroute","result":[],"x":"` + strings.Repeat("y", maxJSONValue+128<<10) + "\"}\n" + atlasOK,
+			1, "JSON value larger than 8 MiB"},
+		{"JSON record with too many objects", FormatScamperJSON,
+			`{"type":"trace","hops":[` + strings.Repeat(`{"probe_ttl":1},`, maxJSONObjects) + "{}]}\n",
+			0, "more than 65536 JSON objects"},
+		{"Atlas trace with too many probes", FormatRIPEAtlas,
+			`{"type":"traceroute","result":[{"hop":1,"result":[` + strings.Repeat(`{"x":"*"},`, MaxProbes) + `{}]}]}` + "\n" + atlasOK,
+			1, "more than 32768 probes in one trace"},
+		{"Atlas trace with too many hops", FormatRIPEAtlas,
+			`{"type":"traceroute","result":[` + strings.Repeat(`{"hop":1},`, MaxHops) + `{"hop":1}]}` + "\n" + atlasOK,
+			1, "more than 1024 hops in one trace"},
+		{"interchange trace with too many probes", FormatGeoloc,
+			`{"format":"geoloc","hops":[{"ttl":1,"probes":[` + strings.Repeat(`{"lost":true},`, MaxProbes) + `{"lost":true}]}]}` + "\n",
+			0, "more than 32768 probes in one trace"},
+		{"interchange trace with too many hops", FormatGeoloc,
+			`{"format":"geoloc","hops":[` + strings.Repeat(`{"ttl":1},`, MaxHops) + `{"ttl":1}]}` + "\n",
+			0, "more than 1024 hops in one trace"},
+		{"text trace with too many probes", "linux-traceroute",
+			"traceroute to 192.0.2.9 (192.0.2.9), 30 hops max\n" + strings.Repeat(linuxHop, MaxProbes+2),
+			2, "trace holds more than 32768 probes: it ends here"},
+		{"XML node over the cap", FormatJunosXML,
+			"<rpc-reply><!--" + strings.Repeat("x", maxXMLNode) + "--></rpc-reply>",
+			0, "XML node larger than 1 MiB"},
+		{"XML trace with too many probes", FormatIOSXRXML,
+			"<rpc-reply><traceroute-response><hop><hop-index>1</hop-index>" + strings.Repeat("<probe><delta-time>1</delta-time></probe>", MaxProbes+1) + "</hop></traceroute-response></rpc-reply>",
+			0, "more than 32768 probes in one trace"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			traces, errs := readAllOf(t, []byte(tc.in), tc.format)
+			assert.Len(t, traces, tc.traces)
+			require.NotEmpty(t, errs)
+			assert.Contains(t, strings.Join(errs, "\n"), tc.err)
+			assert.Regexp(t, `^in:\d+: `+tc.format+`: `, errs[0])
+		})
+	}
+}
+
+// tally reads r as format and counts what comes out; check, when not nil,
+// runs before each trace or error with the counts so far.
+func tally(t *testing.T, r io.Reader, format, input string, check func(traces, errs int, last error)) (traces, errs int, last error) {
+	t.Helper()
+	for tr, err := range Read(r, ReadOptions{Format: format, Input: input}) {
+		if check != nil {
+			check(traces, errs, last)
+		}
+		if err != nil {
+			errs++
+			last = err
+			continue
+		}
+		require.NotNil(t, tr)
+		traces++
+	}
+	return traces, errs, last
 }

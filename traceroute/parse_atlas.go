@@ -231,6 +231,8 @@ func (d *atlasDecoder) readHops(errs *[]string) error {
 			break
 		}
 		switch {
+		case hasHop && len(d.hops) >= MaxHops:
+			s.fail("more than %d hops in one trace", MaxHops)
 		case hasHop:
 			d.hops = append(d.hops, h)
 			d.ranges = append(d.ranges, [2]int{start, len(d.probes)})
@@ -251,6 +253,10 @@ func (d *atlasDecoder) packets() error {
 		p, err := d.packet()
 		if err != nil {
 			return err
+		}
+		if len(d.probes) >= MaxProbes {
+			s.fail("more than %d probes in one trace", MaxProbes)
+			return s.err
 		}
 		d.probes = append(d.probes, p)
 	}

@@ -15,6 +15,7 @@ type interchangeDecoder struct {
 	hops   []Hop
 	ranges [][2]int
 	probes []Probe
+	nStats int // per-address statistics read, against MaxProbes
 	// lastText and lastAddr are the last address textAddr read.
 	lastText []byte
 	lastAddr netip.Addr
@@ -23,7 +24,7 @@ type interchangeDecoder struct {
 func (d *interchangeDecoder) decode(val []byte) (*Trace, error) {
 	s := &d.s
 	s.reset(val)
-	d.hops, d.ranges, d.probes = d.hops[:0], d.ranges[:0], d.probes[:0]
+	d.hops, d.ranges, d.probes, d.nStats = d.hops[:0], d.ranges[:0], d.probes[:0], 0
 	t := &Trace{}
 	if !s.enter('{') {
 		return nil, s.err
@@ -153,6 +154,10 @@ func (d *interchangeDecoder) readHops() {
 	}
 	first := true
 	for s.more(']', &first) {
+		if len(d.hops) >= MaxHops {
+			s.fail("more than %d hops in one trace", MaxHops)
+			return
+		}
 		if s.isNull() {
 			d.hops = append(d.hops, Hop{})
 			d.ranges = append(d.ranges, [2]int{len(d.probes), len(d.probes)})
@@ -179,6 +184,10 @@ func (d *interchangeDecoder) readHops() {
 				}
 				pf := true
 				for s.more(']', &pf) {
+					if d.nStats+len(d.probes) >= MaxProbes {
+						s.fail("more than %d probes in one trace", MaxProbes)
+						return
+					}
 					d.probes = append(d.probes, d.probe())
 				}
 			case "stats":
@@ -188,7 +197,12 @@ func (d *interchangeDecoder) readHops() {
 				}
 				sf := true
 				for s.more(']', &sf) {
+					if d.nStats+len(d.probes) >= MaxProbes {
+						s.fail("more than %d probes in one trace", MaxProbes)
+						return
+					}
 					h.Stats = append(h.Stats, d.stats())
+					d.nStats++
 				}
 				if len(h.Stats) == 0 {
 					h.Stats = nil

@@ -41,7 +41,11 @@ var jsonFormats = []format{
 // probes, about a megabyte) stay far below it; a reader holds at most a few
 // times this much, which keeps it well under 100 MB however hostile the
 // input.
-const maxJSONValue = 16 << 20
+const maxJSONValue = 8 << 20
+
+// maxLineSkip is how far a reader skips a bad line looking for its end
+// before it gives up on the input (/dev/zero, a binary file).
+const maxLineSkip = 16 << 20
 
 // maxWrapped bounds how far a record that starts with content on its first
 // line may continue past that line before it is taken for a JSON Lines
@@ -75,7 +79,8 @@ var errGiveUp = errors.New("giving up")
 // or the decoder rejects it) it is reported as cut off at its first line,
 // and the lines after that line are read again as records of their own.
 // A wrapped value that closes and decodes is kept whole, so JSON wrapped by
-// hand still reads.
+// hand still reads. After the first record cut off the input is taken for
+// damaged JSON Lines: a line ends its record, without reading ahead.
 type jsonStream struct {
 	br      *bufio.Reader
 	buf     []byte // the current value when it spans chunks
@@ -94,9 +99,17 @@ type jsonStream struct {
 	// wrapped is the offset in buf just past the first line of the current
 	// value when that value is wrapped (see above); 0 when it is not.
 	wrapped int
+	// strict is set once a record was cut off: the input is JSON Lines
+	// with damage, and from then on a record's line ends it (no more
+	// reading ahead, which a run of cut records would make quadratic).
+	strict bool
 	// badRun counts the errors since the last good value.
 	badRun int
 }
+
+// maxTopArrays bounds the nesting of arrays outside records: a RIPE Atlas
+// download is one array; "[[[[..." without end is no input of ours.
+const maxTopArrays = 8
 
 func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
 
@@ -182,9 +195,9 @@ func (s *jsonStream) scan() ([]byte, int, error) {
 			}
 			s.skipped += len(s.pending)
 			s.advance(len(s.pending))
-			if s.skipped > maxJSONValue {
+			if s.skipped > maxLineSkip {
 				// /dev/zero, a binary file: a line without end.
-				return nil, s.line, fmt.Errorf("%w: no line end in %d MiB", errGiveUp, maxJSONValue>>20)
+				return nil, s.line, fmt.Errorf("%w: no line end in %d MiB", errGiveUp, maxLineSkip>>20)
 			}
 			continue
 		}
@@ -194,6 +207,10 @@ func (s *jsonStream) scan() ([]byte, int, error) {
 			s.advance(1)
 			continue
 		case '[':
+			if s.arrays >= maxTopArrays {
+				s.skip = true
+				return nil, s.line, fmt.Errorf("arrays nested deeper than %d outside a record", maxTopArrays)
+			}
 			s.arrays++
 			s.advance(1)
 			continue
@@ -229,6 +246,9 @@ func quoteByte(c byte) string {
 // value scans one object starting at pending[0] == '{'.
 func (s *jsonStream) value() ([]byte, int, error) {
 	start := s.line
+	if cap(s.buf) > 1<<20 {
+		s.buf = nil // do not keep a hostile record's room for good
+	}
 	s.buf = s.buf[:0]
 	s.wrapped = 0
 	depth, inStr, esc := 0, false, false
@@ -277,7 +297,7 @@ func (s *jsonStream) value() ([]byte, int, error) {
 					s.advance(i)
 					return v, start, nil
 				}
-				s.buf = append(s.buf, c[:i]...)
+				s.appendBuf(c[:i])
 				s.advance(i)
 				return s.buf, start, nil
 			}
@@ -302,9 +322,12 @@ func (s *jsonStream) value() ([]byte, int, error) {
 			return nil, start, fmt.Errorf("JSON value larger than %d MiB", maxJSONValue>>20)
 		}
 		firstLineEnds := endsLine && s.line == start
-		s.buf = append(s.buf, c...)
+		s.appendBuf(c)
 		s.advance(len(c))
 		if firstLineEnds && !bareBrace(s.buf) {
+			if s.strict {
+				return nil, start, errors.New("record cut off: the line ends inside the JSON value")
+			}
 			s.wrapped = len(s.buf)
 		}
 		ok, err := s.fill()
@@ -318,6 +341,17 @@ func (s *jsonStream) value() ([]byte, int, error) {
 			return nil, start, errors.New("unexpected end of input inside a JSON value")
 		}
 	}
+}
+
+// appendBuf appends c to buf, doubling its room when it must grow: a
+// big record leaves less garbage behind than append's gentler growth.
+func (s *jsonStream) appendBuf(c []byte) {
+	if len(s.buf)+len(c) > cap(s.buf) {
+		b := make([]byte, len(s.buf), max(2*cap(s.buf), len(s.buf)+len(c), 4096))
+		copy(b, s.buf)
+		s.buf = b
+	}
+	s.buf = append(s.buf, c...)
 }
 
 // bareBrace reports whether b, the first line of a value, is its opening
@@ -336,8 +370,9 @@ func (s *jsonStream) cutOff(start int, why string) error {
 	s.replay, s.pending = replay, nil
 	s.line = start + 1
 	s.wrapped = 0
+	s.strict = true
 	s.skip, s.skipped, s.resync = false, 0, false
-	return fmt.Errorf("record cut off: line %d ends inside a JSON value and the lines after it do not complete it (%s); they are read as records of their own", start, why)
+	return fmt.Errorf("record cut off: the line ends inside a JSON value that the lines after it do not complete (%s); they are read as records of their own", why)
 }
 
 // rejected tells the stream that the value it returned last did not
@@ -387,7 +422,9 @@ func jsonRecordsLoop(br *bufio.Reader, input, name string, decode func(val []byt
 			}
 			continue
 		}
-		err = decode(val, line, emit)
+		if err = tooManyObjects(val); err == nil {
+			err = decode(val, line, emit)
+		}
 		if stopped {
 			return
 		}
@@ -423,6 +460,22 @@ func jsonRecordsLoop(br *bufio.Reader, input, name string, decode func(val []byt
 			}
 		}
 	}
+}
+
+// maxJSONObjects bounds the objects of one record. The decoders built on
+// encoding/json (scamper, mtr, NX-API) hold a struct per object before
+// any of them is looked at; each hop, probe, statistic and MPLS entry is
+// one object, so a real record stays far below.
+const maxJSONObjects = 2 * MaxProbes
+
+// tooManyObjects refuses a record with more than maxJSONObjects objects (an
+// upper bound: braces inside strings count too), to be checked before
+// decoding it.
+func tooManyObjects(val []byte) error {
+	if bytes.Count(val, []byte("{")) > maxJSONObjects {
+		return fmt.Errorf("record holds more than %d JSON objects", maxJSONObjects)
+	}
+	return nil
 }
 
 // stops reports whether err from a jsonStream ends the input.

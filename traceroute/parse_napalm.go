@@ -51,6 +51,42 @@ type xmlWalker struct {
 	text  []byte
 	depth int  // elements open now
 	seen  bool // a result element was opened: an input without one is an error
+	in    *xmlNodeCap
+	// probes counts the probes of the trace being read, against MaxProbes.
+	probes int
+}
+
+// maxXMLNode bounds one XML token (a text run, a comment, a tag with its
+// attributes). encoding/xml holds a whole token in memory before returning
+// it, so a 300 MB comment would cost a gigabyte; the router replies read
+// here have tokens of a few dozen bytes.
+const maxXMLNode = 1 << 20
+
+// errXMLNode is the error the decoder gets when a token grows past
+// maxXMLNode.
+var errXMLNode = fmt.Errorf("XML node larger than %d MiB: giving up", maxXMLNode>>20)
+
+// xmlNodeCap feeds the XML decoder byte by byte (it then does no buffering
+// of its own) and fails once the token being read passes maxXMLNode bytes.
+type xmlNodeCap struct {
+	br *bufio.Reader
+	n  int // bytes read since the decoder last returned a token
+}
+
+func (c *xmlNodeCap) ReadByte() (byte, error) {
+	if c.n++; c.n > maxXMLNode {
+		return 0, errXMLNode
+	}
+	return c.br.ReadByte()
+}
+
+func (c *xmlNodeCap) Read(p []byte) (int, error) {
+	if c.n >= maxXMLNode {
+		return 0, errXMLNode
+	}
+	n, err := c.br.Read(p[:min(len(p), maxXMLNode-c.n)])
+	c.n += n
+	return n, err
 }
 
 // maxXMLDepth bounds element nesting: the router replies nest a handful of
@@ -58,8 +94,9 @@ type xmlWalker struct {
 // hundreds of MB before failing anyway.
 const maxXMLDepth = 64
 
-func newXMLWalker(r io.Reader, input, name string) *xmlWalker {
-	d := xml.NewDecoder(r)
+func newXMLWalker(br *bufio.Reader, input, name string) *xmlWalker {
+	in := &xmlNodeCap{br: br}
+	d := xml.NewDecoder(in)
 	d.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
 		switch strings.ToLower(charset) {
 		case "utf-8", "us-ascii", "ascii", "iso-8859-1", "latin1":
@@ -67,7 +104,7 @@ func newXMLWalker(r io.Reader, input, name string) *xmlWalker {
 		}
 		return nil, fmt.Errorf("unsupported charset %q", charset)
 	}
-	return &xmlWalker{d: d, input: input, name: name}
+	return &xmlWalker{d: d, input: input, name: name, in: in}
 }
 
 func (w *xmlWalker) line() int {
@@ -96,6 +133,7 @@ func (w *xmlWalker) tokenErr(err error) *ParseError {
 // says whether it is) or is not well-formed XML.
 func (w *xmlWalker) token(open bool, element string, yield func(*Trace, error) bool) (xml.Token, bool) {
 	tok, err := w.d.Token()
+	w.in.n = 0
 	if errors.Is(err, io.EOF) {
 		switch {
 		case open:
@@ -131,6 +169,13 @@ func (w *xmlWalker) emit(t *Trace, bad error, yield func(*Trace, error) bool) bo
 		return yield(nil, w.errorf("%v", bad))
 	}
 	return yield(t, nil)
+}
+
+// full counts one more probe of the trace and reports whether that is one
+// too many.
+func (w *xmlWalker) full() bool {
+	w.probes++
+	return w.probes > MaxProbes
 }
 
 func (w *xmlWalker) textString() string { return string(bytes.TrimSpace(w.text)) }
@@ -207,11 +252,16 @@ func parseJunosXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 			w.text = w.text[:0]
 			switch el.Name.Local {
 			case "traceroute-results":
-				t, bad = &Trace{Format: FormatJunosXML}, nil
+				t, bad, w.probes = &Trace{Format: FormatJunosXML}, nil, 0
 			case "hop":
 				inHop, hopTTL, hopProbe = true, -1, nil
 			case "probe-result":
-				if inHop {
+				if inHop && bad == nil && w.full() {
+					// The rest of this element may not end: stop here.
+					yield(nil, w.errorf("more than %d probes in one trace: giving up", MaxProbes))
+					return
+				}
+				if inHop && bad == nil {
 					hopProbe = append(hopProbe, Probe{Lost: true})
 					probe = &hopProbe[len(hopProbe)-1]
 					icmpType, icmpCode = -1, 0
@@ -336,7 +386,7 @@ func parseIOSXRXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 			}
 			switch el.Name.Local {
 			case "traceroute-response":
-				t, bad = &Trace{Format: FormatIOSXRXML}, nil
+				t, bad, w.probes = &Trace{Format: FormatIOSXRXML}, nil, 0
 			case "hop":
 				hop, addr, host, probes = &Hop{TTL: -1}, netip.Addr{}, "", nil
 			case "probe":
@@ -390,10 +440,15 @@ func parseIOSXRXML(br *bufio.Reader, input string, yield func(*Trace, error) boo
 					prb.RTTMs, prb.Lost = 0, true
 				}
 			case "probe":
-				if inProb {
-					probes = append(probes, prb)
-					inProb = false
+				if inProb && bad == nil && w.full() {
+					// The rest of this element may not end: stop here.
+					yield(nil, w.errorf("more than %d probes in one trace: giving up", MaxProbes))
+					return
 				}
+				if inProb && bad == nil {
+					probes = append(probes, prb)
+				}
+				inProb = false
 			case "hop":
 				if hop != nil && bad == nil {
 					if hop.TTL < 0 {
@@ -463,7 +518,10 @@ func parseNXOS(br *bufio.Reader, input string, yield func(*Trace, error) bool) {
 			}
 			continue
 		}
-		bodies, err := nxapiBodies(val)
+		var bodies []string
+		if err = tooManyObjects(val); err == nil {
+			bodies, err = nxapiBodies(val)
+		}
 		if err != nil {
 			err = js.rejected(line, err)
 			if !yield(nil, &ParseError{Input: input, Line: line, Format: FormatNXOSJSON, Err: err}) {

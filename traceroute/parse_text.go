@@ -63,8 +63,16 @@ func (l *textLines) next() (line string, tooLong, ok bool) {
 	b, err := l.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		l.n++
+		skipped := len(b)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = l.r.ReadSlice('\n')
+			if skipped > maxLineSkip {
+				// /dev/zero, a binary file: a line without end is
+				// no text output of any tool.
+				l.err = fmt.Errorf("%w: no line end in %d MiB", errGiveUp, maxLineSkip>>20)
+				return "", true, true
+			}
+			b, err = l.r.ReadSlice('\n')
+			skipped += len(b)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			l.err = err
@@ -130,9 +138,24 @@ func (b *traceBuilder) next() (string, bool) {
 			b.bad("line longer than %d bytes", b.lines.r.Size())
 			continue
 		}
+		if b.t != nil && b.size(b.t) > MaxProbes {
+			// Lines adding to one trace without end (a hostile file,
+			// mtr --raw run for days): the trace ends here.
+			b.errAt(b.lines.n, fmt.Errorf("trace holds more than %d probes: it ends here, and the lines after it start a new one", MaxProbes))
+			b.flush()
+		}
 		return line, true
 	}
 	return "", false
+}
+
+// size is the number of probes and statistics of t.
+func (b *traceBuilder) size(t *Trace) int {
+	n := 0
+	for i := range t.Hops {
+		n += len(t.Hops[i].Probes) + len(t.Hops[i].Stats)
+	}
+	return n
 }
 
 // trace returns the trace being built, starting one if needed.
@@ -261,6 +284,10 @@ func (b *traceBuilder) errAt(line int, err error) {
 func (b *traceBuilder) finish() {
 	b.flush()
 	if b.stopped {
+		return
+	}
+	if errors.Is(b.lines.err, errGiveUp) {
+		b.errAt(b.lines.n, b.lines.err)
 		return
 	}
 	if b.lines.err != nil {

@@ -39,6 +39,20 @@ type ReadOptions struct {
 // Read streams, so the cap bounds time, not memory.
 const DefaultMaxDecompressedBytes = 64 << 30
 
+// Limits every reader enforces, so that no input, however hostile, makes a
+// reader hold more than a few tens of megabytes or spin without end. Real
+// traces stay far below them. A record over a limit is reported with the
+// limit it broke: a JSON or XML record is rejected whole; a text trace is
+// cut there and yielded, and the lines after it start a new trace.
+const (
+	// MaxHops is the most hops one trace may hold.
+	MaxHops = 1024
+	// MaxProbes is the most probes plus per-address statistics one trace
+	// may hold (a scamper tracelb of a large load-balanced path holds a
+	// few thousand).
+	MaxProbes = 1 << 15
+)
+
 // ParseError is a problem with one record of an input. Its message has the
 // shape "INPUT:LINE: FORMAT: what is wrong"; LINE is 0 when unknown.
 type ParseError struct {
@@ -111,6 +125,15 @@ func Formats() []string {
 // skipped: it adds nothing to its trace, which is still yielded. Lines over
 // 64 KiB are reported and skipped; an input giving 32 bad lines in a row
 // stops with an error. UTF-8 and UTF-16 byte order marks are honoured.
+//
+// In JSON Lines, a record cut off in the middle of its line is reported at
+// that line and the records after it still read. Whatever the input, a
+// reader holds at most one record and gives up, saying why, on what cannot
+// be its format: a line without end (16 MiB without a newline, /dev/zero),
+// 32 bad records or lines in a row, an XML token over 1 MiB. A JSON record
+// over 8 MiB or 65,536 objects, or a trace over MaxHops hops or MaxProbes
+// probes, is refused (JSON, XML) or cut (text) with an error naming the
+// limit.
 func Read(r io.Reader, opts ReadOptions) iter.Seq2[*Trace, error] {
 	return func(yield func(*Trace, error) bool) {
 		input := opts.Input
