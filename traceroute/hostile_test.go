@@ -2,8 +2,10 @@ package traceroute
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -47,10 +49,32 @@ func oneLineRecords(t *testing.T, format string, n int) []string {
 		for i := range lines {
 			lines[i] = fmt.Sprintf(`{"jsonrpc":"2.0","result":{"msg":"traceroute to 203.0.113.%d (203.0.113.%d), 30 hops max, 40 byte packets\n 1  192.0.2.1 (192.0.2.1)  0.743 ms  0.838 ms  0.876 ms\n 2  198.51.100.%d (198.51.100.%d)  %d.5 ms  1.32 ms  1.289 ms\n"},"id":%d}`, i%250+1, i%250+1, i%200+1, i%200+1, i%90+2, i+1)
 		}
+	case FormatGlobalping, FormatRIPEAtlasPing:
+		// Real results, made one line each and numbered apart by their
+		// measurement id.
+		path := map[string]string{FormatGlobalping: "testdata/json/globalping/traceroute.json", FormatRIPEAtlasPing: "testdata/json/ripe-atlas-ping/msm41688561.jsonl"}[format]
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		b, _, _ = bytes.Cut(bytes.TrimSpace(b), []byte("\n{")) // the first record
+		var c bytes.Buffer
+		require.NoError(t, json.Compact(&c, b))
+		for i := range lines {
+			lines[i] = strings.Replace(c.String(), `"id":"`, fmt.Sprintf(`"id":"%d-`, i), 1)
+			lines[i] = strings.Replace(lines[i], `"msm_id":`, fmt.Sprintf(`"msm_id":%d`, i+1), 1)
+		}
 	default:
 		t.Fatalf("no one-line records for %s", format)
 	}
 	return lines
+}
+
+// jsonFormat reports whether format is one of the JSON formats.
+func jsonFormat(format string) bool {
+	switch format {
+	case FormatRIPEAtlas, FormatRIPEAtlasPing, FormatGlobalping, FormatScamperJSON, FormatMtrJSON, FormatNXOSJSON, FormatGeoloc:
+		return true
+	}
+	return false
 }
 
 // readAllOf reads data as format and returns the traces in interchange
@@ -95,7 +119,7 @@ func TestJSONLinesCutRecordKeepsTheRest(t *testing.T) {
 		{"in a key", func(rec string) string { return rec[:strings.LastIndex(rec, `,"`)+3] + `"` }},
 		{"half way", func(rec string) string { return rec[:len(rec)/2] }},
 	}
-	formats := []string{FormatRIPEAtlas, FormatGeoloc, FormatScamperJSON, FormatMtrJSON, FormatNXOSJSON}
+	formats := []string{FormatRIPEAtlas, FormatRIPEAtlasPing, FormatGlobalping, FormatGeoloc, FormatScamperJSON, FormatMtrJSON, FormatNXOSJSON}
 	for _, format := range formats {
 		n := 200
 		if format == FormatRIPEAtlas {
