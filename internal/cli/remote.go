@@ -259,16 +259,7 @@ func (a *app) atlasSources(f *remoteFlags, c *common, spoolDir string) ([]*atlas
 	var out []*atlasSource
 	q := atlas.ResultsQuery{Start: f.atlasStart.t, Stop: f.atlasStop.t}
 	for _, id := range f.atlasIDs {
-		m, err := client.Measurement(a.ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		switch m.Type {
-		case "traceroute", "ping":
-		default:
-			return nil, fmt.Errorf("RIPE Atlas measurement %d is a %s measurement: geoloc reads traceroute and ping results", id, m.Type)
-		}
-		s := &atlasSource{a: a, client: client, id: id, q: q, final: m.Status.Final()}
+		s := &atlasSource{a: a, client: client, id: id, q: q}
 		if f.atlasCache {
 			if dir := a.cacheDir(); dir != "" {
 				name := fmt.Sprintf("msm-%d", id)
@@ -278,6 +269,25 @@ func (a *app) atlasSources(f *remoteFlags, c *common, spoolDir string) ([]*atlas
 				s.cache = filepath.Join(dir, "atlas", name+".jsonl")
 			}
 		}
+		if s.cache != "" {
+			if _, err := os.Stat(s.cache); err == nil {
+				// A complete copy of a measurement that was over: nothing
+				// to ask the API.
+				s.final = true
+				out = append(out, s)
+				continue
+			}
+		}
+		m, err := client.Measurement(a.ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		switch m.Type {
+		case "traceroute", "ping":
+		default:
+			return nil, fmt.Errorf("RIPE Atlas measurement %d is a %s measurement: geoloc reads traceroute and ping results", id, m.Type)
+		}
+		s.final = m.Status.Final()
 		if spoolDir != "" {
 			s.spool = filepath.Join(spoolDir, fmt.Sprintf("msm-%d.jsonl", id))
 		}
