@@ -3,8 +3,10 @@ package output
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/style"
@@ -112,11 +114,26 @@ func traceFeatures(tr *geoloc.TraceResult, i int, opts Options) []feature {
 			"city": style.Sanitize(l.City, 255), "region": style.Sanitize(l.Region, 255), "country": style.Sanitize(l.Country, 8),
 			"radius_km": style.Round(l.RadiusKm, 1), "rtt_ms": style.Round(h.RTTMs, 3),
 			"confidence": style.Round(h.Confidence, 3), "method": style.Sanitize(h.Method, 255),
-			"inferred": h.Inferred, "anycast": h.Anycast,
+			"inferred": h.Inferred, "anycast": h.Anycast, "country_crossed": countrySure(h),
 			"evidence": style.Sanitize(style.EvidenceSummary(h), 1024),
 			"color":    style.Hex(style.ASColor(h.ASN)),
 		}
 		fs = append(fs, feature{Type: "Feature", Geometry: geometry{"Point", pos(l.Lat, l.Lon)}, Properties: p})
+	}
+	// The countries rule is the engine's (geoloc.Crossed); results read
+	// from elsewhere without the fields get it from their hops.
+	ccs, unc := tr.Countries, tr.CountriesUncertain
+	if ccs == nil {
+		c := geoloc.Crossed(tr.Hops)
+		ccs, unc = c.Countries, c.Uncertain
+	}
+	countries := make([]string, len(ccs))
+	for k, c := range ccs {
+		countries[k] = style.Sanitize(c, 8)
+	}
+	uncertain := make([]string, len(unc))
+	for k, u := range unc {
+		uncertain[k] = style.Sanitize(fmt.Sprintf("hop %d: %s", u.TTL, strings.Join(u.Countries, "/")), 255)
 	}
 	for _, ln := range style.Lines(tr) {
 		var pts [][2]float64
@@ -136,7 +153,8 @@ func traceFeatures(tr *geoloc.TraceResult, i int, opts Options) []feature {
 			Geometry: lineGeometry(pts),
 			Properties: map[string]any{
 				"kind": kind, "trace": i + 1, "trace_name": title,
-				"color": style.Hex(style.TraceColor(i)),
+				"color":     style.Hex(style.TraceColor(i)),
+				"countries": countries, "countries_uncertain": uncertain,
 			},
 		})
 	}
@@ -304,4 +322,11 @@ func lineGeometry(pts [][2]float64) geometry {
 		ml[i] = conv(p)
 	}
 	return geometry{"MultiLineString", ml}
+}
+
+// countrySure says whether the hop names its country as crossed (the
+// engine's countries rule).
+func countrySure(h *geoloc.HopResult) bool {
+	_, sure := geoloc.CountryOf(h)
+	return sure
 }
