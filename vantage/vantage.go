@@ -195,12 +195,17 @@ func (t *Table) Lookup(tr *traceroute.Trace) (geoloc.Vantage, bool) {
 // one are skipped. It is read as a stream (atlas.ReadProbes).
 //
 // input names the file in errors ("FILE:LINE: vantage points: ...").
+//
+// A table holds at most MaxTableEntries entries and a CSV line at most 64
+// KiB: past either ReadTable gives up with an error saying so, so that no
+// input (/dev/zero, a wrong file) can take more than a few tens of MB.
 func ReadTable(r io.Reader, input string) (*Table, error) {
 	br := bufio.NewReader(r)
 	if isJSONStart(br) {
 		return readProbeList(br, input)
 	}
-	cr := csv.NewReader(br)
+	lc := &lineCap{r: br, line: 1}
+	cr := csv.NewReader(lc)
 	cr.Comment = '#'
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -212,6 +217,9 @@ func ReadTable(r io.Reader, input string) (*Table, error) {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, errLongLine) {
+			return nil, fmt.Errorf("%s:%d: vantage points: %w", input, lc.line, err)
 		}
 		if err != nil {
 			var pe *csv.ParseError
@@ -282,8 +290,43 @@ func ReadTable(r io.Reader, input string) (*Table, error) {
 		if !added {
 			return nil, fmt.Errorf("%s:%d: vantage points: no probe id or address", input, line)
 		}
+		if t.Len() > MaxTableEntries {
+			return nil, fmt.Errorf("%s:%d: vantage points: more than %d entries: giving up", input, line, MaxTableEntries)
+		}
 	}
 	return t, nil
+}
+
+// MaxTableEntries bounds a vantage point table: RIPE Atlas has had some
+// 40,000 probes in all; a table past this is no vantage point list.
+const MaxTableEntries = 1 << 18
+
+// maxTableLine bounds one line of a CSV table (a row is a few dozen bytes).
+const maxTableLine = 64 << 10
+
+var errLongLine = fmt.Errorf("line longer than %d KiB: not a vantage point table", maxTableLine>>10)
+
+// lineCap fails a read once a line grows past maxTableLine: encoding/csv
+// holds a whole record, which on /dev/zero never ends.
+type lineCap struct {
+	r    io.Reader
+	n    int // bytes of the current line so far
+	line int // current line, from 1
+}
+
+func (l *lineCap) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.line++
+			l.n = 0
+			continue
+		}
+		if l.n++; l.n > maxTableLine {
+			return i, errLongLine
+		}
+	}
+	return n, err
 }
 
 // header recognises a header row and maps column roles to indexes.
@@ -348,6 +391,9 @@ func readProbeList(r io.Reader, input string) (*Table, error) {
 		}
 		if v, ok := ProbeVantage(p); ok {
 			t.AddProbe(strconv.FormatInt(p.ID, 10), v)
+		}
+		if t.Len() > MaxTableEntries {
+			return nil, fmt.Errorf("%s: vantage points: RIPE Atlas probe list of more than %d probes: giving up", input, MaxTableEntries)
 		}
 	}
 	return t, nil
