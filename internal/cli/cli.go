@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/geoloc-dev/geoloc/internal/term"
 )
@@ -24,7 +25,26 @@ const (
 	ExitOK      = 0 // everything worked
 	ExitPartial = 1 // some inputs failed (each reported on stderr); every good one was written
 	ExitUsage   = 2 // the command line is wrong
+	// ExitSignal plus a signal's number is the status of a command a
+	// signal stopped (SIGINT 130, SIGTERM 143), as shells report it.
+	ExitSignal = 128
 )
+
+// Interrupted is the cause a command's context is cancelled with when a
+// signal asks it to stop (cmd/geoloc does this for SIGINT and SIGTERM).
+// The command stops reading, leaves its output files as they were, and Run
+// returns ExitSignal plus the signal's number.
+type Interrupted struct{ Signal os.Signal }
+
+func (e *Interrupted) Error() string { return "interrupted by " + e.Signal.String() }
+
+// ExitCode is the status for the signal: 128 + its number.
+func (e *Interrupted) ExitCode() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return ExitSignal + int(s)
+	}
+	return ExitPartial
+}
 
 // app is what a subcommand sees of the outside world. Nothing in this package
 // touches os.Stdin, os.Stdout, os.Stderr or os.Getenv directly, so tests run
@@ -113,6 +133,13 @@ func (e *partialError) Error() string { return fmt.Sprintf("%d inputs failed", e
 func (a *app) exit(err error) int {
 	var ue *usageError
 	var pe *partialError
+	var in *Interrupted
+	if a.ctx.Err() != nil && errors.As(context.Cause(a.ctx), &in) && !errors.As(err, &ue) {
+		// Whatever the command made of it, a signal stopped it: say so
+		// in the status, as other tools do.
+		fmt.Fprintf(a.stderr, "geoloc %s: interrupted\n", a.cmd.name)
+		return in.ExitCode()
+	}
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return ExitOK
@@ -164,7 +191,7 @@ func (a *app) printHelp(w io.Writer, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\nFlags:\n")
 		printFlags(w, fs)
 	}
-	fmt.Fprintf(w, "\nExit status: 0 success; 1 some inputs failed (each named on stderr, all good ones written); 2 usage error.\n")
+	fmt.Fprintf(w, "\nExit status: 0 success; 1 some inputs failed (each named on stderr, all good ones written); 2 usage error; 130/143 stopped by SIGINT/SIGTERM.\n")
 }
 
 // printFlags lists a flag set the way people type the flags: -o and -q with
@@ -231,7 +258,8 @@ publishes its target to that service. Without those flags nothing is sent
 to either.
 
 Exit status: 0 success; 1 some inputs failed (each named on stderr, all good
-ones written); 2 usage error.
+ones written); 2 usage error; 130/143 stopped by SIGINT/SIGTERM (-o files
+left as they were).
 
 Examples:
   geoloc regeo traceroute.txt -o route.kml
@@ -291,7 +319,7 @@ func (a *app) openInput(name string) (io.ReadCloser, error) {
 // progress against the file's size.
 func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, error) {
 	if name == "-" {
-		return decompressed(io.NopCloser(a.stdin))
+		return decompressed(io.NopCloser(a.interruptible(a.stdin)))
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -307,9 +335,9 @@ func (a *app) openInputCounted(name string, read func(int)) (io.ReadCloser, erro
 		f.Close()
 		return nil, fmt.Errorf("%s: cannot open: is a directory, not a file", name)
 	}
-	var src io.ReadCloser = f
+	var src io.ReadCloser = readCloser{a.interruptible(f), f}
 	if read != nil {
-		src = readCloser{countingReader{f, read}, f}
+		src = readCloser{countingReader{src, read}, f}
 	}
 	rc, err := decompressed(src)
 	if err != nil {

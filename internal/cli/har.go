@@ -43,6 +43,9 @@ func (a *app) traceHAR(f *harFlags, files []string) error {
 	}
 	defer tr.Close()
 	hosts, failed := a.harHosts(files)
+	if err := a.ctx.Err(); err != nil {
+		return err
+	}
 	if err := a.resolveHosts(f, hosts); err != nil {
 		return err
 	}
@@ -152,6 +155,9 @@ func runHAR(a *app, args []string) error {
 		return usagef("-o writes maps of traced routes; --list writes JSON Lines to stdout only")
 	}
 	hosts, failed := a.harHosts(files)
+	if err := a.ctx.Err(); err != nil {
+		return err
+	}
 	if f.resolve {
 		if err := a.resolveHosts(&f, hosts); err != nil {
 			return err
@@ -208,6 +214,9 @@ func (a *app) harHosts(files []string) ([]*harHost, int) {
 		}
 		s, err := har.Hosts(rc, har.Options{Input: name})
 		rc.Close()
+		if a.ctx.Err() != nil {
+			return out, failed // interrupted: the caller stops
+		}
 		for _, e := range s.Invalid {
 			fmt.Fprintf(a.stderr, "%v (entry skipped)\n", e)
 			failed++

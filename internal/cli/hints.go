@@ -112,7 +112,7 @@ func runHints(a *app, args []string) error {
 		// Names are short: a line over 1 MB is no name. It is reported
 		// with its number and skipped; the names around it still count.
 		var outErr error // writing stdout failed: give up
-		line, err := eachLine(a.stdin, 1<<20, func(n int, b []byte, tooLong bool) error {
+		line, err := eachLine(a.interruptible(a.stdin), 1<<20, func(n int, b []byte, tooLong bool) error {
 			if tooLong {
 				fmt.Fprintf(a.stderr, "-:%d: line too long (over 1 MB), skipped\n", n)
 				failed++
@@ -135,6 +135,9 @@ func runHints(a *app, args []string) error {
 		})
 		if outErr != nil {
 			return outErr
+		}
+		if cerr := a.ctx.Err(); cerr != nil {
+			return cerr
 		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "-:%d: %v\n", line, err)

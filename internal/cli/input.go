@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"os"
 
 	"github.com/geoloc-dev/geoloc/internal/decompress"
 	"github.com/geoloc-dev/geoloc/traceroute"
@@ -54,5 +56,69 @@ func readTraces(r io.Reader, opts traceroute.ReadOptions) iter.Seq2[*traceroute.
 				return
 			}
 		}
+	}
+}
+
+// interruptible returns r made to stop when the command's context ends:
+// every Read then returns the context's error, so that a reader between
+// records or deep in a long bad line stops at once. A read that can block
+// for good (a pipe whose writer is idle, a terminal) runs on its own
+// goroutine and is left behind when the context ends first: the command is
+// about to exit. A regular file only needs the check before each read.
+func (a *app) interruptible(r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return ctxCheckReader{a.ctx, r}
+		}
+	}
+	return &ctxReader{ctx: a.ctx, r: r}
+}
+
+type ctxCheckReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxCheckReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// ctxReader reads r on a goroutine so that Read can return when ctx ends.
+type ctxReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	pending chan readResult // the read in flight, or nil
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.pending == nil {
+		if cap(c.buf) < len(p) {
+			c.buf = make([]byte, len(p))
+		}
+		buf, ch := c.buf[:len(p)], make(chan readResult, 1)
+		go func() {
+			n, err := c.r.Read(buf)
+			ch <- readResult{n, err}
+		}()
+		c.pending = ch
+	}
+	select {
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	case res := <-c.pending:
+		c.pending = nil
+		return copy(p, c.buf[:res.n]), res.err
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -144,7 +145,7 @@ func (a *app) readTraces(files []string, format string, each func(*traceroute.Tr
 			bad(err)
 			continue
 		}
-		err = readOne(rc, name, format, each, func(err error) {
+		err = readOne(a.ctx, rc, name, format, each, func(err error) {
 			fmt.Fprintln(a.stderr, err)
 			bad(err)
 		})
@@ -156,8 +157,13 @@ func (a *app) readTraces(files []string, format string, each func(*traceroute.Tr
 	return nil
 }
 
-func readOne(r io.Reader, name, format string, each func(*traceroute.Trace) error, bad func(error)) error {
+// readOne is readTraces for one input. A cancelled ctx stops it (between
+// records, or in a read, which then fails) with ctx's error.
+func readOne(ctx context.Context, r io.Reader, name, format string, each func(*traceroute.Trace) error, bad func(error)) error {
 	for t, err := range readTraces(r, traceroute.ReadOptions{Format: format, Input: name}) {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			bad(err)
 			continue

@@ -254,6 +254,10 @@ func (a *app) inputProgress(c *common, files []string, what string) (*term.Progr
 func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[*traceroute.Trace, error] {
 	return func(yield func(*traceroute.Trace, error) bool) {
 		for _, name := range files {
+			if err := a.ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
 			rc, err := a.openInputCounted(name, read)
 			if err != nil {
 				if !yield(nil, err) {
@@ -281,7 +285,11 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 				continue
 			}
 			for t, err := range readTraces(br, traceroute.ReadOptions{Format: format, Input: name}) {
-				if !yield(t, err) {
+				if cerr := a.ctx.Err(); cerr != nil {
+					// Interrupted: the read error, if any, is only that.
+					t, err = nil, cerr
+				}
+				if !yield(t, err) || err == a.ctx.Err() && err != nil {
 					rc.Close()
 					return
 				}
@@ -334,6 +342,9 @@ func (a *app) locateAll(f *engineFlags, eng *geoloc.Engine, out *sink, seq iter.
 		}
 	}
 	prog.Done()
+	if err := a.ctx.Err(); err != nil {
+		return err // interrupted: the outputs are given up, as they were
+	}
 	var wrote []string
 	var outErrs []error
 	if out.n == 0 && len(f.outputs) > 0 {

@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,6 +83,9 @@ func runReport(a *app, args []string) error {
 		}
 		rs, bad := readResults(rc, name, a.stderr, maxResultLineBytes)
 		rc.Close()
+		if err := a.ctx.Err(); err != nil {
+			return err
+		}
 		results = append(results, rs...)
 		failed += bad
 	}
@@ -172,8 +177,11 @@ func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geol
 		}
 		return nil
 	})
+	if errors.Is(err, context.Canceled) {
+		return out, bad // interrupted: the caller says so
+	}
 	if err != nil {
-		fmt.Fprintf(errw, "%s:%d: %v\n", name, line, err)
+		fmt.Fprintf(errw, "%s:%d: results: %v\n", name, line, err)
 		bad++
 	}
 	if records == 0 && bad == 0 {

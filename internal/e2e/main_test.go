@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,7 +128,11 @@ func run(t *testing.T, c cmdSpec) result {
 	r := result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 	require.NoError(t, ctx.Err(), "%v: no answer within %v (hang?)\nstderr: %s", c.args, runTimeout, clip(r.stderr))
 	require.False(t, panicked(r.stderr), "%v: panic or data race:\n%s", c.args, clip(r.stderr))
-	require.Contains(t, []int{0, 1, 2}, r.code, "%v: exit %d is none of the documented 0, 1, 2\nstderr: %s", c.args, r.code, clip(r.stderr))
+	codes := []int{0, 1, 2}
+	if s, ok := c.signal.(syscall.Signal); ok {
+		codes = append(codes, 128+int(s)) // stopped by the signal
+	}
+	require.Contains(t, codes, r.code, "%v: exit %d is none of the documented %v\nstderr: %s", c.args, r.code, codes, clip(r.stderr))
 	return r
 }
 

@@ -113,8 +113,9 @@ func TestOutputReplace(t *testing.T) {
 }
 
 // TestInterrupt: SIGINT or SIGTERM in the middle of a batch stops it with
-// exit 1 and leaves no map at all, neither a partial one nor a temporary
-// file (if the batch happened to finish first, the maps are whole).
+// exit 130 or 143 and leaves no map at all, neither a partial one nor a
+// temporary file (if the batch happened to finish first, the maps are
+// whole).
 func TestInterrupt(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "many.jsonl")
@@ -134,7 +135,7 @@ func TestInterrupt(t *testing.T) {
 				assert.True(t, json.Valid(b))
 				return
 			}
-			require.Equal(t, 1, r.code, clip(r.stderr))
+			require.Equal(t, 128+int(sig.(syscall.Signal)), r.code, clip(r.stderr))
 			assert.Contains(t, r.stderr, "interrupted")
 			assert.Empty(t, leftovers(t, work), "an interrupted run leaves nothing")
 		})
@@ -163,4 +164,36 @@ func writeManyTraces(t *testing.T, path string, n int) {
 		w.WriteString("]}\n")
 	}
 	require.NoError(t, w.Flush())
+}
+
+// TestInterruptIdlePipe is issue 16 item 3 as users meet it: `parse -`,
+// `regeo -`, `hints -`, `report -` reading a pipe whose writer has gone
+// quiet used to ignore SIGINT and SIGTERM. They stop, exit 130 or 143,
+// and print one line saying so.
+func TestInterruptIdlePipe(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		sig  syscall.Signal
+	}{
+		{[]string{"parse", "-"}, syscall.SIGINT},
+		{[]string{"regeo", "--no-db", "-", "-o", "route.kml"}, syscall.SIGTERM},
+		{[]string{"hints", "-"}, syscall.SIGINT},
+		{[]string{"report", "-"}, syscall.SIGTERM},
+	} {
+		t.Run(tc.args[0]+"/"+tc.sig.String(), func(t *testing.T) {
+			r, w, err := os.Pipe()
+			require.NoError(t, err)
+			defer r.Close()
+			defer w.Close() // open for the whole run: the pipe is idle, not at its end
+			_, err = w.WriteString("traceroute to example.org (203.0.113.9), 30 hops max\n 1  192.0.2.1  0.5 ms\n")
+			require.NoError(t, err)
+			work := t.TempDir()
+			start := time.Now()
+			res := run(t, cmdSpec{args: tc.args, stdin: r, dir: work, signal: tc.sig, signalAfter: 500 * time.Millisecond})
+			t.Logf("%v: exit %d %v after start (signal at 500 ms)", tc.args, res.code, time.Since(start).Round(time.Millisecond))
+			assert.Equal(t, 128+int(tc.sig), res.code, clip(res.stderr))
+			assert.Contains(t, res.stderr, "geoloc "+tc.args[0]+": interrupted")
+			assert.Empty(t, leftovers(t, work), "no -o file, no temporary file")
+		})
+	}
 }
