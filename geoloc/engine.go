@@ -51,7 +51,7 @@ func New(opts Options) *Engine {
 	if opts.Learn {
 		e.learn = &learning{l: rdns.NewLearner(rdns.LearnOptions{Reader: e.names.Load()})}
 	}
-	e.cache = newFactCache(opts.CacheSize)
+	e.cache = newFactCache(opts.CacheSize, opts.CacheBytes)
 	k := opts.MaxConstraintsPerAddr
 	if k <= 0 {
 		k = 4

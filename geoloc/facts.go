@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s2"
@@ -50,6 +51,8 @@ type facts struct {
 	as    *candidates.ASInfo
 	// agree[i*len(cands)+j] caches agrees(&cands[i], &cands[j]).
 	agree []bool
+	// size is the estimate of what f holds (bytes), once in the cache.
+	size int64
 }
 
 func (f *facts) agrees(i, j int) bool { return f.agree[i*len(f.cands)+j] }
@@ -261,30 +264,36 @@ type factKey struct {
 	name string
 }
 
-// factCache is a bounded concurrent map. When a shard is full an arbitrary
-// entry is evicted: cheap, and for traceroute data (a few hot core routers,
-// a long tail of edge addresses) nearly as good as LRU.
+// factCache is a bounded concurrent map. When a shard is full, by count or
+// by bytes, arbitrary entries are evicted: cheap, and for traceroute data (a
+// few hot core routers, a long tail of edge addresses) nearly as good as
+// LRU.
 type factCache struct {
-	seed   maphash.Seed
-	shards []cacheShard
-	perCap int
+	seed     maphash.Seed
+	shards   []cacheShard
+	perCap   int
+	perBytes int64
 }
 
 type cacheShard struct {
-	mu sync.Mutex
-	m  map[factKey]*facts
+	mu    sync.Mutex
+	m     map[factKey]*facts
+	bytes int64
 }
 
 const cacheShards = 32
 
-func newFactCache(size int) *factCache {
+func newFactCache(size int, bytes int64) *factCache {
 	if size < 0 {
 		return nil
 	}
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	c := &factCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, cacheShards), perCap: max(1, size/cacheShards)}
+	if bytes <= 0 {
+		bytes = DefaultCacheBytes
+	}
+	c := &factCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, cacheShards), perCap: max(1, size/cacheShards), perBytes: max(1, bytes/cacheShards)}
 	for i := range c.shards {
 		c.shards[i].m = make(map[factKey]*facts)
 	}
@@ -311,19 +320,32 @@ func (c *factCache) get(k factKey) (*facts, bool) {
 	return f, ok
 }
 
+// entryBytes is what an entry of key k holding f costs.
+func entryBytes(k factKey, f *facts) int64 { return f.size + int64(len(k.name)) + factKeyBytes }
+
 func (c *factCache) put(k factKey, f *facts) {
 	if c == nil {
 		return
 	}
+	if f.size == 0 {
+		f.size = f.bytes()
+	}
+	size := entryBytes(k, f)
 	s := c.shard(k)
 	s.mu.Lock()
-	if len(s.m) >= c.perCap {
-		for old := range s.m {
-			delete(s.m, old)
+	if old, ok := s.m[k]; ok {
+		s.bytes -= entryBytes(k, old)
+		delete(s.m, k)
+	}
+	for old, of := range s.m {
+		if len(s.m) < c.perCap && s.bytes+size <= c.perBytes {
 			break
 		}
+		s.bytes -= entryBytes(old, of)
+		delete(s.m, old)
 	}
 	s.m[k] = f
+	s.bytes += size
 	s.mu.Unlock()
 }
 
@@ -335,8 +357,33 @@ func (c *factCache) clear() {
 	for i := range c.shards {
 		c.shards[i].mu.Lock()
 		clear(c.shards[i].m)
+		c.shards[i].bytes = 0
 		c.shards[i].mu.Unlock()
 	}
+}
+
+// factKeyBytes is a map slot's share of an entry: key (address, name
+// header), pointer, and the map's own overhead.
+const factKeyBytes = 24 + 16 + 8 + 16
+
+// bytes estimates the memory f holds: the struct, its candidates (with
+// their strings and hints), the agreement matrix and the code labels.
+func (f *facts) bytes() int64 {
+	n := int64(unsafe.Sizeof(*f)) + int64(len(f.name))
+	n += int64(cap(f.cands)) * int64(unsafe.Sizeof(cand{}))
+	for i := range f.cands {
+		c := &f.cands[i]
+		n += int64(len(c.City) + len(c.Region) + len(c.Country) + len(c.Source) + len(c.evSource) + len(c.evKind) + len(c.group) + len(c.at))
+		if h := c.Hint; h != nil {
+			n += int64(unsafe.Sizeof(*h)) + int64(len(h.Code)+len(h.Place)+len(h.Region)+len(h.Country)+len(h.Label)+len(h.Why))
+		}
+	}
+	n += int64(cap(f.agree))
+	n += int64(cap(f.codes)) * int64(unsafe.Sizeof(rdns.CodeLabel{}))
+	if f.as != nil {
+		n += int64(unsafe.Sizeof(*f.as)) + int64(len(f.as.Org)+len(f.as.Source))
+	}
+	return n
 }
 
 func (c *factCache) len() int {

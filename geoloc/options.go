@@ -20,6 +20,11 @@ const DefaultSlackKm = 25
 // engine keeps when Options.CacheSize is zero.
 const DefaultCacheSize = 1 << 17
 
+// DefaultCacheBytes bounds the memory of the engine's cache of what it
+// knows about each address when Options.CacheBytes is zero: 32 MiB, about
+// 20,000–60,000 addresses with names and three databases.
+const DefaultCacheBytes = 32 << 20
+
 // Resolver looks up the PTR name of an address. *rdns.Resolver implements it.
 type Resolver interface {
 	// LookupPTR returns the first (sanitised) name of addr, "" if none.
@@ -78,6 +83,10 @@ type Options struct {
 	// CacheSize bounds the number of distinct addresses whose candidates
 	// are cached; zero means DefaultCacheSize, negative disables the cache.
 	CacheSize int
+	// CacheBytes bounds the memory of that cache (its estimate of what the
+	// entries hold); zero means DefaultCacheBytes. Whichever of CacheSize
+	// and CacheBytes is reached first evicts entries.
+	CacheBytes int64
 	// MaxConstraintsPerAddr bounds the (vantage point, RTT) constraints
 	// Observe keeps per distinct address for fused locating: the tightest
 	// ones win. Zero means 4, the most it keeps.

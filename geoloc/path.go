@@ -590,6 +590,24 @@ func (s *solver) run() float64 {
 	return s.best
 }
 
+// independentBound is the score of the path if every solved hop took its
+// best state on its own: edges ignored, co-location bonuses added as if
+// every link earned one.
+func (s *solver) independentBound() float64 {
+	var total float64
+	for _, n := range s.nodes {
+		if n == nil {
+			continue
+		}
+		best := negInf
+		for st := range n.states() {
+			best = math.Max(best, n.node(st))
+		}
+		total += best
+	}
+	return total + float64(max(0, len(s.chain)-1))*math.Log1p(colocBonus)
+}
+
 func (s *solver) onChain(i int) bool {
 	for _, c := range s.chain {
 		if c == i {

@@ -228,14 +228,34 @@ func (e *Engine) regionFromPath(s *solver, v vhyp, rKm float64) (latency.Region,
 }
 
 // scoreHypotheses is the path score of each hypothesis (plus its bonus).
+// The path is solved only for the hypotheses whose hops, each on its own,
+// score within reach of the best (the path score is never above that
+// bound, so a hypothesis far below it cannot win); the others keep their
+// bound minus a margin.
 func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
 	out := make([]float64, len(hs))
+	bound := make([]float64, len(hs))
+	best := negInf
 	for i, v := range hs {
+		e.maskFor(s, v, rKm)
+		bound[i] = s.independentBound() + v.bonus
+		best = math.Max(best, bound[i])
+	}
+	for i, v := range hs {
+		if bound[i] < best-hypScreenMargin {
+			out[i] = bound[i] - hypScreenMargin
+			continue
+		}
 		e.maskFor(s, v, rKm)
 		out[i] = s.run() + v.bonus
 	}
 	return out
 }
+
+// hypScreenMargin: a hypothesis whose independent bound is this far below
+// the best one's is not solved (the edges of a path, bonuses for
+// co-location included, rarely move a score by more).
+const hypScreenMargin = 3
 
 const (
 	// maxExpand bounds the places one code is read as.
