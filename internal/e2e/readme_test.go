@@ -100,7 +100,7 @@ func shell(t *testing.T, dir, line string) result {
 	cmd := exec.CommandContext(ctx, "sh", "-c", line)
 	cmd.Dir = dir
 	home := t.TempDir()
-	cmd.Env = append(cleanEnv(), "HOME="+home, "GEOLOC_CACHE_DIR="+filepath.Join(home, "cache"), "GEOLOC_DB=", "NO_COLOR=1", raceEnv,
+	cmd.Env = append(cleanEnv(), "HOME="+home, "GEOLOC_CACHE_DIR="+filepath.Join(home, "cache"), "GEOLOC_DB=", "NO_COLOR=1",
 		"PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
