@@ -362,7 +362,7 @@ func (t *asTally) head(opts Options) *kml.DocumentElement {
 		// Uncertain hops: faint, smaller, and their radius outlined only.
 		doc.Add(kml.SharedStyle(uncertainStyleID(a.asn),
 			kml.IconStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x70}), kml.Scale(0.6)),
-			kml.LabelStyle(kml.Scale(0.6), kml.Color(color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0x90})),
+			kml.LabelStyle(kml.Color(color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0x90}), kml.Scale(0.6)),
 			kml.LineStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0xa0}), kml.Width(1)),
 			kml.PolyStyle(kml.Color(color.RGBA{R: c.R, G: c.G, B: c.B, A: 0x18}), kml.Outline(true)),
 		))

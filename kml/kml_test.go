@@ -290,12 +290,16 @@ func TestOgrinfo(t *testing.T) {
 	kmzPath := filepath.Join(dir, "traces.kmz")
 	require.NoError(t, os.WriteFile(kmzPath, kmz.Bytes(), 0o644))
 
-	// Per trace: source + located hops + lines.
+	// Per trace (a folder named with the countries crossed): source +
+	// located hops + lines. GDAL makes a layer of each nested folder too:
+	// the radii of the two traces with uncertain hops.
 	want := map[string]int{
-		"www.example.de (203.0.113.80)":   1 + 7 + 2,
-		"ns1.example.no (203.0.113.53)":   1 + 4 + 1,
-		"cdn.example.com (203.0.113.200)": 1 + 4 + 1,
-		"2001:db8:200::443":               1 + 5 + 1,
+		"www.example.de (203.0.113.80): Norway → Denmark → Germany": 1 + 7 + 2,
+		"ns1.example.no (203.0.113.53): Norway → Sweden → Norway":   1 + 4 + 1,
+		"cdn.example.com (203.0.113.200): Japan → United States":    1 + 4 + 1,
+		"2001:db8:200::443: Australia → Singapore":                  1 + 5 + 1,
+		"uncertainty":      1,
+		"uncertainty (#2)": 1,
 	}
 	for _, path := range []string{kmlPath, kmzPath} {
 		t.Run(filepath.Ext(path), func(t *testing.T) {
