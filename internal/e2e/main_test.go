@@ -158,7 +158,6 @@ func cleanEnv() []string {
 	return env
 }
 
-
 var panicRE = regexp.MustCompile(`(?m)^(panic: |goroutine \d+ \[|fatal error: |WARNING: DATA RACE)`)
 
 func panicked(stderr string) bool { return panicRE.MatchString(stderr) }
