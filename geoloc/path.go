@@ -1,6 +1,7 @@
 package geoloc
 
 import (
+	"iter"
 	"math"
 	"slices"
 
@@ -606,6 +607,23 @@ func (s *solver) independentBound() float64 {
 		total += best
 	}
 	return total + float64(max(0, len(s.chain)-1))*math.Log1p(colocBonus)
+}
+
+// confident yields the hops with an RTT that the solved path places on a
+// candidate of their own (not a country-level one) with a share of at least
+// MinCountryConfidence, and that candidate.
+func (s *solver) confident() iter.Seq2[*hop, *cand] {
+	return func(yield func(*hop, *cand) bool) {
+		for i, n := range s.nodes {
+			st := s.path[i]
+			if n == nil || !n.h.hasRTT || st < 0 || st >= len(n.cands) || s.share(i, st) < MinCountryConfidence {
+				continue
+			}
+			if c := n.cand(st); !c.countryLevel && !yield(n.h, c) {
+				return
+			}
+		}
+	}
 }
 
 func (s *solver) onChain(i int) bool {

@@ -196,16 +196,11 @@ func (e *Engine) regionFromPath(s *solver, v vhyp, rKm float64) (latency.Region,
 		city string
 	}
 	var ps []pl
-	for i, n := range s.nodes {
-		st := s.path[i]
-		if n == nil || !n.h.hasRTT || st < 0 || st >= len(n.cands) || s.share(i, st) < MinCountryConfidence {
+	for h, c := range s.confident() {
+		if c.RadiusKm > detourRadiusCapKm {
 			continue
 		}
-		c := n.cand(st)
-		if c.countryLevel || c.RadiusKm > detourRadiusCapKm {
-			continue
-		}
-		ps = append(ps, pl{n.h.res.RTTMs, latency.Disc{Center: c.pt, RadiusKm: latency.MaxDistanceKm(n.h.res.RTTMs, e.slack+c.RadiusKm)}, c.City})
+		ps = append(ps, pl{h.res.RTTMs, latency.Disc{Center: c.pt, RadiusKm: latency.MaxDistanceKm(h.res.RTTMs, e.slack+c.RadiusKm)}, c.City})
 	}
 	if len(ps) == 0 {
 		return latency.Region{}, "", false
@@ -281,14 +276,8 @@ func (e *Engine) expandCodes(s *solver, hops []*hop) bool {
 		rtt float64
 	}
 	var anchors []anchor
-	for i, n := range s.nodes {
-		st := s.path[i]
-		if n == nil || !n.h.hasRTT || st < 0 || st >= len(n.cands) || s.share(i, st) < MinCountryConfidence {
-			continue
-		}
-		if c := n.cand(st); !c.countryLevel {
-			anchors = append(anchors, anchor{c.pt, n.h.res.RTTMs})
-		}
+	for h, c := range s.confident() {
+		anchors = append(anchors, anchor{c.pt, h.res.RTTMs})
 	}
 	changed := false
 	for _, h := range hops {

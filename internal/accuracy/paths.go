@@ -98,14 +98,7 @@ func RunPaths(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) (
 		return nil, err
 	}
 	for i, db := range dbs {
-		res := baseline(w, func(h traceroute.Probe) placement {
-			ans, err := db.Lookup(candidates.Query{Addr: h.Addr})
-			if err != nil || len(ans.Candidates) == 0 {
-				return placement{}
-			}
-			c := ans.Candidates[0]
-			return placement{ok: true, lat: c.Lat, lon: c.Lon, country: c.Country}
-		})
+		res := baseline(w, dbAlone(db))
 		out = append(out, w.scorePaths("database alone: "+w.DBs[i].Name, truth, res, nil))
 	}
 	res := baseline(w, func(h traceroute.Probe) placement {

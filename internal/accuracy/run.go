@@ -140,14 +140,7 @@ func Run(ctx context.Context, cfg Config, hints func(string) []rdns.Hint) ([]Met
 	}
 	out = append(out, w.score("engine, vantage unknown", truth, bres))
 	for i, db := range dbs {
-		res := baseline(w, func(h traceroute.Probe) placement {
-			ans, err := db.Lookup(candidates.Query{Addr: h.Addr})
-			if err != nil || len(ans.Candidates) == 0 {
-				return placement{}
-			}
-			c := ans.Candidates[0]
-			return placement{ok: true, lat: c.Lat, lon: c.Lon, country: c.Country}
-		})
+		res := baseline(w, dbAlone(db))
 		out = append(out, w.score("database alone: "+w.DBs[i].Name, truth, res))
 	}
 	res := baseline(w, func(h traceroute.Probe) placement {
@@ -328,4 +321,17 @@ func WriteTable(out io.Writer, title string, ms []Metrics) error {
 			m.Method, m.Hops, 100*float64(m.HintHops)/float64(max(1, m.Hops)), 100*m.Located, 100*m.Country, 100*m.Within, 100*m.WithinH, 100*m.NoHint, m.MedianKm, m.Breaking, m.Sure, 100*m.SureOK, strings.Join(cal, " | "))
 	}
 	return tw.Flush()
+}
+
+// dbAlone is the baseline "one database alone": its first answer for each
+// address.
+func dbAlone(db candidates.Source) func(traceroute.Probe) placement {
+	return func(h traceroute.Probe) placement {
+		ans, err := db.Lookup(candidates.Query{Addr: h.Addr})
+		if err != nil || len(ans.Candidates) == 0 {
+			return placement{}
+		}
+		c := ans.Candidates[0]
+		return placement{ok: true, lat: c.Lat, lon: c.Lon, country: c.Country}
+	}
 }
