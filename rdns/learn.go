@@ -157,17 +157,7 @@ func (l *Learner) Observe(name string, where []latency.Disc) {
 	if n == 0 {
 		return
 	}
-	p, ok := l.r.parse(name)
-	if !ok || len(p.host) == 0 || l.r.d.isPool(p.host) {
-		return
-	}
-	var keys []learnKey
-	for _, w := range l.r.d.codeWords(p.host) {
-		if p.dom != nil && p.dom.entry(w.code) != nil {
-			continue // known already
-		}
-		keys = append(keys, learnKey{domain: p.suffix, tmpl: template{label: int16(w.labelIndex), word: int16(w.word)}, code: w.code})
-	}
+	p, keys := l.keysOf(name)
 	if len(keys) == 0 {
 		return
 	}
@@ -205,6 +195,39 @@ func (l *Learner) Observe(name string, where []latency.Disc) {
 		o.discs[i] = packDisc(all[i])
 	}
 	o.n = int8(m)
+}
+
+// keysOf parses name and lists the codes Observe would learn from it: none
+// for what is no host name, a customer pool name, or a name whose codes
+// the Reader's conventions map already.
+func (l *Learner) keysOf(name string) (parsedName, []learnKey) {
+	p, ok := l.r.parse(name)
+	if !ok || len(p.host) == 0 || l.r.d.isPool(p.host) {
+		return p, nil
+	}
+	var keys []learnKey
+	for _, w := range l.r.d.codeWords(p.host) {
+		if p.dom != nil && p.dom.entry(w.code) != nil {
+			continue // known already
+		}
+		keys = append(keys, learnKey{domain: p.suffix, tmpl: template{label: int16(w.labelIndex), word: int16(w.word)}, code: w.code})
+	}
+	return p, keys
+}
+
+// Domain returns the domain suffix Observe files name under ("" when it
+// would learn nothing from the name). Learning is per domain: what
+// Conventions says of a domain depends only on the observations of names
+// under it, so learners fed the names of disjoint sets of domains give,
+// together, the domains and entries one learner fed every name gives (as
+// long as none reaches MaxObservations). A distributed pipeline groups the
+// names by Domain and learns each group on its own.
+func (l *Learner) Domain(name string) string {
+	p, keys := l.keysOf(name)
+	if len(keys) == 0 {
+		return ""
+	}
+	return p.suffix
 }
 
 // addDisc adds d to the n discs of ds, keeping the tightest maxObsDiscs,

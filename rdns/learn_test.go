@@ -317,3 +317,64 @@ func TestLearnablePlacesValid(t *testing.T) {
 		require.NoError(t, checkPlace(&pl), "%+v", pl)
 	}
 }
+
+// TestLearnerDomainSplit: learners fed the names of each Domain apart give,
+// together, what one learner fed every name gives (what a distributed
+// pipeline relies on when it groups names by Domain).
+func TestLearnerDomainSplit(t *testing.T) {
+	sites := []struct {
+		code string
+		pt   latency.Point
+		vps  []latency.Point
+	}{
+		{"mans", latency.Point{Lat: 38.75, Lon: -77.48}, []latency.Point{vpWashington, vpNewYork, vpAtlanta}},
+		{"sprf", latency.Point{Lat: 39.80, Lon: -89.65}, []latency.Point{vpChicago, vpStLouis}},
+		{"ipls", latency.Point{Lat: 39.77, Lon: -86.16}, []latency.Point{vpChicago, vpAtlanta}},
+		{"zgb", latency.Point{Lat: 45.81, Lon: 15.98}, []latency.Point{vpFrankfurt, vpLondon}},
+		{"win", latency.Point{Lat: 48.21, Lon: 16.37}, []latency.Point{vpFrankfurt, vpStockholm}},
+	}
+	type obs struct {
+		name  string
+		discs []latency.Disc
+	}
+	var all []obs
+	for _, s := range sites {
+		for r := 1; r <= 3; r++ {
+			all = append(all,
+				obs{fmt.Sprintf("ae-%d.%s-bb%d-link.ip.example-carrier.net", r, s.code, r), seen(s.pt, s.vps...)},
+				obs{fmt.Sprintf("xe-%d.cr%d.%s.example-isp.org", r, r, s.code), seen(s.pt, s.vps[0])},
+				obs{fmt.Sprintf("r%d-%s.backbone.example.de", r, s.code), seen(s.pt, s.vps[len(s.vps)-1])})
+		}
+	}
+	all = append(all, obs{"c-73-12-1-2.hsd1.il.comcast.net", seen(vpChicago, vpChicago)}, obs{"not a name", seen(vpChicago, vpChicago)})
+
+	one := NewLearner(LearnOptions{})
+	split := map[string]*Learner{}
+	for _, o := range all {
+		one.Observe(o.name, o.discs)
+		d := one.Domain(o.name)
+		if d == "" {
+			continue
+		}
+		if split[d] == nil {
+			split[d] = NewLearner(LearnOptions{})
+		}
+		split[d].Observe(o.name, o.discs)
+	}
+	assert.Empty(t, one.Domain("c-73-12-1-2.hsd1.il.comcast.net"), "pool names teach nothing")
+	assert.Empty(t, one.Domain("not a name"))
+	require.Len(t, split, 3)
+	assert.Contains(t, split, "example-carrier.net")
+
+	want := one.Conventions()
+	require.NotEmpty(t, want.Entries)
+	var domains []Domain
+	var entries []Entry
+	for _, d := range []string{"example-carrier.net", "example-isp.org", "example.de"} {
+		c := split[d].Conventions()
+		domains = append(domains, c.Domains...)
+		entries = append(entries, c.Entries...)
+	}
+	assert.Equal(t, want.Domains, domains)
+	assert.Equal(t, want.Entries, entries)
+}
