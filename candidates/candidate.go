@@ -16,6 +16,7 @@ const (
 	KindCountry Kind = "country" // a country-level placement (centroid or default point)
 	KindHint    Kind = "hint"    // a location code in the router's name
 	KindGeofeed Kind = "geofeed" // an RFC 8805 geofeed entry
+	KindLatency Kind = "latency" // a place measurements suggest (the vantage point that hears the address soonest)
 )
 
 // Candidate is one possible location of an address, from one source.

@@ -243,6 +243,10 @@ func methodOf(c *cand) string {
 		return "country:" + c.Source
 	case c.Kind == candidates.KindGeofeed:
 		return "geofeed:" + c.Source
+	case c.Kind == candidates.KindLatency && c.Source == "multilateration":
+		return "latency:multilateration"
+	case c.Kind == candidates.KindLatency:
+		return "latency:shortest-ping"
 	}
 	return "geoip:" + c.Source
 }

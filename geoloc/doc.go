@@ -62,7 +62,11 @@
 // location (method "latency"). Private, reserved, CGNAT and documentation
 // addresses are never looked up; they may be placed with a neighbour of
 // close RTT (method "neighbour", inferred). An address whose fused bounds
-// cannot all hold is flagged anycast. A final pass guarantees that no two
+// cannot all hold is flagged anycast. With three or more vantage points
+// around an address, the places its RTTs suggest (the vantage point that
+// hears it soonest, the centre of a small region every RTT allows) become
+// candidates too (method "latency:shortest-ping", "latency:multilateration").
+// A final pass guarantees that no two
 // placements break the pairwise bound and no placement a hard bound.
 //
 // The countries a trace crossed follow one rule (Crossed): a hop names its

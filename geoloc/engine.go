@@ -344,6 +344,64 @@ func (e *Engine) constrain(h *hop, v Vantage, haveV bool, fv fusedView) {
 		return
 	}
 	h.hard = all
+	e.measuredPlaces(h)
+}
+
+// Measured places: with three or more vantage points around an address
+// (fused traces, pings from probes), the RTTs themselves suggest where it
+// is, and those places become candidates of the address for this trace:
+//   - the shortest ping: the vantage point that hears the address soonest
+//     is the likeliest to stand near it (the classic baseline of active
+//     geolocation, strong where probes are dense), weighted by how short
+//     that RTT is;
+//   - multilateration: the centre of the region every RTT allows, when that
+//     region is small, weighted by how small.
+//
+// A database answer elsewhere in the region no longer wins alone.
+const (
+	minMeasuredVantages  = 3
+	shortestPingWeight   = 0.5
+	shortestPingScaleMs  = 4
+	multilaterationMaxKm = 150
+	multilaterationScale = 60 // km
+	multilaterationW     = 0.7
+)
+
+func (e *Engine) measuredPlaces(h *hop) {
+	if len(h.hard) < minMeasuredVantages || h.f == nil {
+		return
+	}
+	best := 0
+	for i, c := range h.hard {
+		if c.RTTMs < h.hard[best].RTTMs {
+			best = i
+		}
+	}
+	c := h.hard[best]
+	name := c.FromName
+	if name == "" {
+		name = c.From.String()
+	}
+	add := []cand{{
+		Candidate: candidates.Candidate{Lat: c.From.Lat, Lon: c.From.Lon, RadiusKm: math.Round(latency.MaxDistanceKm(c.RTTMs, 0)),
+			Source: "shortest-ping:" + name, Kind: candidates.KindLatency},
+		pt: c.From, weight: shortestPingWeight * math.Exp(-c.RTTMs/shortestPingScaleMs), group: "latency",
+	}}
+	// The region is worth computing only when the tightest bound is.
+	if c.MaxKm() <= 2*multilaterationMaxKm {
+		discs := make([]latency.Disc, len(h.hard))
+		for i, k := range h.hard {
+			discs[i] = k.Disc()
+		}
+		if r, ok := latency.Intersect(discs...); ok && r.RadiusKm <= multilaterationMaxKm {
+			add = append(add, cand{
+				Candidate: candidates.Candidate{Lat: r.Center.Lat, Lon: r.Center.Lon, RadiusKm: math.Round(r.RadiusKm),
+					Source: "multilateration", Kind: candidates.KindLatency},
+				pt: r.Center, weight: multilaterationW * math.Exp(-r.RadiusKm/multilaterationScale), group: "latency",
+			})
+		}
+	}
+	h.f = h.f.withCands(add)
 }
 
 // minRTT is the smallest RTT addr showed at th. Some outputs print 0 for an

@@ -172,6 +172,14 @@ func (f *facts) finish() {
 	}
 }
 
+// withCands is a copy of f with candidates added for this trace only.
+func (f *facts) withCands(cs []cand) *facts {
+	g := &facts{name: f.name, as: f.as, codes: f.codes, cands: make([]cand, 0, len(f.cands)+len(cs))}
+	g.cands = append(append(g.cands, f.cands...), cs...)
+	g.finish()
+	return g
+}
+
 // withHints is a copy of f with hints read for this trace only (codes
 // expanded within a hop's feasible region) added to its name's evidence.
 func (f *facts) withHints(hs []rdns.Hint) *facts {
