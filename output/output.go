@@ -110,10 +110,9 @@ func ForName(extOrFormat string) (Writer, error) {
 			return f, nil
 		}
 	}
-	ext := s
-	if !strings.HasPrefix(s, ".") {
-		ext = filepath.Ext(s)
-	}
+	// A bare extension is its own extension (".kml"); a path keeps only
+	// its last one, so "./r.kml" and "../x.geojson" name their writers.
+	ext := filepath.Ext(s)
 	if ext != "" {
 		for _, f := range formats() {
 			if slices.Contains(f.exts, ext) {
