@@ -156,7 +156,7 @@ func (s *jsonlStream) Add(r *geoloc.TraceResult) error {
 	if r == nil {
 		return nil
 	}
-	return s.enc.Encode(r)
+	return s.enc.Encode(finiteResult(r))
 }
 
 func (s *jsonlStream) Close() error { return s.bw.Flush() }
@@ -176,7 +176,7 @@ func (s *jsonArrayStream) Add(r *geoloc.TraceResult) error {
 	if r == nil {
 		return nil
 	}
-	b, err := json.MarshalIndent(r, "  ", "  ")
+	b, err := json.MarshalIndent(finiteResult(r), "  ", "  ")
 	if err != nil {
 		return err
 	}

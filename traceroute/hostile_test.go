@@ -340,3 +340,66 @@ func tally(t *testing.T, r io.Reader, format, input string, check func(traces, e
 	}
 	return traces, errs, last
 }
+
+// TestAbsurdRTTRefused is issue 16 item 5, readers: an RTT past the
+// physical maximum (1e308 in a hostile file, a minute and more in any)
+// is refused with the line it came from; the records around it read.
+func TestAbsurdRTTRefused(t *testing.T) {
+	atlas := func(rtt string) string {
+		return `{"type":"traceroute","prb_id":1,"from":"192.0.2.7","dst_addr":"203.0.113.9","result":[{"hop":1,"result":[{"from":"192.0.2.1","rtt":1.5}]},{"hop":2,"result":[{"from":"203.0.113.9","rtt":` + rtt + `}]}]}` + "\n"
+	}
+	geo := func(rtt string) string {
+		return `{"format":"geoloc","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","rtt_ms":` + rtt + `}]}]}` + "\n"
+	}
+	scamper := func(rtt string) string {
+		return `{"type":"trace","src":"192.0.2.7","dst":"203.0.113.9","hops":[{"addr":"198.51.100.2","probe_ttl":1,"rtt":` + rtt + `}]}` + "\n"
+	}
+	mtr := func(avg string) string {
+		return `{"report":{"mtr":{"src":"p","dst":"192.0.2.9"},"hubs":[{"count":1,"host":"192.0.2.1","Loss%":0.0,"Snt":10,"Last":0.4,"Avg":` + avg + `,"Best":0.3,"Wrst":0.9,"StDev":0.1}]}}` + "\n"
+	}
+	junos := func(us string) string {
+		return `<rpc-reply><traceroute-results><target-ip>203.0.113.9</target-ip><hop><ttl-value>1</ttl-value><probe-result><ip-address>192.0.2.1</ip-address><rtt>` + us + `</rtt></probe-result></hop></traceroute-results></rpc-reply>` + "\n"
+	}
+	iosxr := func(ms string) string {
+		return `<rpc-reply><traceroute-response><destination>203.0.113.9</destination><hops><hop><hop-index>1</hop-index><hop-address>192.0.2.1</hop-address><probes><probe><delta-time>` + ms + `</delta-time></probe></probes></hop></hops></traceroute-response></rpc-reply>` + "\n"
+	}
+	linux := "traceroute to 203.0.113.9 (203.0.113.9), 30 hops max, 60 byte packets\n 1  192.0.2.1  0.5 ms  0.6 ms  0.7 ms\n 2  198.51.100.1  %s ms  9.1 ms  9.2 ms\n 3  203.0.113.9  10.1 ms  10.2 ms  10.3 ms\n"
+	tracert := "\nTracing route to 203.0.113.9 over a maximum of 30 hops\n\n  1    <1 ms    <1 ms    <1 ms  192.0.2.1\n  2    %s ms     9 ms     9 ms  198.51.100.1\n  3    10 ms    10 ms    10 ms  203.0.113.9\n\nTrace complete.\n"
+	tests := []struct {
+		format, good, bad string
+		badLine           int
+	}{
+		{FormatRIPEAtlas, atlas("9.5"), atlas("1e308"), 2},
+		{FormatRIPEAtlas, atlas("9.5"), atlas("60000.001"), 2},
+		{FormatGeoloc, geo("9.5"), geo("1e308"), 2},
+		{FormatScamperJSON, scamper("9.5"), scamper("1e308"), 2},
+		{FormatMtrJSON, mtr("0.5"), mtr("1e308"), 2},
+		{FormatJunosXML, junos("9500"), junos("1e308"), 2},
+		{FormatIOSXRXML, iosxr("9.5"), iosxr("1e308"), 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format+"/"+tc.bad[len(tc.bad)-40:len(tc.bad)-1], func(t *testing.T) {
+			traces, errs := readAllOf(t, []byte(tc.good+tc.bad+tc.good), tc.format)
+			assert.Len(t, traces, 2, "the good records around it")
+			require.Len(t, errs, 1, "%q", errs)
+			assert.Regexp(t, fmt.Sprintf(`^in:%d: %s: .*rtt .* ms beyond the physical maximum of 60000 ms`, tc.badLine, tc.format), errs[0])
+		})
+	}
+	for _, tc := range []struct {
+		format, text, rtt string
+		line              int
+	}{
+		{"linux-traceroute", linux, "99999999999999999999.5", 3},
+		{"linux-traceroute", linux, "60001", 3},
+		{"windows-tracert", tracert, "100000", 5},
+	} {
+		t.Run(tc.format+"/"+tc.rtt, func(t *testing.T) {
+			traces, errs := readAllOf(t, []byte(fmt.Sprintf(tc.text, tc.rtt)), tc.format)
+			require.Len(t, traces, 1, "the trace stays, without the absurd figure")
+			assert.NotContains(t, traces[0], `"rtt_ms":6`)
+			assert.NotContains(t, traces[0], `e+`)
+			require.Len(t, errs, 1, "%q", errs)
+			assert.Regexp(t, fmt.Sprintf(`^in:%d: %s: hop 2: rtt .* ms beyond the physical maximum of 60000 ms`, tc.line, tc.format), errs[0])
+		})
+	}
+}

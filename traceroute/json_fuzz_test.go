@@ -56,7 +56,7 @@ func jsFuzzCheck(t *testing.T, data []byte, format string) {
 				if p.Lost && p.RTTMs != 0 {
 					t.Fatalf("lost probe with an RTT: %+v", p)
 				}
-				if math.IsNaN(p.RTTMs) || math.IsInf(p.RTTMs, 0) || p.RTTMs < 0 {
+				if math.IsNaN(p.RTTMs) || math.IsInf(p.RTTMs, 0) || p.RTTMs < 0 || p.RTTMs > MaxRTTMs {
 					t.Fatalf("bad RTT %v", p.RTTMs)
 				}
 			}

@@ -405,14 +405,25 @@ func jsonRecordLoop(br *bufio.Reader, input, name string, decode func(val []byte
 func jsonRecordsLoop(br *bufio.Reader, input, name string, decode func(val []byte, line int, emit func(*Trace) bool) error, yield func(*Trace, error) bool) {
 	js := newJSONStream(br)
 	stopped := false
+	var recordLine int // the line of the value being decoded
 	emit := func(t *Trace) bool {
-		if !stopped && !yield(t, nil) {
+		if stopped {
+			return false
+		}
+		if err := checkRTTs(t); err != nil {
+			// An absurd RTT (1e308) is no measurement: the trace goes,
+			// named by its record's line.
+			stopped = !yield(nil, &ParseError{Input: input, Line: recordLine, Format: name, Err: err})
+			return !stopped
+		}
+		if !yield(t, nil) {
 			stopped = true
 		}
 		return !stopped
 	}
 	for {
 		val, line, err := js.next()
+		recordLine = line
 		if errors.Is(err, io.EOF) {
 			return
 		}

@@ -165,6 +165,9 @@ func (w *xmlWalker) token(open bool, element string, yield func(*Trace, error) b
 // emit yields the trace of a finished element, or the error that spoiled
 // it, and reports whether to go on.
 func (w *xmlWalker) emit(t *Trace, bad error, yield func(*Trace, error) bool) bool {
+	if bad == nil {
+		bad = checkRTTs(t)
+	}
 	if bad != nil {
 		return yield(nil, w.errorf("%v", bad))
 	}

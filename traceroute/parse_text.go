@@ -120,6 +120,12 @@ type traceBuilder struct {
 	traces  int // traces yielded
 	errs    int // errors yielded
 	badRun  int // bad lines since the last good one
+	// checked is how much of a hop good() has looked at for absurd RTTs.
+	checked struct {
+		t             *Trace
+		ttl           int
+		probes, stats int
+	}
 }
 
 func newTraceBuilder(r *bufio.Reader, format, input string, yield func(*Trace, error) bool) *traceBuilder {
@@ -173,9 +179,17 @@ func (b *traceBuilder) has() bool { return b.t != nil }
 // flush yields the trace being built, if any.
 func (b *traceBuilder) flush() {
 	t := b.t
-	b.t, b.cur = nil, -1
+	b.t, b.cur, b.checked.t = nil, -1, nil
 	if t == nil || b.stopped {
 		return
+	}
+	for i := range t.Hops {
+		// What good() did not see (a line adding to a hop other than
+		// the current one).
+		if v, bad := absurdRTT(&t.Hops[i]); bad {
+			dropAbsurdRTTs(&t.Hops[i])
+			b.errAt(b.lines.n, errAbsurdRTT(t.Hops[i].TTL, v))
+		}
 	}
 	if len(t.Hops) == 0 && t.Destination == (Endpoint{}) && t.Source == (Endpoint{}) && t.Started.IsZero() {
 		return // nothing known: only bad lines went into it
@@ -256,7 +270,30 @@ func (b *traceBuilder) note(err error) {
 }
 
 // good notes a line that parsed.
-func (b *traceBuilder) good() { b.badRun = 0 }
+// An RTT past MaxRTTMs makes the line bad: its absurd figures are dropped.
+func (b *traceBuilder) good() {
+	if h := b.curHop(); h != nil {
+		// Only what this line added: a hop may gather thousands of
+		// probes, and looking at all of them each line is quadratic.
+		from := Hop{TTL: h.TTL}
+		if b.checked.t == b.t && b.checked.ttl == h.TTL {
+			from.Probes = h.Probes[min(b.checked.probes, len(h.Probes)):]
+			from.Stats = h.Stats[min(b.checked.stats, len(h.Stats)):]
+		} else {
+			from.Probes, from.Stats = h.Probes, h.Stats
+		}
+		if v, bad := absurdRTT(&from); bad {
+			ttl := h.TTL
+			dropAbsurdRTTs(h)
+			b.checked.t = nil
+			b.dropCurIfEmpty()
+			b.bad("%v", errAbsurdRTT(ttl, v))
+			return
+		}
+		b.checked.t, b.checked.ttl, b.checked.probes, b.checked.stats = b.t, h.TTL, len(h.Probes), len(h.Stats)
+	}
+	b.badRun = 0
+}
 
 // bad yields a *ParseError for the current line; the line is skipped. After
 // maxBadLines bad lines in a row it stops the input.

@@ -51,7 +51,56 @@ const (
 	// may hold (a scamper tracelb of a large load-balanced path holds a
 	// few thousand).
 	MaxProbes = 1 << 15
+	// MaxRTTMs is the longest round-trip time a reader accepts, one
+	// minute: traceroute tools wait seconds for a reply, and an RTT past
+	// this (1e308 in a hostile file) is no measurement. A JSON or XML
+	// record holding one is refused; a text line giving one is reported
+	// and its absurd figures dropped.
+	MaxRTTMs = 60_000
 )
+
+// absurdRTT returns the first RTT of h (of a probe that answered, or any
+// figure of a per-address aggregate) past MaxRTTMs.
+func absurdRTT(h *Hop) (float64, bool) {
+	for _, p := range h.Probes {
+		if !p.Lost && !(p.RTTMs <= MaxRTTMs) {
+			return p.RTTMs, true
+		}
+	}
+	for _, s := range h.Stats {
+		for _, v := range [...]float64{s.LastMs, s.MinMs, s.AvgMs, s.MaxMs, s.StdevMs} {
+			if !(v <= MaxRTTMs) {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// errAbsurdRTT says why an RTT was refused.
+func errAbsurdRTT(ttl int, v float64) error {
+	return fmt.Errorf("hop %d: rtt %g ms beyond the physical maximum of %d ms", ttl, v, MaxRTTMs)
+}
+
+// checkRTTs refuses a trace holding an RTT past MaxRTTMs.
+func checkRTTs(t *Trace) error {
+	for i := range t.Hops {
+		if v, bad := absurdRTT(&t.Hops[i]); bad {
+			return errAbsurdRTT(t.Hops[i].TTL, v)
+		}
+	}
+	return nil
+}
+
+// dropAbsurdRTTs removes from h the probes and aggregates with an RTT past
+// MaxRTTMs.
+func dropAbsurdRTTs(h *Hop) {
+	h.Probes = slices.DeleteFunc(h.Probes, func(p Probe) bool { return !p.Lost && !(p.RTTMs <= MaxRTTMs) })
+	h.Stats = slices.DeleteFunc(h.Stats, func(s Stats) bool {
+		_, bad := absurdRTT(&Hop{Stats: []Stats{s}})
+		return bad
+	})
+}
 
 // ParseError is a problem with one record of an input. Its message has the
 // shape "INPUT:LINE: FORMAT: what is wrong"; LINE is 0 when unknown.

@@ -73,7 +73,7 @@ func txtCheck(t *testing.T, data []byte, opts ReadOptions) {
 			}
 			last = h.TTL
 			for _, p := range h.Probes {
-				if math.IsNaN(p.RTTMs) || math.IsInf(p.RTTMs, 0) || p.RTTMs < 0 {
+				if math.IsNaN(p.RTTMs) || math.IsInf(p.RTTMs, 0) || p.RTTMs < 0 || p.RTTMs > MaxRTTMs {
 					t.Fatalf("bad RTT %v", p.RTTMs)
 				}
 				if p.Lost && p.RTTMs != 0 {

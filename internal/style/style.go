@@ -410,11 +410,16 @@ func Unlocated(tr *geoloc.TraceResult) []*geoloc.HopResult {
 }
 
 // Round rounds to n decimals, so golden files and diffs stay stable; NaN
-// and ±Inf become 0.
+// and ±Inf become 0, and a value too large for its decimals to matter
+// (x·10ⁿ would overflow) comes back as it is: never a non-finite number,
+// which JSON cannot carry and KML and CSV readers choke on.
 func Round(x float64, n int) float64 {
 	x = Finite(x)
 	p := math.Pow10(n)
-	return math.Round(x*p) / p
+	if r := math.Round(x*p) / p; !math.IsInf(r, 0) && !math.IsNaN(r) {
+		return r
+	}
+	return x // x·10ⁿ overflows: x is too large for its decimals to matter
 }
 
 // Sanitize makes a network string (a PTR name, an organisation) safe to
