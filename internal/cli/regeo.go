@@ -26,8 +26,10 @@ func cmdRegeo() *command {
 Reads saved traceroute output of any format 'geoloc parse' reads, locates
 every responding router (router names, GeoIP databases, the speed of light),
 and writes the results: JSON Lines on stdout (a table on a terminal), and
-maps with -o. Without any database it still works from router names and
-RTTs. All cores are used; each distinct address is looked up once.
+maps with -o. With -o, stdout shows the table on a terminal and stays
+empty when piped: to keep the JSON Lines too, add -o results.jsonl (or
+-o - for stdout). Without any database it still works from router names
+and RTTs. All cores are used; each distinct address is looked up once.
 
 Where a trace was measured from comes from the trace itself (RIPE Atlas
 probes with --vantage-points, Globalping), --from, or, when nothing says,
@@ -71,7 +73,7 @@ Examples:
   geoloc regeo traceroute.txt -o route.kml
   geoloc regeo --from osl mtr-report.txt
   traceroute example.org | geoloc regeo - --format table
-  geoloc regeo atlas.json.bz2 --fuse --vantage-points probes.csv -o atlas.kml > results.jsonl
+  geoloc regeo atlas.json.bz2 --fuse --vantage-points probes.csv -o atlas.kml -o results.jsonl
   geoloc regeo --atlas 5001 --atlas-start 2024-05-01 --atlas-stop 2024-05-02 -o atlas.html
   geoloc regeo --atlas 41688561 --fuse --vantage-points 20240501.json.bz2
   geoloc regeo traces.jsonl --ping 10 --ping-above 200 --dry-run`,
