@@ -166,6 +166,14 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if err != nil {
 		return pos, err
 	}
+	if err := checkRanges(fs); err != nil {
+		return nil, err
+	}
+	if f := fs.Lookup("dns"); f != nil {
+		if err := checkDNS(f.Value.String()); err != nil {
+			return nil, err
+		}
+	}
 	// --color is checked here, before any output, not when (or whether)
 	// a table is drawn.
 	if cf := fs.Lookup("color"); cf != nil {

@@ -5,7 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
 // stringList is a repeatable string flag (--db A --db B). A value with commas
@@ -161,4 +167,120 @@ func (o *onceValue) Set(v string) error {
 	}
 	o.set, o.first = true, v
 	return o.Value.Set(v)
+}
+
+// numRange is what a numeric flag allows. Durations are in seconds.
+type numRange struct {
+	min, max float64
+	unit     string // said after the range: "probes per second"
+}
+
+// maxProbesPerTrace is the tracer's limit on TTLs × flows × queries: its
+// probe tags are 16 bits, less a margin (tracer/internal/engine).
+const maxProbesPerTrace = 0xfff0
+
+// flagRanges are the values every numeric flag allows, whatever the
+// command. a.parse checks each flag given on the command line against its
+// range, so that a wrong value is a usage error (exit 2) naming the range
+// before anything runs, not a failure (or a wait without end) later.
+var flagRanges = map[string]numRange{
+	"port":          {1, 65535, ""},
+	"max-ttl":       {1, 255, ""},
+	"queries":       {1, 100, "probes per hop"},
+	"flows":         {1, 256, ""},
+	"probe-timeout": {0.001, 60, "seconds"},
+	"rate":          {1, 100000, "probes per second"},
+	"interval":      {0.05, 3600, "seconds"},
+	"report":        {0, 1000000, "rounds"},
+	"parallel":      {1, 1024, "lookups at once"},
+	"timeout":       {0.001, 60, "seconds"},
+	"rtt":           {0, traceroute.MaxRTTMs, "ms"},
+	"ping":          {0, 500, "probes"},
+	"ping-above":    {0, 20038, "km"}, // half the Earth's circumference
+	"ping-max":      {1, 100000, "addresses"},
+	"probes":        {1, 200, ""},
+}
+
+// checkRanges checks every numeric flag set on the command line.
+func checkRanges(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		r, ok := flagRanges[f.Name]
+		val := f.Value
+		if o, once := val.(*onceValue); once {
+			val = o.Value
+		}
+		g, isGetter := val.(flag.Getter)
+		if !ok || !isGetter || err != nil {
+			return
+		}
+		var v float64
+		lo, hi, unit := fmtNum(r.min), fmtNum(r.max), r.unit
+		switch x := g.Get().(type) {
+		case int:
+			v = float64(x)
+		case float64:
+			v = x
+		case time.Duration:
+			v = x.Seconds()
+			lo = time.Duration(r.min * float64(time.Second)).String()
+			hi = time.Duration(r.max * float64(time.Second)).String()
+			unit = ""
+		default:
+			return
+		}
+		if !(v >= r.min && v <= r.max) { // NaN fails too
+			if unit != "" {
+				unit = " " + unit
+			}
+			err = usagef("--%s %s: want %s..%s%s", f.Name, f.Value.String(), lo, hi, unit)
+		}
+	})
+	return err
+}
+
+func fmtNum(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// checkDNS refuses a --dns value that names no server: a host that is
+// neither an IP address nor a host name, or a port outside 1..65535.
+func checkDNS(s string) error {
+	if s == "" {
+		return nil
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.Count(s, ":") == 1 {
+		return usagef("--dns %q: want HOST or HOST:PORT (%v)", s, err)
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if _, err := netip.ParseAddr(host); err != nil && !validHostName(host) {
+		return usagef("--dns %q: %q is neither an IP address nor a host name", s, host)
+	}
+	if port != "" || strings.HasSuffix(s, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return usagef("--dns %q: port %q: want 1..65535", s, port)
+		}
+	}
+	return nil
+}
+
+// validHostName reports whether s is a DNS host name: dot-separated labels
+// of letters, digits and hyphens, not starting or ending with a hyphen.
+func validHostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for l := range strings.SplitSeq(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -124,6 +124,9 @@ func (f *traceFlags) traceOptions() (tracer.TraceOptions, error) {
 	if f.maxTTL < 1 || f.maxTTL > 255 || f.queries < 1 || f.flows < 1 {
 		return tracer.TraceOptions{}, usagef("--max-ttl wants 1..255, --queries and --flows at least 1")
 	}
+	if n := f.maxTTL * f.queries * f.flows; n > maxProbesPerTrace {
+		return tracer.TraceOptions{}, usagef("--max-ttl %d × --queries %d × --flows %d = %d probes per trace: at most %d", f.maxTTL, f.queries, f.flows, n, maxProbesPerTrace)
+	}
 	return tracer.TraceOptions{Protocol: proto, Port: f.port, MaxTTL: f.maxTTL, Queries: f.queries, Flows: f.flows, Timeout: f.timeout}, nil
 }
 
