@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -62,10 +63,28 @@ func FuzzGeofeed(f *testing.F) {
 	f.Add([]byte(testFeed))
 	f.Add([]byte("192.0.2.0/24,DE,DE-HE,Frankfurt am Main,60311\n::ffff:192.0.2.0/120,NL,,Amsterdam,\n"))
 	f.Add([]byte("2001:db8::1,GB,GB-ENG,London,\n0.0.0.0/0,US,,,\n"))
+	f.Add([]byte("192.0.2.0/24,DE,,,\nx,DE,,,\n198.51.100.0/24,DEU,,,\n\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := candidates.ReadGeofeed(bytes.NewReader(data), "fuzz.csv", candidates.GeofeedOptions{Places: fakePlaces})
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.csv:") {
+				t.Fatalf("error does not name the input and line: %v", err)
+			}
 			return
+		}
+		// Skipped lines are counted, bounded, in order, each FILE:LINE.
+		n, skips := g.Skipped()
+		lines := bytes.Count(data, []byte("\n")) + 1
+		if n < len(skips) || len(skips) > candidates.MaxGeofeedSkipsKept || n > lines || g.Len()+n > lines {
+			t.Fatalf("%d skipped, %d kept, %d entries, %d lines", n, len(skips), g.Len(), lines)
+		}
+		for i, s := range skips {
+			if s.File != "fuzz.csv" || s.Line < 1 || s.Line > lines || (i > 0 && s.Line <= skips[i-1].Line) {
+				t.Fatalf("skip %d: %+v", i, s)
+			}
+		}
+		if (n > 0) != (g.SkipSummary() != "") {
+			t.Fatalf("%d skipped, summary %q", n, g.SkipSummary())
 		}
 		lookupAll(t, g)
 	})

@@ -43,6 +43,11 @@ type GeofeedOptions struct {
 // whose city resolves become KindGeofeed candidates; the rest become
 // country-level candidates; entries with no country say "do not geolocate"
 // and give none.
+//
+// A bad line (a prefix or country that does not parse, a broken quote, a
+// line over the reader's buffer) is skipped, as RFC 8805 §3 asks of a
+// consumer, and counted: see Skipped and SkipSummary. A feed with no good
+// entry and some bad line is refused, naming its first bad line.
 type Geofeed struct {
 	name    string
 	path    string
@@ -50,7 +55,23 @@ type Geofeed struct {
 	lens4   []int // prefix lengths present, longest first
 	lens6   []int
 	n       int
+	nSkip   int
+	skips   []GeofeedSkip
 }
+
+// MaxGeofeedSkipsKept is how many skipped lines a Geofeed remembers (the
+// first ones); Skipped counts them all.
+const MaxGeofeedSkipsKept = 100
+
+// GeofeedSkip is a line of a geofeed that the reader skipped.
+type GeofeedSkip struct {
+	File   string // the name the feed was read under
+	Line   int    // 1-based
+	Reason string // "bad prefix \"x\"", "bad country \"DEU\"", "line too long", ...
+}
+
+// String is "FILE:LINE: reason".
+func (s GeofeedSkip) String() string { return fmt.Sprintf("%s:%d: %s", s.File, s.Line, s.Reason) }
 
 // OpenGeofeed reads a geofeed file (plain or compressed: gzip, bzip2, zstd).
 func OpenGeofeed(path string, opts GeofeedOptions) (*Geofeed, error) {
@@ -98,7 +119,16 @@ func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, 
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("%s:%d: line too long", name, lineNo+1)
+			// Skip the rest of the line, never holding it.
+			lineNo++
+			g.skip(name, lineNo, "line too long")
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err == nil {
+				continue
+			}
+			line = nil
 		}
 		if len(line) > 0 {
 			lineNo++
@@ -106,11 +136,11 @@ func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, 
 			if len(line) > 0 && line[0] != '#' {
 				var perr error
 				fields, perr = splitFields(line, ',', fields[:0])
-				if perr != nil {
-					return nil, fmt.Errorf("%s:%d: %w", name, lineNo, perr)
+				if perr == nil {
+					perr = g.add(fields, opts, lens)
 				}
-				if perr := g.add(fields, opts, lens); perr != nil {
-					return nil, fmt.Errorf("%s:%d: %w", name, lineNo, perr)
+				if perr != nil {
+					g.skip(name, lineNo, perr.Error())
 				}
 			}
 		}
@@ -120,6 +150,9 @@ func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, 
 			}
 			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
 		}
+	}
+	if g.n == 0 && g.nSkip > 0 {
+		return nil, fmt.Errorf("%s (%s, no good entry)", g.skips[0], plural(g.nSkip, "bad line"))
 	}
 	for l := range lens {
 		if l >= 1000 {
@@ -135,6 +168,33 @@ func readGeofeed(br *bufio.Reader, name string, opts GeofeedOptions) (*Geofeed, 
 	return g, nil
 }
 
+func (g *Geofeed) skip(name string, line int, reason string) {
+	g.nSkip++
+	if len(g.skips) < MaxGeofeedSkipsKept {
+		g.skips = append(g.skips, GeofeedSkip{File: name, Line: line, Reason: reason})
+	}
+}
+
+// Skipped returns how many lines the reader skipped and the first of them
+// (at most MaxGeofeedSkipsKept), in file order.
+func (g *Geofeed) Skipped() (int, []GeofeedSkip) { return g.nSkip, slices.Clone(g.skips) }
+
+// SkipSummary is one line about the skipped lines, "" when there were none:
+// "feed.csv: skipped 3 bad lines (first: feed.csv:7: bad prefix \"x\")".
+func (g *Geofeed) SkipSummary() string {
+	if g.nSkip == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: skipped %s (first: %s)", g.path, plural(g.nSkip, "bad line"), g.skips[0])
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
 func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error {
 	field := func(i int) string {
 		if i < len(f) {
@@ -147,7 +207,7 @@ func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error 
 		// RFC 8805 allows a bare address for a single host.
 		a, aerr := netip.ParseAddr(field(0))
 		if aerr != nil {
-			return fmt.Errorf("bad prefix %q", field(0))
+			return fmt.Errorf("bad prefix %q", clip(field(0)))
 		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}
@@ -157,7 +217,7 @@ func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error 
 	p = p.Masked()
 	country := strings.ToUpper(field(1))
 	if country != "" && len(country) != 2 {
-		return fmt.Errorf("bad country %q", field(1))
+		return fmt.Errorf("bad country %q", clip(field(1)))
 	}
 	region := strings.ToUpper(field(2))
 	if i := strings.IndexByte(region, '-'); i >= 0 {
@@ -197,6 +257,15 @@ func (g *Geofeed) add(f [][]byte, opts GeofeedOptions, lens map[int]bool) error 
 	c.Region = region
 	g.entries[p] = c
 	return nil
+}
+
+// clip shortens a field quoted in an error.
+func clip(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	return strings.ToValidUTF8(s[:limit], "") + "..."
 }
 
 // Name implements Source.

@@ -96,16 +96,74 @@ func TestGeofeedWithoutResolver(t *testing.T) {
 }
 
 func TestGeofeedErrors(t *testing.T) {
+	// A feed with no good entry is refused, naming its first bad line.
 	tests := []struct{ content, want string }{
-		{"192.0.2.0/24,DE,,,\nnot-a-prefix,DE,,,\n", "feed.csv:2: bad prefix \"not-a-prefix\""},
+		{"not-a-prefix,DE,,,\n", `feed.csv:1: bad prefix "not-a-prefix" (1 bad line, no good entry)`},
 		{"192.0.2.0/24,DEU,,,\n", `feed.csv:1: bad country "DEU"`},
 		{"192.0.2.0/24,\"DE,,,\n", "feed.csv:1: unterminated quoted field"},
+		{"# only\nx,DE,,,\ny,DE,,,\n", `feed.csv:2: bad prefix "x" (2 bad lines, no good entry)`},
 	}
 	for _, tt := range tests {
 		_, err := candidates.ReadGeofeed(strings.NewReader(tt.content), "feed.csv", candidates.GeofeedOptions{})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), tt.want)
 	}
+}
+
+// RFC 8805 §3: a consumer ignores a bad entry, not the whole feed. The good
+// entries are kept and the bad lines counted, each with FILE:LINE and why.
+func TestGeofeedSkipsBadLines(t *testing.T) {
+	long := strings.Repeat("9", 200<<10) // past any line buffer
+	feed := "192.0.2.0/24,DE,DE-HE,Frankfurt am Main,60311\n" +
+		"not-a-prefix,DE,,,\n" +
+		"198.51.100.0/24,DEU,,,\n" +
+		"# a comment is no bad line\n" +
+		"198.51.100.0/25,\"NL,,,\n" +
+		long + ",DE,,,\n" +
+		"2001:db8::/32,GB,GB-ENG,London,\n"
+	g, err := candidates.ReadGeofeed(strings.NewReader(feed), "feed.csv", candidates.GeofeedOptions{Places: fakePlaces})
+	require.NoError(t, err)
+	assert.Equal(t, 2, g.Len())
+	assert.Equal(t, candidates.KindGeofeed, lookup(t, g, "192.0.2.1").Candidates[0].Kind)
+	assert.Equal(t, candidates.KindGeofeed, lookup(t, g, "2001:db8::1").Candidates[0].Kind)
+	assert.Empty(t, lookup(t, g, "198.51.100.1").Candidates)
+
+	n, skips := g.Skipped()
+	assert.Equal(t, 4, n)
+	var got []string
+	for _, s := range skips {
+		got = append(got, s.String())
+	}
+	assert.Equal(t, []string{
+		`feed.csv:2: bad prefix "not-a-prefix"`,
+		`feed.csv:3: bad country "DEU"`,
+		`feed.csv:5: unterminated quoted field`,
+		`feed.csv:6: line too long`,
+	}, got)
+	assert.Equal(t, `feed.csv: skipped 4 bad lines (first: feed.csv:2: bad prefix "not-a-prefix")`, g.SkipSummary())
+
+	clean, err := candidates.ReadGeofeed(strings.NewReader(testFeed), "feed.csv", candidates.GeofeedOptions{Places: fakePlaces})
+	require.NoError(t, err)
+	n, skips = clean.Skipped()
+	assert.Zero(t, n)
+	assert.Empty(t, skips)
+	assert.Empty(t, clean.SkipSummary())
+}
+
+// A feed of many bad lines keeps a bounded list of them and counts all.
+func TestGeofeedSkipsAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("192.0.2.0/24,DE,,,\n")
+	for range 10000 {
+		b.WriteString("bad,DE,,,\n")
+	}
+	g, err := candidates.ReadGeofeed(strings.NewReader(b.String()), "feed.csv", candidates.GeofeedOptions{})
+	require.NoError(t, err)
+	n, skips := g.Skipped()
+	assert.Equal(t, 10000, n)
+	assert.Len(t, skips, candidates.MaxGeofeedSkipsKept)
+	assert.Equal(t, `feed.csv:2: bad prefix "bad"`, skips[0].String())
+	assert.Equal(t, `feed.csv: skipped 10000 bad lines (first: feed.csv:2: bad prefix "bad")`, g.SkipSummary())
 }
 
 func TestOpenSniffsGeofeed(t *testing.T) {

@@ -66,6 +66,7 @@ func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(),
 			return nil, func() {}, first
 		}
 		if c.dbOnly {
+			a.warnSkippedLines(c, srcs)
 			return srcs, func() { closeSources(srcs) }, nil
 		}
 		given = srcs
@@ -96,7 +97,33 @@ func (a *app) sources(c *common, log *slog.Logger) ([]candidates.Source, func(),
 	for _, s := range srcs {
 		log.Debug("database", "name", s.Name())
 	}
+	a.warnSkippedLines(c, srcs)
 	return srcs, func() { closeSources(srcs) }, nil
+}
+
+// warnSkippedLines prints one line per geofeed whose bad lines were
+// skipped (RFC 8805 §3): "geofeed.csv: skipped 3 bad lines (first:
+// geofeed.csv:7: bad prefix "x")". -q leaves stderr to errors.
+func (a *app) warnSkippedLines(c *common, srcs []candidates.Source) {
+	if c.quiet {
+		return
+	}
+	var walk func(s candidates.Source)
+	walk = func(s candidates.Source) {
+		switch s := s.(type) {
+		case *candidates.Geofeed:
+			if msg := s.SkipSummary(); msg != "" {
+				fmt.Fprintln(a.stderr, msg)
+			}
+		case *candidates.Joined:
+			for _, p := range s.Parts() {
+				walk(p)
+			}
+		}
+	}
+	for _, s := range srcs {
+		walk(s)
+	}
 }
 
 // samePath reports whether two names lead to one file.

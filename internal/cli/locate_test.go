@@ -61,3 +61,26 @@ func TestDBLocations(t *testing.T) {
 	}}
 	assert.Equal(t, []string{"/c", "/usr/share/GeoIP", "/var/lib/GeoIP", "/x/extra.mmdb", "/y"}, a.dbLocations())
 }
+
+// A geofeed with bad lines is used for its good entries, with one warning
+// naming the file, the count and the first bad line (issue 16 item 10);
+// -q keeps stderr for errors.
+func TestGeofeedBadLinesWarnOnce(t *testing.T) {
+	dir := t.TempDir()
+	feed := filepath.Join(dir, "geofeed.csv")
+	require.NoError(t, os.WriteFile(feed, []byte("192.0.2.0/24,DE,,,\n198.51.100.0/24,NL,,,\n# note\nx,DE,,,\n203.0.113.0/24,DEU,,,\nnope,FR,,,\n"), 0o644))
+	r := run(t, "", nil, "locate", "--candidates", "--db-only", "--db", feed, "192.0.2.1", "198.51.100.1")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Equal(t, feed+": skipped 3 bad lines (first: "+feed+`:4: bad prefix "x")`+"\n", r.stderr)
+	assert.Contains(t, r.stdout, `"country":"DE"`)
+	assert.Contains(t, r.stdout, `"country":"NL"`)
+
+	r = run(t, "", nil, "locate", "--candidates", "-q", "--db-only", "--db", feed, "192.0.2.1")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+
+	// Found in the usual places (not --db), the warning is the same.
+	r = run(t, "", map[string]string{"GEOLOC_CACHE_DIR": dir}, "locate", "--candidates", "192.0.2.1")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Contains(t, r.stderr, feed+": skipped 3 bad lines (first: "+feed+`:4: bad prefix "x")`+"\n")
+}
