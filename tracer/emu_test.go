@@ -142,7 +142,7 @@ func TestTracerEmulatedFeatures(t *testing.T) {
 				},
 				DestDelayMs: 2,
 			}
-			tr, emu := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p}, Forge: true}, tracer.Options{})
+			tr, emu := newEmuTracer(t, &netemu.Network{Paths: []netemu.Path{p}, Forge: true, ForgeSource: true}, tracer.Options{})
 			ctx := context.Background()
 			var progress int
 			got, err := tr.Trace(ctx, d, tracer.TraceOptions{

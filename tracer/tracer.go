@@ -55,9 +55,12 @@ type Options struct {
 // flows to enumerate load-balanced branches. One socket set per address
 // family is shared by every trace in flight and paced by one rate limit;
 // replies are matched to probes through the datagram they quote (flow
-// fields and destination must match, the destination's own answers must
-// come from it), so unrelated or forged ICMP messages are ignored. RTTs
-// use kernel receive timestamps (SO_TIMESTAMPNS).
+// fields, source and destination must match, the destination's own
+// answers must come from it, and the ICMP checksum must verify), so
+// unrelated or forged ICMP messages are ignored. Ping sockets show no
+// quoted IP header: there the kernel matches errors by echo identifier
+// and the source goes unchecked. RTTs use kernel receive timestamps
+// (SO_TIMESTAMPNS).
 //
 // A trace ends when every probe up to the destination is answered or given
 // up: after the timeout, or earlier once a farther hop has answered in x

@@ -52,7 +52,7 @@ func TestEnginePath(t *testing.T) {
 				p := line(d, 5, 2)
 				p.Hops[1][0].Silent = true
 				p.TCPOpen = d.Is4() // SYN-ACK over IPv4, RST over IPv6
-				n := &netemu.Network{Paths: []netemu.Path{p}, Forge: true}
+				n := &netemu.Network{Paths: []netemu.Path{p}, Forge: true, ForgeSource: true}
 				e := newEngine(t, n)
 				got, err := e.Trace(context.Background(), d, engine.Config{Proto: proto, Timeout: 200 * time.Millisecond})
 				require.NoError(t, err)

@@ -313,8 +313,7 @@ func (r *run) finish(i int, free bool) {
 }
 
 // handle records a reply. The reader already checked that it answers the
-// probe its tag names (same protocol, destination and flow fields, and
-// from the destination when it claims to be its answer).
+// probe its tag names (see matches).
 func (r *run) handle(ev event) {
 	p := &r.probes[ev.idx]
 	rep := &ev.pkt.Reply
@@ -381,8 +380,20 @@ func (r *run) dropBeyond() {
 	}
 }
 
+// matches reports whether rep answers a probe of flow fl: same protocol,
+// destination and flow fields, and from the destination when it claims to
+// be its answer. The probe's source must be fl.Src too: the quoted
+// datagram's source for an ICMP error, the reply's destination for an echo
+// reply or a TCP answer. A reply that does not tell (rep.Src invalid) is
+// let through: only ping sockets give such replies, and for those the
+// kernel has matched the error to the socket by its echo identifier, but
+// shows no quoted IP header to check (an off-path forger who guesses the
+// identifier and a live tag can still pass there).
 func matches(fl probe.Flow, rep *probe.Reply) bool {
 	if rep.Proto != fl.Proto || rep.Dst != fl.Dst {
+		return false
+	}
+	if rep.Src.IsValid() && rep.Src != fl.Src {
 		return false
 	}
 	switch fl.Proto {

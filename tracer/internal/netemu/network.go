@@ -69,9 +69,15 @@ type Network struct {
 	Paths []Path
 	// Forge makes every probe also draw, at once, replies that carry its
 	// tag but must be rejected: a time exceeded quoting another flow, one
-	// quoting another destination, and an echo reply or SYN-ACK from a
-	// router instead of the destination.
+	// quoting another destination, one that would match but whose ICMP
+	// checksum is wrong, and an echo reply or SYN-ACK from a router
+	// instead of the destination.
 	Forge bool
+	// ForgeSource adds, with Forge, a time exceeded that matches the
+	// probe in everything but the quoted source address. Raw sockets
+	// reject it; ping sockets cannot (their error queue shows no quoted
+	// IP header), so tests of ping sockets leave it off.
+	ForgeSource bool
 
 	mu      sync.Mutex
 	buckets map[netip.Addr]*bucket
@@ -368,6 +374,26 @@ func (n *Network) forge(d *datagram, p *Path) []Reply {
 		q[19] ^= 0x55
 	}
 	add(probe.ICMPError(from, d.src, 250, probe.KindUnreachable, 3, 0, q, nil))
+	// A perfect time exceeded, but for its checksum.
+	b := probe.ICMPError(from, d.src, 250, probe.KindTimeExceeded, 0, 0, quote(d), nil)
+	l3 := 20
+	if d.v6 {
+		l3 = 40
+	}
+	b[l3+2] ^= 0x5a
+	add(b)
+	if n.ForgeSource {
+		// One quoting the probe as if another host had sent it.
+		q = quote(d)
+		if d.v6 {
+			q[23] ^= 0x55
+		} else {
+			q[15] ^= 0x55
+			q[10], q[11] = 0, 0
+			binary.BigEndian.PutUint16(q[10:], probe.Checksum(netip.Addr{}, netip.Addr{}, 0, q[:int(q[0]&0xf)*4]))
+		}
+		add(probe.ICMPError(from, d.src, 250, probe.KindTimeExceeded, 0, 0, q, nil))
+	}
 	// The destination's answer, but from someone else.
 	switch d.proto {
 	case 1, 58:

@@ -1,6 +1,7 @@
 package netemu
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -121,17 +122,34 @@ func TestNetworkDestinationAnswers(t *testing.T) {
 }
 
 func TestNetworkForge(t *testing.T) {
-	n := &Network{Paths: []Path{testPath()}, Forge: true}
-	f := probe.Flow{Proto: probe.ICMP, Src: src, Dst: dst, ID: 9, Checksum: 99}
-	reps := n.Answer(f.IPv4Packet(5, 3, 1, 8), time.Now()) // silent hop: only forgeries
-	require.Len(t, reps, 3)
-	for _, r := range reps {
-		assert.True(t, r.Forged)
-		rep, err := probe.ParseIPv4(r.Data)
-		require.NoError(t, err)
-		assert.Equal(t, uint16(5), rep.Tag, "forgeries carry the live tag")
-		ok := rep.Proto == f.Proto && rep.Dst == f.Dst && rep.ID == f.ID && (rep.Kind != probe.KindEchoReply || rep.From == dst)
-		assert.False(t, ok, "forgery must not pass the tracer's flow check: %+v", rep)
+	for _, tc := range []struct {
+		name        string
+		forgeSource bool
+		want        int
+	}{
+		{"forge", false, 4},
+		{"forge source too", true, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &Network{Paths: []Path{testPath()}, Forge: true, ForgeSource: tc.forgeSource}
+			f := probe.Flow{Proto: probe.ICMP, Src: src, Dst: dst, ID: 9, Checksum: 99}
+			reps := n.Answer(f.IPv4Packet(5, 3, 1, 8), time.Now()) // silent hop: only forgeries
+			require.Len(t, reps, tc.want)
+			badSum := 0
+			for _, r := range reps {
+				assert.True(t, r.Forged)
+				rep, err := probe.ParseIPv4(r.Data)
+				if errors.Is(err, probe.ErrChecksum) {
+					badSum++
+					continue
+				}
+				require.NoError(t, err)
+				assert.Equal(t, uint16(5), rep.Tag, "forgeries carry the live tag")
+				ok := rep.Proto == f.Proto && rep.Dst == f.Dst && rep.Src == f.Src && rep.ID == f.ID && (rep.Kind != probe.KindEchoReply || rep.From == dst)
+				assert.False(t, ok, "forgery must not pass the tracer's flow check: %+v", rep)
+			}
+			assert.Equal(t, 1, badSum, "one forgery has a bad checksum")
+		})
 	}
 }
 

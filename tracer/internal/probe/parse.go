@@ -86,10 +86,21 @@ func (r *Reply) Final() bool {
 // probes of any kind this package sends: echo requests, unrelated TCP, ...
 var ErrNotReply = errors.New("not a probe reply")
 
+// ErrChecksum is returned (wrapped) for an ICMP message whose checksum does
+// not verify: corrupted on the way, or forged by someone who did not care.
+var ErrChecksum = errors.New("bad checksum")
+
 func errf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
 // ParseIPv4 decodes an IPv4 datagram (header included, as raw IPv4 sockets
 // deliver it) carrying ICMP or TCP.
+//
+// It verifies the ICMP checksum: Linux hands raw IPv4 sockets every ICMP
+// datagram before icmp_rcv checks it, so nothing else does. TCP checksums
+// are not verified: the kernel does not for raw sockets either, and
+// segments of local connections (loopback, veth) reach them with the
+// checksum only partly computed (left to an offload that never ran), so
+// checking would refuse the real answers of local destinations.
 func ParseIPv4(b []byte) (Reply, error) {
 	var r Reply
 	if len(b) < 20 || b[0]>>4 != 4 {
@@ -109,6 +120,9 @@ func ParseIPv4(b []byte) (Reply, error) {
 	body := b[ihl:]
 	switch proto {
 	case 1:
+		if Checksum(netip.Addr{}, netip.Addr{}, 0, body) != 0 {
+			return r, fmt.Errorf("icmp from %s: %w", r.From, ErrChecksum)
+		}
 		return parseICMP(r, 1, body, to)
 	case 6:
 		return parseTCP(r, body, r.From, to)
@@ -117,7 +131,9 @@ func ParseIPv4(b []byte) (Reply, error) {
 }
 
 // ParseIPv6Packet decodes a whole IPv6 datagram carrying ICMPv6 or TCP
-// directly after the fixed header.
+// directly after the fixed header. It verifies the ICMPv6 checksum (with
+// the pseudo-header) as the kernel does before raw ICMPv6 sockets see a
+// message; TCP checksums are not verified (see [ParseIPv4]).
 func ParseIPv6Packet(b []byte) (Reply, error) {
 	if len(b) < 40 || b[0]>>4 != 6 {
 		return Reply{}, errf("ipv6: short or not version 6 (%d bytes)", len(b))
@@ -131,6 +147,9 @@ func ParseIPv6Packet(b []byte) (Reply, error) {
 	to := netip.AddrFrom16([16]byte(b[24:40]))
 	switch b[6] {
 	case protoICMPv6:
+		if Checksum(from, to, protoICMPv6, body) != 0 {
+			return Reply{}, fmt.Errorf("icmpv6 from %s: %w", from, ErrChecksum)
+		}
 		return ParseICMPv6(from, to, int(b[7]), body)
 	case 6:
 		r := Reply{From: from, ReplyTTL: int(b[7])}
@@ -142,6 +161,12 @@ func ParseIPv6Packet(b []byte) (Reply, error) {
 // ParseICMPv6 decodes an ICMPv6 message (as raw ICMPv6 sockets deliver it,
 // without the IPv6 header) sent by from to the local address to (may be
 // invalid) with the given hop limit (0 if unknown).
+//
+// It does not verify the checksum, which needs the pseudo-header: the
+// kernel already has. A raw ICMPv6 socket always has IPV6_CHECKSUM
+// semantics at offset 2 (RFC 3542 section 3.1; Linux sets it in
+// rawv6_init_sk and drops a message that fails it in rawv6_recvmsg), and
+// ICMPv6 ping sockets only get messages icmpv6_rcv has verified.
 func ParseICMPv6(from, to netip.Addr, hopLimit int, b []byte) (Reply, error) {
 	r := Reply{From: from, ReplyTTL: hopLimit}
 	return parseICMP(r, protoICMPv6, b, to)
@@ -360,7 +385,8 @@ func (r *Reply) Flags() []string {
 }
 
 // ParseICMPv4 decodes an ICMP message without IP header (as IPv4 ping
-// sockets deliver it) sent by from with the given TTL (0 if unknown).
+// sockets deliver it) sent by from with the given TTL (0 if unknown). The
+// checksum is not verified: ping sockets only get messages icmp_rcv has.
 func ParseICMPv4(from netip.Addr, ttl int, b []byte) (Reply, error) {
 	return parseICMP(Reply{From: from, ReplyTTL: ttl}, 1, b, netip.Addr{})
 }

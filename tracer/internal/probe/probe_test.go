@@ -252,13 +252,119 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+// corruptICMP returns a copy of the whole datagram b with its ICMP
+// checksum field (or, with at > 2, another ICMP byte) flipped.
+func corruptICMP(b []byte, at int) []byte {
+	b = append([]byte(nil), b...)
+	l3 := 20
+	if b[0]>>4 == 6 {
+		l3 = 40
+	}
+	b[l3+at] ^= 0x5a
+	return b
+}
+
+// otherSource is the probe datagram of f as if src had sent it.
+func otherSource(f Flow, src netip.Addr, tag uint16) []byte {
+	f.Src = src
+	return packet(f, tag)
+}
+
+// TestParseChecksum: an ICMP reply whose checksum does not verify is
+// refused where the tracer reads whole datagrams (raw IPv4 sockets, the
+// emulator); a raw ICMPv6 socket's kernel has verified it already.
+func TestParseChecksum(t *testing.T) {
+	type tc struct {
+		name    string
+		pkt     []byte
+		wantErr bool
+	}
+	var tests []tc
+	for name, f := range flows() {
+		router, l3 := router4, 20
+		if !f.Dst.Is4() {
+			router, l3 = router6, 40
+		}
+		te := ICMPError(router, f.Src, 250, KindTimeExceeded, 0, 0, packet(f, 9), nil)
+		mpls := ICMPError(router, f.Src, 250, KindTimeExceeded, 0, 0, packet(f, 9), []Label{{Label: 16, S: true, TTL: 1}})
+		tests = append(tests,
+			tc{name + "/time exceeded", te, false},
+			tc{name + "/time exceeded, checksum field", corruptICMP(te, 2), true},
+			tc{name + "/time exceeded, code", corruptICMP(te, 1), true},
+			tc{name + "/time exceeded, quoted datagram", corruptICMP(te, 8+l3+6), true},
+			tc{name + "/time exceeded with mpls", mpls, false},
+			tc{name + "/time exceeded with mpls, last extension byte", corruptICMP(mpls, len(mpls)-l3-1), true},
+			tc{name + "/too big", ICMPError(router, f.Src, 250, KindUnreachable, 4, 1400, packet(f, 9), nil), false},
+			tc{name + "/too big, checksum field", corruptICMP(ICMPError(router, f.Src, 250, KindUnreachable, 4, 1400, packet(f, 9), nil), 2), true},
+		)
+		if f.Proto == ICMP {
+			er := EchoReply(f.Dst, f.Src, 60, f.Transport(9, DefaultPayload))
+			tests = append(tests,
+				tc{name + "/echo reply", er, false},
+				tc{name + "/echo reply, checksum field", corruptICMP(er, 2), true},
+				tc{name + "/echo reply, tag", corruptICMP(er, 6), true},
+			)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := parseWhole(tt.pkt)
+			if !tt.wantErr {
+				require.NoError(t, err)
+				assert.Equal(t, uint16(9), r.Tag)
+				return
+			}
+			require.ErrorIs(t, err, ErrChecksum)
+			assert.NotContains(t, err.Error(), "\n")
+			if tt.pkt[0]>>4 == 6 {
+				// The raw ICMPv6 socket path leaves the check to the kernel.
+				_, err := parse(tt.pkt)
+				assert.NotErrorIs(t, err, ErrChecksum)
+			}
+		})
+	}
+}
+
+// TestParseTCPChecksumNotChecked: TCP answers of local destinations reach
+// raw sockets with partial checksums; they must still decode.
+func TestParseTCPChecksumNotChecked(t *testing.T) {
+	f := flows()["tcp4"]
+	b := TCPReply(f.Dst, f.Src, 64, f.Transport(77, 0), true)
+	b[20+16] ^= 0xff
+	r, err := ParseIPv4(b)
+	require.NoError(t, err)
+	assert.Equal(t, uint16(77), r.Tag)
+}
+
+// TestParseQuotedSource: the parser reports the quoted datagram's source,
+// which the engine compares with the probe's.
+func TestParseQuotedSource(t *testing.T) {
+	for name, f := range flows() {
+		t.Run(name, func(t *testing.T) {
+			router, other := router4, netip.MustParseAddr("192.0.2.77")
+			if !f.Dst.Is4() {
+				router, other = router6, netip.MustParseAddr("2001:db8::77")
+			}
+			r, err := parseWhole(ICMPError(router, f.Src, 250, KindTimeExceeded, 0, 0, otherSource(f, other, 9), nil))
+			require.NoError(t, err)
+			assert.Equal(t, other, r.Src)
+			assert.Equal(t, f.Dst, r.Dst)
+		})
+	}
+}
+
 func FuzzParseReply(f *testing.F) {
 	for _, fl := range flows() {
 		router := router4
+		other := netip.MustParseAddr("192.0.2.77")
 		if !fl.Dst.Is4() {
 			router = router6
+			other = netip.MustParseAddr("2001:db8::77")
 		}
 		f.Add(ICMPError(router, fl.Src, 64, KindTimeExceeded, 0, 0, packet(fl, 5), nil))
+		// Issue 16 item 12: a bad checksum, and a quote of another source.
+		f.Add(corruptICMP(ICMPError(router, fl.Src, 64, KindTimeExceeded, 0, 0, packet(fl, 5), nil), 2))
+		f.Add(ICMPError(router, fl.Src, 64, KindTimeExceeded, 0, 0, otherSource(fl, other, 5), nil))
 		f.Add(ICMPError(router, fl.Src, 64, KindTimeExceeded, 0, 0, packet(fl, 5), []Label{{Label: 1, S: true, TTL: 1}}))
 		f.Add(ICMPError(router, fl.Src, 64, KindUnreachable, 4, 1400, packet(fl, 5), nil))
 		f.Add(TCPReply(fl.Dst, fl.Src, 60, flows()["tcp4"].Transport(3, 0), true))
@@ -267,6 +373,7 @@ func FuzzParseReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, parse := range []func([]byte) (Reply, error){
 			ParseIPv4,
+			fixedIPv4,
 			ParseIPv6Packet,
 			func(b []byte) (Reply, error) { return ParseICMPv6(router6, src6, 64, b) },
 			func(b []byte) (Reply, error) { return ParseTCP(dst6, src6, 64, b) },
@@ -281,6 +388,27 @@ func FuzzParseReply(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fixedIPv4 parses b after fixing its ICMP checksum, so that the fuzzer
+// reaches the decoding behind the checksum check.
+func fixedIPv4(b []byte) (Reply, error) {
+	if len(b) < 20 || b[9] != 1 {
+		return ParseIPv4(b)
+	}
+	ihl := int(b[0]&0x0f) * 4
+	end := len(b)
+	if tl := int(binary.BigEndian.Uint16(b[2:])); tl >= ihl && tl < end {
+		end = tl
+	}
+	if ihl < 20 || end < ihl+4 {
+		return ParseIPv4(b)
+	}
+	b = append([]byte(nil), b...)
+	m := b[ihl:end]
+	m[2], m[3] = 0, 0
+	binary.BigEndian.PutUint16(m[2:], Checksum(netip.Addr{}, netip.Addr{}, 0, m))
+	return ParseIPv4(b)
 }
 
 func BenchmarkParseTimeExceeded(b *testing.B) {
