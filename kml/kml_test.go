@@ -409,11 +409,13 @@ func TestSchema(t *testing.T) {
 `), 0o644))
 	for name, rs := range map[string][]*geoloc.TraceResult{"traces": outputtest.Traces(), "hostile": outputtest.Hostile(), "many": outputtest.Many(20), "none": nil} {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(tmp, name+".kml")
-			require.NoError(t, os.WriteFile(path, render(t, rs, kml.Options{Circles: true}), 0o644))
-			out, err := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join(tmp, "ogckml22.xsd"), path).CombinedOutput()
-			assert.NoError(t, err, "%s", out)
-			assert.Contains(t, string(out), "validates")
+			for suffix, doc := range map[string][]byte{"": render(t, rs, kml.Options{Circles: true}), "-aggregate": renderAggregate(t, rs, kml.Options{})} {
+				path := filepath.Join(tmp, name+suffix+".kml")
+				require.NoError(t, os.WriteFile(path, doc, 0o644))
+				out, err := exec.Command(bin, "--noout", "--nonet", "--schema", filepath.Join(tmp, "ogckml22.xsd"), path).CombinedOutput()
+				assert.NoError(t, err, "%s", out)
+				assert.Contains(t, string(out), "validates")
+			}
 		})
 	}
 }

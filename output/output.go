@@ -13,6 +13,12 @@
 // spools its folders until the legend is known); HTML, SVG, DOT and the
 // report spool results to a temporary file and draw them at Close.
 //
+// Maps of big batches aggregate: with Options.Aggregate, or above
+// Options.AggregateAbove traces, the map writers (KML, KMZ, GeoJSON, HTML,
+// SVG) draw each distinct link between consecutive placed hops once with
+// the number of traces through it, from an [Aggregate] whose memory grows
+// with the distinct links, not the traces.
+//
 // Every writer escapes for its own format the strings that came from the
 // network (PTR names, organisation names): a hostile reverse zone can
 // neither break the file nor inject markup, formulas or escape sequences.
@@ -49,6 +55,24 @@ type Options struct {
 	// DOT, the report) keep the results of a Stream until Close; "" means
 	// the system's temporary directory.
 	SpoolDir string
+	// Aggregate draws the maps (KML, KMZ, GeoJSON, HTML, SVG) of a Writer
+	// aggregated, however few traces there are: each distinct link between
+	// consecutive placed hops once with the number of traces through it,
+	// each distinct place once (see Aggregate). Other formats ignore it.
+	Aggregate bool
+	// AggregateAbove, when above 0, draws a Writer's map aggregated once
+	// more than that many traces have come: the first ones are spooled to
+	// a temporary file, and Close draws them trace by trace if no more
+	// came, or the whole batch aggregated otherwise (calling Note when it
+	// switches). 0 draws every trace, however many.
+	AggregateAbove int
+	// MaxLinks caps the distinct links and places an aggregated map keeps
+	// (see AggregateOptions); 0 means DefaultMaxLinks.
+	MaxLinks int
+	// Note, when set, receives one-line notes about a document being
+	// written: a map switched to aggregate above AggregateAbove, links left
+	// out at MaxLinks. The writers print nothing themselves.
+	Note func(string)
 }
 
 // Writer writes trace results in one format.
@@ -75,10 +99,15 @@ type format struct {
 
 func (f format) Format() string { return f.name }
 
-func (f format) Begin(w io.Writer, o Options) (Stream, error) { return f.begin(w, o) }
+func (f format) Begin(w io.Writer, o Options) (Stream, error) {
+	if agg := mapFormats[f.name]; agg != nil && (o.Aggregate || o.AggregateAbove > 0) {
+		return beginMap(f, agg, w, o)
+	}
+	return f.begin(w, o)
+}
 
 func (f format) Write(w io.Writer, rs []*geoloc.TraceResult, o Options) error {
-	return writeAll(f.begin, w, rs, o)
+	return writeAll(f.Begin, w, rs, o)
 }
 
 func formats() []format {

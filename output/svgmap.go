@@ -133,6 +133,15 @@ func newScene(results Results, circles bool) *mapScene {
 			s.asRank[a.asn] = len(s.asRank)
 		}
 	}
+	s.proj = view(minLat, maxLat, minLon, maxLon, found, wraps)
+	return s
+}
+
+// view is the projection and viewBox showing the box from minLat to maxLat
+// and minLon to maxLon (the whole world's inhabited part when !found, all
+// longitudes when a route wraps round ±180°), padded.
+func view(minLat, maxLat, minLon, maxLon float64, found, wraps bool) proj {
+	var p proj
 	if !found {
 		minLat, maxLat, minLon, maxLon = -60, 80, -180, 180
 	}
@@ -149,9 +158,9 @@ func newScene(results Results, circles bool) *mapScene {
 		minLat, maxLat = max(c-8, -85), min(c+8, 85)
 	}
 	mid := (minLat + maxLat) / 2
-	s.proj.k = math.Max(math.Cos(mid*math.Pi/180), 0.35)
-	x0, y0 := s.proj.xy(maxLat, minLon)
-	x1, y1 := s.proj.xy(minLat, maxLon)
+	p.k = math.Max(math.Cos(mid*math.Pi/180), 0.35)
+	x0, y0 := p.xy(maxLat, minLon)
+	x1, y1 := p.xy(minLat, maxLon)
 	vb := viewBox{x0, y0, x1 - x0, y1 - y0}
 	// Keep the picture between 2.6:1 and 1.1:1 by widening the short side.
 	if vb.w/vb.h > 2.6 {
@@ -163,8 +172,8 @@ func newScene(results Results, circles bool) *mapScene {
 		vb.x -= grow / 2
 		vb.w += grow
 	}
-	s.proj.vb = vb
-	return s
+	p.vb = vb
+	return p
 }
 
 // linePoints returns a line's [lon, lat] points.
@@ -295,10 +304,10 @@ func (s *mapScene) writeRing(b *strings.Builder, ring []countries.Point, lons []
 	b.WriteByte('Z')
 }
 
-// writeMap writes the map as an <svg> element (without xmlns when inline in
-// HTML). Routes are <path class="route">, hops <circle class="hop"> with
-// data-t (trace index) and data-h (hop index) for the HTML map's script.
-func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool) {
+// writeBase opens the <svg> map element and draws what every map has under
+// its routes: the sea, a graticule and the country outlines. It returns map
+// units per pixel.
+func (s *mapScene) writeBase(b *strings.Builder, widthPx float64, standalone bool) float64 {
 	vb := s.proj.vb
 	upp := s.upp(widthPx)
 	b.WriteString(`<svg class="map"`)
@@ -339,6 +348,14 @@ func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool
 	}
 	b.WriteString(`</g>`)
 	s.writeLand(b, upp)
+	return upp
+}
+
+// writeMap writes the map as an <svg> element (without xmlns when inline in
+// HTML). Routes are <path class="route">, hops <circle class="hop"> with
+// data-t (trace index) and data-h (hop index) for the HTML map's script.
+func (s *mapScene) writeMap(b *strings.Builder, widthPx float64, standalone bool) {
+	upp := s.writeBase(b, widthPx, standalone)
 
 	n := 0
 	for _, tr := range s.results {
