@@ -104,7 +104,7 @@ func (e *Engine) locate(ctx context.Context, t *traceroute.Trace, fv fusedView) 
 	if t == nil {
 		return nil, errors.New("geoloc: Locate of a nil trace")
 	}
-	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol, Error: t.Error}
+	out := &TraceResult{Format: t.Format, Source: t.Source, Destination: t.Destination, Protocol: t.Protocol, Started: t.Started, Error: t.Error}
 	v, haveV := e.vantageOf(t)
 	if haveV {
 		vv := v

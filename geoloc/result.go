@@ -2,6 +2,7 @@ package geoloc
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
@@ -14,7 +15,10 @@ type TraceResult struct {
 	Source      traceroute.Endpoint `json:"source,omitzero"`
 	Destination traceroute.Endpoint `json:"destination,omitzero"`
 	Protocol    string              `json:"protocol,omitempty"`
-	Hops        []HopResult         `json:"hops"`
+	// Started is when the trace began, as the trace had it (zero when the
+	// tool did not say); JSON writes it in RFC 3339.
+	Started time.Time   `json:"started,omitzero"`
+	Hops    []HopResult `json:"hops"`
 	// Countries is the ordered list of countries (ISO 3166-1 alpha-2) the
 	// trace crossed, consecutive repeats folded: the hops whose evidence
 	// places them in a country with adequate confidence (see Crossed).

@@ -34,8 +34,8 @@ func ExampleForName() {
 	fmt.Println(err != nil)
 	// Output:
 	// csv
-	// trace,destination,ttl,addr,name,asn,as_org,lat,lon,radius_km,city,region,country,rtt_ms,confidence,method,inferred,anycast,why,evidence
-	// www.example.de,,1,198.51.100.33,ffm-bb1-link.ip.twelve99.net,1299,Arelion Sweden AB,50.1109,8.6821,30,Frankfurt am Main,,DE,21.05,0.9,rdns:operator-site,false,false,,
+	// trace,destination,ttl,addr,name,asn,as_org,lat,lon,radius_km,city,region,country,rtt_ms,confidence,method,inferred,anycast,why,evidence,trace_index,source,probe_id,started
+	// www.example.de,,1,198.51.100.33,ffm-bb1-link.ip.twelve99.net,1299,Arelion Sweden AB,50.1109,8.6821,30,Frankfurt am Main,,DE,21.05,0.9,rdns:operator-site,false,false,,,1,,,
 	// true
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/style"
@@ -42,15 +43,23 @@ func writeReportJSON(w io.Writer, rs Results, _ Options) error {
 	return BuildReportSeq(rs).WriteJSON(w)
 }
 
-// csvHeader names the CSV columns.
+// csvHeader names the CSV columns. The columns after "evidence" came
+// later and are appended, so that readers by position keep working.
 var csvHeader = []string{
 	"trace", "destination", "ttl", "addr", "name", "asn", "as_org",
 	"lat", "lon", "radius_km", "city", "region", "country",
 	"rtt_ms", "confidence", "method", "inferred", "anycast", "why", "evidence",
+	"trace_index", "source", "probe_id", "started",
 }
 
 // WriteCSV writes one row per hop (located or not; lat and lon are empty
-// when not) with a header. Text cells that a spreadsheet would take for a
+// when not) with a header. The rows of one trace share its trace_index:
+// its 1-based position among the results written (the N of the "trace N"
+// title a trace without a destination gets), so rows regroup into traces
+// even when two traces share a destination. source is the trace's source
+// address (its name when the address is unknown), probe_id the RIPE Atlas
+// probe, started the trace's start in RFC 3339 UTC; each is empty when the
+// trace did not say. Text cells that a spreadsheet would take for a
 // formula (starting with = + - @ or a control character) get a leading
 // apostrophe, the OWASP defence against CSV injection.
 func WriteCSV(w io.Writer, results []*geoloc.TraceResult, o Options) error {
@@ -84,11 +93,22 @@ func (s *csvStream) Add(tr *geoloc.TraceResult) error {
 	if tr.Destination.Addr.IsValid() {
 		dest = tr.Destination.Addr.String()
 	}
+	index := strconv.Itoa(i + 1)
+	src := cell(tr.Source.Name)
+	if tr.Source.Addr.IsValid() {
+		src = tr.Source.Addr.String()
+	}
+	probe := cell(tr.Source.ProbeID)
+	started := ""
+	if !tr.Started.IsZero() {
+		started = tr.Started.UTC().Format(time.RFC3339Nano)
+	}
 	for j := range tr.Hops {
 		h := &tr.Hops[j]
 		row := []string{title, dest, strconv.Itoa(h.TTL), addrString(h), cell(h.Name), "", cell(h.ASOrg),
 			"", "", "", "", "", "",
-			"", num(h.Confidence, 3), cell(h.Method), strconv.FormatBool(h.Inferred), strconv.FormatBool(h.Anycast), cell(h.Why), cell(style.EvidenceSummary(h))}
+			"", num(h.Confidence, 3), cell(h.Method), strconv.FormatBool(h.Inferred), strconv.FormatBool(h.Anycast), cell(h.Why), cell(style.EvidenceSummary(h)),
+			index, src, probe, started}
 		if h.ASN != 0 {
 			row[5] = strconv.FormatUint(uint64(h.ASN), 10)
 		}

@@ -166,6 +166,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 			assert.Equal(t, outputtest.HostileName, got.Hops[0].Name)
 		}
 		assert.Equal(t, want.Destination, got.Destination)
+		assert.True(t, want.Started.Equal(got.Started), "started %v, want %v", got.Started, want.Started)
 		assert.Equal(t, want.Hops, got.Hops)
 		assert.NotContains(t, l, "<", "encoding/json escapes < so a line can be embedded")
 	}
@@ -204,6 +205,53 @@ func TestCSV(t *testing.T) {
 	assert.Equal(t, "'=HYPERLINK(\"http://x.example\",\"x\")", recs[1][4])
 	assert.Equal(t, "'+cmd|' /C calc'!A0", recs[1][6])
 	assert.Equal(t, "'@SUM(1+1)", recs[1][15])
+}
+
+// CSV rows regroup into their traces by trace_index (1-based position in
+// the output), even when two traces share a destination; each row names
+// the trace's source, RIPE Atlas probe id and start (RFC 3339 UTC).
+func TestCSVRegroupsTraces(t *testing.T) {
+	rs := outputtest.Traces()
+	again := *rs[0] // the same destination, traced again later
+	again.Started = again.Started.Add(time.Hour)
+	again.Hops = again.Hops[:3]
+	rs = append(rs, &again)
+	recs, err := csv.NewReader(bytes.NewReader(render(t, "csv", rs, Options{}))).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"trace_index", "source", "probe_id", "started"} {
+		require.Contains(t, col, h)
+	}
+	type group struct {
+		rows                   int
+		source, probe, started string
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, r := range recs[1:] {
+		k := r[col["trace_index"]]
+		g, ok := groups[k]
+		if !ok {
+			g = &group{source: r[col["source"]], probe: r[col["probe_id"]], started: r[col["started"]]}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.rows++
+		assert.Equal(t, []string{g.source, g.probe, g.started}, []string{r[col["source"]], r[col["probe_id"]], r[col["started"]]}, "one trace, one source and start")
+	}
+	assert.Equal(t, []string{"1", "2", "3", "4", "5"}, order)
+	for i, r := range rs {
+		assert.Equal(t, len(r.Hops), groups[strconv.Itoa(i+1)].rows, "trace %d", i+1)
+	}
+	assert.Equal(t, group{9, "192.0.2.10", "6001", "2026-03-01T12:00:05Z"}, *groups["1"])
+	assert.Equal(t, group{4, "192.0.2.10", "6001", ""}, *groups["2"])
+	assert.Equal(t, group{4, "192.0.2.77", "7002", "2026-03-01T12:30:00Z"}, *groups["3"], "UTC")
+	assert.Equal(t, group{5, "2001:db8:100::1", "", ""}, *groups["4"])
+	assert.Equal(t, group{3, "192.0.2.10", "6001", "2026-03-01T13:00:05Z"}, *groups["5"])
+	assert.Equal(t, recs[1][col["trace"]], recs[len(recs)-1][col["trace"]], "the trace column alone cannot tell them apart")
 }
 
 type geoJSON struct {

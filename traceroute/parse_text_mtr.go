@@ -243,11 +243,15 @@ func (p *mtrText) values(st *Stats, vals []string) error {
 // and ctime ("Mon Mar  1 13:50:36 2021", local time of an unknown zone, read
 // as UTC). The result is in UTC, as every parser's Started: time.Parse
 // would otherwise return time.Local for an offset that matches the
-// machine's zone, and the interchange keeps only the instant.
+// machine's zone, and the interchange keeps only the instant. A time past
+// year 9999 in UTC, which JSON cannot write, is not kept.
 func parseMTRTime(s string) (time.Time, bool) {
 	for _, layout := range []string{"2006-01-02T15:04:05-0700", time.RFC3339, time.ANSIC} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
+			if u := t.UTC(); u.Unix() > 0 && u.Unix() <= maxUnixSec {
+				return u, true
+			}
+			break
 		}
 	}
 	return time.Time{}, false
@@ -375,7 +379,7 @@ func mtrCSVRow(b *traceBuilder, cols, f []string, start, host *string, offset *i
 	if !b.has() || rowStart != *start || rowHost != *host {
 		t := b.newTrace()
 		*start, *host, *offset = rowStart, rowHost, 0
-		if secs, err := strconv.ParseInt(rowStart, 10, 64); err == nil && secs > 0 {
+		if secs, err := strconv.ParseInt(rowStart, 10, 64); err == nil && secs > 0 && secs <= maxUnixSec {
 			t.Started = time.Unix(secs, 0).UTC()
 		}
 		setDestination(t, rowHost, "")

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,4 +52,56 @@ func TestHelpExamplesKeepTheirPromise(t *testing.T) {
 	b, err := os.ReadFile(jl)
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(b), "\n"), "one result a line")
+}
+
+// TestResultsKeepTraceIdentity is issue 16 item 11 at the command line: a
+// RIPE Atlas result's start time survives into the JSON Lines results and
+// through a second regeo of them, and the CSV rows name their trace's
+// index, source, probe and start.
+func TestResultsKeepTraceIdentity(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(dst string, prb, ts int) string {
+		return fmt.Sprintf(`{"fw":5080,"dst_name":"%[1]s","dst_addr":"%[1]s","src_addr":"192.0.2.10","from":"198.51.100.10","proto":"ICMP","af":4,"result":[{"hop":1,"result":[{"from":"192.0.2.1","ttl":254,"size":28,"rtt":1.5}]},{"hop":2,"result":[{"from":"%[1]s","ttl":253,"size":28,"rtt":9.5}]}],"msm_id":5001,"prb_id":%[2]d,"timestamp":%[3]d,"type":"traceroute"}`, dst, prb, ts)
+	}
+	in := filepath.Join(dir, "atlas.jsonl")
+	// The same destination twice, from two probes.
+	require.NoError(t, os.WriteFile(in, []byte(rec("203.0.113.9", 6001, 1700000000)+"\n"+rec("203.0.113.9", 6002, 1700000600)+"\n"), 0o644))
+	jl, csvOut := filepath.Join(dir, "r.jsonl"), filepath.Join(dir, "r.csv")
+	r := run(t, "", nil, "regeo", "--no-db", "-q", "--ptr=false", in, "-o", jl, "-o", csvOut)
+	require.Equal(t, ExitOK, r.code, r.stderr)
+
+	b, err := os.ReadFile(jl)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[0], `"started":"2023-11-14T22:13:20Z"`)
+	assert.Contains(t, lines[1], `"started":"2023-11-14T22:23:20Z"`)
+
+	f, err := os.Open(csvOut)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	var got []string
+	for _, row := range recs[1:] {
+		got = append(got, strings.Join([]string{row[col["trace_index"]], row[col["source"]], row[col["probe_id"]], row[col["started"]], row[col["ttl"]]}, " "))
+	}
+	assert.Equal(t, []string{
+		"1 198.51.100.10 6001 2023-11-14T22:13:20Z 1",
+		"1 198.51.100.10 6001 2023-11-14T22:13:20Z 2",
+		"2 198.51.100.10 6002 2023-11-14T22:23:20Z 1",
+		"2 198.51.100.10 6002 2023-11-14T22:23:20Z 2",
+	}, got)
+
+	// regeo of its own results keeps the start.
+	again := filepath.Join(dir, "again.jsonl")
+	r = run(t, "", nil, "regeo", "--no-db", "-q", "--ptr=false", jl, "-o", again)
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	b, err = os.ReadFile(again)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"started":"2023-11-14T22:23:20Z"`)
 }

@@ -109,7 +109,7 @@ func readResultArray(br *bufio.Reader, name string, errw io.Writer) ([]*geoloc.T
 // RTT (a zero RTT would place it at the vantage point): it is kept as an
 // aggregate without a minimum.
 func resultTrace(r *geoloc.TraceResult) *traceroute.Trace {
-	t := &traceroute.Trace{Format: r.Format, Source: r.Source, Destination: r.Destination, Protocol: r.Protocol}
+	t := &traceroute.Trace{Format: r.Format, Source: r.Source, Destination: r.Destination, Protocol: r.Protocol, Started: r.Started}
 	hops := slices.Clone(r.Hops)
 	slices.SortStableFunc(hops, func(a, b geoloc.HopResult) int { return a.TTL - b.TTL })
 	for _, h := range hops {

@@ -8,6 +8,7 @@ package outputtest
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/traceroute"
@@ -37,7 +38,7 @@ var Oslo = traceroute.Endpoint{Addr: netip.MustParseAddr("192.0.2.10"), Lat: f(5
 // over IPv6.
 func Traces() []*geoloc.TraceResult {
 	fra := &geoloc.TraceResult{
-		Format: "traceroute", Source: Oslo, Protocol: "udp",
+		Format: "traceroute", Source: Oslo, Protocol: "udp", Started: time.Date(2026, 3, 1, 12, 0, 5, 0, time.UTC),
 		Destination: traceroute.Endpoint{Addr: netip.MustParseAddr("203.0.113.80"), Name: "www.example.de"},
 		Hops: []geoloc.HopResult{
 			{TTL: 1, Addr: netip.MustParseAddr("192.168.1.1"), RTTMs: 0.512, Why: "private address", Confidence: 0},
@@ -69,7 +70,7 @@ func Traces() []*geoloc.TraceResult {
 	}
 
 	lax := &geoloc.TraceResult{
-		Format: "atlas", Protocol: "icmp",
+		Format: "atlas", Protocol: "icmp", Started: time.Date(2026, 3, 1, 21, 30, 0, 0, time.FixedZone("JST", 9*3600)),
 		Source:      traceroute.Endpoint{Addr: netip.MustParseAddr("192.0.2.77"), Lat: f(35.6762), Lon: f(139.6503), ProbeID: "7002"},
 		Destination: traceroute.Endpoint{Addr: netip.MustParseAddr("203.0.113.200"), Name: "cdn.example.com"},
 		Hops: []geoloc.HopResult{
