@@ -357,6 +357,9 @@ func TestAbsurdRTTRefused(t *testing.T) {
 	mtr := func(avg string) string {
 		return `{"report":{"mtr":{"src":"p","dst":"192.0.2.9"},"hubs":[{"count":1,"host":"192.0.2.1","Loss%":0.0,"Snt":10,"Last":0.4,"Avg":` + avg + `,"Best":0.3,"Wrst":0.9,"StDev":0.1}]}}` + "\n"
 	}
+	mtrFlat := func(avg string) string {
+		return `{"src":"p","dst":"192.0.2.9","hops":[{"hop":1,"ipaddr":"192.0.2.1","host":"unresolved","losspercent":0.0,"sent":10,"last":0.4,"avg":` + avg + `,"best":0.3,"worst":0.9,"stddev":0.1}]}` + "\n"
+	}
 	junos := func(us string) string {
 		return `<rpc-reply><traceroute-results><target-ip>203.0.113.9</target-ip><hop><ttl-value>1</ttl-value><probe-result><ip-address>192.0.2.1</ip-address><rtt>` + us + `</rtt></probe-result></hop></traceroute-results></rpc-reply>` + "\n"
 	}
@@ -374,6 +377,7 @@ func TestAbsurdRTTRefused(t *testing.T) {
 		{FormatGeoloc, geo("9.5"), geo("1e308"), 2},
 		{FormatScamperJSON, scamper("9.5"), scamper("1e308"), 2},
 		{FormatMtrJSON, mtr("0.5"), mtr("1e308"), 2},
+		{FormatMtrJSON, mtrFlat("0.5"), mtrFlat("1e308"), 2},
 		{FormatJunosXML, junos("9500"), junos("1e308"), 2},
 		{FormatIOSXRXML, iosxr("9.5"), iosxr("1e308"), 2},
 	}

@@ -459,6 +459,51 @@ func TestJSONConformanceMtrJSON(t *testing.T) {
 	})
 }
 
+// TestJSONConformanceMtrJSONFlat reads the flat form of mtr --json some
+// builds print (issue 13 item 5). The fixtures are made here on the shape
+// of a published output (testdata/json/ORIGIN.md); the expected values are
+// what they state.
+func TestJSONConformanceMtrJSONFlat(t *testing.T) {
+	addr := netip.MustParseAddr
+	tests := []struct {
+		file     string
+		src, dst Endpoint
+		hops     [][]Stats
+	}{
+		{"mtr_json_flat.json", Endpoint{Name: "probe.example"}, Endpoint{Addr: addr("203.0.113.9")}, [][]Stats{
+			{{Addr: addr("192.0.2.1"), Sent: 10, LastMs: 0.5, AvgMs: 0.6, MinMs: 0.4, MaxMs: 0.9, StdevMs: 0.1}},
+			{{Addr: addr("198.51.100.1"), Name: "ae1.core1.ams.example.net", Sent: 10, LossPct: 10, LastMs: 7.1, AvgMs: 7.4, MinMs: 6.9, MaxMs: 9.2, StdevMs: 0.7}},
+			{{Sent: 10, LossPct: 100}},
+			{{Addr: addr("198.51.100.77"), Sent: 10, LastMs: 14.6, AvgMs: 14.9, MinMs: 14.1, MaxMs: 17.3, StdevMs: 0.9}},
+			{{Addr: addr("203.0.113.9"), Name: "www.example.org", Sent: 10, LastMs: 15.1, AvgMs: 15.2, MinMs: 14.9, MaxMs: 15.8, StdevMs: 0.3}},
+		}},
+		{"mtr_json_flat_asn.json", Endpoint{Name: "probe.example"}, Endpoint{Addr: addr("2001:db8:9::9")}, [][]Stats{
+			{{Addr: addr("2001:db8::1"), Sent: 5, LastMs: 0.7, AvgMs: 0.8, MinMs: 0.6, MaxMs: 1.2, StdevMs: 0.2}},
+			{{Addr: addr("2001:db8:1::2"), Name: "xe-0-0-1.edge2.fra.example.net", ASN: 64500, Sent: 5, LastMs: 11.8, AvgMs: 12, MinMs: 11.5, MaxMs: 12.9, StdevMs: 0.5}},
+			{{Addr: addr("2001:db8:9::9"), Name: "www.example.org", ASN: 64501, Sent: 5, LossPct: 20, LastMs: 12.3, AvgMs: 12.4, MinMs: 12.2, MaxMs: 12.7, StdevMs: 0.2}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			for _, format := range []string{"", FormatMtrJSON} { // detected, and forced
+				traces, errs := jsReadFixture(t, filepath.Join("testdata/json/mtr-json", tc.file), format)
+				require.Empty(t, errs)
+				require.Len(t, traces, 1)
+				tr := traces[0]
+				assert.Equal(t, FormatMtrJSON, tr.Format)
+				assert.Equal(t, tc.src, tr.Source)
+				assert.Equal(t, tc.dst, tr.Destination)
+				require.Len(t, tr.Hops, len(tc.hops))
+				for i, h := range tr.Hops {
+					assert.Equal(t, i+1, h.TTL)
+					assert.Empty(t, h.Probes, "aggregates never become probes")
+					assert.Equal(t, tc.hops[i], h.Stats, "ttl %d", h.TTL)
+				}
+			}
+		})
+	}
+}
+
 // napalm's expected_result.json: {"success": {ttl: {"probes": {n: {rtt, ip_address, host_name}}}}}.
 type jsNapalmExpected struct {
 	Success map[string]struct {

@@ -19,6 +19,8 @@ func TestJSONDetect(t *testing.T) {
 		{"testdata/json/mlab-scamper/scamper1/invalid-metadata", FormatScamperJSON},
 		{"testdata/json/mtr-json/mtr_json_1.json", FormatMtrJSON},
 		{"testdata/json/mtr-json/mtr_json_2.json", FormatMtrJSON},
+		{"testdata/json/mtr-json/mtr_json_flat.json", FormatMtrJSON},
+		{"testdata/json/mtr-json/mtr_json_flat_asn.json", FormatMtrJSON},
 		{"testdata/json/napalm/junos/traceroute.xml", FormatJunosXML},
 		{"testdata/json/napalm/iosxr_netconf/traceroute-act_traceroute.xml", FormatIOSXRXML},
 		{"testdata/json/interchange/golden.jsonl", FormatGeoloc},
@@ -40,6 +42,13 @@ func TestJSONDetect(t *testing.T) {
 		{"NX-API JSON-RPC", `{"jsonrpc":"2.0","result":{"msg":"x"},"id":1}`, FormatNXOSJSON},
 		{"interchange", `{"format":"geoloc","hops":[]}`, FormatGeoloc},
 		{"interchange without format", `{"destination":{"addr":"192.0.2.9"},"hops":[{"ttl":1}]}`, FormatGeoloc},
+		// mtr's flat form (issue 13 item 5), and what looks like it.
+		{"mtr flat", `{"src":"probe.example","dst":"192.0.2.9","hops":[{"hop":1,"ipaddr":"192.0.2.1","host":"unresolved","best":0.4}]}`, FormatMtrJSON},
+		{"mtr flat, pretty", "{\n  \"src\": \"p\",\n  \"dst\": \"192.0.2.9\",\n  \"hops\": [\n    {\n      \"hop\": 1,\n      \"ipaddr\": \"???\"\n    }\n  ]\n}\n", FormatMtrJSON},
+		{"mtr flat, no hop yet", `{"src":"p","dst":"192.0.2.9","tos":"0x0","packetsize":64,"bitpattern":"0x00","packets":10,"hops":[]}`, FormatMtrJSON},
+		{"mtr flat keys, scamper type", `{"type":"trace","src":"192.0.2.1","dst":"192.0.2.9","hops":[{"hop":1,"ipaddr":"192.0.2.1"}]}`, FormatScamperJSON},
+		{"src, dst and hops alone", `{"src":"192.0.2.1","dst":"192.0.2.9","hops":[{"ttl":1}]}`, ""},
+		{"interchange with an ipaddr name", `{"format":"geoloc","hops":[{"ttl":1,"probes":[{"addr":"192.0.2.1","name":"ipaddr"}]}]}`, FormatGeoloc},
 		// Not ours (or not a traceroute at all).
 		{"jc traceroute JSON", `{"destination_ip":"8.8.8.8","destination_name":"8.8.8.8","hops":[{"hop":1,"probes":[]}]}`, ""},
 		{"atlas ping", `{"fw":4790,"type":"ping","result":[{"rtt":1}]}`, FormatRIPEAtlasPing},

@@ -162,3 +162,55 @@ func TestJSONNXAPICases(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONMtrFlatCases: the flat form of mtr --json (issue 13 item 5) in
+// the cases its fixtures leave out.
+func TestJSONMtrFlatCases(t *testing.T) {
+	const head = `{"src":"p","dst":"192.0.2.9","packets":10,"hops":[`
+	tests := []struct {
+		name, hops string
+		want       []Stats
+		err        string
+	}{
+		{name: "no sent: the run's packets; loss from received",
+			hops: `{"hop":1,"ipaddr":"192.0.2.1","received":8,"best":1.5}`,
+			want: []Stats{{Addr: netip.MustParseAddr("192.0.2.1"), Sent: 10, LossPct: 20, MinMs: 1.5}}},
+		{name: "host repeats the address; numbers as strings",
+			hops: `{"hop":"1","ipaddr":"192.0.2.1","host":"192.0.2.1","sent":"10","losspercent":"0.0","best":"1.5"}`,
+			want: []Stats{{Addr: netip.MustParseAddr("192.0.2.1"), Sent: 10, MinMs: 1.5}}},
+		{name: "address only in host (mtr -b style)",
+			hops: `{"hop":1,"ipaddr":"","host":"r1.example (192.0.2.1)","sent":10,"losspercent":0}`,
+			want: []Stats{{Addr: netip.MustParseAddr("192.0.2.1"), Name: "r1.example", Sent: 10}}},
+		{name: "two addresses at one hop",
+			hops: `{"hop":1,"ipaddr":"192.0.2.1","sent":10,"losspercent":50},{"hop":1,"ipaddr":"192.0.2.2","sent":10,"losspercent":50}`,
+			want: []Stats{{Addr: netip.MustParseAddr("192.0.2.1"), Sent: 10, LossPct: 50}, {Addr: netip.MustParseAddr("192.0.2.2"), Sent: 10, LossPct: 50}}},
+		{name: "no reply, empty ipaddr", hops: `{"hop":1,"ipaddr":"","host":"","sent":10,"losspercent":100}`,
+			want: []Stats{{Sent: 10, LossPct: 100}}},
+		{name: "hop 0", hops: `{"hop":0,"ipaddr":"192.0.2.1"}`, err: `in:1: mtr-json: hops[0]: bad hop number 0`},
+		{name: "hop missing", hops: `{"ipaddr":"192.0.2.1"}`, err: `in:1: mtr-json: hops[0]: bad hop number 0`},
+		{name: "hop 1.5", hops: `{"hop":1.5,"ipaddr":"192.0.2.1"}`, err: `hops[0]: bad hop number 1.5`},
+		{name: "loss over 100", hops: `{"hop":1,"ipaddr":"192.0.2.1","losspercent":101}`, err: `hops[0]: loss 101% is impossible`},
+		{name: "negative sent", hops: `{"hop":1,"ipaddr":"192.0.2.1","sent":-1}`, err: `hops[0]: impossible packet count -1`},
+		{name: "negative time", hops: `{"hop":1,"ipaddr":"192.0.2.1","best":-0.5}`, err: `hops[0]: negative time -0.5 ms`},
+		{name: "name in ipaddr", hops: `{"hop":1,"ipaddr":"r1.example"}`, err: `hops[0]: ipaddr "r1.example" is no address`},
+		{name: "host and ipaddr disagree", hops: `{"hop":1,"ipaddr":"192.0.2.1","host":"192.0.2.2"}`, err: `hops[0]: host "192.0.2.2" and ipaddr "192.0.2.1" disagree`},
+		{name: "hop not a number", hops: `{"hop":"x","ipaddr":"192.0.2.1"}`, err: `in:1: mtr-json: want a number, found "x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := head + tc.hops + "]}\n"
+			traces, errs := jsReadAll(t, []byte(in), ReadOptions{Input: "in", Format: FormatMtrJSON})
+			if tc.err != "" {
+				require.Len(t, errs, 1)
+				assert.Contains(t, errs[0].Error(), tc.err)
+				assert.NotContains(t, errs[0].Error(), "\n")
+				assert.Empty(t, traces)
+				return
+			}
+			require.Empty(t, errs)
+			require.Len(t, traces, 1)
+			require.Len(t, traces[0].Hops, 1)
+			assert.Equal(t, tc.want, traces[0].Hops[0].Stats)
+		})
+	}
+}

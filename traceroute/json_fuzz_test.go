@@ -115,6 +115,8 @@ func FuzzScamper(f *testing.F) {
 
 func FuzzMtrJSON(f *testing.F) {
 	jsFuzzSeeds(f, "mtr-json/*.json")
+	// The flat form (issue 13 item 5): no reply, a name, ASNs, numbers as strings.
+	f.Add([]byte(`{"src":"p","dst":"192.0.2.9","packets":"3","hops":[{"hop":1,"ipaddr":"???","host":"???","asn":"AS???","losspercent":100.0,"sent":3},{"hop":"2","ipaddr":"2001:db8::2","host":"r2.example","asn": "AS64500","received":2,"best":"1.5"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { jsFuzzCheck(t, data, FormatMtrJSON) })
 }
 
