@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/geoloc-dev/geoloc/tracer/internal/engine"
 	"github.com/geoloc-dev/geoloc/tracer/internal/netemu"
 	"github.com/geoloc-dev/geoloc/tracer/internal/probe"
+	"github.com/geoloc-dev/geoloc/tracer/internal/rawsock"
 )
 
 // These tests run the engine against the emulator in-process (netemu.Pipe):
@@ -136,32 +138,124 @@ func TestEngineMPLSAndFlags(t *testing.T) {
 	assert.Equal(t, []string{"!X"}, got.Hops[1].Probes[0].Flags)
 }
 
-// TestEngineInjected feeds replies that name a live probe's tag but do
-// not match it; only the real answer may count.
+// injector is a Pipe that, with every probe it sends, delivers the
+// replies forge makes for that probe: they carry its live tag.
+type injector struct {
+	*netemu.Pipe
+	forge func(pr rawsock.Probe) []byte
+}
+
+func (c *injector) Send(pr rawsock.Probe) (time.Time, error) {
+	at, err := c.Pipe.Send(pr)
+	if err == nil {
+		c.Pipe.Inject(c.forge(pr))
+	}
+	return at, err
+}
+
+// TestEngineInjected feeds, for every probe, a reply that names its tag;
+// only one that answers that very probe may count (issue 16 item 12 for
+// the checksum and the quoted source). The genuine answer shows the
+// injection reaches the engine.
 func TestEngineInjected(t *testing.T) {
-	d := netip.MustParseAddr("203.0.113.4")
-	n := &netemu.Network{Paths: []netemu.Path{{Dst: netip.PrefixFrom(d, 32), Hops: []netemu.Hop{{{Addr: router(false, 1), Silent: true}}}, DestSilent: true}}}
-	pipe := netemu.NewPipe(n, src4)
-	e := engine.New(map[int]engine.Conn{4: pipe}, nil, 100000, nil)
-	defer e.Close()
-	// Inject, for every tag, a time exceeded quoting a UDP probe of
-	// another flow towards d, and echo replies from a stranger.
-	go func() {
-		for tag := uint16(1); tag < 0x400; tag++ {
-			fl := probe.Flow{Proto: probe.UDP, Src: src4, Dst: d, SrcPort: 1, DstPort: 2}
-			pipe.Inject(probe.ICMPError(router(false, 66), src4, 250, probe.KindTimeExceeded, 0, 0, fl.IPv4Packet(tag, 1, 0, 8), nil))
-			ic := probe.Flow{Proto: probe.ICMP, Src: src4, Dst: d, ID: 7, Checksum: 9}
-			pipe.Inject(probe.EchoReply(router(false, 67), src4, 50, ic.Transport(tag, 8)))
+	stranger4, stranger6 := router(false, 66), router(true, 66)
+	other4, other6 := netip.MustParseAddr("192.0.2.77"), netip.MustParseAddr("2001:db8:ffff::77")
+	// quote is the probe as the router got it, from the flow fl.
+	quote := func(fl probe.Flow, pr rawsock.Probe) []byte {
+		if fl.Dst.Is4() {
+			return fl.IPv4Packet(pr.Tag, 1, pr.Tag, pr.Payload)
 		}
-	}()
-	got, err := e.Trace(context.Background(), d, engine.Config{MaxTTL: 4, Timeout: 150 * time.Millisecond})
-	require.NoError(t, err)
-	require.Len(t, got.Hops, 4)
-	for _, h := range got.Hops {
-		for _, r := range h.Probes {
-			assert.True(t, r.Lost, "ttl %d got %s", h.TTL, r.From)
+		return fl.IPv6Packet(pr.Tag, 1, pr.Payload)
+	}
+	pick := func(fl probe.Flow, a4, a6 netip.Addr) netip.Addr {
+		if fl.Dst.Is4() {
+			return a4
+		}
+		return a6
+	}
+	timeExceeded := func(pr rawsock.Probe, fl probe.Flow) []byte {
+		return probe.ICMPError(pick(pr.Flow, stranger4, stranger6), pr.Flow.Src, 250, probe.KindTimeExceeded, 0, 0, quote(fl, pr), nil)
+	}
+	tests := []struct {
+		name     string
+		forge    func(pr rawsock.Probe) []byte
+		answered bool
+	}{
+		{"genuine time exceeded", func(pr rawsock.Probe) []byte { return timeExceeded(pr, pr.Flow) }, true},
+		{"another flow", func(pr rawsock.Probe) []byte {
+			fl := pr.Flow
+			fl.ID++
+			fl.SrcPort++
+			return timeExceeded(pr, fl)
+		}, false},
+		{"another source", func(pr rawsock.Probe) []byte {
+			fl := pr.Flow
+			fl.Src = pick(fl, other4, other6)
+			return timeExceeded(pr, fl)
+		}, false},
+		{"another destination", func(pr rawsock.Probe) []byte {
+			fl := pr.Flow
+			fl.Dst = pick(fl, other4, other6)
+			return timeExceeded(pr, fl)
+		}, false},
+		{"bad checksum", func(pr rawsock.Probe) []byte {
+			b := timeExceeded(pr, pr.Flow)
+			l3 := 20
+			if pr.Flow.Dst.Is6() {
+				l3 = 40
+			}
+			b[l3+2] ^= 0x5a
+			return b
+		}, false},
+		{"destination's answer from a stranger", func(pr rawsock.Probe) []byte {
+			fl := pr.Flow
+			// UDP has no such answer: a port unreachable quoting the probe
+			// may come from any router (a firewall rejecting it).
+			if fl.Proto == probe.ICMP {
+				return probe.EchoReply(pick(fl, stranger4, stranger6), fl.Src, 50, fl.Transport(pr.Tag, pr.Payload))
+			}
+			return probe.TCPReply(pick(fl, stranger4, stranger6), fl.Src, 50, fl.Transport(pr.Tag, 0), true)
+		}, false},
+	}
+	for _, dst := range []netip.Addr{netip.MustParseAddr("203.0.113.4"), netip.MustParseAddr("2001:db8:4::4")} {
+		silent := netemu.Path{Dst: netip.PrefixFrom(dst, dst.BitLen()), Hops: []netemu.Hop{{{Addr: router(dst.Is6(), 1), Silent: true}}}, DestSilent: true}
+		for _, proto := range []probe.Proto{probe.ICMP, probe.UDP, probe.TCP} {
+			for _, tc := range tests {
+				if proto == probe.UDP && strings.HasPrefix(tc.name, "destination's answer") {
+					continue
+				}
+				t.Run(dst.String()+"/"+proto.String()+"/"+tc.name, func(t *testing.T) {
+					src := src4
+					if dst.Is6() {
+						src = src6
+					}
+					conn := &injector{Pipe: netemu.NewPipe(&netemu.Network{Paths: []netemu.Path{silent}}, src), forge: tc.forge}
+					e := engine.New(map[int]engine.Conn{famOf(dst): conn}, nil, 100000, nil)
+					defer e.Close()
+					got, err := e.Trace(context.Background(), dst, engine.Config{Proto: proto, MaxTTL: 3, Queries: 2, Timeout: 150 * time.Millisecond})
+					require.NoError(t, err)
+					require.NotEmpty(t, got.Hops)
+					for _, h := range got.Hops {
+						for _, r := range h.Probes {
+							if tc.answered {
+								require.False(t, r.Lost, "ttl %d", h.TTL)
+								assert.Equal(t, pick(probe.Flow{Dst: dst}, stranger4, stranger6), r.From)
+								continue
+							}
+							assert.True(t, r.Lost, "ttl %d got %s", h.TTL, r.From)
+						}
+					}
+				})
+			}
 		}
 	}
+}
+
+func famOf(a netip.Addr) int {
+	if a.Is4() {
+		return 4
+	}
+	return 6
 }
 
 func TestEngineCancel(t *testing.T) {
