@@ -143,6 +143,10 @@ func (s *mapStream) Add(r *geoloc.TraceResult) error {
 	return s.spool.Add(r)
 }
 
+// Aggregated reports whether the map is drawn aggregated: Options.Aggregate,
+// or more than Options.AggregateAbove traces have come.
+func (s *mapStream) Aggregated() bool { return s.spool == nil }
+
 func (s *mapStream) Close() error {
 	if s.spool != nil {
 		return s.spool.Close()

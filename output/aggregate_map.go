@@ -58,7 +58,7 @@ func (s *aggScene) writeAggMap(b *strings.Builder, widthPx float64, standalone b
 	b.WriteString(`<g class="links" fill="none" stroke="` + aggLinkColor + `" stroke-opacity="0.6" stroke-linecap="round">`)
 	for _, l := range s.links {
 		b.WriteString(`<path class="link" data-n="` + strconv.Itoa(l.Traces) + `" stroke-width="`)
-		num(b, aggregate.Width(l.Traces, s.maxN, 0.8, 8), 2)
+		num(b, aggregate.Width(l.Traces, s.maxN, 0.6, 6), 2)
 		b.WriteString(`" vector-effect="non-scaling-stroke" d="`)
 		for _, part := range SplitAntimeridian([][2]float64{{l.From.Lon, l.From.Lat}, {l.To.Lon, l.To.Lat}}) {
 			for k, p := range part {

@@ -64,7 +64,9 @@ type Options struct {
 	// more than that many traces have come: the first ones are spooled to
 	// a temporary file, and Close draws them trace by trace if no more
 	// came, or the whole batch aggregated otherwise (calling Note when it
-	// switches). 0 draws every trace, however many.
+	// switches). 0 draws every trace, however many. The Stream of a map
+	// with Aggregate or AggregateAbove has a method Aggregated() bool
+	// saying whether it draws the aggregate.
 	AggregateAbove int
 	// MaxLinks caps the distinct links and places an aggregated map keeps
 	// (see AggregateOptions); 0 means DefaultMaxLinks.

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
@@ -21,6 +23,7 @@ type engineFlags struct {
 	ptr           bool
 	vantagePoints string
 	circles       bool
+	aggregate     aggregateFlag
 	// learn: the engine learns naming conventions in its first pass
 	// (regeo --fuse, learn).
 	learn bool
@@ -37,6 +40,7 @@ func (f *engineFlags) addEngine(fs *flag.FlagSet, ptrDefault bool) {
 	fs.BoolVar(&f.ptr, "ptr", ptrDefault, "look up PTR names of addresses the trace shows no name for (--ptr=false: never)")
 	f.addVantagePoints(fs)
 	fs.BoolVar(&f.circles, "circles", false, "draw each hop's uncertainty radius in maps")
+	fs.Var(&f.aggregate, "aggregate", fmt.Sprintf("maps (kml, kmz, geojson, html, svg) draw each distinct hop-to-hop link once with its count of traces, and each place once; automatic above %d traces (a note on stderr says so); --aggregate=false draws every trace however many", aggregateAbove))
 	f.addConventions(fs)
 }
 
@@ -120,6 +124,38 @@ type sink struct {
 	decorate func(*geoloc.TraceResult)
 }
 
+// aggregateAbove is the number of traces above which maps are drawn
+// aggregated unless --aggregate=false: a map of every trace of a big batch
+// (57,000 traces made a 751 MB KML) opens in no viewer. A variable for
+// the tests.
+var aggregateAbove = 1000
+
+// largeMap is the size above which a map drawn trace by trace gets a note
+// on stderr pointing to --aggregate. A variable for the tests.
+var largeMap int64 = 100 << 20
+
+// aggregateFlag is --aggregate: unset (automatic above aggregateAbove
+// traces), true (always) or false (never).
+type aggregateFlag struct{ set, on bool }
+
+func (a *aggregateFlag) String() string {
+	if a == nil || !a.set {
+		return ""
+	}
+	return strconv.FormatBool(a.on)
+}
+
+func (a *aggregateFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	a.set, a.on = true, b
+	return nil
+}
+
+func (a *aggregateFlag) IsBoolFlag() bool { return true }
+
 // outStream is one output being written: a file (committed at close) or
 // standard output.
 type outStream struct {
@@ -129,6 +165,45 @@ type outStream struct {
 	file   *output.AtomicFile
 	stream output.Stream
 	err    error // the first failure: the output is given up
+	// aggregated: the map is drawn aggregated (--aggregate, or past the
+	// threshold); notes are what its writer said about it.
+	aggregated bool
+	notes      []string
+}
+
+// options are the writer options of an output: --circles, and for maps
+// --aggregate (or the automatic threshold), with the writer's notes kept
+// for the end of the run.
+func (s *sink) options(o *outStream, title string) output.Options {
+	opts := output.Options{Circles: s.f.circles, Title: title}
+	if !output.IsMap(o.w.Format()) {
+		return opts
+	}
+	switch {
+	case s.f.aggregate.set && s.f.aggregate.on:
+		opts.Aggregate = true
+		o.aggregated = true
+	case !s.f.aggregate.set:
+		opts.AggregateAbove = aggregateAbove
+	}
+	opts.Note = func(msg string) {
+		// The first note of a map that has just switched to aggregate is
+		// the switch.
+		if st, ok := o.stream.(interface{ Aggregated() bool }); ok && st.Aggregated() && !o.aggregated {
+			o.aggregated = true
+			msg += " (--aggregate; --aggregate=false draws every trace)"
+		}
+		o.notes = append(o.notes, msg)
+	}
+	return opts
+}
+
+// noteName names an output in notes.
+func (o *outStream) noteName() string {
+	if o.name == "" || o.name == "-" {
+		return "stdout"
+	}
+	return o.name
 }
 
 // writerFor returns the writer for an output file name or --format value.
@@ -269,7 +344,8 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 // reported at close); standard output failing is an error.
 func (s *sink) open() error {
 	if s.toStdout != nil {
-		o := &outStream{w: s.toStdout, opts: output.Options{Circles: s.f.circles}}
+		o := &outStream{w: s.toStdout}
+		o.opts = s.options(o, "")
 		st, err := o.w.Begin(s.a.stdout, o.opts)
 		if err != nil {
 			return err
@@ -282,7 +358,8 @@ func (s *sink) open() error {
 		if err != nil {
 			return err // checked in newSink
 		}
-		o := &outStream{name: name, w: w, opts: output.Options{Circles: s.f.circles, Title: "geoloc: " + filepath.Base(name)}}
+		o := &outStream{name: name, w: w}
+		o.opts = s.options(o, "geoloc: "+filepath.Base(name))
 		s.outs = append(s.outs, o)
 		if name == "-" {
 			o.opts.Title = "geoloc"
@@ -315,6 +392,26 @@ func (o *outStream) fail(err error) {
 	if o.file != nil {
 		o.file.Abort()
 	}
+}
+
+// notes are the one-line notes about the outputs, for stderr after close:
+// a map drawn aggregated past the threshold, links left out at the cap, a
+// map drawn trace by trace that came out larger than largeMap.
+func (s *sink) notes() []string {
+	var out []string
+	for _, o := range s.outs {
+		for _, n := range o.notes {
+			out = append(out, o.noteName()+": "+n)
+		}
+		if o.file == nil || o.err != nil || o.aggregated || !output.IsMap(o.w.Format()) {
+			continue
+		}
+		if st, err := os.Stat(o.name); err == nil && st.Mode().IsRegular() && st.Size() > largeMap {
+			out = append(out, fmt.Sprintf("%s: %d MB for %s, drawn one by one; --aggregate draws each distinct link once with its count",
+				o.name, st.Size()>>20, plural(s.n, "trace")))
+		}
+	}
+	return out
 }
 
 // close finishes the outputs and returns the files written. Every output

@@ -153,6 +153,11 @@ func (a *app) traceRounds(f *traceFlags, rf *roundFlags, fs *flag.FlagSet, tr *t
 		for _, err := range outErrs {
 			fmt.Fprintf(a.stderr, "geoloc %s: %v\n", a.cmd.name, err)
 		}
+		if !f.quiet {
+			for _, n := range out.notes() {
+				fmt.Fprintf(a.stderr, "geoloc %s: %s\n", a.cmd.name, n)
+			}
+		}
 	}
 	if !f.quiet {
 		fmt.Fprintln(a.stderr, resultSummary(out.n, hops, located, failed, 0, wrote))
