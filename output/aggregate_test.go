@@ -209,3 +209,29 @@ func TestAggregateMemoryBounded(t *testing.T) {
 		})
 	}
 }
+
+// An aggregated map keeps none of the results either: each is wiped right
+// after Add, yet the map is the same, forced or past the threshold.
+func TestAggregateKeepsNoResult(t *testing.T) {
+	for _, o := range []Options{{Aggregate: true}, {AggregateAbove: 2}, {AggregateAbove: 100}} {
+		for _, format := range []string{"kml", "kmz", "geojson", "html", "svg"} {
+			o.Modified = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+			o.SpoolDir = t.TempDir()
+			want := render(t, format, aggTraces(), o)
+			w, err := ForName(format)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			s, err := w.Begin(&buf, o)
+			require.NoError(t, err)
+			for _, r := range aggTraces() {
+				require.NoError(t, s.Add(r))
+				*r = geoloc.TraceResult{}
+			}
+			require.NoError(t, s.Close())
+			assert.Equal(t, string(want), buf.String(), "%s %+v", format, o)
+			agg, ok := s.(interface{ Aggregated() bool })
+			require.True(t, ok)
+			assert.Equal(t, o.AggregateAbove != 100, agg.Aggregated())
+		}
+	}
+}

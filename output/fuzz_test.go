@@ -95,3 +95,56 @@ func closedStrings(line string) bool {
 	}
 	return !in
 }
+
+// FuzzAggregateWriters feeds hostile strings through every map writer
+// drawing the aggregate: each output still parses as its format and
+// carries no injected markup (the aggregated HTML page has no script).
+func FuzzAggregateWriters(f *testing.F) {
+	f.Add(outputtest.HostileName, outputtest.HostileOrg, "Oslo", 59.9, 10.7)
+	f.Add("a.example", "Org", "", 90.0, 180.0)
+	f.Add("\xff\xfe<", "]]>", "&#0;", -89.99, -179.999)
+	f.Fuzz(func(t *testing.T, name, org, city string, lat, lon float64) {
+		rs := append(outputtest.Hostile(), outputtest.Hostile()...)
+		for _, r := range rs {
+			r.Destination.Name = name
+			for i := range r.Hops {
+				h := &r.Hops[i]
+				h.Name, h.ASOrg = name, org
+				if h.Location != nil {
+					h.Location.City, h.Location.Country = city, name
+				}
+			}
+		}
+		rs[1].Hops[0].Location.Lat, rs[1].Hops[0].Location.Lon = lat, lon
+		out := func(format string) []byte {
+			w, err := ForName(format)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			require.NoError(t, w.Write(&buf, rs, Options{Aggregate: true, Title: org}))
+			return buf.Bytes()
+		}
+		wellFormedXML(t, out("svg"))
+		wellFormedXML(t, out("kml"))
+		require.True(t, json.Valid(out("geojson")))
+		doc, err := html.Parse(bytes.NewReader(out("html")))
+		require.NoError(t, err)
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode {
+				switch n.Data {
+				case "script", "img", "iframe", "object", "embed", "link", "b", "i":
+					t.Fatalf("injected <%s>", n.Data)
+				}
+				for _, a := range n.Attr {
+					if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+						t.Fatalf("injected %s attribute", a.Key)
+					}
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+	})
+}
