@@ -3,6 +3,9 @@ package kml_test
 import (
 	"bytes"
 	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,4 +85,22 @@ func TestAggregateStructure(t *testing.T) {
 	last := links[len(links)-1]
 	assert.True(t, strings.HasSuffix(last.Name, ": 1 trace"), last.Name)
 	assert.Equal(t, "#link1", last.StyleURL)
+}
+
+// GDAL reads the aggregate as two layers: the places and the links.
+func TestAggregateOgrinfo(t *testing.T) {
+	bin, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Skip("ogrinfo not installed (Debian gdal-bin)")
+	}
+	rs := outputtest.Many(8)
+	a := aggregate.New(aggregate.Options{})
+	for _, r := range rs {
+		a.Add(r)
+	}
+	path := filepath.Join(t.TempDir(), "aggregate.kml")
+	require.NoError(t, os.WriteFile(path, renderAggregate(t, rs, kml.Options{}), 0o644))
+	out, err := exec.Command(bin, "-ro", "-al", "-so", path).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, map[string]int{"places": len(a.Points()), "links": len(a.Links())}, layerCounts(string(out)), "%s", out)
 }

@@ -11,6 +11,11 @@
 // styled by AS with a colour derived from the AS number, so an operator has
 // the same colour in every map; the document's description is the legend.
 //
+// [WriteAggregate] draws a big batch aggregated (output.Aggregate): each
+// distinct place once and each distinct link between consecutive placed
+// hops once, named with the number of traces through it and as wide as its
+// logarithm.
+//
 // Every string that came from the network (PTR names are written by whoever
 // controls the reverse zone) is sanitised and, inside descriptions, which
 // viewers render as HTML, HTML-escaped before the XML encoder escapes it
