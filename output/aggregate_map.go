@@ -122,7 +122,56 @@ func (s *aggScene) writeAggMap(b *strings.Builder, widthPx float64, standalone b
 			b.WriteString(`</title></circle>`)
 		}
 	}
-	b.WriteString(`</g></svg>`)
+	b.WriteString(`</g>`)
+	s.writeAggLabels(b, upp)
+	b.WriteString(`</svg>`)
+}
+
+// aggMaxLabels is the number of place names an aggregated map writes at
+// most: the busiest places' cities, one label per name, none overlapping.
+const aggMaxLabels = 30
+
+func (s *aggScene) writeAggLabels(b *strings.Builder, upp float64) {
+	fs := 11 * upp
+	b.WriteString(`<g class="labels" font-family="sans-serif" fill="#333333" stroke="#ffffff" paint-order="stroke" stroke-width="`)
+	num(b, 2.5*upp, 3)
+	b.WriteString(`" font-size="`)
+	num(b, fs, 2)
+	b.WriteString(`">`)
+	var placed [][4]float64
+	seen := map[string]bool{}
+	for _, p := range s.points {
+		if len(seen) == aggMaxLabels {
+			break
+		}
+		if p.Start || p.City == "" {
+			continue
+		}
+		name := p.City
+		if p.Country != "" {
+			name += ", " + p.Country
+		}
+		if seen[name] {
+			continue
+		}
+		x, y := s.proj.xy(p.Lat, p.Lon)
+		r := aggregate.Width(p.Traces, s.maxP, 2.5, 7) * upp
+		x, y = x+r+2*upp, y-r
+		box := [4]float64{x, y - fs, x + float64(len([]rune(name)))*0.6*fs, y + 0.2*fs}
+		if overlaps(placed, box) {
+			continue
+		}
+		seen[name] = true
+		placed = append(placed, box)
+		b.WriteString(`<text x="`)
+		num(b, x, 2)
+		b.WriteString(`" y="`)
+		num(b, y, 2)
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(name))
+		b.WriteString(`</text>`)
+	}
+	b.WriteString(`</g>`)
 }
 
 // aggSummary says in one line what an aggregated map shows.
