@@ -272,6 +272,7 @@ type aggLinkRow struct {
 type aggPage struct {
 	Title, CSP, Summary, Dropped string
 	CSS                          template.CSS
+	Script                       template.JS
 	Map                          template.HTML
 	Countries                    []CountryCount
 	Links                        []aggLinkRow
@@ -289,7 +290,7 @@ var aggPageTemplate = template.Must(template.New("agg").Parse(`<!DOCTYPE html>
 <style>{{.CSS}}</style>
 </head>
 <body>
-<header><h1>{{.Title}}</h1><p class="summary">{{.Summary}}.{{if .Dropped}} {{.Dropped}}.{{end}} Hover a link or a place for its count.</p></header>
+<header><h1>{{.Title}}</h1><p class="summary">{{.Summary}}.{{if .Dropped}} {{.Dropped}}.{{end}} Hover a link or a place for its count; scroll to zoom, drag to pan, double-click to reset.</p></header>
 <main>
 <div class="left">
 <div id="mapbox">{{.Map}}</div>
@@ -304,14 +305,18 @@ var aggPageTemplate = template.Must(template.New("agg").Parse(`<!DOCTYPE html>
 </aside>
 </main>
 <footer>Made by geoloc. Country outlines: Natural Earth (public domain). This page loads nothing from the network.</footer>
+<div id="details" hidden></div>
+<script type="application/json" id="geoloc-data">{"traces":[]}</script>
+<script>{{.Script}}</script>
 </body>
 </html>
 `))
 
 // writeHTMLAggregate writes one self-contained page of an Aggregate: the
-// aggregated SVG map (tooltips give the counts), the countries crossed
-// with their counts of traces and the busiest links. It has no script;
-// its Content-Security-Policy allows only its own style.
+// aggregated SVG map (tooltips give the counts; the map page's script
+// zooms and pans it), the countries crossed with their counts of traces
+// and the busiest links. As the per-trace page, its
+// Content-Security-Policy allows only its own script and style.
 func writeHTMLAggregate(w io.Writer, a *Aggregate, opts Options) error {
 	title := opts.Title
 	if title == "" {
@@ -323,11 +328,13 @@ func writeHTMLAggregate(w io.Writer, a *Aggregate, opts Options) error {
 	page := aggPage{
 		Title:     style.Sanitize(title, 255),
 		CSS:       template.CSS(mapCSS),
+		Script:    template.JS(mapJS),
 		Map:       template.HTML(m.String()),
 		Summary:   aggSummary(a, len(s.points), len(s.links)),
 		Dropped:   aggDropped(a),
 		Countries: a.Countries(),
-		CSP:       "default-src 'none'; style-src " + cspHash(mapCSS) + "; img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'",
+		CSP: "default-src 'none'; script-src " + cspHash(mapJS) + "; style-src " + cspHash(mapCSS) +
+			"; img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'",
 	}
 	for i, l := range s.links {
 		if i == aggMaxLinkRows {

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -141,7 +144,10 @@ func TestAggregateKMZ(t *testing.T) {
 func TestAggregateHostile(t *testing.T) {
 	for _, format := range []string{"kml", "geojson", "svg", "html"} {
 		out := string(render(t, format, outputtest.Hostile(), Options{Aggregate: true}))
-		assert.NotContains(t, out, "<script>", format)
+		assert.NotContains(t, out, "<script>alert", format)
+		if format == "html" {
+			assert.Equal(t, 2, strings.Count(out, "<script"), "the page's data and script, nothing injected")
+		}
 		assert.NotContains(t, out, "<img", format)
 		assert.NotContains(t, out, "\x1b", format)
 		assert.NotContains(t, out, "\u202e", format)
@@ -234,4 +240,24 @@ func TestAggregateKeepsNoResult(t *testing.T) {
 			assert.Equal(t, o.AggregateAbove != 100, agg.Aggregated())
 		}
 	}
+}
+
+// The aggregated page loads in Chromium, its script runs (zoom and pan),
+// it draws every link and place, and it requests nothing.
+func TestAggregateHTMLInChromium(t *testing.T) {
+	bin := chromium(t)
+	proxy := proxySink(t)
+	rs := append(outputtest.Traces(), outputtest.Many(100)...)
+	a := NewAggregate(AggregateOptions{})
+	for _, r := range rs {
+		a.Add(r)
+	}
+	path := filepath.Join(t.TempDir(), "aggregate.html")
+	require.NoError(t, os.WriteFile(path, render(t, "html", rs, Options{Aggregate: true}), 0o644))
+	dom := string(runChromium(t, bin, path, proxy, "--dump-dom"))
+	body := regexp.MustCompile(`<body[^>]*>`).FindString(dom)
+	require.Contains(t, body, `data-ready="1"`, "the map's script ran to the end")
+	assert.Equal(t, len(a.Links()), strings.Count(dom, `class="link"`))
+	assert.Equal(t, len(a.Points()), strings.Count(dom, `class="place"`)+strings.Count(dom, `class="start"`))
+	assert.Empty(t, proxy.pageHosts(), "the page attempted a network request")
 }
