@@ -26,8 +26,15 @@ import (
 // (AggregateOptions.MaxLinks): beyond the cap the least-used are dropped
 // and counted (Dropped), and every map says so.
 //
+// Its methods: Add(*geoloc.TraceResult) folds a trace in (nil skipped);
+// Points() and Links() return the places and links, most traces first;
+// Countries() the countries with their counts of traces; Traces(),
+// Hops() (hops, located), MaxTraces() (the busiest link's count) and
+// Dropped() (links, their traversals, places left out at the cap).
+//
 // Options.Aggregate and Options.AggregateAbove make the map writers draw
-// one; [WriteAggregate] draws one built by hand.
+// one; [WriteAggregate] draws one built by hand. Aggregated maps ignore
+// Options.Circles: a place stands for many hops.
 type Aggregate = aggregate.Aggregate
 
 // AggregateOptions tune an Aggregate: the cap on distinct links and
