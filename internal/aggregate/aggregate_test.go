@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -182,4 +183,35 @@ func TestWidth(t *testing.T) {
 	assert.Equal(t, 8.0, aggregate.Width(1000, 1000, 1, 8))
 	assert.InDelta(t, 4.5, aggregate.Width(31, 961, 1, 8), 1e-9) // half the log
 	assert.Equal(t, 1.0, aggregate.Width(5, 1, 1, 8))
+}
+
+// TestAggregateMemoryCapped adds tens of thousands of traces whose links
+// are all different: the heap stays bounded by the cap, not the traces.
+func TestAggregateMemoryCapped(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("adds tens of thousands of traces: skipped with -short and under the race detector")
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	a := aggregate.New(aggregate.Options{MaxLinks: 2000})
+	var base uint64
+	const warm, n = 5000, 50000
+	for i := range n {
+		// Every trace a new place: a new link from Oslo.
+		a.Add(trace(one(osl), one(place{-60 + float64(i%12000)/100, float64(i/12000) * 10, "", uint32(i), "p"})))
+		if i == warm {
+			base = heap()
+		}
+	}
+	grown := int64(heap()) - int64(base)
+	t.Logf("%d traces, %d links kept, heap grew %.2f MB after the first %d", n, len(a.Links()), float64(grown)/(1<<20), warm)
+	assert.LessOrEqual(t, len(a.Links()), 2000)
+	dl, _, dp := a.Dropped()
+	assert.Equal(t, n, dl+len(a.Links()))
+	assert.Positive(t, dp)
+	assert.Less(t, grown, int64(1<<20), "the heap grows with the traces")
 }
