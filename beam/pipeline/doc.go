@@ -27,7 +27,11 @@
 // the pipeline gives the answers `geoloc regeo --fuse` gives on one machine
 // (TestSameAnswersAsRegeo).
 //
-// Counters (namespace "geoloc"): traces_read, bad_records, traces_located,
-// hops, hops_located, hops_by_method_<method>, fuse_observations,
-// fuse_shuffle_bytes, fuse_addresses.
+// Counters (namespace "geoloc"): traces_read, bad_records (read stage);
+// fuse_observations and fuse_shuffle_bytes (what the first pass hands the
+// group-by-address shuffle: one observation each, its key and value in the
+// JSON coder's bytes, before any combining), fuse_addresses (distinct
+// addresses with a fused summary); traces_located, traces_failed (the
+// engine refused the trace: a dead letter), hops, hops_located and
+// hops_by_method_<method> (locate stage; "none" for hops not placed).
 package pipeline

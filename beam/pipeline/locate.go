@@ -23,6 +23,8 @@ func init() {
 	// By reflection: register's generic wrappers cannot type a StartBundle
 	// that takes a side input.
 	beam.RegisterType(reflect.TypeFor[locateFn]())
+	register.Function5x0(packTrace)
+	register.Emitter1[LocateInput]()
 	register.Iter1[string]()
 	register.Iter1[Record]()
 	register.Iter1[AddrFused]()
@@ -39,7 +41,37 @@ func init() {
 func Locate(s beam.Scope, c Config, shards int, byID, addrFused, votesByTrace, learned beam.PCollection) (lines, summaries, dead beam.PCollection) {
 	s = s.Scope("locate")
 	joined := beam.CoGroupByKey(s, byID, addrFused, votesByTrace)
-	return beam.ParDo3(s, &locateFn{Config: c, Shards: shards}, joined, beam.SideInput{Input: learned})
+	// The trace and its share of the first pass are packed into one
+	// element before the locate DoFn: a DoFn whose StartBundle takes a
+	// side input must have a single main input, for a worker of a
+	// portable runner reads its signature without knowing the CoGBK
+	// (graph.AsDoFn with MainUnknown refused locateFn on Prism).
+	packed := beam.ParDo(s, packTrace, joined)
+	return beam.ParDo3(s, &locateFn{Config: c, Shards: shards}, packed, beam.SideInput{Input: learned})
+}
+
+// LocateInput is one trace with its share of the first pass: the fused
+// summaries of its addresses and the votes of its source.
+type LocateInput struct {
+	Record Record        `json:"record"`
+	Addrs  []AddrFused   `json:"addrs,omitempty"`
+	Votes  *geoloc.Votes `json:"votes,omitempty"`
+}
+
+func packTrace(_ string, recs func(*Record) bool, fused func(*AddrFused) bool, votes func(*geoloc.Votes) bool, emit func(LocateInput)) {
+	var in LocateInput
+	if !recs(&in.Record) {
+		return // cannot happen: every address and vote came from a trace
+	}
+	var af AddrFused
+	for fused(&af) {
+		in.Addrs = append(in.Addrs, af)
+	}
+	var v geoloc.Votes
+	if votes(&v) {
+		in.Votes = &v
+	}
+	emit(in)
 }
 
 type locateFn struct {
@@ -50,8 +82,8 @@ type locateFn struct {
 	eng  *geoloc.Engine
 	jobs []*locateJob
 
-	located, hops, hopsLocated beam.Counter
-	byMethod                   map[string]beam.Counter
+	located, failed, hops, hopsLocated beam.Counter
+	byMethod                           map[string]beam.Counter
 }
 
 type locateJob struct {
@@ -90,6 +122,7 @@ func (f *locateFn) Setup(ctx context.Context) error {
 	}
 	f.w = w
 	f.located = beam.NewCounter(counterNS, "traces_located")
+	f.failed = beam.NewCounter(counterNS, "traces_failed")
 	f.hops = beam.NewCounter(counterNS, "hops")
 	f.hopsLocated = beam.NewCounter(counterNS, "hops_located")
 	f.byMethod = map[string]beam.Counter{}
@@ -133,19 +166,15 @@ func (f *locateFn) engine(learned func(*string) bool) (*geoloc.Engine, error) {
 	return f.eng, nil
 }
 
-func (f *locateFn) ProcessElement(ctx context.Context, id string, recs func(*Record) bool, fused func(*AddrFused) bool, votes func(*geoloc.Votes) bool,
-	_ func(*string) bool, line func(int, string), summary func(Summary), dead func(string)) error {
-	j := &locateJob{data: fusedData{addrs: map[netip.Addr]geoloc.Fused{}}}
-	if !recs(&j.rec) {
-		return nil // cannot happen: every address and vote came from a trace
-	}
-	var af AddrFused
-	for fused(&af) {
+func (f *locateFn) ProcessElement(ctx context.Context, in LocateInput, _ func(*string) bool, line func(int, string), summary func(Summary), dead func(string)) error {
+	j := &locateJob{rec: in.Record, data: fusedData{addrs: make(map[netip.Addr]geoloc.Fused, len(in.Addrs))}}
+	for _, af := range in.Addrs {
 		if a, err := netip.ParseAddr(af.Addr); err == nil {
 			j.data.addrs[a] = af.Fused
 		}
 	}
-	if votes(&j.data.votes) {
+	if in.Votes != nil {
+		j.data.votes = *in.Votes
 		j.data.hasVotes = true
 		j.data.voteKey = geoloc.SourceKey(j.rec.Trace)
 	}
@@ -188,6 +217,7 @@ func (f *locateFn) flush(ctx context.Context, line func(int, string), summary fu
 	}
 	for _, j := range f.jobs {
 		if j.err != nil {
+			f.failed.Inc(ctx, 1)
 			dead(fmt.Sprintf("%s: locate: %v", traceName(j.rec.ID), j.err))
 			continue
 		}

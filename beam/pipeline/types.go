@@ -55,23 +55,46 @@ func init() {
 	// Every element type gets an explicit JSON coder: the engine's own
 	// JSON names (netip.Addr as text, float32 RTTs and float64
 	// coordinates exactly round-tripped), so that a value crossing a
-	// shuffle is the value that went in.
-	registerJSON[Record]()
-	registerJSON[AddrFused]()
-	registerJSON[Summary]()
-	registerJSON[Tally]()
-	registerJSON[ReportRow]()
-	registerJSON[geoloc.Fused]()
-	registerJSON[geoloc.Votes]()
-	registerJSON[geoloc.NameObservation]()
+	// shuffle is the value that went in. Each coder is a pair of named
+	// top-level functions: a worker finds a coder's functions by their
+	// symbol names, and the closures of one generic function share a name
+	// across its instantiations (a worker on Prism, Flink, Spark or
+	// Dataflow decoded one type with another's function:
+	// TestSameAnswersOnPrism).
+	beam.RegisterCoder(reflect.TypeFor[Record](), encRecord, decRecord)
+	beam.RegisterCoder(reflect.TypeFor[AddrFused](), encAddrFused, decAddrFused)
+	beam.RegisterCoder(reflect.TypeFor[LocateInput](), encLocateInput, decLocateInput)
+	beam.RegisterCoder(reflect.TypeFor[Summary](), encSummary, decSummary)
+	beam.RegisterCoder(reflect.TypeFor[Tally](), encTally, decTally)
+	beam.RegisterCoder(reflect.TypeFor[ReportRow](), encReportRow, decReportRow)
+	beam.RegisterCoder(reflect.TypeFor[geoloc.Fused](), encFused, decFused)
+	beam.RegisterCoder(reflect.TypeFor[geoloc.Votes](), encVotes, decVotes)
+	beam.RegisterCoder(reflect.TypeFor[geoloc.NameObservation](), encNameObservation, decNameObservation)
 }
 
-func registerJSON[T any]() {
-	beam.RegisterCoder(reflect.TypeFor[T](),
-		func(v T) ([]byte, error) { return json.Marshal(v) },
-		func(b []byte) (T, error) {
-			var v T
-			err := json.Unmarshal(b, &v)
-			return v, err
-		})
+func encRecord(v Record) ([]byte, error)                          { return json.Marshal(v) }
+func decRecord(b []byte) (Record, error)                          { return decodeJSON[Record](b) }
+func encAddrFused(v AddrFused) ([]byte, error)                    { return json.Marshal(v) }
+func decAddrFused(b []byte) (AddrFused, error)                    { return decodeJSON[AddrFused](b) }
+func encLocateInput(v LocateInput) ([]byte, error)                { return json.Marshal(v) }
+func decLocateInput(b []byte) (LocateInput, error)                { return decodeJSON[LocateInput](b) }
+func encSummary(v Summary) ([]byte, error)                        { return json.Marshal(v) }
+func decSummary(b []byte) (Summary, error)                        { return decodeJSON[Summary](b) }
+func encTally(v Tally) ([]byte, error)                            { return json.Marshal(v) }
+func decTally(b []byte) (Tally, error)                            { return decodeJSON[Tally](b) }
+func encReportRow(v ReportRow) ([]byte, error)                    { return json.Marshal(v) }
+func decReportRow(b []byte) (ReportRow, error)                    { return decodeJSON[ReportRow](b) }
+func encFused(v geoloc.Fused) ([]byte, error)                     { return json.Marshal(v) }
+func decFused(b []byte) (geoloc.Fused, error)                     { return decodeJSON[geoloc.Fused](b) }
+func encVotes(v geoloc.Votes) ([]byte, error)                     { return json.Marshal(v) }
+func decVotes(b []byte) (geoloc.Votes, error)                     { return decodeJSON[geoloc.Votes](b) }
+func encNameObservation(v geoloc.NameObservation) ([]byte, error) { return json.Marshal(v) }
+func decNameObservation(b []byte) (geoloc.NameObservation, error) {
+	return decodeJSON[geoloc.NameObservation](b)
+}
+
+func decodeJSON[T any](b []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(b, &v)
+	return v, err
 }
