@@ -9,8 +9,11 @@
 //	    --input 'traces/*.jsonl.bz2' --output out/atlas
 //
 // Other runners by --runner (prism, dataflow, flink, spark, universal) and
-// Beam's usual flags; see docs/scale.md. Exit status: 0 success; 1 some
-// records were bad (each named in PREFIX-errors.txt, every good one still
+// Beam's usual flags; see docs/scale.md. At the end it prints the
+// pipeline's counters on standard error: traces read, bad records, hops
+// located by method, and the bytes the fuse stage shuffles per address.
+// Exit status: 0 success; 1 some records were bad or some traces could not
+// be located (each named in PREFIX-errors.txt, every good one still
 // located); 2 the command line is wrong or the pipeline failed.
 package main
 
@@ -69,30 +72,56 @@ func main() {
 		}
 	}
 	beam.Init()
-	ctx := context.Background()
-	p, s := beam.NewPipelineWithRoot()
-	if err := pipeline.Build(s, j); err != nil {
+	c, err := execute(context.Background(), j)
+	if err != nil {
 		fail(2, "%v", err)
 	}
-	pr, err := beamx.RunWithMetrics(ctx, p)
-	if err != nil {
-		fail(2, "pipeline failed: %v", err)
-	}
-	c := map[string]int64{}
-	if pr != nil {
-		for _, r := range pr.Metrics().AllMetrics().Counters() {
-			c[r.Key.Name] += r.Result()
-		}
-	}
 	fmt.Fprintln(os.Stderr, summary(c, j.Output))
-	if c["bad_records"] > 0 {
+	if c["bad_records"] > 0 || c["traces_failed"] > 0 {
 		os.Exit(1)
 	}
 }
 
-// summary is the closing line: regeo's, with the counters.
+// execute builds the pipeline of j, runs it on the runner --runner names
+// and returns its counters (namespace "geoloc", summed over steps).
+func execute(ctx context.Context, j pipeline.Job) (map[string]int64, error) {
+	p, s := beam.NewPipelineWithRoot()
+	if err := pipeline.Build(s, j); err != nil {
+		return nil, err
+	}
+	pr, err := beamx.RunWithMetrics(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline failed: %w", err)
+	}
+	c := map[string]int64{}
+	if pr != nil {
+		for _, r := range pr.Metrics().AllMetrics().Counters() {
+			if r.Key.Namespace == "geoloc" {
+				c[r.Key.Name] += r.Result()
+			}
+		}
+	}
+	return c, nil
+}
+
+// summary is the closing lines: what was read, regeo's closing line with
+// the hops by method, and the fuse stage's shuffle. A runner that reports
+// no metrics gets a line saying so instead of zeros.
 func summary(c map[string]int64, prefix string) string {
-	s := fmt.Sprintf("%d traces located: %d of %d hops placed", c["traces_located"], c["hops_located"], c["hops"])
+	wrote := fmt.Sprintf("wrote %s-*.jsonl, %s-report.json", prefix, prefix)
+	if len(c) == 0 {
+		return "the runner reported no counters; " + wrote
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d traces read, %d bad records", c["traces_read"], c["bad_records"])
+	if n := c["bad_records"] + c["traces_failed"]; n > 0 {
+		fmt.Fprintf(&b, " (%d records in %s-errors.txt)", n, prefix)
+	}
+	fmt.Fprintf(&b, "\n%d traces located", c["traces_located"])
+	if n := c["traces_failed"]; n > 0 {
+		fmt.Fprintf(&b, ", %d failed", n)
+	}
+	fmt.Fprintf(&b, ": %d of %d hops placed", c["hops_located"], c["hops"])
 	var methods []string
 	for k, v := range c {
 		if m, ok := strings.CutPrefix(k, "hops_by_method_"); ok {
@@ -101,12 +130,15 @@ func summary(c map[string]int64, prefix string) string {
 	}
 	slices.Sort(methods)
 	if len(methods) > 0 {
-		s += " (" + strings.Join(methods, ", ") + ")"
+		b.WriteString(" (" + strings.Join(methods, ", ") + ")")
 	}
-	if n := c["bad_records"]; n > 0 {
-		s += fmt.Sprintf("; %d bad records in %s-errors.txt", n, prefix)
+	fmt.Fprintf(&b, "\nfuse: %d observations, %d addresses, %d bytes to the group-by-address shuffle",
+		c["fuse_observations"], c["fuse_addresses"], c["fuse_shuffle_bytes"])
+	if n := c["fuse_addresses"]; n > 0 {
+		fmt.Fprintf(&b, " (%.0f per address)", float64(c["fuse_shuffle_bytes"])/float64(n))
 	}
-	return s + fmt.Sprintf("; wrote %s-*.jsonl, %s-report.json", prefix, prefix)
+	b.WriteString("\n" + wrote)
+	return b.String()
 }
 
 func fail(code int, format string, args ...any) {
