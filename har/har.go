@@ -2,10 +2,11 @@
 // developer tools save them, and tells which hosts a page visit contacted and
 // at which addresses.
 //
-// It decodes as a stream: the entries array is walked one entry at a time and
-// only the request URL and serverIPAddress of each are kept, so a HAR of
-// hundreds of megabytes (responses embedded) costs memory bounded by its
-// largest single entry. It accepts what real browsers write: Chrome,
+// It decodes as a stream: the entries array is walked token by token and
+// only the request URL and serverIPAddress of each entry are kept; strings
+// are read up to 1 MiB (the rest of an embedded response is skipped, not
+// held), and a Summary lists at most MaxHosts hosts, so a HAR of any size
+// costs bounded memory (under 100 MB on 1 GB of hostile input). It accepts what real browsers write: Chrome,
 // Firefox/Firebug and PhantomJS HARs, fractional "time" fields, missing or
 // empty serverIPAddress, IPv6 addresses with or without brackets, with a
 // zone or a port.
@@ -69,15 +70,6 @@ func (e *SyntaxError) Error() string {
 type Options struct {
 	// Input names the input in errors, usually a file name.
 	Input string
-}
-
-// rawEntry is the part of an entry that is decoded; everything else
-// (headers, cookies, response content) is skipped by the JSON decoder.
-type rawEntry struct {
-	Request struct {
-		URL string `json:"url"`
-	} `json:"request"`
-	ServerIPAddress json.RawMessage `json:"serverIPAddress"`
 }
 
 // lineCounter counts the newlines read through it, so that errors can name
@@ -221,9 +213,12 @@ func (d *decoder) findKey(key string) (bool, error) {
 		if k == key {
 			return true, nil
 		}
-		var skip json.RawMessage
-		if err := d.dec.Decode(&skip); err != nil {
-			return false, d.wrap(err)
+		tok, err = d.token()
+		if err != nil {
+			return false, err
+		}
+		if err := d.skipValue(tok); err != nil {
+			return false, err
 		}
 	}
 	if _, err := d.dec.Token(); err != nil { // the closing brace
@@ -238,7 +233,7 @@ func (d *decoder) findKey(key string) (bool, error) {
 func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		lc := &lineCounter{r: bufio.NewReaderSize(r, 64<<10)}
-		d := &decoder{dec: json.NewDecoder(lc), lc: lc, input: opts.Input}
+		d := &decoder{dec: json.NewDecoder(newCapReader(lc)), lc: lc, input: opts.Input}
 		d.dec.UseNumber()
 		fail := func(err error) { yield(Entry{}, err) }
 		if err := d.expectDelim('{', "HAR file must be a JSON object"); err != nil {
@@ -272,23 +267,12 @@ func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
 			return
 		}
 		for i := 0; d.dec.More(); i++ {
-			var raw rawEntry
-			if err := d.dec.Decode(&raw); err != nil {
-				var ue *json.UnmarshalTypeError
-				if errors.As(err, &ue) {
-					// entries[3].request: expected an object, got a string
-					field := fmt.Sprintf("entries[%d]", i)
-					if ue.Field != "" {
-						field += "." + ue.Field
-					}
-					ue.Field = field
-					fail(d.wrap(ue))
-				} else {
-					fail(d.wrap(fmt.Errorf("entry %d: %w", i, err)))
-				}
+			url, addr, err := d.readEntry(i)
+			if err != nil {
+				fail(err)
 				return
 			}
-			e, err := entryOf(i, raw)
+			e, err := entryOf(i, url, addr)
 			if err != nil {
 				fail(d.errorf("entry %d: %v", i, err))
 				return
@@ -308,17 +292,30 @@ func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
 	}
 }
 
-func entryOf(i int, raw rawEntry) (Entry, error) {
-	e := Entry{Index: i, URL: raw.Request.URL}
-	if len(raw.ServerIPAddress) > 0 && string(raw.ServerIPAddress) != "null" {
-		var s string
-		if err := json.Unmarshal(raw.ServerIPAddress, &s); err != nil {
-			return e, fmt.Errorf("serverIPAddress is %s, not a string", raw.ServerIPAddress)
+func entryOf(i int, url string, addr json.Token) (Entry, error) {
+	e := Entry{Index: i, URL: strings.TrimSuffix(url, truncMark)}
+	switch a := addr.(type) {
+	case nil:
+	case string:
+		e.RawServerAddr = a
+		e.ServerAddr = ParseServerAddr(a)
+	case json.Number:
+		n := a.String()
+		if len(n) > 64 {
+			n = n[:60] + "..."
 		}
-		e.RawServerAddr = s
-		e.ServerAddr = ParseServerAddr(s)
+		return e, fmt.Errorf("serverIPAddress is %s, not a string", n)
+	case bool:
+		return e, fmt.Errorf("serverIPAddress is %t, not a string", a)
+	default:
+		return e, fmt.Errorf("serverIPAddress is %s, not a string", kindOfToken(addr))
 	}
-	e.Host = hostOf(raw.Request.URL)
+	e.Host = hostOf(e.URL)
+	if _, rest, ok := strings.Cut(e.URL, "//"); ok && strings.HasSuffix(url, truncMark) && !strings.ContainsAny(rest, "/?#") {
+		// The URL was cut (past maxString) inside its host name.
+		e.Host, e.HostError = "", fmt.Errorf("host name of over %d bytes: longer than %d", len(rest), maxHostLen)
+		return e, nil
+	}
 	if err := checkHost(e.Host); err != nil {
 		e.Host, e.HostError = "", err
 	}

@@ -16,6 +16,20 @@ type Host struct {
 	Requests int `json:"requests"`
 }
 
+// Bounds of a Summary, so that a HAR of any size costs bounded memory. A
+// page visit contacts tens to hundreds of hosts, each at a few addresses.
+const (
+	// MaxHosts is how many distinct hosts a Summary lists; entries of
+	// hosts past it are counted in Unlisted.
+	MaxHosts = 10000
+	// MaxAddrsPerHost is how many addresses a Host lists; more are
+	// counted in DroppedAddrs.
+	MaxAddrsPerHost = 64
+	// MaxInvalidListed is how many errors Invalid holds; InvalidCount
+	// counts them all.
+	MaxInvalidListed = 100
+)
+
 // Summary is what a HAR tells about the hosts of a page visit.
 type Summary struct {
 	// Hosts in order of first request.
@@ -26,9 +40,15 @@ type Summary struct {
 	// MissingAddr counts entries with a host but no usable serverIPAddress.
 	MissingAddr int
 	// Invalid holds one error (a *SyntaxError naming the entry) per entry
-	// whose URL has an invalid host name; those entries are in Entries
+	// whose URL has an invalid host name, the first MaxInvalidListed of
+	// them; InvalidCount counts them all. Those entries are in Entries
 	// but in no Host.
-	Invalid []error
+	Invalid      []error
+	InvalidCount int
+	// Unlisted counts the entries whose host came after MaxHosts others
+	// (in Entries, in no Host); DroppedAddrs the addresses of a host past
+	// its MaxAddrsPerHost.
+	Unlisted, DroppedAddrs int
 }
 
 // Hosts reads the HAR in r and groups its entries by host. On a structural
@@ -42,7 +62,10 @@ func Hosts(r io.Reader, opts Options) (*Summary, error) {
 		}
 		s.Entries++
 		if e.HostError != nil {
-			s.Invalid = append(s.Invalid, e.HostError)
+			s.InvalidCount++
+			if len(s.Invalid) < MaxInvalidListed {
+				s.Invalid = append(s.Invalid, e.HostError)
+			}
 			continue
 		}
 		if e.Host == "" {
@@ -50,6 +73,10 @@ func Hosts(r io.Reader, opts Options) (*Summary, error) {
 			continue
 		}
 		i, ok := index[e.Host]
+		if !ok && len(s.Hosts) >= MaxHosts {
+			s.Unlisted++
+			continue
+		}
 		if !ok {
 			i = len(s.Hosts)
 			index[e.Host] = i
@@ -58,16 +85,24 @@ func Hosts(r io.Reader, opts Options) (*Summary, error) {
 		h := &s.Hosts[i]
 		h.Requests++
 		// An IP-literal URL names its own address.
-		if a, err := netip.ParseAddr(e.Host); err == nil && !slices.Contains(h.Addrs, a.Unmap()) {
-			h.Addrs = append(h.Addrs, a.Unmap())
+		if a, err := netip.ParseAddr(e.Host); err == nil {
+			s.addAddr(h, a.Unmap())
 		}
 		if !e.ServerAddr.IsValid() || e.ServerAddr.IsUnspecified() {
 			s.MissingAddr++
 			continue
 		}
-		if !slices.Contains(h.Addrs, e.ServerAddr) {
-			h.Addrs = append(h.Addrs, e.ServerAddr)
-		}
+		s.addAddr(h, e.ServerAddr)
 	}
 	return s, nil
+}
+
+func (s *Summary) addAddr(h *Host, a netip.Addr) {
+	switch {
+	case slices.Contains(h.Addrs, a):
+	case len(h.Addrs) >= MaxAddrsPerHost:
+		s.DroppedAddrs++
+	default:
+		h.Addrs = append(h.Addrs, a)
+	}
 }

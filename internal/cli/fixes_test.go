@@ -510,7 +510,7 @@ func TestHARInvalidHost(t *testing.T) {
 		code             int
 	}{
 		{"valid", "b.example", "", ExitOK},
-		{"too-long", strings.Repeat("a", 1<<20), ":2: har: entries[1].request.url: host name of 1048576 bytes: longer than 253", ExitPartial},
+		{"too-long", strings.Repeat("a", 1<<20), ":2: har: entries[1].request.url: host name of over 1048568 bytes: longer than 253", ExitPartial},
 		{"bad-char", "a!b.example", `:2: har: entries[1].request.url: host "a!b.example": '!' is no host-name character`, ExitPartial},
 	}
 	for _, tt := range tests {

@@ -221,6 +221,17 @@ func (a *app) harHosts(files []string) ([]*harHost, int) {
 			fmt.Fprintf(a.stderr, "%v (entry skipped)\n", e)
 			failed++
 		}
+		if more := s.InvalidCount - len(s.Invalid); more > 0 {
+			fmt.Fprintf(a.stderr, "%s: %d more entries with an invalid host name skipped\n", name, more)
+			failed += more
+		}
+		if s.Unlisted > 0 {
+			fmt.Fprintf(a.stderr, "%s: %d entries of hosts past the first %d skipped (is this one page visit?)\n", name, s.Unlisted, har.MaxHosts)
+			failed++
+		}
+		if s.DroppedAddrs > 0 {
+			fmt.Fprintf(a.stderr, "%s: %d addresses past the first %d of a host skipped\n", name, s.DroppedAddrs, har.MaxAddrsPerHost)
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "%v (hosts before it are kept; is the file complete?)\n", err)
 			failed++

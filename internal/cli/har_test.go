@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/har"
 )
 
 // geoloc har --list on the real HARs of two browsers (Firefox/Firebug and
@@ -145,4 +148,24 @@ func startDNS(t *testing.T, zone map[string][]string) string {
 	<-started
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	return pc.LocalAddr().String()
+}
+
+// A HAR past the Summary's bounds (issue 16: nothing unbounded) lists the
+// first hosts, says how many entries it skipped, and exits 1.
+func TestHARPastBounds(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"log":{"entries":[`)
+	for i := range har.MaxHosts + 5 {
+		fmt.Fprintf(&b, `{"request":{"url":"https://h%d.example/"},"serverIPAddress":"192.0.2.1"},`, i)
+	}
+	for i := range har.MaxInvalidListed + 3 {
+		fmt.Fprintf(&b, `{"request":{"url":"https://bad!%d.example/"}},`, i)
+	}
+	b.WriteString(`{}]}}`)
+	r := run(t, b.String(), nil, "har", "--list", "-q", "-")
+	assert.Equal(t, ExitPartial, r.code)
+	assert.Equal(t, har.MaxHosts, strings.Count(r.stdout, "\n"), "one line per listed host")
+	assert.Equal(t, har.MaxInvalidListed, strings.Count(r.stderr, "(entry skipped)"))
+	assert.Contains(t, r.stderr, "-: 3 more entries with an invalid host name skipped\n")
+	assert.Contains(t, r.stderr, fmt.Sprintf("-: 5 entries of hosts past the first %d skipped", har.MaxHosts))
 }
