@@ -59,7 +59,8 @@ var csvHeader = []string{
 // even when two traces share a destination. source is the trace's source
 // address (its name when the address is unknown), probe_id the RIPE Atlas
 // probe, started the trace's start in RFC 3339 UTC; each is empty when the
-// trace did not say. Text cells that a spreadsheet would take for a
+// trace did not say. A trace without hops has no row: its trace_index is
+// missing from the sequence. Text cells that a spreadsheet would take for a
 // formula (starting with = + - @ or a control character) get a leading
 // apostrophe, the OWASP defence against CSV injection.
 func WriteCSV(w io.Writer, results []*geoloc.TraceResult, o Options) error {
