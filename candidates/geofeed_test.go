@@ -232,3 +232,31 @@ func TestRDNSPlacesRefusesOtherCountries(t *testing.T) {
 	_, _, ok = candidates.RDNSPlaces("", "", "FR")
 	assert.False(t, ok)
 }
+
+// A geofeed whose first line is bad (a header, a typo) is still recognised
+// by Open and read for its good entries, the bad line counted (RFC 8805 §3;
+// issue 16 item 10).
+func TestOpenGeofeedWithBadFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"header.csv": "prefix,country,region,city,postal\n" + testFeed,
+		"typo.csv":   "# feed\n192.0.2.0/33,DE,,,\n" + testFeed,
+		"word.csv":   "x,DE,,,\n" + testFeed,
+	} {
+		s, err := candidates.OpenWith(writeFile(t, dir, name, content), candidates.OpenOptions{Places: fakePlaces})
+		require.NoError(t, err, name)
+		g, ok := s.(*candidates.Geofeed)
+		require.True(t, ok, "%s: %T", name, s)
+		assert.Equal(t, 7, g.Len(), name)
+		n, _ := g.Skipped()
+		assert.Equal(t, 1, n, name)
+	}
+	// Lines that are no geofeed entry at all are still no geofeed.
+	for name, content := range map[string]string{
+		"words.csv": "a,b,c,d\ne,f,g,h\n",
+		"prose.txt": "hello world\nhow are you\n",
+	} {
+		_, err := candidates.Open(writeFile(t, dir, name, content))
+		assert.ErrorIs(t, err, candidates.ErrUnknownFormat, name)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -112,12 +113,20 @@ const (
 	textGeofeed          // prefix,country,region,city,postal
 )
 
+// sniffLines is how many data lines sniffText looks at: a geofeed may
+// start with a header or a bad line, which RFC 8805 §3 has a reader skip.
+const sniffLines = 8
+
 func sniffText(br *bufio.Reader) textKind {
 	peek, _ := br.Peek(64 << 10)
+	n := 0
 	for line := range strings.Lines(string(peek)) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
+		}
+		if n++; n > sniffLines {
+			break
 		}
 		sep := ","
 		if strings.Contains(line, "\t") {
@@ -128,8 +137,11 @@ func sniffText(br *bufio.Reader) textKind {
 		if strings.EqualFold(f0, "start_ip") || strings.EqualFold(f0, "range_start") || strings.EqualFold(f0, "start") {
 			return textASN // header of an IPinfo/ip-location-db style range file
 		}
-		if strings.Contains(f0, "/") {
+		if n == 1 && strings.Contains(f0, "/") {
 			return textGeofeed
+		}
+		if _, err := netip.ParsePrefix(f0); err == nil && sep == "," {
+			return textGeofeed // past a first line that was none
 		}
 		if len(fields) >= 3 {
 			_, _, ok0 := parseRangeBound(f0)
@@ -139,7 +151,6 @@ func sniffText(br *bufio.Reader) textKind {
 				return textASN
 			}
 		}
-		return textUnknown
 	}
 	return textUnknown
 }
