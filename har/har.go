@@ -98,6 +98,7 @@ func (n *newlineCounter) Write(p []byte) (int, error) {
 
 type decoder struct {
 	dec   *json.Decoder
+	cr    *capReader // between lc and dec
 	lc    *lineCounter
 	input string
 }
@@ -107,6 +108,9 @@ type decoder struct {
 func (d *decoder) line() int {
 	var nl newlineCounter
 	_, _ = io.Copy(&nl, d.dec.Buffered())
+	if d.cr != nil {
+		nl += newlineCounter(bytes.Count(d.cr.out, []byte{'\n'}))
+	}
 	return d.lc.lines - int(nl) + 1
 }
 
@@ -233,7 +237,8 @@ func (d *decoder) findKey(key string) (bool, error) {
 func Entries(r io.Reader, opts Options) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		lc := &lineCounter{r: bufio.NewReaderSize(r, 64<<10)}
-		d := &decoder{dec: json.NewDecoder(newCapReader(lc)), lc: lc, input: opts.Input}
+		cr := newCapReader(lc)
+		d := &decoder{dec: json.NewDecoder(cr), cr: cr, lc: lc, input: opts.Input}
 		d.dec.UseNumber()
 		fail := func(err error) { yield(Entry{}, err) }
 		if err := d.expectDelim('{', "HAR file must be a JSON object"); err != nil {

@@ -3,6 +3,7 @@ package har
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -272,4 +273,18 @@ func addrs(ss ...string) []netip.Addr {
 		out = append(out, netip.MustParseAddr(s))
 	}
 	return out
+}
+
+// An error deep in a large HAR names its line, however much the reader
+// has read ahead.
+func TestErrorLineFarIn(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"log":{"entries":[` + "\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, `{"request":{"url":"https://h%d.example/"},"serverIPAddress":"192.0.2.1"},`+"\n", i)
+	}
+	b.WriteString(`{"request":5},` + "\n" + strings.Repeat(`{"request":{"url":"https://x.example/"}},`+"\n", 2000) + `{}]}}`)
+	_, err := Hosts(strings.NewReader(b.String()), Options{Input: "t.har"})
+	require.Error(t, err)
+	assert.Equal(t, "t.har:5002: har: entries[5000].request: expected an object, got a number", err.Error())
 }
