@@ -2,6 +2,8 @@ package har
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,4 +46,48 @@ func FuzzHosts(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCapReader: under its caps, capReader passes any input on unchanged,
+// whatever the chunks it is read in; a string past maxString comes out
+// cut, still valid JSON.
+func FuzzCapReader(f *testing.F) {
+	f.Add([]byte(`{"a":"b\"c\\u00e9","n":-1.5e3,"t":[true,null]}`), uint8(7))
+	f.Add([]byte("\"\\u12"), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		if len(data) > maxBare {
+			return
+		}
+		got, err := io.ReadAll(&chunked{newCapReader(bytes.NewReader(data)), int(chunk) + 1})
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%q became %q (%v)", data, got, err)
+		}
+	})
+}
+
+type chunked struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunked) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+func TestCapReaderCutsLongStrings(t *testing.T) {
+	for _, s := range []string{strings.Repeat("a", maxString+10), strings.Repeat(`\u00e9`, maxString/5), strings.Repeat(`\"`, maxString)} {
+		in := `{"k":"` + s + `","n":` + strings.Repeat("1", 3*maxBare) + "}"
+		out, err := io.ReadAll(newCapReader(strings.NewReader(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			K string
+			N json.Number
+		}
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("%.80s...: %v", out, err)
+		}
+		if !strings.HasSuffix(v.K, truncMark) || len(v.K) > maxString+1 || len(v.N) != maxBare {
+			t.Fatalf("string of %d bytes, number of %d", len(v.K), len(v.N))
+		}
+	}
 }

@@ -126,6 +126,8 @@ func hostileHAR() *hostileInput {
 		{head: `{"request":{"url":"https://big.example/"},"response":{"content":{"text":"`, unit: y, n: mb(200, y), tail: `"}},"serverIPAddress":"192.0.2.2"},` + "\n" + good},
 		// 100 MB of headers.
 		{head: `{"request":{"url":"https://headers.example/","headers":[`, unit: `{"name":"a","value":"b"},`, n: mb(100, `{"name":"a","value":"b"},`), tail: `{}]}},` + "\n" + good},
+		// A string of 50 MB of escapes.
+		{head: `{"request":{"url":"https://escapes.example/"},"comment":"`, unit: strings.Repeat(`\u00e9\"`, 512), n: mb(50, strings.Repeat(`\u00e9\"`, 512)), tail: `"},` + "\n" + good},
 		// A URL of 100 MB.
 		{head: `{"request":{"url":"https://`, unit: y, n: mb(100, y), tail: `.example/"}},` + "\n" + good},
 		// 100 MB of whitespace between two entries.

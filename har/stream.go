@@ -83,6 +83,12 @@ func (c *capReader) process(in, out []byte) []byte {
 			}
 		}
 		if c.inStr {
+			if !c.esc && c.hex == 0 && b != '"' && !c.drop && c.run >= maxString {
+				// Cut at the start of a character, never inside an
+				// escape.
+				c.drop = true
+				out = append(out, `\u0000`...)
+			}
 			switch {
 			case c.esc:
 				c.esc = false
@@ -99,11 +105,6 @@ func (c *capReader) process(in, out []byte) []byte {
 					c.drop = false
 					out = append(out, '"')
 					continue
-				}
-			default:
-				if !c.drop && c.run >= maxString {
-					c.drop = true
-					out = append(out, `\u0000`...)
 				}
 			}
 			c.run++
