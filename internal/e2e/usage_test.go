@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -106,7 +107,8 @@ func TestBrokenDatabases(t *testing.T) {
 		"bit-flipped":        writeInput(t, dir, "flipped.mmdb", flipped),
 		"asn-bad-number":     writeInput(t, dir, "asn.csv", []byte("1.0.0.0,1.0.0.255,13335,Cloudflare\n1.0.1.0,1.0.3.255,not-a-number,X\n")),
 		"asn-backwards":      writeInput(t, dir, "asn-back.csv", []byte("1.0.0.0,1.0.0.255,13335,A\n1.0.4.0,1.0.3.255,38803,B\n")),
-		"geofeed-bad-prefix": writeInput(t, dir, "feed.csv", []byte("192.0.2.0/24,NO,NO-03,Oslo,\n203.0.113.0/33,XX,,Nowhere,\n")),
+		// A geofeed with no good entry; one with some is read (below).
+		"geofeed-no-good-entry": writeInput(t, dir, "feed-bad.csv", []byte("203.0.113.0/33,XX,,Nowhere,\n192.0.2.0/99,NO,,,\n")),
 	}
 	sample := repoPath("testdata/sample/ntt-tokyo-ipv6-traceroute.txt")
 	for name, db := range dbs {
@@ -128,8 +130,17 @@ func TestBrokenDatabases(t *testing.T) {
 		}
 	}
 
+	// A geofeed's bad line is skipped with one warning, as RFC 8805 asks
+	// (issue 16 item 10): the good entries are used, the run succeeds.
+	feed := writeInput(t, dir, "feed.csv", []byte("192.0.2.0/24,NO,NO-03,Oslo,\n203.0.113.0/33,XX,,Nowhere,\n"))
+	work := t.TempDir()
+	r := run(t, cmdSpec{args: []string{"regeo", sample, "--db", feed, "-o", "out.kml"}, dir: work})
+	require.Equal(t, 0, r.code, clip(r.stderr))
+	assert.True(t, strings.HasPrefix(r.stderr, feed+": skipped 1 bad line (first: "+feed+`:2: bad prefix "203.0.113.0/33")`+"\n"), r.stderr)
+	assert.FileExists(t, filepath.Join(work, "out.kml"))
+
 	// The good database and the ASN table of the README work together.
-	r := geoloc(t, "locate", "--candidates", "--db", repoPath("testdata/mmdb/GeoLite2-City-Test.mmdb"),
+	r = geoloc(t, "locate", "--candidates", "--db", repoPath("testdata/mmdb/GeoLite2-City-Test.mmdb"),
 		"--db", repoPath("testdata/mmdb/GeoLite2-ASN-Test.mmdb"), "81.2.69.142", "1.128.0.1")
 	require.Equal(t, 0, r.code, clip(r.stderr))
 	assert.Contains(t, r.stdout, `"city":"London"`)
