@@ -3,9 +3,11 @@ package har
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -35,6 +37,11 @@ func FuzzHosts(f *testing.F) {
 		if s == nil {
 			t.Fatal("nil summary")
 		}
+		// Cutting the values of skipped keys changes nothing read.
+		full, ferr := hostsOf(entries(bytes.NewReader(data), Options{Input: "fuzz"}, maxString))
+		if fmt.Sprint(err) != fmt.Sprint(ferr) || !reflect.DeepEqual(s, full) {
+			t.Fatalf("skipped values cut: %+v, %v; read whole: %+v, %v", s, err, full, ferr)
+		}
 		for _, h := range s.Hosts {
 			if h.Name == "" || h.Requests <= 0 {
 				t.Fatalf("bad host %+v", h)
@@ -58,7 +65,9 @@ func FuzzCapReader(f *testing.F) {
 		if len(data) > maxBare {
 			return
 		}
-		got, err := io.ReadAll(&chunked{newCapReader(bytes.NewReader(data)), int(chunk) + 1})
+		cr := newCapReader(bytes.NewReader(data))
+		cr.skipCap = maxString
+		got, err := io.ReadAll(&chunked{cr, int(chunk) + 1})
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("%q became %q (%v)", data, got, err)
 		}
@@ -74,20 +83,21 @@ func (c *chunked) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c
 
 func TestCapReaderCutsLongStrings(t *testing.T) {
 	for _, s := range []string{strings.Repeat("a", maxString+10), strings.Repeat(`\u00e9`, maxString/5), strings.Repeat(`\"`, maxString)} {
-		in := `{"k":"` + s + `","n":` + strings.Repeat("1", 3*maxBare) + "}"
+		in := `{"url":"` + s + `","k":"` + s + `","n":` + strings.Repeat("1", 3*maxBare) + "}"
 		out, err := io.ReadAll(newCapReader(strings.NewReader(in)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var v struct {
-			K string
-			N json.Number
+			URL string
+			K   string
+			N   json.Number
 		}
 		if err := json.Unmarshal(out, &v); err != nil {
 			t.Fatalf("%.80s...: %v", out, err)
 		}
-		if !strings.HasSuffix(v.K, truncMark) || len(v.K) > maxString+1 || len(v.N) != maxBare {
-			t.Fatalf("string of %d bytes, number of %d", len(v.K), len(v.N))
+		if !strings.HasSuffix(v.URL, truncMark) || len(v.URL) > maxString+1 || !strings.HasSuffix(v.K, truncMark) || len(v.K) > maxSkipped+1 || len(v.N) != maxBare {
+			t.Fatalf("url of %d bytes, skipped value of %d, number of %d", len(v.URL), len(v.K), len(v.N))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package har
 
 import (
 	"io"
+	"iter"
 	"net/netip"
 	"slices"
 )
@@ -54,9 +55,13 @@ type Summary struct {
 // Hosts reads the HAR in r and groups its entries by host. On a structural
 // error it returns the hosts read so far with the error.
 func Hosts(r io.Reader, opts Options) (*Summary, error) {
+	return hostsOf(Entries(r, opts))
+}
+
+func hostsOf(entries iter.Seq2[Entry, error]) (*Summary, error) {
 	s := &Summary{}
 	index := map[string]int{}
-	for e, err := range Entries(r, opts) {
+	for e, err := range entries {
 		if err != nil {
 			return s, err
 		}

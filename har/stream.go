@@ -13,9 +13,13 @@ import (
 // entries are walked token by token, never decoded whole.
 const (
 	// maxString is the longest string kept: the rest of a longer one
-	// (embedded responses of hundreds of MB, a URL of megabytes) is
-	// dropped, and the string ends in truncMark.
+	// (a URL of megabytes) is dropped, and the string ends in truncMark.
 	maxString = 1 << 20
+	// maxSkipped is the longest value kept of a key the reader skips (all
+	// but url and serverIPAddress: embedded responses, headers, cookies),
+	// so that what is skipped is never even allocated. (Past 6 times the
+	// 32 bytes an error quotes of a string: \u0000 is 6 bytes for 1.)
+	maxSkipped = 256
 	// maxBare is the longest number or literal kept (the rest of its
 	// digits are dropped) and the longest run of whitespace passed on.
 	maxBare = 4096
@@ -27,8 +31,9 @@ const (
 // no URL or address holds).
 const truncMark = "\x00"
 
-// capReader passes JSON on, cutting strings past maxString (ended with the
-// escape of truncMark) and numbers, literals and whitespace runs past
+// capReader passes JSON on, cutting strings past maxString (the values of
+// keys other than url and serverIPAddress past maxSkipped), ended with the
+// escape of truncMark, and numbers, literals and whitespace runs past
 // maxBare. It never makes valid JSON invalid, except for a number cut
 // right after its '.' or 'e'; line counting stays right except for
 // newlines dropped from a whitespace run of over maxBare bytes still ahead
@@ -43,11 +48,25 @@ type capReader struct {
 	drop    bool // dropping the rest of a string
 	run     int  // length of the current string, token or whitespace run
 	bare    bool // the run is a number or literal (else whitespace)
+	limit   int  // the cap of the current string
+	prev    byte // the last of {}[],: outside strings
+	str     []byte
+	long    bool   // the current string is longer than str holds
+	key     []byte // the last string, when short
+	outBuf  []byte
 	readErr error
+	// skipCap is maxSkipped (maxString in tests that compare).
+	skipCap int
 }
 
 func newCapReader(r io.Reader) *capReader {
-	return &capReader{r: r, buf: make([]byte, 32<<10)}
+	return &capReader{r: r, buf: make([]byte, 32<<10), skipCap: maxSkipped}
+}
+
+// kept reports whether the value after the last key is read in full (up
+// to maxString).
+func (c *capReader) kept() bool {
+	return string(c.key) == "url" || string(c.key) == "serverIPAddress"
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -57,7 +76,8 @@ func (c *capReader) Read(p []byte) (int, error) {
 		}
 		n, err := c.r.Read(c.buf)
 		c.readErr = err
-		c.out = c.process(c.buf[:n], c.out[:0])
+		c.outBuf = c.process(c.buf[:n], c.outBuf[:0])
+		c.out = c.outBuf
 	}
 	n := copy(p, c.out)
 	c.out = c.out[n:]
@@ -74,16 +94,17 @@ func (c *capReader) process(in, out []byte) []byte {
 			if j < 0 {
 				j = len(in) - i
 			}
-			j = min(j, maxString-c.run)
+			j = min(j, c.limit-c.run)
 			if j > 0 {
 				out = append(out, in[i:i+j]...)
+				c.note(in[i : i+j])
 				c.run += j
 				i += j - 1
 				continue
 			}
 		}
 		if c.inStr {
-			if !c.esc && c.hex == 0 && b != '"' && !c.drop && c.run >= maxString {
+			if !c.esc && c.hex == 0 && b != '"' && !c.drop && c.run >= c.limit {
 				// Cut at the start of a character, never inside an
 				// escape.
 				c.drop = true
@@ -101,6 +122,10 @@ func (c *capReader) process(in, out []byte) []byte {
 				c.esc = true
 			case b == '"':
 				c.inStr = false
+				c.key = c.key[:0]
+				if !c.long && !c.drop {
+					c.key = append(c.key, c.str...)
+				}
 				if c.drop {
 					c.drop = false
 					out = append(out, '"')
@@ -110,16 +135,24 @@ func (c *capReader) process(in, out []byte) []byte {
 			c.run++
 			if !c.drop {
 				out = append(out, b)
+				if c.inStr {
+					c.note(in[i : i+1])
+				}
 			}
 			continue
 		}
 		switch b {
 		case '"':
 			c.inStr, c.run, c.esc, c.hex = true, 0, false, 0
+			c.str, c.long = c.str[:0], false
+			c.limit = maxString
+			if c.prev == ':' && !c.kept() {
+				c.limit = c.skipCap
+			}
 			out = append(out, b)
 			continue
 		case '{', '}', '[', ']', ',', ':':
-			c.run = 0
+			c.run, c.prev = 0, b
 			out = append(out, b)
 			continue
 		}
@@ -133,6 +166,16 @@ func (c *capReader) process(in, out []byte) []byte {
 		}
 	}
 	return out
+}
+
+// note keeps the start of the current string, to know the key it may be.
+func (c *capReader) note(b []byte) {
+	const keyMax = 16
+	if c.long || len(c.str)+len(b) > keyMax {
+		c.long = true
+		return
+	}
+	c.str = append(c.str, b...)
 }
 
 // kindOfToken names the JSON kind of a token, for people.
