@@ -71,17 +71,29 @@ func TestWriteFileAtomicKinds(t *testing.T) {
 			},
 		},
 		{
-			name: "dangling symlink creates its target",
+			// Issue 16 item 2: a dangling link used to create its target,
+			// wherever it pointed.
+			name: "dangling symlink is refused, its target not created",
 			setup: func(t *testing.T, dir string) (string, func(*testing.T)) {
 				link := filepath.Join(dir, "out.kml")
 				require.NoError(t, os.Symlink("target.kml", link))
 				return link, func(t *testing.T) {
-					assertFile(t, filepath.Join(dir, "target.kml"), data, 0o644)
 					fi, err := os.Lstat(link)
 					require.NoError(t, err)
 					assert.Equal(t, fs.ModeSymlink, fi.Mode().Type())
+					assertOnly(t, dir, "out.kml")
 				}
 			},
+			wantErr: "dangling symbolic link",
+		},
+		{
+			name: "link to a missing directory is dangling too",
+			setup: func(t *testing.T, dir string) (string, func(*testing.T)) {
+				link := filepath.Join(dir, "out.kml")
+				require.NoError(t, os.Symlink(filepath.Join("gone", "target.kml"), link))
+				return link, func(t *testing.T) { assertOnly(t, dir, "out.kml") }
+			},
+			wantErr: "dangling symbolic link",
 		},
 		{
 			name: "symlink loop",

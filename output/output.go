@@ -6,6 +6,9 @@
 // written over time) writes a file so that a crash or an error never
 // leaves half a map behind, following symbolic links and writing devices
 // and pipes (/dev/stdout, /dev/null) in place rather than replacing them.
+// In a sticky world-writable directory such as /tmp it follows and replaces
+// only what the caller or the directory's owner owns, and it never creates
+// a file where a dangling link points.
 //
 // Writers stream: [Writer.Begin] returns a [Stream] that takes results one
 // at a time, so a batch of any size is written without holding it. JSON
@@ -224,7 +227,8 @@ func (s kmzStream) Close() error {
 //   - A symbolic link (or a chain of them): the link is followed and the
 //     rules apply to its final target; the temporary file is made beside
 //     that target and renamed onto it, so the link itself stays a link.
-//     A dangling link creates its target.
+//     A dangling link is an error ([ErrDanglingLink]): nothing is created
+//     where a link points.
 //   - A character or block device or a FIFO (/dev/null, a terminal, a
 //     pipe): write writes to it directly, without truncating or replacing
 //     it. Such output cannot be undone, so an error may follow a partial
@@ -235,6 +239,16 @@ func (s kmzStream) Close() error {
 //     regular file behind it is appended to, as the shell's redirection
 //     left it, never replaced.
 //   - A directory: an error naming path; nothing is written.
+//
+// In a sticky world-writable directory (/tmp), where anyone may plant a
+// name, the rules the Linux kernel applies to its own path walks and
+// O_CREAT (protected_symlinks, protected_regular, protected_fifos) apply
+// whatever the kernel is set to, because the links are followed and the
+// file replaced here, not by open(2): a link (anywhere in path) is
+// followed, and a file or FIFO written, only if its owner is the caller
+// or the directory's owner; otherwise the error is [ErrNotOwner]. So
+// `sudo geoloc … -o route.kml` in /tmp cannot be steered onto a file of
+// root's by another user's link.
 //
 // Treating "-" as standard output is the caller's business: here "-" is a
 // file name.
@@ -283,7 +297,13 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 		return nil, fmt.Errorf("write %s: %w", path, ErrIsDir)
 	case viaFD && st.Mode().IsRegular():
 		return openDirect(path, os.O_WRONLY|os.O_APPEND)
-	case !st.Mode().IsRegular():
+	}
+	// target has no links left: st is the file itself, to be replaced
+	// (regular) or opened (a FIFO, a device).
+	if err := checkOwner(target, st, "write"); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
 		return openDirect(path, os.O_WRONLY)
 	}
 	return createTemp(path, target, st.Mode().Perm())
@@ -348,54 +368,19 @@ func (a *AtomicFile) Abort() {
 // path names a directory.
 var ErrIsDir = errors.New("is a directory, not a file")
 
+// ErrDanglingLink is returned (wrapped, with the path) by WriteFileAtomic
+// when path is a symbolic link to a file that does not exist: geoloc
+// creates no file where a link points.
+var ErrDanglingLink = errors.New("dangling symbolic link")
+
+// ErrNotOwner is returned (wrapped, with the path) by WriteFileAtomic for
+// a symbolic link it will not follow, or a file it will not replace or
+// write, in a sticky world-writable directory: one owned neither by the
+// caller nor by the directory's owner.
+var ErrNotOwner = errors.New("owned by another user in a sticky world-writable directory")
+
 // maxLinks bounds a symbolic link chain, as the kernel's ELOOP limit does.
 const maxLinks = 40
-
-// resolveLinks follows path's chain of symbolic links to the file they end
-// at, which need not exist. viaFD reports that the chain passed through a
-// file-descriptor link (/proc/PID/fd/N, /dev/fd/N), whose text is not
-// always a path; target is then meaningless and the caller must open path.
-func resolveLinks(path string) (target string, viaFD bool, err error) {
-	p := path
-	for range maxLinks {
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return p, false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			return p, false, nil
-		}
-		if isFDLink(p) {
-			return p, true, nil
-		}
-		dest, err := os.Readlink(p)
-		if err != nil {
-			return "", false, err
-		}
-		if !filepath.IsAbs(dest) {
-			// Resolve the directory first: "../x" in a link reached
-			// through a linked directory is relative to where the link
-			// really is, which lexical joining would get wrong.
-			dir, err := filepath.EvalSymlinks(filepath.Dir(p))
-			if err != nil {
-				return "", false, err
-			}
-			dest = filepath.Join(dir, dest)
-		}
-		p = dest
-	}
-	return "", false, fmt.Errorf("more than %d symbolic links", maxLinks)
-}
-
-// isFDLink reports whether p is an entry of a process's file-descriptor
-// directory (/proc/self/fd/1, /proc/123/task/123/fd/1, /dev/fd/1).
-func isFDLink(p string) bool {
-	dir := filepath.Dir(filepath.Clean(p))
-	return dir == "/dev/fd" || strings.HasPrefix(dir, "/proc/") && filepath.Base(dir) == "fd"
-}
 
 // openDirect opens path (without O_CREATE or O_TRUNC) to write to it in
 // place.

@@ -1,0 +1,214 @@
+//go:build unix
+
+package output
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// nobody is the uid that plays the other user of a shared directory.
+const nobody = 65534
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the test gives files to another user (uid 65534) with lchown")
+	}
+}
+
+// writeMap writes data to path by WriteFileAtomic.
+func writeMap(path, data string) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, data)
+		return err
+	})
+}
+
+// TestHostileLinksInStickyDir is issue 16 item 2: in a sticky
+// world-writable directory (as /tmp), another user's link or file must
+// not steer `sudo geoloc … -o route.kml` onto a file of root's, whatever
+// the kernel's protected_symlinks says (the links are followed here, and
+// the file renamed onto, so the kernel never applies it).
+func TestHostileLinksInStickyDir(t *testing.T) {
+	requireRoot(t)
+	const data = "new map\n"
+	tests := []struct {
+		name string
+		// setup prepares tmp (sticky, world-writable, root's unless the
+		// case gives it away) and safe (root's, 0755) and returns the
+		// path root writes and a check run afterwards.
+		setup   func(t *testing.T, tmp, safe string) (path string, check func(t *testing.T))
+		wantErr error // nil means success
+	}{
+		{
+			name: "another user's link to root's file",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				victim := plant(t, filepath.Join(safe, "shadow"), "secret", 0, 0o600)
+				link := symlinkAs(t, victim, filepath.Join(tmp, "route.kml"), nobody)
+				return link, func(t *testing.T) {
+					assertFile(t, victim, "secret", 0o600)
+					assertOnly(t, tmp, "route.kml")
+				}
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "another user's link to nothing yet",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				link := symlinkAs(t, filepath.Join(safe, "cron.d-job"), filepath.Join(tmp, "route.kml"), nobody)
+				return link, func(t *testing.T) {
+					assertOnly(t, safe)
+					assertOnly(t, tmp, "route.kml")
+				}
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "root's own link leading to another user's",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				victim := plant(t, filepath.Join(safe, "shadow"), "secret", 0, 0o600)
+				symlinkAs(t, victim, filepath.Join(tmp, "evil"), nobody)
+				link := symlinkAs(t, "evil", filepath.Join(tmp, "route.kml"), 0)
+				return link, func(t *testing.T) { assertFile(t, victim, "secret", 0o600) }
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "another user's link to a directory, as a directory of the path",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				victim := plant(t, filepath.Join(safe, "passwd"), "root:x:0:0", 0, 0o644)
+				symlinkAs(t, safe, filepath.Join(tmp, "out"), nobody)
+				return filepath.Join(tmp, "out", "passwd"), func(t *testing.T) {
+					assertFile(t, victim, "root:x:0:0", 0o644)
+					assertOnly(t, safe, "passwd")
+				}
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "another user's file is not replaced",
+			setup: func(t *testing.T, tmp, _ string) (string, func(*testing.T)) {
+				// World-writable: were it replaced keeping its mode,
+				// its owner could rewrite root's map.
+				f := plant(t, filepath.Join(tmp, "route.kml"), "theirs", nobody, 0o666)
+				return f, func(t *testing.T) {
+					assertFile(t, f, "theirs", 0o666)
+					assertOnly(t, tmp, "route.kml")
+				}
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "another user's FIFO is not written",
+			setup: func(t *testing.T, tmp, _ string) (string, func(*testing.T)) {
+				// The other user reads it: a reader is open (so a
+				// wrong write does not block) and must get nothing.
+				fifo := filepath.Join(tmp, "route.kml")
+				require.NoError(t, unix.Mkfifo(fifo, 0o666))
+				require.NoError(t, os.Lchown(fifo, nobody, nobody))
+				r, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+				require.NoError(t, err)
+				t.Cleanup(func() { unix.Close(r) })
+				return fifo, func(t *testing.T) {
+					n, err := unix.Read(r, make([]byte, 64))
+					assert.Equal(t, 0, max(n, 0), "bytes of root's map read from another user's FIFO")
+					assert.Contains(t, []error{unix.EAGAIN, nil}, err)
+					assertOnly(t, tmp, "route.kml")
+				}
+			},
+			wantErr: ErrNotOwner,
+		},
+		{
+			name: "root's own dangling link",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				link := symlinkAs(t, filepath.Join(safe, "new.kml"), filepath.Join(tmp, "route.kml"), 0)
+				return link, func(t *testing.T) { assertOnly(t, safe) }
+			},
+			wantErr: ErrDanglingLink,
+		},
+		{
+			name: "root's own link is followed",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				target := plant(t, filepath.Join(safe, "route.kml"), "old", 0, 0o640)
+				link := symlinkAs(t, target, filepath.Join(tmp, "route.kml"), 0)
+				return link, func(t *testing.T) {
+					assertFile(t, target, data, 0o640)
+					assertOnly(t, tmp, "route.kml")
+				}
+			},
+		},
+		{
+			name: "the directory owner's link is followed",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				require.NoError(t, os.Lchown(tmp, nobody, nobody))
+				target := plant(t, filepath.Join(safe, "route.kml"), "old", 0, 0o644)
+				link := symlinkAs(t, target, filepath.Join(tmp, "route.kml"), nobody)
+				return link, func(t *testing.T) { assertFile(t, target, data, 0o644) }
+			},
+		},
+		{
+			name: "root's own file is replaced",
+			setup: func(t *testing.T, tmp, _ string) (string, func(*testing.T)) {
+				f := plant(t, filepath.Join(tmp, "route.kml"), "old", 0, 0o644)
+				return f, func(t *testing.T) { assertFile(t, f, data, 0o644) }
+			},
+		},
+		{
+			name: "another user's link outside a sticky directory is followed",
+			setup: func(t *testing.T, tmp, safe string) (string, func(*testing.T)) {
+				// The kernel's rule is for sticky world-writable
+				// directories only; elsewhere the directory's owner
+				// chose who may plant links.
+				require.NoError(t, os.Chmod(tmp, 0o777))
+				target := plant(t, filepath.Join(safe, "route.kml"), "old", 0, 0o644)
+				link := symlinkAs(t, target, filepath.Join(tmp, "route.kml"), nobody)
+				return link, func(t *testing.T) { assertFile(t, target, data, 0o644) }
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := t.TempDir()
+			tmp, safe := filepath.Join(base, "tmp"), filepath.Join(base, "safe")
+			require.NoError(t, os.Mkdir(tmp, 0o755))
+			require.NoError(t, os.Chmod(tmp, 0o777|fs.ModeSticky)) // no umask
+			require.NoError(t, os.Mkdir(safe, 0o755))
+			path, check := tt.setup(t, tmp, safe)
+			err := writeMap(path, data)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.True(t, strings.HasPrefix(err.Error(), "write "+path+": "), "the error names the path: %v", err)
+				assert.NotContains(t, err.Error(), "\n", "one line")
+			}
+			check(t)
+		})
+	}
+}
+
+// plant makes a regular file owned by uid with mode.
+func plant(t *testing.T, path, data string, uid int, mode fs.FileMode) string {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(data), mode))
+	require.NoError(t, os.Chmod(path, mode))
+	require.NoError(t, os.Lchown(path, uid, uid))
+	return path
+}
+
+// symlinkAs makes link → target, owned by uid.
+func symlinkAs(t *testing.T, target, link string, uid int) string {
+	t.Helper()
+	require.NoError(t, os.Symlink(target, link))
+	require.NoError(t, os.Lchown(link, uid, uid))
+	return link
+}
