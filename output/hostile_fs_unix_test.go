@@ -3,12 +3,19 @@
 package output
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -211,4 +218,136 @@ func symlinkAs(t *testing.T, target, link string, uid int) string {
 	require.NoError(t, os.Symlink(target, link))
 	require.NoError(t, os.Lchown(link, uid, uid))
 	return link
+}
+
+// deadPID is a process id no process has: above any pid_max.
+const deadPID = math.MaxInt32
+
+// TestHostileStaleTemps is issue 16 item 13: the temporary files a killed
+// geoloc left beside NAME are removed by the next write to NAME, and
+// nothing else is: not a live process's, not another user's, not another
+// name's, not what merely looks like one.
+func TestHostileStaleTemps(t *testing.T) {
+	const rnd = "0123456789abcdef"
+	dead := fmt.Sprintf(".route.kml.geoloc-tmp-%d-%s", deadPID, rnd)
+	tests := []struct {
+		name     string
+		entry    string
+		make     func(t *testing.T, path string)
+		removed  bool
+		needRoot bool
+	}{
+		{name: "left by a dead process", entry: dead, removed: true},
+		{name: "of a dead process, empty pid digits", entry: ".route.kml.geoloc-tmp--" + rnd},
+		{name: "of a live process (this one)", entry: fmt.Sprintf(".route.kml.geoloc-tmp-%d-%s", os.Getpid(), rnd)},
+		{name: "of a live process (init)", entry: ".route.kml.geoloc-tmp-1-" + rnd},
+		{name: "pid 0, which kill(2) reads as the process group", entry: ".route.kml.geoloc-tmp-0-" + rnd},
+		{name: "pid past 32 bits", entry: ".route.kml.geoloc-tmp-4294967297-" + rnd},
+		{name: "signed pid", entry: ".route.kml.geoloc-tmp--1-" + rnd},
+		{name: "plus-signed pid", entry: fmt.Sprintf(".route.kml.geoloc-tmp-+%d-%s", deadPID, rnd)},
+		{name: "short random part", entry: fmt.Sprintf(".route.kml.geoloc-tmp-%d-0123", deadPID)},
+		{name: "upper-case random part", entry: fmt.Sprintf(".route.kml.geoloc-tmp-%d-0123456789ABCDEF", deadPID)},
+		{name: "trailing text", entry: dead + ".bak"},
+		{name: "another name's", entry: fmt.Sprintf(".other.kml.geoloc-tmp-%d-%s", deadPID, rnd)},
+		{name: "a longer name sharing the prefix", entry: fmt.Sprintf(".route.kml.geoloc-tmp-1.geoloc-tmp-%d-%s", deadPID, rnd)},
+		{name: "the old .tmp- pattern (maybe someone else's tool)", entry: ".route.kml.tmp-123456"},
+		{
+			name: "a link that looks like one", entry: dead,
+			make: func(t *testing.T, p string) { require.NoError(t, os.Symlink("route.kml", p)) },
+		},
+		{
+			name: "a directory that looks like one", entry: dead,
+			make: func(t *testing.T, p string) { require.NoError(t, os.Mkdir(p, 0o755)) },
+		},
+		{
+			name: "another user's, of a dead process", entry: dead, needRoot: true,
+			make: func(t *testing.T, p string) {
+				require.NoError(t, os.WriteFile(p, []byte("theirs"), 0o600))
+				require.NoError(t, os.Lchown(p, nobody, nobody))
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.needRoot {
+				requireRoot(t)
+			}
+			dir := t.TempDir()
+			p := filepath.Join(dir, tt.entry)
+			if tt.make != nil {
+				tt.make(t, p)
+			} else {
+				require.NoError(t, os.WriteFile(p, []byte("half a map"), 0o600))
+			}
+			require.NoError(t, writeMap(filepath.Join(dir, "route.kml"), "map\n"))
+			if tt.removed {
+				assertOnly(t, dir, "route.kml")
+			} else {
+				assertOnly(t, dir, "route.kml", tt.entry)
+			}
+		})
+	}
+}
+
+// TestHostileLongName: a name as long as a file name may be still gets a
+// temporary file (its name shortened, at a character boundary), and that
+// file's stale copies are still found.
+func TestHostileLongName(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{
+		strings.Repeat("a", 251) + ".kml",
+		strings.Repeat("é", 125) + ".kml", // 254 bytes, two a character
+	} {
+		path := filepath.Join(dir, name)
+		stale := fmt.Sprintf("%s%d-0123456789abcdef", tmpPrefix(name), deadPID)
+		assert.LessOrEqual(t, len(stale), 255)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, stale), nil, 0o600))
+		require.NoError(t, writeMap(path, "map\n"))
+		assertOnly(t, dir, name)
+		require.NoError(t, os.Remove(path))
+	}
+}
+
+// TestStaleTempOfKilledProcess: a process killed (SIGKILL) while writing
+// -o leaves its temporary file; the next write of the same name removes
+// it.
+func TestStaleTempOfKilledProcess(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "route.kml")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStaleTempChild$")
+	cmd.Env = append(os.Environ(), "GEOLOC_STALE_TEMP_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// The child says when its temporary file is half written.
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "writing\n", line)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "killed: %v", err)
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, ents, 1, "the killed process left its temporary file")
+	assert.True(t, strings.HasPrefix(ents[0].Name(), ".route.kml.geoloc-tmp-"), ents[0].Name())
+
+	require.NoError(t, writeMap(path, "map\n"))
+	assertOnly(t, dir, "route.kml")
+}
+
+// TestStaleTempChild is TestStaleTempOfKilledProcess's child: it starts
+// writing the file named in GEOLOC_STALE_TEMP_CHILD and waits to be killed.
+func TestStaleTempChild(t *testing.T) {
+	path := os.Getenv("GEOLOC_STALE_TEMP_CHILD")
+	if path == "" {
+		t.Skip("the child process of TestStaleTempOfKilledProcess")
+	}
+	f, err := CreateAtomic(path)
+	require.NoError(t, err)
+	_, err = io.WriteString(f, "<kml>half a map")
+	require.NoError(t, err)
+	fmt.Println("writing")
+	time.Sleep(time.Minute) // killed long before
 }

@@ -8,7 +8,9 @@
 // and pipes (/dev/stdout, /dev/null) in place rather than replacing them.
 // In a sticky world-writable directory such as /tmp it follows and replaces
 // only what the caller or the directory's owner owns, and it never creates
-// a file where a dangling link points.
+// a file where a dangling link points. Its temporary files are named
+// .NAME.geoloc-tmp-PID-RANDOM; one a killed process left behind is removed
+// by the next write to NAME when it is the caller's and PID has ended.
 //
 // Writers stream: [Writer.Begin] returns a [Stream] that takes results one
 // at a time, so a batch of any size is written without holding it. JSON
@@ -33,11 +35,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/kml"
@@ -250,6 +255,11 @@ func (s kmzStream) Close() error {
 // `sudo geoloc … -o route.kml` in /tmp cannot be steered onto a file of
 // root's by another user's link.
 //
+// A temporary file is named .NAME.geoloc-tmp-PID-RANDOM. One left behind
+// by a process that was killed (SIGKILL, a crash, a power cut) is removed
+// by the next write to NAME in that directory, on Unix, when it belongs to
+// the caller and no process PID is running; others' files are left alone.
+//
 // Treating "-" as standard output is the caller's business: here "-" is a
 // file name.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
@@ -269,10 +279,16 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 // appear whole at its path, or Abort to leave the path as it was (as far
 // as a device or pipe, written directly, allows).
 type AtomicFile struct {
-	path, target string
-	f            *os.File
-	direct       bool
-	done         bool
+	path string
+	f    *os.File
+	// root is the target's directory, held open from the temporary
+	// file's creation to its rename, so both happen in the same
+	// directory whatever is renamed meanwhile; tmp and base are the
+	// temporary file's and the target's names in it. nil when direct.
+	root      *os.Root
+	tmp, base string
+	direct    bool
+	done      bool
 }
 
 // CreateAtomic opens path for writing by the rules of WriteFileAtomic.
@@ -328,7 +344,7 @@ func (a *AtomicFile) Commit() error {
 		}
 		return nil
 	}
-	tmp := a.f.Name()
+	defer a.root.Close()
 	err := a.f.Sync()
 	if err == nil {
 		err = a.f.Close()
@@ -336,14 +352,14 @@ func (a *AtomicFile) Commit() error {
 		a.f.Close()
 	}
 	if err == nil {
-		err = os.Rename(tmp, a.target)
+		err = a.root.Rename(a.tmp, a.base)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		a.root.Remove(a.tmp)
 		return fmt.Errorf("write %s: %w", a.path, err)
 	}
 	// Make the rename itself durable.
-	if d, derr := os.Open(filepath.Dir(a.target)); derr == nil {
+	if d, derr := a.root.Open("."); derr == nil {
 		d.Sync()
 		d.Close()
 	}
@@ -360,7 +376,8 @@ func (a *AtomicFile) Abort() {
 	a.done = true
 	a.f.Close()
 	if !a.direct {
-		os.Remove(a.f.Name())
+		a.root.Remove(a.tmp)
+		a.root.Close()
 	}
 }
 
@@ -389,25 +406,107 @@ func openDirect(path string, flag int) (*AtomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &AtomicFile{path: path, target: path, f: f, direct: true}, nil
+	return &AtomicFile{path: path, f: f, direct: true}, nil
+}
+
+// tmpMarker is what names geoloc's temporary files: .NAME.geoloc-tmp-PID-RANDOM.
+const tmpMarker = ".geoloc-tmp-"
+
+// tmpPrefix is the start of the temporary files' names for base, which is
+// shortened (at a character boundary) to keep them within the 255 bytes a
+// file name may have.
+func tmpPrefix(base string) string {
+	const most = 255 - len(".") - len(tmpMarker) - 10 - len("-") - 16 // pid, random
+	if len(base) > most {
+		n := most
+		for n > 0 && !utf8.RuneStart(base[n]) {
+			n--
+		}
+		base = base[:n]
+	}
+	return "." + base + tmpMarker
 }
 
 // createTemp makes the temporary file beside target, with mode, that
 // Commit renames onto target; path is the name the caller gave, for
-// errors.
+// errors. It first removes the stale temporary files of target's name.
 func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	root, err := os.OpenRoot(dir)
 	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	prefix := tmpPrefix(base)
+	removeStale(root, prefix)
+	var f *os.File
+	var name string
+	for range 100 {
+		name = fmt.Sprintf("%s%d-%016x", prefix, os.Getpid(), rand.Uint64())
+		f, err = root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		root.Close()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Chmod(mode); err != nil {
 		f.Close()
-		os.Remove(f.Name())
+		root.Remove(name)
+		root.Close()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &AtomicFile{path: path, target: target, f: f}, nil
+	return &AtomicFile{path: path, f: f, root: root, tmp: name, base: base}, nil
+}
+
+// removeStale removes from root the temporary files named prefix+PID-RANDOM
+// that staleTemp says were left by a process no longer running. It reads
+// the directory a batch at a time, so a huge one costs time, not memory.
+func removeStale(root *os.Root, prefix string) {
+	d, err := root.Open(".")
+	if err != nil {
+		return
+	}
+	defer d.Close()
+	for {
+		ents, err := d.ReadDir(256)
+		for _, e := range ents {
+			name := e.Name()
+			pid, ok := tmpPID(name, prefix)
+			if !ok {
+				continue
+			}
+			fi, err := root.Lstat(name)
+			if err != nil || !fi.Mode().IsRegular() || !staleTemp(fi, pid) {
+				continue
+			}
+			root.Remove(name)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// tmpPID parses name as one of createTemp's temporary files for prefix,
+// and returns the process id in it.
+func tmpPID(name, prefix string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return 0, false
+	}
+	digits, random, ok := strings.Cut(rest, "-")
+	if !ok || len(random) != 16 || strings.Trim(random, "0123456789abcdef") != "" ||
+		digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
+	}
+	pid, err := strconv.ParseInt(digits, 10, 32)
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return int(pid), true
 }
