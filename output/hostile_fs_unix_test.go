@@ -351,3 +351,34 @@ func TestStaleTempChild(t *testing.T) {
 	fmt.Println("writing")
 	time.Sleep(time.Minute) // killed long before
 }
+
+// TestNewFileModeFollowsUmask is issue 16 item 8 for -o: a new file gets
+// 0666 less the umask, as os.Create would give it (a temporary file is
+// made 0600); a replaced file keeps its mode.
+func TestNewFileModeFollowsUmask(t *testing.T) {
+	tests := []struct {
+		umask    int
+		existing fs.FileMode // 0: no file yet
+		want     fs.FileMode
+	}{
+		{umask: 0o022, want: 0o644},
+		{umask: 0o002, want: 0o664},
+		{umask: 0o027, want: 0o640},
+		{umask: 0o077, want: 0o600},
+		{umask: 0o002, existing: 0o600, want: 0o600},
+		{umask: 0o077, existing: 0o644, want: 0o644},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("umask %#o, existing %#o", tt.umask, tt.existing), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "route.geojson")
+			if tt.existing != 0 {
+				plant(t, path, "old", os.Geteuid(), tt.existing)
+			}
+			old := syscall.Umask(tt.umask)
+			err := writeMap(path, "{}\n")
+			syscall.Umask(old)
+			require.NoError(t, err)
+			assertFile(t, path, "{}\n", tt.want)
+		})
+	}
+}

@@ -45,6 +45,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 	"github.com/geoloc-dev/geoloc/kml"
 )
 
@@ -228,7 +229,8 @@ func (s kmzStream) Close() error {
 //     the same directory, which is synced to disk and renamed over path.
 //     If write (or any step) fails, the temporary file is removed and path
 //     is left as it was, so readers see the old file or the complete new
-//     one. The new file keeps the old file's permissions, or gets 0644.
+//     one. The new file keeps the old file's permissions, or gets 0666
+//     less the umask, as os.Create would give it.
 //   - A symbolic link (or a chain of them): the link is followed and the
 //     rules apply to its final target; the temporary file is made beside
 //     that target and renamed onto it, so the link itself stays a link.
@@ -306,7 +308,7 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	st, err := os.Stat(statPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !viaFD:
-		return createTemp(path, target, 0o644)
+		return createTemp(path, target, fsutil.FileMode())
 	case err != nil:
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	case st.IsDir():

@@ -11,6 +11,14 @@
 // opened as a database, and only then renamed over the installed file, so an
 // interrupted or corrupt download never replaces a working database. All
 // base URLs are options, so tests serve everything from a local server.
+//
+// Installed files and the manifest get 0666 less the umask, a directory
+// made for them 0777 less the umask, as os.Create and os.Mkdir would: with
+// the usual umask of 022, `sudo geoloc db fetch --dir /var/lib/geoloc`
+// leaves databases every user can read. Runs that share a directory take
+// turns (an flock on its .manifest.lock) to install their files and
+// update the manifest, which each re-reads under the lock, so concurrent
+// runs never lose each other's entries.
 package fetch
 
 import (
@@ -38,6 +46,7 @@ import (
 	"time"
 
 	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 )
 
 // Default base URLs.
@@ -135,7 +144,7 @@ func Fetch(ctx context.Context, opts Options) ([]Installed, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o777); err != nil { // less the umask
 		return nil, err
 	}
 	var dbs []Database
@@ -160,14 +169,19 @@ func Fetch(ctx context.Context, opts Options) ([]Installed, error) {
 		if opts.OnDatabase != nil {
 			opts.OnDatabase(d)
 		}
-		inst, err := fetchOne(ctx, &opts, d, man)
+		inst, files, err := fetchOne(ctx, &opts, d, man)
+		if err == nil {
+			err = install(opts.Dir, inst, files)
+		}
+		for _, f := range files {
+			os.Remove(f.tmp) // what was not installed
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", d.Name, err))
 			continue
 		}
-		man.put(inst)
-		if err := writeManifest(opts.Dir, man); err != nil {
-			errs = append(errs, err)
+		if len(files) > 0 {
+			opts.Logger.Info("installed", "name", d.Name, "version", inst.Version, "files", inst.Files)
 		}
 		out = append(out, inst)
 	}
@@ -200,15 +214,45 @@ type plan struct {
 	dataTime time.Time
 }
 
-func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Installed, error) {
+// install puts the verified files in place and records inst in the
+// manifest, holding the directory's lock: the manifest is read again under
+// it, so what another run recorded meanwhile is kept.
+func install(dir string, inst Installed, files []extracted) error {
+	l, err := fsutil.Lock(filepath.Join(dir, LockName))
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	mode := fsutil.FileMode()
+	for _, f := range files {
+		// The temporary files are 0600, as os.CreateTemp makes them.
+		if err := os.Chmod(f.tmp, mode); err != nil {
+			return err
+		}
+		if err := os.Rename(f.tmp, filepath.Join(dir, f.name)); err != nil {
+			return err
+		}
+	}
+	man, err := readManifest(dir)
+	if err != nil {
+		return err
+	}
+	man.put(inst)
+	return writeManifest(dir, man)
+}
+
+// fetchOne downloads, checks and opens d, and returns what to record and
+// the temporary files to install (none when the installed version is
+// current); the caller removes what it did not install.
+func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (_ Installed, files []extracted, _ error) {
 	p, err := resolve(ctx, o, d)
 	if err != nil {
-		return Installed{}, err
+		return Installed{}, nil, err
 	}
 	if cur, ok := man.get(d.Name); ok && !o.Force && p.version != "" && cur.Version == p.version && filesPresent(o.Dir, cur.Files) {
 		o.Logger.Info("database is current", "name", d.Name, "version", cur.Version)
 		cur.Dir = o.Dir
-		return cur, nil
+		return cur, nil, nil
 	}
 	o.Logger.Info("downloading", "name", d.Name, "url", redact(p.url))
 	tmp, sums, err := download(ctx, o, p.url, p.user, p.pass)
@@ -218,20 +262,15 @@ func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Insta
 		tmp, sums, err = download(ctx, o, p.url, p.user, p.pass)
 	}
 	if err != nil {
-		return Installed{}, err
+		return Installed{}, nil, err
 	}
 	defer os.Remove(tmp)
 	if err := p.verify(sums); err != nil {
-		return Installed{}, err
+		return Installed{}, nil, err
 	}
 	files, version, err := extract(o.Dir, d, tmp)
-	defer func() {
-		for _, f := range files {
-			os.Remove(f.tmp)
-		}
-	}()
 	if err != nil {
-		return Installed{}, err
+		return Installed{}, files, err
 	}
 	if version != "" && p.version == "" {
 		p.version = version
@@ -245,14 +284,14 @@ func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Insta
 	for _, f := range files {
 		built, err := validate(f.tmp, f.name)
 		if err != nil {
-			return Installed{}, err
+			return Installed{}, files, err
 		}
 		if built.After(inst.Built) {
 			inst.Built = built
 		}
 		st, err := os.Stat(f.tmp)
 		if err != nil {
-			return Installed{}, err
+			return Installed{}, files, err
 		}
 		inst.Size += st.Size()
 		inst.Files = append(inst.Files, f.name)
@@ -263,18 +302,14 @@ func fetchOne(ctx context.Context, o *Options, d Database, man *Manifest) (Insta
 	if inst.Version == "" && !inst.Built.IsZero() {
 		inst.Version = inst.Built.Format("2006-01-02")
 	}
-	for _, f := range files {
-		if !inst.Built.IsZero() {
+	if !inst.Built.IsZero() {
+		for _, f := range files {
 			// CSV files carry no build date: their modification time
 			// does (candidates names ASN tables by it).
 			_ = os.Chtimes(f.tmp, inst.Built, inst.Built)
 		}
-		if err := os.Rename(f.tmp, filepath.Join(o.Dir, f.name)); err != nil {
-			return Installed{}, err
-		}
 	}
-	o.Logger.Info("installed", "name", d.Name, "version", inst.Version, "files", inst.Files)
-	return inst, nil
+	return inst, files, nil
 }
 
 func filesPresent(dir string, files []string) bool {

@@ -13,10 +13,15 @@ import (
 	"time"
 
 	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 )
 
 // ManifestName is the manifest's file name in the database directory.
 const ManifestName = "manifest.json"
+
+// LockName is the file in the database directory that Fetch locks (flock)
+// while it installs files and updates the manifest. It stays, empty.
+const LockName = ".manifest.lock"
 
 // Installed is one database in the manifest.
 type Installed struct {
@@ -106,7 +111,8 @@ func readManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// writeManifest replaces manifest.json atomically.
+// writeManifest replaces manifest.json atomically; the caller holds the
+// lock.
 func writeManifest(dir string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -116,7 +122,13 @@ func writeManifest(dir string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	// os.CreateTemp makes it 0600; the manifest is for every reader of
+	// the databases.
+	err = f.Chmod(fsutil.FileMode())
+	if err == nil {
+		_, err = f.Write(append(b, '\n'))
+	}
+	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return err
