@@ -265,6 +265,12 @@ Remote measurements: trace --globalping/--atlas-probes, regeo --atlas and
 publishes its target to that service. Without those flags nothing is sent
 to either.
 
+Output files: -o writes a temporary .NAME.geoloc-tmp-PID-RANDOM beside NAME
+and renames it into place when complete; one a killed run left is removed by
+the next run writing NAME (if yours and its process is gone). New files get
+0666 less the umask; a dangling symbolic link is refused, and so is, in a
+sticky world-writable directory (/tmp), a link or file of another user's.
+
 Exit status: 0 success; 1 some inputs failed (each named on stderr, all good
 ones written); 2 usage error; 130/143 stopped by SIGINT/SIGTERM (-o files
 left as they were).
