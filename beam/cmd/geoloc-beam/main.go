@@ -28,6 +28,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/s3"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/geoloc-dev/geoloc/beam/pipeline"
@@ -50,6 +51,7 @@ func main() {
 	flag.Var(&convs, "conventions", "naming conventions `FILE` (as 'geoloc learn' writes) used beside the built-in ones (repeatable)")
 	flag.StringVar(&j.InputFormat, "input-format", "", "force a traceroute input `FORMAT` ('geoloc parse --formats'); default: detected per file")
 	flag.BoolVar(&j.NoLearn, "no-learn", false, "do not learn naming conventions in the first pass")
+	flag.StringVar(&beamlog.LogLevel, "log_level", "warn", "Beam's log `LEVEL` on the launcher and the workers: debug, info, warn or error (info shows the runner's plan)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: geoloc-beam --runner RUNNER --input GLOB --output PREFIX [--db FILE]... [FLAGS]\n\n"+
 			"Locates every router of saved traceroutes as 'geoloc regeo --fuse' does, as an Apache Beam\n"+
@@ -59,6 +61,9 @@ func main() {
 	}
 	flag.Parse()
 	j.DBs, j.Inputs, j.Conventions = dbs, inputs, convs
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, beamlog.LogLevel) {
+		fail(2, "--log_level %q: want debug, info, warn or error", beamlog.LogLevel)
+	}
 	if flag.NArg() > 0 {
 		fail(2, "unexpected arguments %q: inputs go in --input", flag.Args())
 	}
