@@ -30,7 +30,3 @@ func resolveLinks(path string) (target string, viaFD bool, err error) {
 
 // checkOwner: there are no sticky directories to guard here.
 func checkOwner(string, fs.FileInfo, string) error { return nil }
-
-// staleTemp: without a portable way to tell a live process or a file's
-// owner, no temporary file is taken for stale.
-func staleTemp(fs.FileInfo, int) bool { return false }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // resolveLinks follows every symbolic link in path, in its directories as
@@ -112,15 +110,4 @@ func checkOwner(name string, fi fs.FileInfo, doing string) error {
 	}
 	return fmt.Errorf("will not %s %s: %w (uid %d; you are uid %d, %s is uid %d's)",
 		doing, name, ErrNotOwner, st.Uid, me, dir, ds.Uid)
-}
-
-// staleTemp reports whether the temporary file fi, made by process pid,
-// was left behind: it is the caller's, and no process pid exists. A file
-// of another user's is never stale, whatever its process.
-func staleTemp(fi fs.FileInfo, pid int) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Uid != uint32(os.Geteuid()) {
-		return false
-	}
-	return unix.Kill(pid, 0) == unix.ESRCH
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 )
 
 // nobody is the uid that plays the other user of a shared directory.
@@ -299,7 +301,7 @@ func TestHostileLongName(t *testing.T) {
 		strings.Repeat("é", 125) + ".kml", // 254 bytes, two a character
 	} {
 		path := filepath.Join(dir, name)
-		stale := fmt.Sprintf("%s%d-0123456789abcdef", tmpPrefix(name), deadPID)
+		stale := fmt.Sprintf("%s%d-0123456789abcdef", fsutil.TempPrefix(name), deadPID)
 		assert.LessOrEqual(t, len(stale), 255)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, stale), nil, 0o600))
 		require.NoError(t, writeMap(path, "map\n"))

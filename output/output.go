@@ -35,14 +35,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/internal/fsutil"
@@ -411,27 +408,10 @@ func openDirect(path string, flag int) (*AtomicFile, error) {
 	return &AtomicFile{path: path, f: f, direct: true}, nil
 }
 
-// tmpMarker is what names geoloc's temporary files: .NAME.geoloc-tmp-PID-RANDOM.
-const tmpMarker = ".geoloc-tmp-"
-
-// tmpPrefix is the start of the temporary files' names for base, which is
-// shortened (at a character boundary) to keep them within the 255 bytes a
-// file name may have.
-func tmpPrefix(base string) string {
-	const most = 255 - len(".") - len(tmpMarker) - 10 - len("-") - 16 // pid, random
-	if len(base) > most {
-		n := most
-		for n > 0 && !utf8.RuneStart(base[n]) {
-			n--
-		}
-		base = base[:n]
-	}
-	return "." + base + tmpMarker
-}
-
 // createTemp makes the temporary file beside target, with mode, that
 // Commit renames onto target; path is the name the caller gave, for
-// errors. It first removes the stale temporary files of target's name.
+// errors. fsutil.CreateTemp first removes the stale temporary files of
+// target's name.
 func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 	dir, base := filepath.Split(target)
 	if dir == "" {
@@ -441,17 +421,7 @@ func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	prefix := tmpPrefix(base)
-	removeStale(root, prefix)
-	var f *os.File
-	var name string
-	for range 100 {
-		name = fmt.Sprintf("%s%d-%016x", prefix, os.Getpid(), rand.Uint64())
-		f, err = root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+	f, name, err := fsutil.CreateTemp(root, fsutil.TempPrefix(base))
 	if err != nil {
 		root.Close()
 		return nil, fmt.Errorf("write %s: %w", path, err)
@@ -463,52 +433,4 @@ func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return &AtomicFile{path: path, f: f, root: root, tmp: name, base: base}, nil
-}
-
-// removeStale removes from root the temporary files named prefix+PID-RANDOM
-// that staleTemp says were left by a process no longer running. It reads
-// the directory a batch at a time, so a huge one costs time, not memory.
-func removeStale(root *os.Root, prefix string) {
-	d, err := root.Open(".")
-	if err != nil {
-		return
-	}
-	defer d.Close()
-	for {
-		ents, err := d.ReadDir(256)
-		for _, e := range ents {
-			name := e.Name()
-			pid, ok := tmpPID(name, prefix)
-			if !ok {
-				continue
-			}
-			fi, err := root.Lstat(name)
-			if err != nil || !fi.Mode().IsRegular() || !staleTemp(fi, pid) {
-				continue
-			}
-			root.Remove(name)
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// tmpPID parses name as one of createTemp's temporary files for prefix,
-// and returns the process id in it.
-func tmpPID(name, prefix string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, prefix)
-	if !ok {
-		return 0, false
-	}
-	digits, random, ok := strings.Cut(rest, "-")
-	if !ok || len(random) != 16 || strings.Trim(random, "0123456789abcdef") != "" ||
-		digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return 0, false
-	}
-	pid, err := strconv.ParseInt(digits, 10, 32)
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	return int(pid), true
 }

@@ -18,7 +18,10 @@
 // leaves databases every user can read. Runs that share a directory take
 // turns (an flock on its .manifest.lock) to install their files and
 // update the manifest, which each re-reads under the lock, so concurrent
-// runs never lose each other's entries.
+// runs never lose each other's entries. Temporary files are named
+// .download.geoloc-tmp-PID-RANDOM (and .extract…, .manifest…); those a
+// killed run left are removed by the next run, if they are the caller's
+// and their process has ended.
 package fetch
 
 import (
@@ -225,7 +228,7 @@ func install(dir string, inst Installed, files []extracted) error {
 	defer l.Unlock()
 	mode := fsutil.FileMode()
 	for _, f := range files {
-		// The temporary files are 0600, as os.CreateTemp makes them.
+		// The temporary files are 0600.
 		if err := os.Chmod(f.tmp, mode); err != nil {
 			return err
 		}
@@ -602,7 +605,7 @@ func download(ctx context.Context, o *Options, u, user, pass string) (string, su
 	if err := statusErr(resp, u); err != nil {
 		return "", sums{}, err
 	}
-	f, err := os.CreateTemp(o.Dir, ".download-*")
+	f, err := fsutil.CreateTempIn(o.Dir, fsutil.TempPrefix("download"))
 	if err != nil {
 		return "", sums{}, err
 	}
@@ -682,7 +685,7 @@ func extract(dir string, d Database, tmp string) ([]extracted, string, error) {
 		return []extracted{{name: d.Files[0], tmp: out}}, "", nil
 	default:
 		// IPinfo: the download is the file.
-		out, err := os.CreateTemp(dir, ".extract-*")
+		out, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix("extract"))
 		if err != nil {
 			return nil, "", err
 		}
@@ -695,7 +698,7 @@ func extract(dir string, d Database, tmp string) ([]extracted, string, error) {
 }
 
 func writeTemp(dir string, r io.Reader) (string, error) {
-	f, err := os.CreateTemp(dir, ".extract-*")
+	f, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix("extract"))
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -119,4 +120,42 @@ func TestFetchConcurrentRunsKeepEveryEntry(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	assert.ElementsMatch(t, []string{"dbip-city-mmdb", "asn", "dbip-city-lite", "GeoLite2-ASN", "ipinfo-lite"}, names)
+}
+
+// TestHostileStaleFetchTemps: the temporary files a killed `db fetch` left
+// (a download can be gigabytes) are removed by the next fetch into that
+// directory; a live process's and another user's are not.
+func TestHostileStaleFetchTemps(t *testing.T) {
+	const dead = math.MaxInt32 // above any pid_max
+	up := newUpstream(t)
+	dir := t.TempDir()
+	stale := []string{
+		fmt.Sprintf(".download.geoloc-tmp-%d-0123456789abcdef", dead),
+		fmt.Sprintf(".extract.geoloc-tmp-%d-0123456789abcdef", dead),
+		fmt.Sprintf(".manifest.geoloc-tmp-%d-0123456789abcdef", dead),
+	}
+	kept := []string{
+		fmt.Sprintf(".download.geoloc-tmp-%d-0123456789abcdef", os.Getpid()), // a live process
+		".download-123456", // not geoloc's pattern
+	}
+	for _, n := range append(stale, kept...) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte("half a database"), 0o600))
+	}
+	if os.Geteuid() == 0 {
+		theirs := fmt.Sprintf(".extract.geoloc-tmp-%d-fedcba9876543210", dead)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, theirs), nil, 0o600))
+		require.NoError(t, os.Lchown(filepath.Join(dir, theirs), 65534, 65534))
+		kept = append(kept, theirs)
+	}
+	opts := up.options(dir)
+	opts.Names = []string{"dbip-city-lite"}
+	_, err := fetch.Fetch(context.Background(), opts)
+	require.NoError(t, err)
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	assert.ElementsMatch(t, append([]string{"dbip-city-lite.mmdb", fetch.ManifestName, fetch.LockName}, kept...), got)
 }

@@ -118,12 +118,12 @@ func writeManifest(dir string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".manifest-*")
+	f, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix("manifest"))
 	if err != nil {
 		return err
 	}
-	// os.CreateTemp makes it 0600; the manifest is for every reader of
-	// the databases.
+	// It is made 0600; the manifest is for every reader of the
+	// databases.
 	err = f.Chmod(fsutil.FileMode())
 	if err == nil {
 		_, err = f.Write(append(b, '\n'))
