@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package fsutil
 
@@ -7,8 +7,9 @@ import (
 	"os"
 )
 
-// Lock opens (creating it if need be) the file at path. Outside Unix it
-// takes no lock: concurrent runs there may still lose each other's work.
+// Lock opens (creating it if need be) the file at path. Outside Unix and
+// Windows (Plan 9, WebAssembly) it takes no lock: concurrent runs there may
+// still lose each other's work.
 func Lock(path string) (*Locked, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode())
 	if err != nil {
