@@ -384,3 +384,52 @@ func TestNewFileModeFollowsUmask(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteOnlyDirectory: a directory the writer may write but not read
+// (mode 0333, a drop box) still takes -o, as it did before temporary files
+// were made through a directory held open; only the stale ones are not
+// cleaned there, since none can be listed. As root the write runs in a
+// child process as uid 65534, since root reads every directory.
+func TestWriteOnlyDirectory(t *testing.T) {
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} { // t.TempDir makes them 0700
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	drop := filepath.Join(base, "drop")
+	require.NoError(t, os.Mkdir(drop, 0o755))
+	path := filepath.Join(drop, "route.kml")
+	if os.Geteuid() != 0 {
+		require.NoError(t, os.Chmod(drop, 0o333))
+		t.Cleanup(func() { os.Chmod(drop, 0o755) })
+		require.NoError(t, writeMap(path, "map\n"))
+		require.NoError(t, os.Chmod(drop, 0o755))
+		assertOnly(t, drop, "route.kml")
+		return
+	}
+	require.NoError(t, os.Lchown(drop, nobody, nobody))
+	require.NoError(t, os.Chmod(drop, 0o333))
+	// The test binary, where uid 65534 may run it.
+	bin := filepath.Join(base, "output.test")
+	b, err := os.ReadFile(os.Args[0])
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin, b, 0o755))
+	cmd := exec.Command(bin, "-test.run=^TestWriteOnlyDirectoryChild$")
+	cmd.Env = append(os.Environ(), "GEOLOC_WRITE_ONLY_CHILD="+path)
+	cmd.Dir = base
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assertOnly(t, drop, "route.kml")
+	b, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "map\n", string(b))
+}
+
+// TestWriteOnlyDirectoryChild is TestWriteOnlyDirectory's child.
+func TestWriteOnlyDirectoryChild(t *testing.T) {
+	path := os.Getenv("GEOLOC_WRITE_ONLY_CHILD")
+	if path == "" {
+		t.Skip("the child process of TestWriteOnlyDirectory")
+	}
+	require.NoError(t, writeMap(path, "map\n"))
+}

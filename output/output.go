@@ -283,11 +283,13 @@ type AtomicFile struct {
 	// root is the target's directory, held open from the temporary
 	// file's creation to its rename, so both happen in the same
 	// directory whatever is renamed meanwhile; tmp and base are the
-	// temporary file's and the target's names in it. nil when direct.
-	root      *os.Root
-	tmp, base string
-	direct    bool
-	done      bool
+	// temporary file's and the target's names in it. nil when direct,
+	// or when the directory cannot be read (mode -wx): then dir names
+	// it.
+	root           *os.Root
+	dir, tmp, base string
+	direct         bool
+	done           bool
 }
 
 // CreateAtomic opens path for writing by the rules of WriteFileAtomic.
@@ -343,7 +345,7 @@ func (a *AtomicFile) Commit() error {
 		}
 		return nil
 	}
-	defer a.root.Close()
+	defer a.closeDir()
 	err := a.f.Sync()
 	if err == nil {
 		err = a.f.Close()
@@ -351,17 +353,14 @@ func (a *AtomicFile) Commit() error {
 		a.f.Close()
 	}
 	if err == nil {
-		err = a.root.Rename(a.tmp, a.base)
+		err = a.rename()
 	}
 	if err != nil {
-		a.root.Remove(a.tmp)
+		a.remove()
 		return fmt.Errorf("write %s: %w", a.path, err)
 	}
 	// Make the rename itself durable.
-	if d, derr := a.root.Open("."); derr == nil {
-		d.Sync()
-		d.Close()
-	}
+	a.syncDir()
 	return nil
 }
 
@@ -375,7 +374,39 @@ func (a *AtomicFile) Abort() {
 	a.done = true
 	a.f.Close()
 	if !a.direct {
-		a.root.Remove(a.tmp)
+		a.remove()
+		a.closeDir()
+	}
+}
+
+func (a *AtomicFile) rename() error {
+	if a.root == nil {
+		return os.Rename(filepath.Join(a.dir, a.tmp), filepath.Join(a.dir, a.base))
+	}
+	return a.root.Rename(a.tmp, a.base)
+}
+
+func (a *AtomicFile) remove() {
+	if a.root == nil {
+		os.Remove(filepath.Join(a.dir, a.tmp))
+		return
+	}
+	a.root.Remove(a.tmp)
+}
+
+func (a *AtomicFile) syncDir() {
+	d, err := os.Open(a.dir)
+	if a.root != nil {
+		d, err = a.root.Open(".")
+	}
+	if err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func (a *AtomicFile) closeDir() {
+	if a.root != nil {
 		a.root.Close()
 	}
 }
@@ -417,20 +448,29 @@ func createTemp(path, target string, mode fs.FileMode) (*AtomicFile, error) {
 	if dir == "" {
 		dir = "."
 	}
-	root, err := os.OpenRoot(dir)
+	a := &AtomicFile{path: path, dir: dir, base: base}
+	var err error
+	a.root, err = os.OpenRoot(dir)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		// A directory to write but not read (-wx), as a drop box is:
+		// by path, with no stale file removed, since none can be listed.
+		a.f, err = fsutil.CreateTempPath(dir, fsutil.TempPrefix(base))
+		if err == nil {
+			a.tmp = filepath.Base(a.f.Name())
+		}
+	case err == nil:
+		a.f, a.tmp, err = fsutil.CreateTemp(a.root, fsutil.TempPrefix(base))
+	}
 	if err != nil {
+		a.closeDir()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	f, name, err := fsutil.CreateTemp(root, fsutil.TempPrefix(base))
-	if err != nil {
-		root.Close()
+	if err := a.f.Chmod(mode); err != nil {
+		a.f.Close()
+		a.remove()
+		a.closeDir()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		root.Remove(name)
-		root.Close()
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return &AtomicFile{path: path, f: f, root: root, tmp: name, base: base}, nil
+	return a, nil
 }

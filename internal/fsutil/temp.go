@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -37,11 +38,41 @@ func TempPrefix(base string) string {
 // live process; never another user's. Elsewhere none is removed.
 func CreateTemp(root *os.Root, prefix string) (*os.File, string, error) {
 	removeStale(root, prefix)
+	return createTemp(root.OpenFile, prefix)
+}
+
+// CreateTempIn is CreateTemp in the directory dir; the file's Name is its
+// path. In a directory the caller may write but not read (mode -wx), which
+// OpenRoot cannot open, it creates the file by path and removes no stale
+// one, since it cannot list them.
+func CreateTempIn(dir, prefix string) (*os.File, error) {
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrPermission) {
+		return CreateTempPath(dir, prefix)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, _, err := CreateTemp(root, prefix)
+	return f, err
+}
+
+// CreateTempPath creates the file as CreateTemp does, by its path in dir,
+// and removes no stale file: for a directory OpenRoot cannot open.
+func CreateTempPath(dir, prefix string) (*os.File, error) {
+	f, _, err := createTemp(func(name string, flag int, perm fs.FileMode) (*os.File, error) {
+		return os.OpenFile(filepath.Join(dir, name), flag, perm)
+	}, prefix)
+	return f, err
+}
+
+func createTemp(open func(string, int, fs.FileMode) (*os.File, error), prefix string) (*os.File, string, error) {
 	var err error
 	for range 100 {
 		name := fmt.Sprintf("%s%d-%016x", prefix, os.Getpid(), rand.Uint64())
 		var f *os.File
-		f, err = root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = open(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
 			return f, name, nil
 		}
@@ -50,18 +81,6 @@ func CreateTemp(root *os.Root, prefix string) (*os.File, string, error) {
 		}
 	}
 	return nil, "", err
-}
-
-// CreateTempIn is CreateTemp in the directory dir; the file's Name is its
-// path.
-func CreateTempIn(dir, prefix string) (*os.File, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	f, _, err := CreateTemp(root, prefix)
-	return f, err
 }
 
 // removeStale removes from root the temporary files named prefix+PID-RANDOM
