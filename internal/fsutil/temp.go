@@ -121,7 +121,7 @@ func tempPID(name, prefix string) (int, bool) {
 	}
 	digits, random, ok := strings.Cut(rest, "-")
 	if !ok || len(random) != 16 || strings.Trim(random, "0123456789abcdef") != "" ||
-		digits == "" || strings.Trim(digits, "0123456789") != "" {
+		digits == "" || digits[0] == '0' || strings.Trim(digits, "0123456789") != "" {
 		return 0, false
 	}
 	pid, err := strconv.ParseInt(digits, 10, 32)
