@@ -207,38 +207,11 @@ func writeSVGAggregate(w io.Writer, a *Aggregate, opts Options) error {
 	legendH := 64 + 16*float64(rows)
 
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="`)
-	num(&b, W, 0)
-	b.WriteString(`" height="`)
-	num(&b, mapH+legendH, 0)
-	b.WriteString(`" viewBox="0 0 `)
-	num(&b, W, 0)
-	b.WriteString(` `)
-	num(&b, mapH+legendH, 0)
-	b.WriteString(`" font-family="sans-serif"><title>`)
-	b.WriteString(html.EscapeString(style.Sanitize(title, 255)))
-	b.WriteString(`</title>`)
+	svgOpen(&b, W, mapH+legendH, title)
 	s.writeAggMap(&b, W, true)
-	b.WriteString(`<rect x="0" y="`)
-	num(&b, mapH, 0)
-	b.WriteString(`" width="`)
-	num(&b, W, 0)
-	b.WriteString(`" height="`)
-	num(&b, legendH, 0)
-	b.WriteString(`" fill="#ffffff"/>`)
+	svgLegendBox(&b, W, mapH, legendH)
 	text := func(x, y float64, size int, weight, s string) {
-		b.WriteString(`<text x="`)
-		num(&b, x, 1)
-		b.WriteString(`" y="`)
-		num(&b, y, 1)
-		b.WriteString(`" font-size="` + strconv.Itoa(size) + `"`)
-		if weight != "" {
-			b.WriteString(` font-weight="` + weight + `"`)
-		}
-		b.WriteString(`>`)
-		b.WriteString(html.EscapeString(style.Sanitize(s, 200)))
-		b.WriteString(`</text>`)
+		svgText(&b, x, y, size, weight, s, 200)
 	}
 	y := mapH + 22
 	text(12, y, 13, "bold", aggSummary(a, len(s.points), len(s.links)))
@@ -255,10 +228,7 @@ func writeSVGAggregate(w io.Writer, a *Aggregate, opts Options) error {
 		}
 		text(12, yy, 11, "", c.Country+" "+c.Name+" ("+strconv.Itoa(c.Traces)+")")
 	}
-	b.WriteString("</svg>\n")
-	bw := bufio.NewWriter(w)
-	bw.WriteString(b.String())
-	return bw.Flush()
+	return svgClose(w, &b)
 }
 
 // aggMaxLinkRows is the number of busiest links the HTML page lists.

@@ -556,40 +556,13 @@ func writeSVG(w io.Writer, results Results, opts Options) error {
 	legendH := 40 + 16*float64(rows)
 
 	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="`)
-	num(&b, W, 0)
-	b.WriteString(`" height="`)
-	num(&b, mapH+legendH, 0)
-	b.WriteString(`" viewBox="0 0 `)
-	num(&b, W, 0)
-	b.WriteString(` `)
-	num(&b, mapH+legendH, 0)
-	b.WriteString(`" font-family="sans-serif"><title>`)
-	b.WriteString(html.EscapeString(style.Sanitize(title, 255)))
-	b.WriteString(`</title>`)
+	svgOpen(&b, W, mapH+legendH, title)
 	s.writeMap(&b, W, true)
 
 	y := mapH + 22
-	b.WriteString(`<rect x="0" y="`)
-	num(&b, mapH, 0)
-	b.WriteString(`" width="`)
-	num(&b, W, 0)
-	b.WriteString(`" height="`)
-	num(&b, legendH, 0)
-	b.WriteString(`" fill="#ffffff"/>`)
+	svgLegendBox(&b, W, mapH, legendH)
 	text := func(x, y float64, size int, weight, s string) {
-		b.WriteString(`<text x="`)
-		num(&b, x, 1)
-		b.WriteString(`" y="`)
-		num(&b, y, 1)
-		b.WriteString(`" font-size="` + strconv.Itoa(size) + `"`)
-		if weight != "" {
-			b.WriteString(` font-weight="` + weight + `"`)
-		}
-		b.WriteString(`>`)
-		b.WriteString(html.EscapeString(style.Sanitize(s, 90)))
-		b.WriteString(`</text>`)
+		svgText(&b, x, y, size, weight, s, 90)
 	}
 	text(12, y, 13, "bold", plural(len(traces), "trace"))
 	text(colAS, y, 13, "bold", "networks (AS), by destinations")
@@ -630,10 +603,60 @@ func writeSVG(w io.Writer, results Results, opts Options) error {
 		}
 		text(colCC, yy, 11, "", c.Key+" "+c.Name+" ("+strconv.Itoa(c.Destinations)+")")
 	}
+	return svgClose(w, &b)
+}
+
+// svgOpen starts a standalone SVG document of width w and height h, titled
+// title; svgClose ends it.
+func svgOpen(b *strings.Builder, w, h float64, title string) {
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="`)
+	num(b, w, 0)
+	b.WriteString(`" height="`)
+	num(b, h, 0)
+	b.WriteString(`" viewBox="0 0 `)
+	num(b, w, 0)
+	b.WriteString(` `)
+	num(b, h, 0)
+	b.WriteString(`" font-family="sans-serif"><title>`)
+	b.WriteString(html.EscapeString(style.Sanitize(title, 255)))
+	b.WriteString(`</title>`)
+}
+
+// svgClose ends the document svgOpen started in b and writes it all to w.
+func svgClose(w io.Writer, b *strings.Builder) error {
 	b.WriteString("</svg>\n")
 	bw := bufio.NewWriter(w)
 	bw.WriteString(b.String())
 	return bw.Flush()
+}
+
+// svgLegendBox draws the white box, w wide and h high, that holds the
+// legend below a map mapH high.
+func svgLegendBox(b *strings.Builder, w, mapH, h float64) {
+	b.WriteString(`<rect x="0" y="`)
+	num(b, mapH, 0)
+	b.WriteString(`" width="`)
+	num(b, w, 0)
+	b.WriteString(`" height="`)
+	num(b, h, 0)
+	b.WriteString(`" fill="#ffffff"/>`)
+}
+
+// svgText writes one legend line of text at (x, y) in font size size and,
+// unless "", font weight weight: s sanitized to at most maxLen characters.
+func svgText(b *strings.Builder, x, y float64, size int, weight, s string, maxLen int) {
+	b.WriteString(`<text x="`)
+	num(b, x, 1)
+	b.WriteString(`" y="`)
+	num(b, y, 1)
+	b.WriteString(`" font-size="` + strconv.Itoa(size) + `"`)
+	if weight != "" {
+		b.WriteString(` font-weight="` + weight + `"`)
+	}
+	b.WriteString(`>`)
+	b.WriteString(html.EscapeString(style.Sanitize(s, maxLen)))
+	b.WriteString(`</text>`)
 }
 
 func plural(n int, what string) string {
