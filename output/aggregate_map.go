@@ -249,19 +249,7 @@ type aggPage struct {
 	MoreLinks                    int
 }
 
-var aggPageTemplate = template.Must(template.New("agg").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{.CSP}}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{{.Title}}</title>
-<style>{{.CSS}}</style>
-</head>
-<body>
-<header><h1>{{.Title}}</h1><p class="summary">{{.Summary}}.{{if .Dropped}} {{.Dropped}}.{{end}} Hover a link or a place for its count; scroll to zoom, drag to pan, double-click to reset.</p></header>
-<main>
+var aggPageTemplate = pageWith("agg", `{{define "summary"}}{{.Summary}}.{{if .Dropped}} {{.Dropped}}.{{end}} Hover a link or a place for its count; scroll to zoom, drag to pan, double-click to reset.{{end}}{{template "head" .}}<main>
 <div class="left">
 <div id="mapbox">{{.Map}}</div>
 </div>
@@ -274,13 +262,12 @@ var aggPageTemplate = template.Must(template.New("agg").Parse(`<!DOCTYPE html>
 {{end}}</tbody></table>{{if .MoreLinks}}<p>+ {{.MoreLinks}} more</p>{{end}}</section>
 </aside>
 </main>
-<footer>Made by geoloc. Country outlines: Natural Earth (public domain). This page loads nothing from the network.</footer>
-<div id="details" hidden></div>
+{{template "footer"}}<div id="details" hidden></div>
 <script type="application/json" id="geoloc-data">{"traces":[]}</script>
 <script>{{.Script}}</script>
 </body>
 </html>
-`))
+`)
 
 // writeHTMLAggregate writes one self-contained page of an Aggregate: the
 // aggregated SVG map (tooltips give the counts; the map page's script

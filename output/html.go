@@ -79,7 +79,11 @@ type htmlPage struct {
 	Threshold  string
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// pageBase is what the per-trace page and the aggregated page
+// (aggPageTemplate) share: "head", the document's head and the page's
+// header, whose line below the title is the page's own template "summary"
+// (its data needs Title, CSP, CSS and Summary), and "footer".
+var pageBase = template.Must(template.New("base").Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -90,8 +94,16 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <style>{{.CSS}}</style>
 </head>
 <body>
-<header><h1>{{.Title}}</h1><p class="summary">{{.Summary}}. Hover or click a hop, a route or a legend entry; scroll to zoom, drag to pan, double-click to reset.</p></header>
-<main>
+<header><h1>{{.Title}}</h1><p class="summary">{{template "summary" .}}</p></header>
+{{end}}{{define "footer"}}<footer>Made by geoloc. Country outlines: Natural Earth (public domain). This page loads nothing from the network.</footer>
+{{end}}`))
+
+// pageWith is pageBase with a page of name and text added.
+func pageWith(name, text string) *template.Template {
+	return template.Must(template.Must(pageBase.Clone()).New(name).Parse(text))
+}
+
+var pageTemplate = pageWith("page", `{{define "summary"}}{{.Summary}}. Hover or click a hop, a route or a legend entry; scroll to zoom, drag to pan, double-click to reset.{{end}}{{template "head" .}}<main>
 <div class="left">
 <div id="mapbox">{{.Map}}</div>
 <p class="key"><svg width="14" height="14"><rect x="2" y="2" width="10" height="10" fill="#555"/></svg> start (where the trace was measured) <svg width="14" height="14"><rect x="2" y="2" width="10" height="10" fill="#fff" stroke="#555" stroke-dasharray="2"/></svg> start inferred by the engine <svg width="14" height="14"><circle cx="7" cy="7" r="5" fill="#555"/></svg> hop <svg width="14" height="14"><circle cx="7" cy="7" r="5" fill="#fff" stroke="#555" stroke-width="1.5"/></svg> uncertain hop (confidence below {{.Threshold}}, placed from neighbours, or country uncertain; dashed: its radius) ▶ direction of travel; numbers are hop TTLs</p>
@@ -115,12 +127,11 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <section><h2>Countries</h2><ul class="legend" id="legend-countries">{{range .Countries}}<li data-cc="{{.Key}}"><span>{{.Key}} {{.Label}}</span> <small>{{.Count}} dest.</small></li>{{end}}</ul></section>
 </aside>
 </main>
-<footer>Made by geoloc. Country outlines: Natural Earth (public domain). This page loads nothing from the network.</footer>
-<script type="application/json" id="geoloc-data">{{.Data}}</script>
+{{template "footer"}}<script type="application/json" id="geoloc-data">{{.Data}}</script>
 <script>{{.Script}}</script>
 </body>
 </html>
-`))
+`)
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
