@@ -21,9 +21,12 @@ const DefaultSlackKm = 25
 const DefaultCacheSize = 1 << 17
 
 // DefaultCacheBytes bounds the memory of the engine's cache of what it
-// knows about each address when Options.CacheBytes is zero: 32 MiB, about
-// 20,000–60,000 addresses with names and three databases.
-const DefaultCacheBytes = 32 << 20
+// knows about each address when Options.CacheBytes is zero: 8 MiB, about
+// 5,000–15,000 addresses with names and three databases. Small on purpose:
+// the garbage collector scans the cache on every cycle, and under geoloc's
+// 100 MiB memory limit a 32 MiB cache cost more CPU in collection than its
+// hits saved, even on input whose addresses repeat (scripts/bench-regeo.sh).
+const DefaultCacheBytes = 8 << 20
 
 // Resolver looks up the PTR name of an address. *rdns.Resolver implements it.
 type Resolver interface {

@@ -6,7 +6,11 @@
 # generated databases (internal/cmd/benchdb: two city layouts and an ASN
 # database). Both programs are built here from this checkout.
 #
-#   scripts/bench-regeo.sh [MiB [ROUNDS]]
+#   scripts/bench-regeo.sh [MiB [ROUNDS [ROUTERS]]]
+#
+# With ROUTERS, hop addresses are drawn from that many router addresses
+# (atlasgen -routers: they repeat across traces as in real data, so the
+# engine's cache hits); without, every hop address is new (its worst case).
 #
 # Prints wall time, CPU time (user+sys), peak RSS and hops per CPU-second
 # for each, and geoloc's CPU as a multiple of the floor's. On a loaded
@@ -15,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mb=${1:-30}
 rounds=${2:-2}
+routers=${3:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -22,9 +27,9 @@ go build -o "$tmp/geoloc" ./cmd/geoloc
 go build -o "$tmp/floor" ./internal/cmd/floor
 go build -o "$tmp/atlasgen" ./internal/cmd/atlasgen
 go run ./internal/cmd/benchdb "$tmp"
-"$tmp/atlasgen" -mb "$mb" > "$tmp/atlas.jsonl"
+"$tmp/atlasgen" -mb "$mb" -routers "$routers" > "$tmp/atlas.jsonl"
 hops=$("$tmp/floor" "$tmp/bench-city.mmdb" < "$tmp/atlas.jsonl" | sed -E 's/.* ([0-9]+) hops.*/\1/')
-echo "input: ${mb} MiB of generated RIPE Atlas results, $(wc -l < "$tmp/atlas.jsonl") traces, $hops hops; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "input: ${mb} MiB of generated RIPE Atlas results (routers: $routers), $(wc -l < "$tmp/atlas.jsonl") traces, $hops hops; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # run NAME CMD...: wall, CPU and peak RSS of one command (GNU time).
 run() {

@@ -23,6 +23,35 @@ type Reader struct {
 	n       int // records made
 	array   bool
 	started bool
+	// routers, when set, is the pool hop addresses are drawn from (see
+	// SetRouters); zipf picks from it.
+	routers int
+	zipf    *rand.Zipf
+}
+
+// SetRouters makes hop addresses come from a pool of n router addresses per
+// address family instead of being fresh every time, drawn with a Zipf law
+// (s = 1.1) so that a few core routers appear in many traces and most in
+// few, as in real RIPE Atlas data; n <= 0 restores fresh addresses. Call it
+// before the first Read.
+func (g *Reader) SetRouters(n int) {
+	if n <= 0 {
+		g.routers, g.zipf = 0, nil
+		return
+	}
+	g.routers = n
+	g.zipf = rand.NewZipf(rand.New(rand.NewPCG(3, 4)), 1.1, 1, uint64(n-1))
+}
+
+// router appends the address of pool member i: a fixed mix of i, so the
+// same i always gives the same address and neighbours look unrelated.
+func router(b []byte, i uint64, v6 bool) []byte {
+	x := (i + 1) * 0x9e3779b97f4a7c15
+	x ^= x >> 29
+	if v6 {
+		return fmt.Appendf(b, "2001:db8:%x:%x::%x", x&0xffff, (x>>16)&0xffff, (x>>32)&0xfff+1)
+	}
+	return fmt.Appendf(b, "%d.%d.%d.%d", (x%223)+1, (x>>8)&0xff, (x>>16)&0xff, (x>>24)%254+1)
 }
 
 // New returns a Reader of limit bytes of results (records are never cut:
@@ -98,7 +127,12 @@ func (g *Reader) Record(b []byte) []byte {
 		}
 		b = fmt.Appendf(b, `{"hop":%d,"result":[`, h)
 		rtt += r.Float64() * 9
-		hopAddr := g.addr(nil, v6)
+		var hopAddr []byte
+		if g.zipf != nil {
+			hopAddr = router(nil, g.zipf.Uint64(), v6)
+		} else {
+			hopAddr = g.addr(nil, v6)
+		}
 		mpls := h > 3 && h < hops-2 && r.IntN(6) == 0
 		for p := 0; p < 3; p++ {
 			if p > 0 {

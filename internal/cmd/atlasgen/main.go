@@ -3,6 +3,7 @@
 // CLI on inputs of any size:
 //
 //	go run ./internal/cmd/atlasgen -mb 100 > atlas.jsonl
+//	go run ./internal/cmd/atlasgen -mb 100 -routers 50000 > atlas.jsonl  # addresses repeat
 package main
 
 import (
@@ -18,9 +19,12 @@ import (
 func main() {
 	mb := flag.Int64("mb", 10, "MiB of results to write (whole records)")
 	array := flag.Bool("array", false, "one JSON array (as the API serves) instead of JSON Lines")
+	routers := flag.Int("routers", 0, "draw hop addresses (Zipf) from this many router addresses per family, as real data repeats them; 0: every hop address fresh")
 	flag.Parse()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if _, err := io.Copy(w, atlasgen.New(*mb<<20, *array)); err != nil {
+	g := atlasgen.New(*mb<<20, *array)
+	g.SetRouters(*routers)
+	if _, err := io.Copy(w, g); err != nil {
 		fmt.Fprintln(os.Stderr, "atlasgen:", err)
 		os.Exit(1)
 	}
