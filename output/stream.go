@@ -55,7 +55,7 @@ type spooled struct {
 	write func(io.Writer, Results, Options) error
 	f     *os.File
 	bw    *bufio.Writer
-	enc   *json.Encoder
+	buf   []byte // the last line written, reused
 	n     int
 	err   error // first error while reading the spool back
 	// held are the results JSON cannot carry (non-finite numbers, which
@@ -74,24 +74,26 @@ func beginSpooled(write func(io.Writer, Results, Options) error) func(io.Writer,
 		// behind if the program dies.
 		_ = os.Remove(f.Name())
 		bw := bufio.NewWriterSize(f, 64<<10)
-		return &spooled{w: w, opts: o, write: write, f: f, bw: bw, enc: json.NewEncoder(bw)}, nil
+		return &spooled{w: w, opts: o, write: write, f: f, bw: bw}, nil
 	}
 }
 
 func (s *spooled) Add(r *geoloc.TraceResult) error {
 	s.n++
-	err := s.enc.Encode(r) // nil encodes as "null"
+	b, err := AppendJSON(s.buf[:0], r, true) // nil encodes as "null"
 	var ue *json.UnsupportedValueError
 	if errors.As(err, &ue) {
-		// Encode wrote nothing: json.Encoder marshals the whole value
-		// before writing.
 		if s.held == nil {
 			s.held = map[int]*geoloc.TraceResult{}
 		}
 		s.held[s.n-1] = r
-		err = s.enc.Encode(nil)
+		b, err = append(b[:0], "null\n"...), nil
 	}
 	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	s.buf = b
+	if _, err := s.bw.Write(b); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
 	return nil
@@ -144,19 +146,25 @@ func fromSlice(write func(io.Writer, Results, Options) error) func(io.Writer, []
 // jsonlStream writes one result a line.
 type jsonlStream struct {
 	bw  *bufio.Writer
-	enc *json.Encoder
+	buf []byte
 }
 
 func beginJSONL(w io.Writer, _ Options) (Stream, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	return &jsonlStream{bw: bw, enc: json.NewEncoder(bw)}, nil
+	return &jsonlStream{bw: bw}, nil
 }
 
 func (s *jsonlStream) Add(r *geoloc.TraceResult) error {
 	if r == nil {
 		return nil
 	}
-	return s.enc.Encode(finiteResult(r))
+	b, err := AppendJSON(s.buf[:0], finiteResult(r), true)
+	if err != nil {
+		return err
+	}
+	s.buf = b
+	_, err = s.bw.Write(b)
+	return err
 }
 
 func (s *jsonlStream) Close() error { return s.bw.Flush() }

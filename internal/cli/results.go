@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -108,8 +107,8 @@ type sink struct {
 	f      *engineFlags
 	table  bool
 	color  bool
-	stdout bool // write to stdout at all
-	enc    *json.Encoder
+	stdout bool   // write to stdout at all
+	buf    []byte // the last JSON line written to stdout, reused
 	n      int
 	// toStdout draws every result on stdout (--format geojson and the
 	// like, without -o).
@@ -296,9 +295,6 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 			return nil, err
 		}
 		s.color = c
-	} else if s.stdout {
-		s.enc = json.NewEncoder(a.stdout)
-		s.enc.SetEscapeHTML(false)
 	}
 	return s, nil
 }
@@ -336,7 +332,13 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 		}
 		return term.WriteTrace(s.a.stdout, r, term.TraceTableOptions{Color: s.color, HostWidth: 40})
 	default:
-		return s.enc.Encode(r)
+		b, err := output.AppendJSON(s.buf[:0], r, false)
+		if err != nil {
+			return err
+		}
+		s.buf = b
+		_, err = s.a.stdout.Write(b)
+		return err
 	}
 }
 
