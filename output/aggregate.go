@@ -94,21 +94,68 @@ func WriteAggregate(w io.Writer, format string, a *Aggregate, opts Options) erro
 	return write(w, a, opts)
 }
 
+// SharedAggregate is one Aggregate that the map Streams of a run build
+// between them instead of one each: begin every map Stream with the same
+// Options.Shared and give them all the same results in the same order (as
+// a program writing one batch to several files does). Each result is then
+// folded in once, by the first Stream to get it, the memory is that of one
+// Aggregate, and every map drawn aggregated draws it. Its cap is the
+// maxLinks of NewSharedAggregate (the Streams' Options.MaxLinks is not
+// used), and the note of the cap reaches every Stream's Options.Note. Like
+// a Stream, it is not for concurrent use.
+type SharedAggregate struct {
+	agg    *Aggregate
+	folded int            // the results folded in
+	notes  []func(string) // the Streams' Options.Note
+}
+
+// NewSharedAggregate returns an empty SharedAggregate capped at maxLinks
+// distinct links and places (0 means DefaultMaxLinks).
+func NewSharedAggregate(maxLinks int) *SharedAggregate {
+	s := &SharedAggregate{}
+	s.agg = NewAggregate(AggregateOptions{MaxLinks: maxLinks, Note: func(msg string) {
+		for _, note := range s.notes {
+			note(msg)
+		}
+	}})
+	return s
+}
+
+// Aggregate returns the Aggregate built so far.
+func (s *SharedAggregate) Aggregate() *Aggregate { return s.agg }
+
+// add folds in r, a Stream's n-th result (nil ones not counted), unless
+// another Stream has folded its own n-th already.
+func (s *SharedAggregate) add(n int, r *geoloc.TraceResult) {
+	if n > s.folded {
+		s.agg.Add(r)
+		s.folded = n
+	}
+}
+
 // mapStream is the Stream of a map format with Options.Aggregate or
-// Options.AggregateAbove: every result goes into an Aggregate; up to
-// AggregateAbove results are also spooled, and Close draws them trace by
-// trace if no more came, or the Aggregate otherwise.
+// Options.AggregateAbove: every result goes into an Aggregate (its own, or
+// Options.Shared); up to AggregateAbove results are also spooled, and
+// Close draws them trace by trace if no more came, or the Aggregate
+// otherwise.
 type mapStream struct {
-	w     io.Writer
-	o     Options
-	write func(io.Writer, *Aggregate, Options) error
-	agg   *Aggregate
-	spool *spooled // nil once aggregating
-	n     int
+	w      io.Writer
+	o      Options
+	write  func(io.Writer, *Aggregate, Options) error
+	shared *SharedAggregate
+	spool  *spooled // nil once aggregating
+	n      int
 }
 
 func beginMap(f format, write func(io.Writer, *Aggregate, Options) error, w io.Writer, o Options) (Stream, error) {
-	s := &mapStream{w: w, o: o, write: write, agg: NewAggregate(AggregateOptions{MaxLinks: o.MaxLinks, Note: o.Note})}
+	sh := o.Shared
+	if sh == nil {
+		sh = NewSharedAggregate(o.MaxLinks)
+	}
+	if o.Note != nil {
+		sh.notes = append(sh.notes, o.Note)
+	}
+	s := &mapStream{w: w, o: o, write: write, shared: sh}
 	if !o.Aggregate {
 		replay := func(w io.Writer, rs Results, o Options) error {
 			st, err := f.begin(w, o)
@@ -134,7 +181,7 @@ func beginMap(f format, write func(io.Writer, *Aggregate, Options) error, w io.W
 func (s *mapStream) Add(r *geoloc.TraceResult) error {
 	if r != nil {
 		s.n++
-		s.agg.Add(r)
+		s.shared.add(s.n, r)
 	}
 	if s.spool == nil {
 		return nil
@@ -158,7 +205,7 @@ func (s *mapStream) Close() error {
 	if s.spool != nil {
 		return s.spool.Close()
 	}
-	return s.write(s.w, s.agg, s.o)
+	return s.write(s.w, s.shared.agg, s.o)
 }
 
 // discard gives the spool up without writing anything.

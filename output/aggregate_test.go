@@ -176,6 +176,65 @@ func TestAggregateCapInMap(t *testing.T) {
 	assert.Contains(t, svg, "left out to keep the map bounded")
 }
 
+// Map Streams begun with one SharedAggregate, fed the same results as a
+// run writing several files feeds them, fold each result into it once
+// (its Traces would be doubled otherwise) and write, and note, what each
+// would with an Aggregate of its own.
+func TestSharedAggregate(t *testing.T) {
+	fixed := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		rs    []*geoloc.TraceResult
+		o     Options
+		noted bool
+	}{
+		{"forced", aggTraces(), Options{Aggregate: true}, false},
+		{"above the threshold", append(aggTraces(), nil), Options{AggregateAbove: 3}, true},
+		{"at the threshold, per trace", aggTraces(), Options{AggregateAbove: 6}, false},
+		{"at the cap", outputtest.Many(60), Options{Aggregate: true, MaxLinks: 4}, true},
+	}
+	formats := []string{"kml", "kmz", "geojson", "html", "svg"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.Title, tt.o.Modified, tt.o.SpoolDir = "shared", fixed, t.TempDir()
+			sh := NewSharedAggregate(tt.o.MaxLinks)
+			bufs := make([]bytes.Buffer, len(formats))
+			notes := make([][]string, len(formats))
+			streams := make([]Stream, len(formats))
+			for i, format := range formats {
+				w, err := ForName(format)
+				require.NoError(t, err)
+				o := tt.o
+				o.Shared = sh
+				o.Note = func(s string) { notes[i] = append(notes[i], s) }
+				streams[i], err = w.Begin(&bufs[i], o)
+				require.NoError(t, err)
+			}
+			traces := 0
+			for _, r := range tt.rs {
+				if r != nil {
+					traces++
+				}
+				for _, st := range streams {
+					require.NoError(t, st.Add(r))
+				}
+			}
+			for _, st := range streams {
+				require.NoError(t, st.Close())
+			}
+			assert.Equal(t, traces, sh.Aggregate().Traces(), "each result folded in once")
+			for i, format := range formats {
+				var alone []string
+				o := tt.o
+				o.Note = func(s string) { alone = append(alone, s) }
+				assert.Equal(t, string(render(t, format, tt.rs, o)), bufs[i].String(), format)
+				assert.Equal(t, alone, notes[i], format+" notes")
+				assert.Equal(t, tt.noted, len(notes[i]) > 0, format+" noted")
+			}
+		})
+	}
+}
+
 // TestAggregateMemoryBounded streams many traces over a few links into
 // every map format, aggregated, and checks that the heap stays flat and
 // the output small. .ci/run runs it without the race detector.

@@ -77,6 +77,10 @@ type Options struct {
 	// MaxLinks caps the distinct links and places an aggregated map keeps
 	// (see AggregateOptions); 0 means DefaultMaxLinks.
 	MaxLinks int
+	// Shared, when set, is the Aggregate the map Streams begun with it
+	// build between them, each result folded in once (see
+	// SharedAggregate); nil gives each map Stream its own.
+	Shared *SharedAggregate
 	// Note, when set, receives one-line notes about a document being
 	// written: a map switched to aggregate above AggregateAbove, links left
 	// out at MaxLinks. The writers print nothing themselves.

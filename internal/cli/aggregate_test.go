@@ -10,15 +10,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/output"
 )
 
-// TestAggregateFlag is issue 13 item 2 at the command line: maps of more
-// than aggregateAbove traces are drawn aggregated with a note on stderr;
-// --aggregate forces it, --aggregate=false never; the other formats stay
-// per trace.
-func TestAggregateFlag(t *testing.T) {
-	// NTT's routers from Tokyo to Dallas, named by their cities: placed
-	// from their names alone, in four places.
+// nttTrace writes a trace of NTT's routers from Tokyo to Dallas, named by
+// their cities (placed from their names alone, in four places), and
+// returns its path.
+func nttTrace(t *testing.T) string {
+	t.Helper()
 	trace := filepath.Join(t.TempDir(), "trace.txt")
 	require.NoError(t, os.WriteFile(trace, []byte(`traceroute to cdn.example.com (129.250.9.9), 30 hops max, 60 byte packets
  1  ae-2.r01.tokyjp05.jp.bb.gin.ntt.net (129.250.2.129)  1.104 ms  1.210 ms  1.302 ms
@@ -26,6 +26,73 @@ func TestAggregateFlag(t *testing.T) {
  3  ae-1.r22.lsanca07.us.bb.gin.ntt.net (129.250.2.141)  104.512 ms  104.600 ms  104.733 ms
  4  ae-5.r21.dllstx09.us.bb.gin.ntt.net (129.250.2.150)  131.020 ms  131.100 ms  131.200 ms
 `), 0o644))
+	return trace
+}
+
+// The map outputs of one run (review: each used to build its own
+// aggregate of the same results) draw one Aggregate, built once, and
+// each is what it would be alone.
+func TestAggregateSharedBetweenMaps(t *testing.T) {
+	trace := nttTrace(t)
+	defer func(n int) { aggregateAbove = n }(aggregateAbove)
+	aggregateAbove = 2
+	defer func(f func(int) *output.SharedAggregate) { newSharedAggregate = f }(newSharedAggregate)
+	var built []*output.SharedAggregate
+	newSharedAggregate = func(maxLinks int) *output.SharedAggregate {
+		built = append(built, output.NewSharedAggregate(maxLinks))
+		return built[len(built)-1]
+	}
+	maps := []string{"x.kml", "x.html", "x.svg", "x.geojson"}
+	tests := []struct {
+		name   string
+		flags  []string
+		traces int
+		shared bool
+	}{
+		{"forced", []string{"--aggregate"}, 2, true},
+		{"automatic above the threshold", nil, 3, true},
+		{"automatic at the threshold: per trace", nil, 2, true},
+		{"never", []string{"--aggregate=false"}, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			built = nil
+			args := append([]string{"regeo", "--no-db"}, slices.Repeat([]string{trace}, tt.traces)...)
+			args = append(args, tt.flags...)
+			together := t.TempDir()
+			all := append([]string(nil), args...)
+			for _, m := range maps {
+				all = append(all, "-o", filepath.Join(together, m))
+			}
+			all = append(all, "-o", filepath.Join(together, "x.csv"))
+			r := run(t, "", nil, all...)
+			require.Equal(t, ExitOK, r.code, r.stderr)
+			if !tt.shared {
+				assert.Empty(t, built, "no aggregate without --aggregate")
+			} else {
+				require.Len(t, built, 1, "one aggregate for all the maps")
+				assert.Equal(t, tt.traces, built[0].Aggregate().Traces(), "each trace folded in once")
+			}
+			for _, m := range maps {
+				alone := filepath.Join(t.TempDir(), m)
+				r := run(t, "", nil, append(append([]string(nil), args...), "-o", alone)...)
+				require.Equal(t, ExitOK, r.code, r.stderr)
+				want, err := os.ReadFile(alone)
+				require.NoError(t, err)
+				got, err := os.ReadFile(filepath.Join(together, m))
+				require.NoError(t, err)
+				assert.Equal(t, string(want), string(got), m)
+			}
+		})
+	}
+}
+
+// TestAggregateFlag is issue 13 item 2 at the command line: maps of more
+// than aggregateAbove traces are drawn aggregated with a note on stderr;
+// --aggregate forces it, --aggregate=false never; the other formats stay
+// per trace.
+func TestAggregateFlag(t *testing.T) {
+	trace := nttTrace(t)
 	defer func(n int) { aggregateAbove = n }(aggregateAbove)
 	aggregateAbove = 2
 	tests := []struct {

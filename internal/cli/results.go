@@ -121,7 +121,14 @@ type sink struct {
 	// decorate, when set, sees each result before it is written (the ping
 	// evidence of --ping).
 	decorate func(*geoloc.TraceResult)
+	// shared is the one Aggregate every map output of the run draws
+	// aggregated, built once however many maps there are.
+	shared *output.SharedAggregate
 }
+
+// newSharedAggregate makes a sink's shared Aggregate. A variable for the
+// tests.
+var newSharedAggregate = output.NewSharedAggregate
 
 // aggregateAbove is the number of traces above which maps are drawn
 // aggregated unless --aggregate=false: a map of every trace of a big batch
@@ -171,8 +178,8 @@ type outStream struct {
 }
 
 // options are the writer options of an output: --circles, and for maps
-// --aggregate (or the automatic threshold), with the writer's notes kept
-// for the end of the run.
+// --aggregate (or the automatic threshold), drawing the run's one shared
+// Aggregate, with the writer's notes kept for the end of the run.
 func (s *sink) options(o *outStream, title string) output.Options {
 	opts := output.Options{Circles: s.f.circles, Title: title}
 	if !output.IsMap(o.w.Format()) {
@@ -184,6 +191,12 @@ func (s *sink) options(o *outStream, title string) output.Options {
 		o.aggregated = true
 	case !s.f.aggregate.set:
 		opts.AggregateAbove = aggregateAbove
+	}
+	if opts.Aggregate || opts.AggregateAbove > 0 {
+		if s.shared == nil {
+			s.shared = newSharedAggregate(opts.MaxLinks)
+		}
+		opts.Shared = s.shared
 	}
 	opts.Note = func(msg string) {
 		// The first note of a map that has just switched to aggregate is
