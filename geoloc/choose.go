@@ -3,7 +3,7 @@ package geoloc
 import (
 	"fmt"
 	"math"
-	"strings"
+	"strconv"
 
 	"github.com/golang/geo/r3"
 
@@ -323,36 +323,42 @@ func (e *Engine) evidence(s *solver, i int, h *hop, prev, next *hop) []Evidence 
 		}
 	}
 	out := make([]Evidence, 0, len(cs))
+	var why []byte // the Why being written, reused
+	var prevV, nextV r3.Vector
+	if prev != nil {
+		prevV = unitVector(*prev.loc)
+	}
+	if next != nil {
+		nextV = unitVector(*next.loc)
+	}
 	for ci := range cs {
 		c := &cs[ci]
 		x := Evidence{Source: c.evSource, Kind: c.evKind, Lat: c.Lat, Lon: c.Lon, City: c.City, Country: c.Country}
-		detour := e.detourWhy(h, c, prev, next)
 		switch {
 		case !h.feasible(ci):
 			x.Status, x.Why = StatusRuledOut, h.failing(ci)
 		case ci == best:
 			x.Status = StatusChosen
-			var parts []string
+			why = why[:0]
 			if k := agreeing(h, best); k > 0 {
-				parts = append(parts, fmt.Sprintf("%d other source(s) agree", k))
+				why = strconv.AppendInt(why, int64(k), 10)
+				why = append(why, " other source(s) agree"...)
 			}
 			if len(h.hard) > 0 {
-				parts = append(parts, h.hard[0].Check(c.pt).String())
+				why = h.hard[0].Check(c.pt).AppendTo(whySep(why))
 			}
-			if detour != "" {
-				parts = append(parts, detour)
-			}
-			x.Why = strings.Join(parts, "; ")
+			why = e.appendDetour(why, h, c, prev, next, prevV, nextV)
+			x.Why = string(why)
 		case best >= 0 && h.f.agrees(best, ci):
 			x.Status = StatusAgrees
 			if c.countryLevel || cs[best].countryLevel {
 				x.Why = "same country as the chosen place"
 			} else {
-				x.Why = fmt.Sprintf("%s from the chosen place", fmtKm(latency.DistanceKm(c.pt, cs[best].pt)))
+				x.Why = fmtKm(latency.DistanceKm(c.pt, cs[best].pt)) + " from the chosen place"
 			}
 		default:
 			x.Status = StatusUnlikely
-			var parts []string
+			why = why[:0]
 			if st := stateOf(ci); st >= 0 && s.marg[i] != nil {
 				what := "the chosen place"
 				if best < 0 {
@@ -361,41 +367,70 @@ func (e *Engine) evidence(s *solver, i int, h *hop, prev, next *hop) []Evidence 
 						what = "the neighbour's place"
 					}
 				}
-				parts = append(parts, fmt.Sprintf("score %.2f against %.2f for %s", s.share(i, st), math.Max(bestShare, 1-s.share(i, st)), what))
+				// As fmt's "%.2f".
+				why = append(why, "score "...)
+				why = strconv.AppendFloat(why, s.share(i, st), 'f', 2, 64)
+				why = append(why, " against "...)
+				why = strconv.AppendFloat(why, math.Max(bestShare, 1-s.share(i, st)), 'f', 2, 64)
+				why = append(why, " for "...)
+				why = append(why, what...)
 			}
-			if detour != "" {
-				parts = append(parts, detour)
-			}
-			x.Why = strings.Join(parts, "; ")
+			why = e.appendDetour(why, h, c, prev, next, prevV, nextV)
+			x.Why = string(why)
 		}
 		out = append(out, x)
 	}
 	return out
 }
 
-// detourWhy explains the detour a candidate of h would need from the placed
-// hop before it and to the one after it, "" when none.
-func (e *Engine) detourWhy(h *hop, c *cand, prev, next *hop) string {
+// whySep appends the "; " between the parts of a Why, if b has one already.
+func whySep(b []byte) []byte {
+	if len(b) > 0 {
+		b = append(b, "; "...)
+	}
+	return b
+}
+
+// appendDetour appends (after "; " when b is not empty) the detour a
+// candidate of h would need from the placed hop before it and to the one
+// after it (prevV and nextV: their places as unit vectors), nothing when
+// none.
+func (e *Engine) appendDetour(b []byte, h *hop, c *cand, prev, next *hop, prevV, nextV r3.Vector) []byte {
 	if c.countryLevel || !h.hasRTT {
-		return ""
+		return b
 	}
 	// latency.DetourExcessKm, from unit vectors.
 	excess := func(fromV r3.Vector, rttFrom, rttTo, slackKm float64) float64 {
 		d := latency.EarthRadiusKm * math.Acos(math.Max(-1, math.Min(1, fromV.Dot(c.v))))
 		return d - math.Max(rttTo-rttFrom, 0)/2*latency.FibreKmPerMs - slackKm
 	}
-	var whys []string
+	// strconv writes numbers as fmt's %.0f and %.1f do.
+	part := func(b []byte, x float64, ttl int, rise float64, to bool) []byte {
+		b = strconv.AppendFloat(whySep(b), x, 'f', 0, 64)
+		b = append(b, " km farther from hop "...)
+		b = strconv.AppendInt(b, int64(ttl), 10)
+		if to {
+			b = append(b, " than the "...)
+		} else {
+			b = append(b, " than its "...)
+		}
+		b = strconv.AppendFloat(b, rise, 'f', 1, 64)
+		if to {
+			return append(b, " ms RTT rise to it pays for"...)
+		}
+		return append(b, " ms RTT rise pays for"...)
+	}
 	if prev != nil && prev.res.TTL < h.res.TTL {
-		if x := excess(unitVector(*prev.loc), prev.res.RTTMs, h.res.RTTMs, e.slack+math.Min(prev.radKm, detourRadiusCapKm)); x > 0 {
-			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than its %.1f ms RTT rise pays for", x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs)))
+		if x := excess(prevV, prev.res.RTTMs, h.res.RTTMs, e.slack+math.Min(prev.radKm, detourRadiusCapKm)); x > 0 {
+			b = part(b, x, prev.res.TTL, math.Max(0, h.res.RTTMs-prev.res.RTTMs), false)
 		}
 	}
 	if next != nil && next.res.TTL > h.res.TTL {
-		if x := excess(unitVector(*next.loc), h.res.RTTMs, next.res.RTTMs, e.slack+math.Min(next.radKm, detourRadiusCapKm)); x > 0 {
-			whys = append(whys, fmt.Sprintf("%.0f km farther from hop %d than the %.1f ms RTT rise to it pays for", x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs)))
+		if x := excess(nextV, h.res.RTTMs, next.res.RTTMs, e.slack+math.Min(next.radKm, detourRadiusCapKm)); x > 0 {
+			b = part(b, x, next.res.TTL, math.Max(0, next.res.RTTMs-h.res.RTTMs), true)
 		}
 	}
-	return strings.Join(whys, "; ")
+	return b
 }
 
 func agreeing(h *hop, best int) int {

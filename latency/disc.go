@@ -1,8 +1,8 @@
 package latency
 
 import (
-	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s2"
@@ -91,15 +91,33 @@ type Check struct {
 
 // String explains the check in words: "needs at least 38.1 ms from Oslo, saw
 // 2.3 ms" when infeasible, "1203 km from Oslo, 2.3 ms allows 260 km" otherwise.
-func (c Check) String() string {
+func (c Check) String() string { return string(c.AppendTo(nil)) }
+
+// AppendTo appends String's words to b, without fmt (whose %.1f and %.0f
+// write what strconv does): the engine explains every candidate of every
+// hop this way.
+func (c Check) AppendTo(b []byte) []byte {
 	from := c.From
 	if from == "" {
 		from = "the vantage point"
 	}
 	if !c.Feasible {
-		return fmt.Sprintf("needs at least %.1f ms from %s, saw %.1f ms", c.NeedMs, from, c.SawMs)
+		b = append(b, "needs at least "...)
+		b = strconv.AppendFloat(b, c.NeedMs, 'f', 1, 64)
+		b = append(b, " ms from "...)
+		b = append(b, from...)
+		b = append(b, ", saw "...)
+		b = strconv.AppendFloat(b, c.SawMs, 'f', 1, 64)
+		return append(b, " ms"...)
 	}
-	return fmt.Sprintf("%.0f km from %s, %.1f ms allows %.0f km", c.DistanceKm, from, c.SawMs, c.MaxKm)
+	b = strconv.AppendFloat(b, c.DistanceKm, 'f', 0, 64)
+	b = append(b, " km from "...)
+	b = append(b, from...)
+	b = append(b, ", "...)
+	b = strconv.AppendFloat(b, c.SawMs, 'f', 1, 64)
+	b = append(b, " ms allows "...)
+	b = strconv.AppendFloat(b, c.MaxKm, 'f', 0, 64)
+	return append(b, " km"...)
 }
 
 // Region approximates the intersection of several discs: the centroid of the

@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -231,5 +232,23 @@ func TestBearingDeg(t *testing.T) {
 	}
 	if b := BearingDeg(oslo, oslo); b != 0 {
 		t.Errorf("same point: %v", b)
+	}
+}
+
+// TestCheckStringAsFmt holds Check's words to the fmt verbs they replaced
+// ("%.1f", "%.0f"), for the numbers fmt and strconv could write apart.
+func TestCheckStringAsFmt(t *testing.T) {
+	for _, v := range []float64{0, -0.0, 0.05, 0.15, 2.25, 38.149999, 1e21, 1e-7, -3.5, math.Inf(1), math.Inf(-1), math.NaN(), 12345.5} {
+		for _, from := range []string{"", "Oslo"} {
+			name := from
+			if name == "" {
+				name = "the vantage point"
+			}
+			bad := Check{NeedMs: v, SawMs: v / 3, From: from}
+			assert.Equal(t, fmt.Sprintf("needs at least %.1f ms from %s, saw %.1f ms", v, name, v/3), bad.String())
+			ok := Check{Feasible: true, DistanceKm: v, SawMs: v, MaxKm: v * 2, From: from}
+			assert.Equal(t, fmt.Sprintf("%.0f km from %s, %.1f ms allows %.0f km", v, name, v, v*2), ok.String())
+			assert.Equal(t, "x"+ok.String(), string(ok.AppendTo([]byte("x"))))
+		}
 	}
 }
