@@ -323,7 +323,7 @@ func (e *Engine) evidence(s *solver, i int, h *hop, prev, next *hop) []Evidence 
 		}
 	}
 	out := make([]Evidence, 0, len(cs))
-	var why []byte // the Why being written, reused
+	why := make([]byte, 0, 256) // the Why being written, reused
 	var prevV, nextV r3.Vector
 	if prev != nil {
 		prevV = unitVector(*prev.loc)

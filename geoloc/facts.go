@@ -94,6 +94,9 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 		hints = e.hintsOf(name)
 		f.codes = e.codesOf(name)
 	}
+	// A database answers with one candidate at most, as a rule: sized
+	// for that, the slice is allocated once (cands are large).
+	f.cands = make([]cand, 0, len(hints)+len(e.opts.Sources))
 	for i := range hints {
 		h := hints[i]
 		f.cands = append(f.cands, hintCand(h, len(hints) > 1))
@@ -273,9 +276,11 @@ type factKey struct {
 }
 
 // factCache is a bounded concurrent map. When a shard is full, by count or
-// by bytes, arbitrary entries are evicted: cheap, and for traceroute data (a
-// few hot core routers, a long tail of edge addresses) nearly as good as
-// LRU.
+// by bytes, its oldest entries are evicted (first in, first out): cheap — no
+// map iteration, and the evicted entry's size is kept beside its key, so
+// eviction touches no cold memory — and for traceroute data (a few hot core
+// routers, met again and again, a long tail of edge addresses) nearly as
+// good as LRU.
 type factCache struct {
 	seed     maphash.Seed
 	shards   []cacheShard
@@ -287,6 +292,16 @@ type cacheShard struct {
 	mu    sync.Mutex
 	m     map[factKey]*facts
 	bytes int64
+	// order holds the keys in the order they came, from head on, with
+	// what each entry cost when it came (a key put again is not listed
+	// twice: its entry keeps its place and only its cost changes).
+	order []orderedKey
+	head  int
+}
+
+type orderedKey struct {
+	k    factKey
+	size int64
 }
 
 const cacheShards = 32
@@ -342,17 +357,32 @@ func (c *factCache) put(k factKey, f *facts) {
 	s := c.shard(k)
 	s.mu.Lock()
 	if old, ok := s.m[k]; ok {
-		s.bytes -= entryBytes(k, old)
-		delete(s.m, k)
-	}
-	for old, of := range s.m {
-		if len(s.m) < c.perCap && s.bytes+size <= c.perBytes {
-			break
+		// Keeps its place in order: only its cost changes.
+		s.bytes += size - entryBytes(k, old)
+		s.m[k] = f
+		for i := s.head; i < len(s.order); i++ {
+			if s.order[i].k == k {
+				s.order[i].size = size
+				break
+			}
 		}
-		s.bytes -= entryBytes(old, of)
-		delete(s.m, old)
+		s.mu.Unlock()
+		return
+	}
+	for s.head < len(s.order) && (len(s.m) >= c.perCap || s.bytes+size > c.perBytes) {
+		o := s.order[s.head]
+		s.order[s.head] = orderedKey{}
+		s.head++
+		delete(s.m, o.k)
+		s.bytes -= o.size
+	}
+	if s.head > len(s.order)/2 {
+		n := copy(s.order, s.order[s.head:])
+		clear(s.order[n:])
+		s.order, s.head = s.order[:n], 0
 	}
 	s.m[k] = f
+	s.order = append(s.order, orderedKey{k: k, size: size})
 	s.bytes += size
 	s.mu.Unlock()
 }
@@ -366,6 +396,7 @@ func (c *factCache) clear() {
 		c.shards[i].mu.Lock()
 		clear(c.shards[i].m)
 		c.shards[i].bytes = 0
+		c.shards[i].order, c.shards[i].head = nil, 0
 		c.shards[i].mu.Unlock()
 	}
 }

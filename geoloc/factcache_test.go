@@ -1,0 +1,78 @@
+package geoloc
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFactCacheBounds fills the cache past its bounds, by count and by
+// bytes, and checks that it stays within them, evicts the oldest entries
+// first, keeps a key put again in its place, and empties on clear.
+func TestFactCacheBounds(t *testing.T) {
+	key := func(i int) factKey {
+		return factKey{addr: netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), name: ""}
+	}
+	small := func() *facts { return &facts{name: "x"} }
+	tests := []struct {
+		name        string
+		size        int
+		bytes       int64
+		puts        int
+		wantAtMost  int
+		wantNewest  bool
+		wantOldGone bool
+	}{
+		{"under both bounds", 1000 * cacheShards, 1 << 30, 50, 50, true, false},
+		{"bounded by count", cacheShards, 1 << 30, 200, cacheShards, true, true},
+		{"bounded by bytes", 1 << 20, int64(cacheShards) * 300, 200, 200, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newFactCache(tt.size, tt.bytes)
+			require.NotNil(t, c)
+			for i := range tt.puts {
+				c.put(key(i), small())
+			}
+			assert.LessOrEqual(t, c.len(), tt.wantAtMost)
+			for i := range c.shards {
+				s := &c.shards[i]
+				assert.LessOrEqual(t, s.bytes, c.perBytes, "shard %d bytes", i)
+				assert.LessOrEqual(t, len(s.m), c.perCap, "shard %d count", i)
+				assert.Equal(t, len(s.m), len(s.order)-s.head, "shard %d order lists every entry once", i)
+				var sum int64
+				for _, o := range s.order[s.head:] {
+					sum += o.size
+				}
+				assert.Equal(t, s.bytes, sum, "shard %d bytes add up", i)
+			}
+			_, ok := c.get(key(tt.puts - 1))
+			assert.Equal(t, tt.wantNewest, ok, "the newest entry is kept")
+			if tt.wantOldGone {
+				_, ok := c.get(key(0))
+				assert.False(t, ok, "the oldest entry went first")
+			}
+			c.clear()
+			assert.Zero(t, c.len())
+		})
+	}
+}
+
+// TestFactCachePutAgain checks that putting a key again replaces its facts
+// and its cost without listing it twice.
+func TestFactCachePutAgain(t *testing.T) {
+	c := newFactCache(cacheShards*4, 1<<30)
+	k := factKey{addr: netip.MustParseAddr("2001:db8::1"), name: "r1.example"}
+	c.put(k, &facts{name: "a"})
+	big := &facts{name: "a", cands: make([]cand, 0, 8)}
+	c.put(k, big)
+	got, ok := c.get(k)
+	require.True(t, ok)
+	assert.Same(t, big, got)
+	s := c.shard(k)
+	assert.Len(t, s.order[s.head:], 1)
+	assert.Equal(t, entryBytes(k, big), s.bytes)
+	assert.Zero(t, (*factCache)(nil).len(), "a nil cache is empty")
+}
