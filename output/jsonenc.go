@@ -2,13 +2,12 @@ package output
 
 import (
 	"encoding/json"
-	"math"
 	"net/netip"
 	"reflect"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/jsonw"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -36,38 +35,28 @@ type jsonEnc struct {
 	err  error
 }
 
-// key appends `"name":` after a comma unless first.
-func (e *jsonEnc) key(first bool, name string) {
-	if !first {
-		e.b = append(e.b, ',')
-	}
-	e.b = append(e.b, '"')
-	e.b = append(e.b, name...)
-	e.b = append(e.b, '"', ':')
-}
+func (e *jsonEnc) key(name string) { e.b = jsonw.Key(e.b, name) }
 
 func (e *jsonEnc) result(r *geoloc.TraceResult) {
 	e.b = append(e.b, '{')
-	first := true
-	field := func(name string) { e.key(first, name); first = false }
 	if r.Format != "" {
-		field("format")
+		e.key("format")
 		e.str(r.Format)
 	}
 	if !endpointZero(r.Source) {
-		field("source")
+		e.key("source")
 		e.endpoint(&r.Source)
 	}
 	if !endpointZero(r.Destination) {
-		field("destination")
+		e.key("destination")
 		e.endpoint(&r.Destination)
 	}
 	if r.Protocol != "" {
-		field("protocol")
+		e.key("protocol")
 		e.str(r.Protocol)
 	}
 	if !r.Started.IsZero() {
-		field("started")
+		e.key("started")
 		t, err := r.Started.MarshalJSON()
 		if err != nil {
 			e.err = err
@@ -75,7 +64,7 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 		}
 		e.b = append(e.b, t...)
 	}
-	field("hops")
+	e.key("hops")
 	if r.Hops == nil {
 		e.b = append(e.b, "null"...)
 	} else {
@@ -88,10 +77,10 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 		}
 		e.b = append(e.b, ']')
 	}
-	field("countries")
+	e.key("countries")
 	e.strs(r.Countries)
 	if len(r.CountriesUncertain) > 0 {
-		field("countries_uncertain")
+		e.key("countries_uncertain")
 		e.b = append(e.b, '[')
 		for i, u := range r.CountriesUncertain {
 			if i > 0 {
@@ -108,7 +97,7 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 		e.b = append(e.b, ']')
 	}
 	if len(r.Networks) > 0 {
-		field("networks")
+		e.key("networks")
 		e.b = append(e.b, '[')
 		for i, n := range r.Networks {
 			if i > 0 {
@@ -129,7 +118,7 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 		e.b = append(e.b, ']')
 	}
 	if v := r.Vantage; v != nil {
-		field("vantage")
+		e.key("vantage")
 		e.b = append(e.b, `{"lat":`...)
 		e.float(v.Lat)
 		e.b = append(e.b, `,"lon":`...)
@@ -148,11 +137,11 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 		e.b = append(e.b, '}')
 	}
 	if r.Error != "" {
-		field("error")
+		e.key("error")
 		e.str(r.Error)
 	}
 	if len(r.Warnings) > 0 {
-		field("warnings")
+		e.key("warnings")
 		e.strs(r.Warnings)
 	}
 	e.b = append(e.b, '}')
@@ -166,26 +155,24 @@ func endpointZero(p traceroute.Endpoint) bool {
 
 func (e *jsonEnc) endpoint(p *traceroute.Endpoint) {
 	e.b = append(e.b, '{')
-	first := true
-	field := func(name string) { e.key(first, name); first = false }
 	if p.Addr.IsValid() {
-		field("addr")
+		e.key("addr")
 		e.addr(p.Addr)
 	}
 	if p.Name != "" {
-		field("name")
+		e.key("name")
 		e.str(p.Name)
 	}
 	if p.Lat != nil {
-		field("lat")
+		e.key("lat")
 		e.float(*p.Lat)
 	}
 	if p.Lon != nil {
-		field("lon")
+		e.key("lon")
 		e.float(*p.Lon)
 	}
 	if p.ProbeID != "" {
-		field("probe_id")
+		e.key("probe_id")
 		e.str(p.ProbeID)
 	}
 	e.b = append(e.b, '}')
@@ -320,83 +307,12 @@ func (e *jsonEnc) strs(s []string) {
 	e.b = append(e.b, ']')
 }
 
-// float writes f as encoding/json does: shortest representation, 'f'
-// notation unless the magnitude is below 1e-6 or from 1e21 up, where it is
-// 'e' notation with a one-digit negative exponent unpadded (1e-7, not
-// 1e-07).
 func (e *jsonEnc) float(f float64) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		if e.err == nil {
-			e.err = &json.UnsupportedValueError{Value: reflect.ValueOf(f), Str: strconv.FormatFloat(f, 'g', -1, 64)}
-		}
-		return
+	b, ok := jsonw.Float(e.b, f)
+	if !ok && e.err == nil {
+		e.err = &json.UnsupportedValueError{Value: reflect.ValueOf(f), Str: strconv.FormatFloat(f, 'g', -1, 64)}
 	}
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
-	e.b = strconv.AppendFloat(e.b, f, format, -1, 64)
-	if format == 'e' {
-		n := len(e.b)
-		if n >= 4 && e.b[n-4] == 'e' && e.b[n-3] == '-' && e.b[n-2] == '0' {
-			e.b[n-2] = e.b[n-1]
-			e.b = e.b[:n-1]
-		}
-	}
+	e.b = b
 }
 
-const hexDigits = "0123456789abcdef"
-
-// str writes s as a JSON string the way encoding/json does: `"` and `\`
-// escaped, \b \f \n \r \t by name and other control characters as \u00XX,
-// <, > and & as \u003c, \u003e, \u0026 when escaping HTML, invalid UTF-8
-// as \ufffd, and U+2028, U+2029 always escaped.
-func (e *jsonEnc) str(s string) {
-	b := append(e.b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!e.html || (c != '<' && c != '>' && c != '&')) {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, `\b`...)
-			case '\f':
-				b = append(b, `\f`...)
-			case '\n':
-				b = append(b, `\n`...)
-			case '\r':
-				b = append(b, `\r`...)
-			case '\t':
-				b = append(b, `\t`...)
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	e.b = append(b, '"')
-}
+func (e *jsonEnc) str(s string) { e.b = jsonw.String(e.b, s, e.html) }

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/geoloc-dev/geoloc/internal/jsonw"
 )
 
 // probeJSON is Probe's wire shape: rtt_ms is written exactly when the probe
@@ -115,27 +115,27 @@ func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	if t.Format != "" {
-		b = appendKey(b, "format")
+		b = jsonw.Key(b, "format")
 		b = appendJSONString(b, t.Format)
 	}
 	if !t.Source.isZero() {
-		b = appendKey(b, "source")
+		b = jsonw.Key(b, "source")
 		if b, err = e.appendEndpoint(b, &t.Source); err != nil {
 			return b, err
 		}
 	}
 	if !t.Destination.isZero() {
-		b = appendKey(b, "destination")
+		b = jsonw.Key(b, "destination")
 		if b, err = e.appendEndpoint(b, &t.Destination); err != nil {
 			return b, err
 		}
 	}
 	if t.Protocol != "" {
-		b = appendKey(b, "protocol")
+		b = jsonw.Key(b, "protocol")
 		b = appendJSONString(b, t.Protocol)
 	}
 	if !t.Started.IsZero() {
-		b = appendKey(b, "started")
+		b = jsonw.Key(b, "started")
 		ts, err := t.Started.MarshalJSON()
 		if err != nil {
 			return b, fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err)
@@ -143,10 +143,10 @@ func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 		b = append(b, ts...)
 	}
 	if t.Error != "" {
-		b = appendKey(b, "error")
+		b = jsonw.Key(b, "error")
 		b = appendJSONString(b, t.Error)
 	}
-	b = appendKey(b, "hops")
+	b = jsonw.Key(b, "hops")
 	b = append(b, '[')
 	for i := range t.Hops {
 		if i > 0 {
@@ -175,27 +175,27 @@ func (e *Encoder) appendEndpoint(b []byte, p *Endpoint) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	if p.Addr != (netip.Addr{}) {
-		b = appendKey(b, "addr")
+		b = jsonw.Key(b, "addr")
 		b = e.appendAddr(b, p.Addr)
 	}
 	if p.Name != "" {
-		b = appendKey(b, "name")
+		b = jsonw.Key(b, "name")
 		b = appendJSONString(b, p.Name)
 	}
 	if p.Lat != nil {
-		b = appendKey(b, "lat")
+		b = jsonw.Key(b, "lat")
 		if b, err = appendJSONFloat(b, *p.Lat); err != nil {
 			return b, err
 		}
 	}
 	if p.Lon != nil {
-		b = appendKey(b, "lon")
+		b = jsonw.Key(b, "lon")
 		if b, err = appendJSONFloat(b, *p.Lon); err != nil {
 			return b, err
 		}
 	}
 	if p.ProbeID != "" {
-		b = appendKey(b, "probe_id")
+		b = jsonw.Key(b, "probe_id")
 		b = appendJSONString(b, p.ProbeID)
 	}
 	return append(b, '}'), nil
@@ -236,29 +236,29 @@ func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	if p.Addr.IsValid() {
-		b = appendKey(b, "addr")
+		b = jsonw.Key(b, "addr")
 		b = e.appendAddr(b, p.Addr)
 	}
 	if p.Name != "" {
-		b = appendKey(b, "name")
+		b = jsonw.Key(b, "name")
 		b = appendJSONString(b, p.Name)
 	}
 	if !p.Lost {
-		b = appendKey(b, "rtt_ms")
+		b = jsonw.Key(b, "rtt_ms")
 		if b, err = appendJSONFloat(b, p.RTTMs); err != nil {
 			return b, err
 		}
 	}
 	if p.Lost {
-		b = appendKey(b, "lost")
+		b = jsonw.Key(b, "lost")
 		b = append(b, "true"...)
 	}
 	if p.ASN != 0 {
-		b = appendKey(b, "asn")
+		b = jsonw.Key(b, "asn")
 		b = strconv.AppendUint(b, uint64(p.ASN), 10)
 	}
 	if len(p.Flags) > 0 {
-		b = appendKey(b, "flags")
+		b = jsonw.Key(b, "flags")
 		b = append(b, '[')
 		for i, f := range p.Flags {
 			if i > 0 {
@@ -269,19 +269,19 @@ func (e *Encoder) appendProbe(b []byte, p *Probe) ([]byte, error) {
 		b = append(b, ']')
 	}
 	if p.MTU != 0 {
-		b = appendKey(b, "mtu")
+		b = jsonw.Key(b, "mtu")
 		b = strconv.AppendInt(b, int64(p.MTU), 10)
 	}
 	if p.ReplyTTL != 0 {
-		b = appendKey(b, "reply_ttl")
+		b = jsonw.Key(b, "reply_ttl")
 		b = strconv.AppendInt(b, int64(p.ReplyTTL), 10)
 	}
 	if len(p.MPLS) > 0 {
-		b = appendKey(b, "mpls")
+		b = jsonw.Key(b, "mpls")
 		b = appendMPLS(b, p.MPLS)
 	}
 	if p.Flow != 0 {
-		b = appendKey(b, "flow")
+		b = jsonw.Key(b, "flow")
 		b = strconv.AppendInt(b, int64(p.Flow), 10)
 	}
 	return append(b, '}'), nil
@@ -291,22 +291,22 @@ func (e *Encoder) appendStats(b []byte, s *Stats) ([]byte, error) {
 	var err error
 	b = append(b, '{')
 	if s.Addr != (netip.Addr{}) {
-		b = appendKey(b, "addr")
+		b = jsonw.Key(b, "addr")
 		b = e.appendAddr(b, s.Addr)
 	}
 	if s.Name != "" {
-		b = appendKey(b, "name")
+		b = jsonw.Key(b, "name")
 		b = appendJSONString(b, s.Name)
 	}
 	if s.ASN != 0 {
-		b = appendKey(b, "asn")
+		b = jsonw.Key(b, "asn")
 		b = strconv.AppendUint(b, uint64(s.ASN), 10)
 	}
 	if s.Sent != 0 {
-		b = appendKey(b, "sent")
+		b = jsonw.Key(b, "sent")
 		b = strconv.AppendInt(b, int64(s.Sent), 10)
 	}
-	b = appendKey(b, "loss_pct")
+	b = jsonw.Key(b, "loss_pct")
 	if b, err = appendJSONFloat(b, s.LossPct); err != nil {
 		return b, err
 	}
@@ -315,29 +315,17 @@ func (e *Encoder) appendStats(b []byte, s *Stats) ([]byte, error) {
 		v    float64
 	}{{"last_ms", s.LastMs}, {"min_ms", s.MinMs}, {"avg_ms", s.AvgMs}, {"max_ms", s.MaxMs}, {"stdev_ms", s.StdevMs}} {
 		if f.v != 0 {
-			b = appendKey(b, f.name)
+			b = jsonw.Key(b, f.name)
 			if b, err = appendJSONFloat(b, f.v); err != nil {
 				return b, err
 			}
 		}
 	}
 	if len(s.MPLS) > 0 {
-		b = appendKey(b, "mpls")
+		b = jsonw.Key(b, "mpls")
 		b = appendMPLS(b, s.MPLS)
 	}
 	return append(b, '}'), nil
-}
-
-// appendKey appends the name of the next member of the object being
-// written, after a comma unless it is the first: the byte before is the
-// object's '{' exactly then, as every member value ends otherwise.
-func appendKey(b []byte, name string) []byte {
-	if b[len(b)-1] != '{' {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	b = append(b, name...)
-	return append(b, '"', ':')
 }
 
 func appendMPLS(b []byte, ls []MPLSLabel) []byte {
@@ -359,83 +347,18 @@ func appendMPLS(b []byte, ls []MPLSLabel) []byte {
 	return append(b, ']')
 }
 
-// appendJSONFloat formats f as encoding/json does: shortest representation,
-// exponent form only below 1e-6 or from 1e21, "e-09" trimmed to "e-9".
+// appendJSONFloat formats f as encoding/json does (jsonw.Float), refusing
+// NaN and infinities as it does.
 func appendJSONFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	b, ok := jsonw.Float(b, f)
+	if !ok {
 		return b, errUnsupportedFloat(f)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
 	}
 	return b, nil
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s as encoding/json does with HTML escaping off:
-// quote, backslash and control characters escaped, invalid UTF-8 as
-// U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendJSONString quotes s as encoding/json does with HTML escaping off.
+func appendJSONString(b []byte, s string) []byte { return jsonw.String(b, s, false) }
 
 // UnmarshalTrace decodes one interchange JSON line. Empty arrays read as nil
 // slices (the encoder omits them, or writes "hops":[] for none), so that
