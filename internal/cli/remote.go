@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 	"github.com/geoloc-dev/geoloc/remote/atlas"
 	"github.com/geoloc-dev/geoloc/remote/globalping"
 	"github.com/geoloc-dev/geoloc/traceroute"
@@ -228,7 +229,7 @@ func (s *atlasSource) open(ctx context.Context) (io.Reader, func(), error) {
 	if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
 		return rc, func() { rc.Close() }, nil // no cache: still stream
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(keep), ".partial-*")
+	tmp, err := createKeepTemp(keep)
 	if err != nil {
 		return rc, func() { rc.Close() }, nil
 	}
@@ -294,6 +295,25 @@ func (a *app) atlasSources(f *remoteFlags, c *common, spoolDir string) ([]*atlas
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// createKeepTemp creates the temporary file that is renamed onto path
+// once it is whole. It is named as geoloc's other temporary files
+// (fsutil.TempPrefix of path's name), so a run killed while writing it
+// leaves a file the next run that writes path removes; and it is made
+// 0666 less the umask, like geoloc's other files (fsutil's temporary
+// files are 0600).
+func createKeepTemp(path string) (*os.File, error) {
+	f, err := fsutil.CreateTempIn(filepath.Dir(path), fsutil.TempPrefix(filepath.Base(path)))
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(fsutil.FileMode()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
 func unixOr0(t time.Time) int64 {
@@ -482,7 +502,7 @@ func (p *probePositions) save() {
 	if err := os.MkdirAll(filepath.Dir(p.cache), 0o755); err != nil {
 		return
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p.cache), ".partial-*")
+	tmp, err := createKeepTemp(p.cache)
 	if err != nil {
 		return
 	}
