@@ -51,10 +51,7 @@ func candKm(a, b *cand) float64 {
 func (h *hop) feasible(i int) bool {
 	c := &h.f.cands[i]
 	for j, k := range h.hard {
-		if h.fast[j].inside(c.v) {
-			continue
-		}
-		if !k.Check(c.pt).Feasible {
+		if !h.fast[j].feasible(k, c.v, c.pt) {
 			return false
 		}
 	}

@@ -440,22 +440,40 @@ func (c *factCache) len() int {
 
 func unitVector(p latency.Point) r3.Vector { return s2.PointFromLatLng(p.LatLng()).Vector }
 
-// fastBound is a hard constraint as a unit vector and the cosine of its
-// angular radius, shrunk by a metre: p·c ≥ cos means inside, with no
-// trigonometry per test, and never more lenient than Constraint.Check.
+// fastBound is a hard constraint as a unit vector and the cosines of its
+// angular radius shrunk and grown by a metre: p·c ≥ cos means surely
+// inside, p·c < cosOut surely outside, with no trigonometry per test; only
+// within a metre of the edge does Constraint.Check decide, so the answer
+// is always Check's.
 type fastBound struct {
-	c   r3.Vector
-	cos float64
+	c           r3.Vector
+	cos, cosOut float64
 }
 
 func fastBoundOf(k latency.Constraint) fastBound {
-	a := k.MaxKm()/latency.EarthRadiusKm - 1e-3/latency.EarthRadiusKm
-	if a >= math.Pi {
-		return fastBound{c: unitVector(k.From), cos: -2}
+	const m = 1e-3 / latency.EarthRadiusKm
+	a := k.MaxKm() / latency.EarthRadiusKm
+	b := fastBound{c: unitVector(k.From), cos: -2, cosOut: -2}
+	if a-m < math.Pi {
+		b.cos = math.Cos(math.Max(a-m, 0))
 	}
-	return fastBound{c: unitVector(k.From), cos: math.Cos(math.Max(a, 0))}
+	// Near the antipode the cosine is too flat for a metre to show:
+	// there, and for bounds that are no bounds, Check decides.
+	if a >= 0 && a+m < math.Pi-1e-4 {
+		b.cosOut = math.Cos(a + m)
+	}
+	return b
 }
 
-// inside reports whether v is surely inside the bound; false means outside
-// or within a metre of the edge, where Constraint.Check decides.
-func (b fastBound) inside(v r3.Vector) bool { return v.Dot(b.c) >= b.cos }
+// feasible is k.Check(pt).Feasible for the point pt whose unit vector is
+// v, b being k's fast bound.
+func (b fastBound) feasible(k latency.Constraint, v r3.Vector, pt latency.Point) bool {
+	d := v.Dot(b.c)
+	switch {
+	case d >= b.cos:
+		return true
+	case d < b.cosOut:
+		return false
+	}
+	return k.Check(pt).Feasible
+}

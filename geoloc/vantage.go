@@ -150,7 +150,7 @@ func (e *Engine) maskFor(s *solver, v vhyp, rKm float64) {
 		fb := fastBoundOf(k)
 		for j := range n.mask {
 			c := n.cand(j)
-			n.mask[j] = fb.inside(c.v) || k.Check(c.pt).Feasible
+			n.mask[j] = fb.feasible(k, c.v, c.pt)
 		}
 	}
 }
