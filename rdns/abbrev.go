@@ -96,7 +96,7 @@ func (r *Reader) candidates(code string) []abbrevCand {
 	if ok {
 		return cs
 	}
-	cs = r.d.abbrevCandidates(code)
+	cs = r.dict().abbrevCandidates(code)
 	c.mu.Lock()
 	if len(c.codes) >= c.max {
 		// Forget an arbitrary code: a bound, not a policy; codes come back

@@ -83,7 +83,7 @@ func (d *dict) besideCode(w string) bool {
 // within a region.
 func (r *Reader) Codes(name string) []CodeLabel {
 	p, ok := r.parse(name)
-	if !ok || len(p.host) == 0 || r.d.isPool(p.host) {
+	if !ok || len(p.host) == 0 || r.dict().isPool(p.host) {
 		return nil
 	}
 	c := r.read(p)
@@ -94,7 +94,7 @@ func (r *Reader) Codes(name string) []CodeLabel {
 		}
 	}
 	var out []CodeLabel
-	for _, w := range r.d.codeWords(p.host) {
+	for _, w := range r.dict().codeWords(p.host) {
 		if w.code == conv || trimDigits(conv) == w.code {
 			continue
 		}
@@ -157,7 +157,7 @@ func (r *Reader) Expand(c CodeLabel, feasible func(lat, lon float64) bool, max i
 	var picked []abbrevCand
 	sum := float32(0)
 	for _, a := range r.candidates(c.Code) {
-		p := &r.d.places[a.id]
+		p := &r.dict().places[a.id]
 		if !feasible(p.lat, p.lon) {
 			continue
 		}
@@ -175,13 +175,13 @@ func (r *Reader) Expand(c CodeLabel, feasible func(lat, lon float64) bool, max i
 	// usual abbreviation of a city, the only one in the region; less for
 	// a strained abbreviation, a small town or a region several places
 	// share. It depends on the rank alone, so that the order holds.
-	top := float64(picked[0].plaus) * popFactor(r.d.places[picked[0].id].pop)
+	top := float64(picked[0].plaus) * popFactor(r.dict().places[picked[0].id].pop)
 	for _, a := range picked {
-		p := &r.d.places[a.id]
+		p := &r.dict().places[a.id]
 		share := float64(a.prior / sum)
 		conf := math.Round((0.2+0.4*top*share)*100) / 100
 		out = append(out, Hint{Code: c.Code, Kind: KindAbbrev, Place: p.name, Region: p.region, Country: p.cc, Lat: p.lat, Lon: p.lon,
-			Label: c.Label, Population: p.pop, Confidence: conf, Why: r.d.abbrevWhy(c.Code, a)})
+			Label: c.Label, Population: p.pop, Confidence: conf, Why: r.dict().abbrevWhy(c.Code, a)})
 	}
 	return out
 }

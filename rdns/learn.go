@@ -202,11 +202,11 @@ func (l *Learner) Observe(name string, where []latency.Disc) {
 // the Reader's conventions map already.
 func (l *Learner) keysOf(name string) (parsedName, []learnKey) {
 	p, ok := l.r.parse(name)
-	if !ok || len(p.host) == 0 || l.r.d.isPool(p.host) {
+	if !ok || len(p.host) == 0 || l.r.dict().isPool(p.host) {
 		return p, nil
 	}
 	var keys []learnKey
-	for _, w := range l.r.d.codeWords(p.host) {
+	for _, w := range l.r.dict().codeWords(p.host) {
 		if p.dom != nil && p.dom.entry(w.code) != nil {
 			continue // known already
 		}
@@ -500,7 +500,7 @@ func (lc *learnCode) support(pt latency.Point) int {
 // what it abbreviates, and the airports (any size), UN/LOCODEs and
 // CLLI-style codes it spells.
 func (r *Reader) learnCandidates(code string) []learnCand {
-	d := r.d
+	d := r.dict()
 	var out []learnCand
 	c := &ctx{d: d}
 	switch len(code) {

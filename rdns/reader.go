@@ -12,7 +12,6 @@ import (
 // use; build one and share it. The zero value is not usable: use
 // [NewReader].
 type Reader struct {
-	d      *dict
 	table  *convTable
 	abbrev *abbrevCache
 }
@@ -23,10 +22,14 @@ type Reader struct {
 // not pass the checks [ReadConventions] makes are skipped (sets read with
 // ReadConventions always pass).
 func NewReader(extra ...*Conventions) *Reader {
-	d := loadDict()
 	sets := append([]*Conventions{embeddedConventions()}, extra...)
-	return &Reader{d: d, table: buildTable(sets), abbrev: newAbbrevCache(abbrevCacheCodes)}
+	return &Reader{table: buildTable(sets), abbrev: newAbbrevCache(abbrevCacheCodes)}
 }
+
+// dict is the embedded dictionaries, parsed on first use (about 0.15 s of
+// CPU), not by NewReader: a batch whose traces carry no names never reads
+// one.
+func (r *Reader) dict() *dict { return loadDict() }
 
 // defaultReader is the Reader of the package-level functions: embedded
 // conventions only.
@@ -79,7 +82,7 @@ func (r *Reader) parse(name string) (parsedName, bool) {
 
 // read gathers the hints of a parsed name, before ranking.
 func (r *Reader) read(p parsedName) *ctx {
-	d := r.d
+	d := r.dict()
 	c := &ctx{d: d}
 	host := p.host
 	for _, l := range host {
