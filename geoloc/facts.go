@@ -94,20 +94,30 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 		hints = e.hintsOf(name)
 		f.codes = e.codesOf(name)
 	}
-	// A database answers with one candidate at most, as a rule: sized
-	// for that, the slice is allocated once (cands are large).
-	f.cands = make([]cand, 0, len(hints)+len(e.opts.Sources))
-	for i := range hints {
-		h := hints[i]
-		f.cands = append(f.cands, hintCand(h, len(hints) > 1))
-	}
 	q := candidates.Query{Addr: addr, Name: name, Hints: hints}
+	// Every source first, so that the candidate slice (cands are large)
+	// is allocated once at its size.
+	var answersBuf [4]candidates.Answer
+	answers := answersBuf[:0]
+	n := len(hints)
 	for _, s := range e.opts.Sources {
 		ans, err := s.Lookup(q)
 		if err != nil {
 			e.log.Warn("source lookup failed", "source", s.Name(), "addr", addr, "err", err)
-			continue
+			ans = candidates.Answer{}
 		}
+		answers = append(answers, ans)
+		n += len(ans.Candidates)
+	}
+	if n > 0 {
+		f.cands = make([]cand, 0, n)
+	}
+	for i := range hints {
+		h := hints[i]
+		f.cands = append(f.cands, hintCand(h, len(hints) > 1))
+	}
+	for si, s := range e.opts.Sources {
+		ans := &answers[si]
 		if ans.AS != nil && f.as == nil {
 			as := *ans.AS
 			if as.Source == "" {
