@@ -231,20 +231,46 @@ func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
 	out := make([]float64, len(hs))
 	bound := make([]float64, len(hs))
 	best := negInf
+	// The masks of every hypothesis, kept from the screening pass for the
+	// solving pass: masking costs a bound test per candidate.
+	var masks []bool
+	at := make([]int, len(hs)+1)
 	for i, v := range hs {
 		e.maskFor(s, v, rKm)
 		bound[i] = s.independentBound() + v.bonus
 		best = math.Max(best, bound[i])
+		masks = s.appendMasks(masks)
+		at[i+1] = len(masks)
 	}
 	for i, v := range hs {
 		if bound[i] < best-hypScreenMargin {
 			out[i] = bound[i] - hypScreenMargin
 			continue
 		}
-		e.maskFor(s, v, rKm)
+		s.hyp, s.hypKm = &v, rKm
+		s.loadMasks(masks[at[i]:at[i+1]])
 		out[i] = s.run() + v.bonus
 	}
 	return out
+}
+
+// appendMasks appends every node's mask, in node order, to buf.
+func (s *solver) appendMasks(buf []bool) []bool {
+	for _, n := range s.nodes {
+		if n != nil {
+			buf = append(buf, n.mask...)
+		}
+	}
+	return buf
+}
+
+// loadMasks sets every node's mask from what appendMasks saved.
+func (s *solver) loadMasks(buf []bool) {
+	for _, n := range s.nodes {
+		if n != nil {
+			buf = buf[copy(n.mask, buf):]
+		}
+	}
 }
 
 // hypScreenMargin: a hypothesis whose independent bound is this far below
