@@ -45,17 +45,31 @@ func Float(b []byte, f float64) (_ []byte, ok bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// plain[c] is true for the ASCII bytes String copies as they are; plainHTML
+// leaves out <, > and & as well.
+var plain, plainHTML = func() (p, h [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		p[c] = c != '"' && c != '\\'
+		h[c] = p[c] && c != '<' && c != '>' && c != '&'
+	}
+	return p, h
+}()
+
 // String quotes s as encoding/json does: quote, backslash and control
 // characters escaped (\b \f \n \r \t by name, others as \u00XX), <, > and &
 // as \u003c, \u003e and \u0026 when escapeHTML (json.Encoder's default),
 // invalid UTF-8 as \ufffd, U+2028 and U+2029 always escaped.
 func String(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
+	safe := &plain
+	if escapeHTML {
+		safe = &plainHTML
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
+			if safe[c] {
 				i++
 				continue
 			}
