@@ -268,25 +268,13 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 				continue
 			}
 			br := bufio.NewReaderSize(rc, 64<<10)
+			seq := readTraces(br, traceroute.ReadOptions{Format: format, Input: name})
 			if head, _ := br.Peek(64 << 10); format == "" && looksLikeResults(head) {
 				// geoloc's own results: located again from the traces
 				// they hold (new databases, another vantage point).
-				var bad []string
-				rs, _ := readResults(br, name, errWriter{func(msg string) { bad = append(bad, msg) }}, maxResultLineBytes)
-				rc.Close()
-				for _, msg := range bad {
-					if !yield(nil, errors.New(msg)) {
-						return
-					}
-				}
-				for _, r := range rs {
-					if !yield(resultTrace(r), nil) {
-						return
-					}
-				}
-				continue
+				seq = resultTraces(resultSeq(br, name, maxResultLineBytes))
 			}
-			for t, err := range readTraces(br, traceroute.ReadOptions{Format: format, Input: name}) {
+			for t, err := range seq {
 				if cerr := a.ctx.Err(); cerr != nil {
 					// Interrupted: the read error, if any, is only that.
 					t, err = nil, cerr
@@ -297,6 +285,21 @@ func (a *app) traceSeq(files []string, format string, read func(int)) iter.Seq2[
 				}
 			}
 			rc.Close()
+		}
+	}
+}
+
+// resultTraces turns each result of seq back into its trace (resultTrace).
+func resultTraces(seq iter.Seq2[*geoloc.TraceResult, error]) iter.Seq2[*traceroute.Trace, error] {
+	return func(yield func(*traceroute.Trace, error) bool) {
+		for r, err := range seq {
+			var t *traceroute.Trace
+			if r != nil {
+				t = resultTrace(r)
+			}
+			if !yield(t, err) {
+				return
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -134,61 +133,24 @@ func runReport(a *app, args []string) error {
 // evidence takes a few hundred KB, and a line past this is no result.
 const maxResultLineBytes = 32 << 20
 
-// readResults reads TraceResult JSON Lines; a bad line is reported on
-// errw as FILE:LINE and skipped. A line longer than maxLine bytes is
-// reported without being held in memory.
-func readResults(r io.Reader, name string, errw io.Writer, maxLine int) ([]*geoloc.TraceResult, int) {
+// readResults reads the results in r (resultSeq: JSON Lines, or a JSON
+// array); each bad record is reported on errw as FILE:LINE and skipped.
+// It returns the good ones and how many were bad. Interrupted (a read
+// error of the context's), it returns what it had, for the caller to say
+// so.
+func readResults(r io.Reader, name string, errw io.Writer, maxRecord int) ([]*geoloc.TraceResult, int) {
 	var out []*geoloc.TraceResult
-	bad, records := 0, 0
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, _ := br.Peek(4096); looksBinary(head) {
-		// One line, not one per random "line".
-		fmt.Fprintf(errw, "%s:1: results: binary data, not geoloc results (want one JSON result per line, as 'geoloc regeo' writes)\n", name)
-		return nil, 1
-	}
-	if head, _ := br.Peek(4096); len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '[' {
-		// A JSON array of results: what -o x.json writes.
-		return readResultArray(br, name, errw)
-	}
-	line, err := eachLine(br, maxLine, func(line int, b []byte, tooLong bool) error {
-		if tooLong {
-			fmt.Fprintf(errw, "%s:%d: results: line too long (over %d MB), skipped\n", name, line, maxLine>>20)
-			records++
+	bad := 0
+	for tr, err := range resultSeq(r, name, maxRecord) {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return out, bad
+		case err != nil:
+			fmt.Fprintln(errw, err)
 			bad++
-			return nil
+		default:
+			out = append(out, tr)
 		}
-		b = bytes.TrimSpace(b)
-		if len(b) == 0 {
-			return nil
-		}
-		records++
-		var tr geoloc.TraceResult
-		if jerr := json.Unmarshal(b, &tr); jerr != nil {
-			fmt.Fprintf(errw, "%s:%d: results: %v (want one geoloc result per line, as 'geoloc regeo' writes)\n", name, line, jerr)
-			bad++
-		} else if tr.Hops == nil {
-			fmt.Fprintf(errw, "%s:%d: results: no \"hops\": not a geoloc result (traces go through 'geoloc regeo' first)\n", name, line)
-			bad++
-		} else if verr := checkResult(&tr); verr != nil {
-			fmt.Fprintf(errw, "%s:%d: results: %v (not as geoloc writes it; the line is skipped)\n", name, line, verr)
-			bad++
-		} else {
-			out = append(out, &tr)
-		}
-		return nil
-	})
-	if errors.Is(err, context.Canceled) {
-		return out, bad // interrupted: the caller says so
-	}
-	if err != nil {
-		fmt.Fprintf(errw, "%s:%d: results: %v\n", name, line, err)
-		bad++
-	}
-	if records == 0 && bad == 0 {
-		// As parse and regeo: an input that holds nothing is an error,
-		// most often a wrong file or a failed earlier step.
-		fmt.Fprintf(errw, "%s:1: results: empty input (want one geoloc result per line, as 'geoloc regeo' writes)\n", name)
-		bad++
 	}
 	return out, bad
 }
