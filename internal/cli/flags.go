@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geoloc-dev/geoloc/output"
 	"github.com/geoloc-dev/geoloc/traceroute"
 )
 
@@ -29,6 +30,33 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
+// outputList is -o: repeatable, and a value of several outputs joined by
+// commas (-o a.kml,b.csv, as older versions took) is split, but only when
+// every part names a writer (an output extension or format name, or - for
+// standard output). Any other value is one path, commas and all, so
+// -o my,map.kml writes the file "my,map.kml".
+type outputList []string
+
+func (s *outputList) String() string { return strings.Join(*s, ",") }
+
+func (s *outputList) Set(v string) error {
+	parts := strings.Split(v, ",")
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" && p != "-" {
+			if _, err := output.ForName(p); err != nil {
+				parts = []string{v}
+				break
+			}
+		}
+	}
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
 // common holds the flags that mean the same in every subcommand. Each
 // subcommand registers only those it uses, through the add* helpers, so the
 // spelling, default and help text are the same everywhere.
@@ -37,7 +65,7 @@ type common struct {
 	dbOnly      bool
 	noDB        bool
 	from        string
-	outputs     stringList
+	outputs     outputList
 	format      string
 	inputFormat string
 	quiet       bool
@@ -58,7 +86,7 @@ func (c *common) addFrom(fs *flag.FlagSet) {
 }
 
 func (c *common) addOutput(fs *flag.FlagSet) {
-	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot, .txt the countries report, .report-json the same as JSON); - is standard output (JSON Lines, or --format); repeatable")
+	fs.Var(&c.outputs, "o", "write results to `FILE`; the extension picks the writer (.jsonl .json .kml .kmz .geojson .csv .html .svg .dot, .txt the countries report, .report-json the same as JSON); - is standard output (JSON Lines, or --format); repeatable (-o a.kml -o b.csv); a value with commas is split only when every part has an output extension (-o a.kml,b.csv), else it is one path (-o my,map.kml)")
 	fs.StringVar(&c.format, "format", "", "output `FORMAT`: table, jsonl, or any -o kind (geojson, csv, kml, html, ...); without -o it goes to stdout (default: table on a terminal, jsonl otherwise); with -o it overrides the extensions")
 	fs.StringVar(&c.color, "color", "auto", "colour `WHEN`: auto (on a terminal), always or never; NO_COLOR in the environment means never")
 }
@@ -135,7 +163,7 @@ func onlyOnce(fs *flag.FlagSet) *error {
 	twice := new(error)
 	fs.VisitAll(func(f *flag.Flag) {
 		switch v := f.Value.(type) {
-		case *stringList, *onceValue:
+		case *stringList, *outputList, *onceValue:
 			return
 		case interface{ IsBoolFlag() bool }:
 			if v.IsBoolFlag() {

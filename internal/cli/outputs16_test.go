@@ -105,3 +105,63 @@ func TestResultsKeepTraceIdentity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"started":"2023-11-14T22:23:20Z"`)
 }
+
+// TestOutputCommas: -o splits a value on commas only when every part names
+// a writer (as older versions did for -o a.kml,b.csv); any other value is
+// one path, commas and all.
+func TestOutputCommas(t *testing.T) {
+	tests := []struct {
+		name string
+		vals []string // one -o each
+		want []string
+	}{
+		{"two outputs", []string{"a.kml,b.csv"}, []string{"a.kml", "b.csv"}},
+		{"two outputs, spaced", []string{"a.kml, b.csv"}, []string{"a.kml", "b.csv"}},
+		{"two outputs and stdout", []string{"d/a.kml,-,../b.geojson"}, []string{"d/a.kml", "-", "../b.geojson"}},
+		{"a trailing comma", []string{"a.kml,"}, []string{"a.kml"}},
+		{"a comma in the name", []string{"my,map.kml"}, []string{"my,map.kml"}},
+		{"a comma in the directory", []string{"runs/2024-05-01,02/route.kml"}, []string{"runs/2024-05-01,02/route.kml"}},
+		{"a part without extension", []string{"a.kml,notes"}, []string{"a.kml,notes"}},
+		{"one path", []string{"x.kml"}, []string{"x.kml"}},
+		{"repeated", []string{"my,map.kml", "a.kml,b.csv", "x.kml"}, []string{"my,map.kml", "a.kml", "b.csv", "x.kml"}},
+		{"format names", []string{"kml,csv"}, []string{"kml", "csv"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l outputList
+			for _, v := range tt.vals {
+				require.NoError(t, l.Set(v))
+			}
+			assert.Equal(t, tt.want, []string(l))
+		})
+	}
+
+	// At the command line: the files are where the values say.
+	chdirRoot(t)
+	sample, err := filepath.Abs(sample)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	cmdTests := []struct {
+		o     string
+		files []string
+	}{
+		{"a.kml,b.csv", []string{"a.kml", "b.csv"}},
+		{"my,map.kml", []string{"my,map.kml"}},
+		{"x.kml", []string{"x.kml"}},
+	}
+	for _, tt := range cmdTests {
+		t.Run("-o "+tt.o, func(t *testing.T) {
+			r := run(t, "", nil, "regeo", "--no-db", "-q", sample, "-o", tt.o)
+			require.Equal(t, ExitOK, r.code, r.stderr)
+			for _, f := range tt.files {
+				assert.FileExists(t, filepath.Join(dir, f))
+			}
+		})
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "my,map.kml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<kml", "the name's extension picks the writer")
+	_, err = os.Stat(filepath.Join(dir, "my"))
+	assert.True(t, os.IsNotExist(err), "no file named by half the value")
+}
