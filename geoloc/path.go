@@ -318,7 +318,8 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 }
 
 func repeatKeyOf(c *cand) repeatKey {
-	return repeatKey{c.group, s2.CellIDFromLatLng(c.pt.LatLng()).Parent(7)}
+	// c.v is c.pt as a point already (facts.finish): no trigonometry.
+	return repeatKey{c.group, s2.CellFromPoint(s2.Point{Vector: c.v}).ID().Parent(7)}
 }
 
 // supportOf is, per candidate not ruled out, its support: for each
