@@ -460,10 +460,14 @@ type fastBound struct {
 	cos, cosOut float64
 }
 
-func fastBoundOf(k latency.Constraint) fastBound {
+func fastBoundOf(k latency.Constraint) fastBound { return fastBoundFrom(k, unitVector(k.From)) }
+
+// fastBoundFrom is fastBoundOf with k.From's unit vector given, for callers
+// that bound many hops from one point.
+func fastBoundFrom(k latency.Constraint, from r3.Vector) fastBound {
 	const m = 1e-3 / latency.EarthRadiusKm
 	a := k.MaxKm() / latency.EarthRadiusKm
-	b := fastBound{c: unitVector(k.From), cos: -2, cosOut: -2}
+	b := fastBound{c: from, cos: -2, cosOut: -2}
 	if a-m < math.Pi {
 		b.cos = math.Cos(math.Max(a-m, 0))
 	}

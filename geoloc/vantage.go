@@ -135,6 +135,7 @@ func placeName(city, cc string) string {
 // maskFor restricts every solved hop to hypothesis v at radius rKm.
 func (e *Engine) maskFor(s *solver, v vhyp, rKm float64) {
 	s.hyp, s.hypKm = &v, rKm
+	at := unitVector(v.at)
 	for _, n := range s.nodes {
 		if n == nil {
 			continue
@@ -147,7 +148,7 @@ func (e *Engine) maskFor(s *solver, v vhyp, rKm float64) {
 			continue
 		}
 		k := e.hypConstraint(v, rKm, h)
-		fb := fastBoundOf(k)
+		fb := fastBoundFrom(k, at)
 		for j := range n.mask {
 			c := n.cand(j)
 			n.mask[j] = fb.feasible(k, c.v, c.pt)
