@@ -4,9 +4,10 @@
 // country's codes, name, centroid and extent ([Lookup]) for country-level
 // candidates.
 //
-// Point-in-polygon runs on the 1:50m outlines with github.com/golang/geo/s2
-// (a shape index over every ring, so a lookup touches only the rings near the
-// point). Those outlines are coarse at coasts: New York, Singapore's docks or a
+// Point-in-polygon runs on the 1:50m outlines with github.com/golang/geo/s2,
+// lazily: a grid of bounding rectangles finds the few polygons near a point,
+// and only those get loops (and, if large, a shape index) built, on first
+// use. Those outlines are coarse at coasts: New York, Singapore's docks or a
 // landing station on a beach may fall in the sea, so At falls back to the
 // nearest country whose border lies within [CoastKm].
 //
@@ -18,6 +19,7 @@ package countries
 //go:generate go run ./gen -src ../../../shared/data/countries -out .
 
 import (
+	"cmp"
 	_ "embed"
 	"encoding/binary"
 	"errors"
@@ -29,6 +31,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/golang/geo/r1"
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 
@@ -159,50 +162,93 @@ func At(lat, lon float64) (iso2 string, ok bool) {
 // contains the point (distanceKm 0) or else the country whose outline is
 // nearest, if within maxDistanceKm.
 func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, ok bool) {
-	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-		return "", 0, false
-	}
 	ix, err := index()
 	if err != nil {
 		return "", 0, false
 	}
-	p := s2.PointFromLatLng(s2.LatLngFromDegrees(lat, lon))
-	if iso, ok := ix.contains(p); ok {
-		return iso, 0, true
-	}
-	if maxDistanceKm <= 0 {
-		return "", 0, false
-	}
-	limit := s1.ChordAngleFromAngle(s1.Angle(maxDistanceKm / latency.EarthRadiusKm))
-	opts := s2.NewClosestEdgeQueryOptions().MaxResults(1).DistanceLimit(limit.Successor()).IncludeInteriors(false)
-	res := s2.NewClosestEdgeQuery(ix.shapes, opts).FindEdges(s2.NewMinDistanceToPointTarget(p))
-	if len(res) == 0 || res[0].IsEmpty() {
-		return "", 0, false
-	}
-	r := ix.shapes.Shape(res[0].ShapeID()).(*ring)
-	return ix.polys[r.poly].iso, res[0].Distance().Angle().Radians() * latency.EarthRadiusKm, true
+	return ix.nearest(lat, lon, maxDistanceKm)
 }
 
-// ring is one ring of one polygon as an s2 shape, oriented so that its
-// interior (on the left of its edges) is the land (or, for a hole, the
-// hole). A LaxLoop, unlike s2.Loop, builds no index of its own: the one
-// shape index over all rings is enough, and costs a fraction of the memory.
-type ring struct {
-	*s2.LaxLoop
-	poly int32
-	hole bool
-}
-
-type poly struct {
-	iso string
-}
-
+// The index is lazy at two levels. On first use every ring is turned into s2
+// points and every polygon gets a latitude/longitude bounding rectangle,
+// entered in a 1° grid (a few ms). Only when a query reaches a polygon
+// through the grid and its rectangle is the polygon prepared: its rings
+// oriented into s2 loops and, for polygons with many edges, an s2.ShapeIndex
+// built over them. Most runs never touch most polygons; the old single index
+// over all rings cost about 130 ms and 110 MB of allocations on every run.
+//
+// The answers are those of one shape index over all rings: a point is in
+// the first polygon (in country, then polygon order) whose outer ring
+// contains it, semi-open, and none of whose holes does; failing that, the
+// nearest edge of any ring within the distance wins, the first polygon in
+// that order on an exact tie.
 type pipIndex struct {
-	shapes *s2.ShapeIndex
-	polys  []poly
+	polys []poly
+	// grid lists, for each 1° cell (row-major from -90° latitude and -180°
+	// longitude), the polygons whose bounding rectangle meets it, in order:
+	// cell c's are ids[start[c]:start[c+1]].
+	start []int32
+	ids   []int32
 }
 
-// index is built on first use (about 100 ms) and read-only afterwards.
+const (
+	gridRows = 180
+	gridCols = 360
+	// bruteForceEdges is the size up to which a polygon is tested edge by
+	// edge rather than through a shape index of its own: building an index
+	// costs more than a few hundred such tests.
+	bruteForceEdges = 48
+	// boundMargin (radians, about 6 mm) widens bounding rectangles and
+	// distances compared with them, so that rounding never drops a polygon
+	// from the candidates; a candidate too many costs only a test.
+	boundMargin = 1e-9
+)
+
+// poly is one polygon of one country.
+type poly struct {
+	iso   string
+	bound s2.Rect // of all its rings and, for a ring round a pole, the pole
+	edges int     // in rings of at least three distinct vertices
+
+	once  sync.Once
+	rings []ringPoints // until prepared
+	prep  *prepared
+}
+
+// ringPoints is a ring's distinct vertices on the sphere in their original
+// order, and how to orient them.
+type ringPoints struct {
+	pts    []s2.Point
+	orient orientation
+}
+
+type orientation uint8
+
+const (
+	keep    orientation = iota // the interior is on the left already
+	reverse                    // the vertices run clockwise
+	polar                      // the ring winds round a pole: s2 decides
+)
+
+// prepared is a polygon ready for queries: loops[0] is the outer ring,
+// the rest holes (nil for a ring of fewer than three distinct vertices).
+// Small polygons keep each ring's reference point for edge-by-edge tests;
+// the others get a shape index.
+type prepared struct {
+	loops []*s2.LaxLoop
+	refs  []s2.ReferencePoint
+	index *s2.ShapeIndex
+	// vertices, in cell order, seed closest-edge queries: see closest.
+	vertices []vertex
+}
+
+type vertex struct {
+	id s2.CellID
+	p  s2.Point
+}
+
+// index is built on first use (a few ms) and only grows afterwards: each
+// polygon is prepared once, under its own sync.Once.
 var index = sync.OnceValues(func() (*pipIndex, error) { return newIndex(outlines50m) })
 
 func newIndex(data []byte) (*pipIndex, error) {
@@ -210,79 +256,342 @@ func newIndex(data []byte) (*pipIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &pipIndex{shapes: s2.NewShapeIndex()}
+	n := 0
+	for _, c := range cs {
+		n += len(c.Polygons)
+	}
+	ix := &pipIndex{polys: make([]poly, n)}
+
+	id := 0
 	for _, c := range cs {
 		for _, p := range c.Polygons {
-			id := int32(len(ix.polys))
-			ix.polys = append(ix.polys, poly{iso: c.ISO2})
+			pg := &ix.polys[id]
+			id++
+			pg.iso = c.ISO2
+			pg.rings = make([]ringPoints, len(p))
+			var b bounder
 			for i, r := range p {
-				l := loopFrom(r)
-				if l == nil {
-					continue
+				rp := newRingPoints(r, &b)
+				pg.rings[i] = rp
+				if len(rp.pts) >= 3 {
+					pg.edges += len(rp.pts)
 				}
-				ix.shapes.Add(&ring{LaxLoop: l, poly: id, hole: i > 0})
 			}
+			pg.bound = widen(b.rect())
 		}
 	}
-	ix.shapes.Build()
+	ix.buildGrid()
 	return ix, nil
 }
 
-// contains finds the polygon whose outer ring contains p and none of whose
-// holes does. Lesotho is a hole in South Africa and a polygon of its own, so
-// a point there is in exactly one polygon.
-func (ix *pipIndex) contains(p s2.Point) (string, bool) {
-	shapes := s2.NewContainsPointQuery(ix.shapes, s2.VertexModelSemiOpen).ContainingShapes(p)
-	if len(shapes) == 0 {
-		return "", false
+// widen returns the rectangle grown by boundMargin and, if it spans every
+// longitude (a ring round a pole), stretched to the poles on its sides: the
+// bound of a ring's edges contains the ring's interior unless that holds a
+// pole.
+func widen(r s2.Rect) s2.Rect {
+	if r.IsEmpty() {
+		return r
 	}
-	var outer, holes []int32
-	for _, s := range shapes {
-		r := s.(*ring)
-		if r.hole {
-			holes = append(holes, r.poly)
-		} else {
-			outer = append(outer, r.poly)
+	r.Lat = r.Lat.Expanded(boundMargin)
+	r.Lng = r.Lng.Expanded(boundMargin)
+	if r.Lng.IsFull() {
+		if r.Lat.Lo < 0 {
+			r.Lat.Lo = -math.Pi / 2
+		}
+		if r.Lat.Hi > 0 {
+			r.Lat.Hi = math.Pi / 2
 		}
 	}
-	for _, o := range outer {
-		inHole := false
-		for _, h := range holes {
-			if h == o {
-				inHole = true
-				break
-			}
-		}
-		if !inHole {
-			return ix.polys[o].iso, true
-		}
-	}
-	return "", false
+	r.Lat.Lo = max(r.Lat.Lo, -math.Pi/2)
+	r.Lat.Hi = min(r.Lat.Hi, math.Pi/2)
+	return r
 }
 
-// loopFrom turns a ring into an s2 loop with the interior on the left,
-// dropping vertices that coincide on the sphere (±180° longitude, the
-// poles); nil if fewer than three distinct vertices remain.
+// gridSpan is the grid cells a rectangle meets: rows r0..r1 and the column
+// range c0..c1, which may run past the last column and wraps round.
+type gridSpan struct{ r0, r1, c0, c1 int }
+
+func spanOf(r s2.Rect) gridSpan {
+	deg := 180 / math.Pi
+	s := gridSpan{r0: gridRow(r.Lat.Lo * deg), r1: gridRow(r.Lat.Hi * deg)}
+	if r.Lng.IsFull() {
+		s.c0, s.c1 = 0, gridCols-1
+		return s
+	}
+	lo, hi := r.Lng.Lo*deg, r.Lng.Hi*deg
+	if r.Lng.IsInverted() {
+		hi += 360
+	}
+	s.c0, s.c1 = int(math.Floor(lo+180)), int(math.Floor(hi+180))
+	if s.c1-s.c0 >= gridCols-1 {
+		s.c0, s.c1 = 0, gridCols-1
+	}
+	return s
+}
+
+func (s gridSpan) each(f func(cell int)) {
+	for row := s.r0; row <= s.r1; row++ {
+		for c := s.c0; c <= s.c1; c++ {
+			f(row*gridCols + ((c%gridCols)+gridCols)%gridCols)
+		}
+	}
+}
+
+func gridRow(latDeg float64) int {
+	return min(max(int(math.Floor(latDeg+90)), 0), gridRows-1)
+}
+
+func gridCell(latDeg, lonDeg float64) int {
+	c := int(math.Floor(lonDeg + 180))
+	return gridRow(latDeg)*gridCols + ((c%gridCols)+gridCols)%gridCols
+}
+
+func (ix *pipIndex) buildGrid() {
+	spans := make([]gridSpan, len(ix.polys))
+	count := make([]int32, gridRows*gridCols+1)
+	for i := range ix.polys {
+		if ix.polys[i].bound.IsEmpty() {
+			spans[i] = gridSpan{r0: 1, r1: 0}
+			continue
+		}
+		spans[i] = spanOf(ix.polys[i].bound)
+		spans[i].each(func(cell int) { count[cell+1]++ })
+	}
+	for c := 1; c < len(count); c++ {
+		count[c] += count[c-1]
+	}
+	ix.start = count
+	ix.ids = make([]int32, count[len(count)-1])
+	next := slices.Clone(count[:len(count)-1])
+	for i := range ix.polys {
+		spans[i].each(func(cell int) {
+			ix.ids[next[cell]] = int32(i)
+			next[cell]++
+		})
+	}
+}
+
+func (ix *pipIndex) nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, ok bool) {
+	if math.IsNaN(lat) || math.IsNaN(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return "", 0, false
+	}
+	ll := s2.LatLngFromDegrees(lat, lon)
+	p := s2.PointFromLatLng(ll)
+	cell := gridCell(lat, lon)
+	for _, id := range ix.ids[ix.start[cell]:ix.start[cell+1]] {
+		pg := &ix.polys[id]
+		if pg.bound.ContainsLatLng(ll) && pg.prepare().contains(p) {
+			return pg.iso, 0, true
+		}
+	}
+	if maxDistanceKm <= 0 {
+		return "", 0, false
+	}
+	angle := s1.Angle(maxDistanceKm / latency.EarthRadiusKm)
+	best := s1.ChordAngleFromAngle(angle).Successor() // distances below best qualify
+	found := int32(-1)
+	// Nearest rectangle first, so that farther polygons can be skipped; on
+	// an exact tie the first polygon in index order wins, as it did in the
+	// single index.
+	for _, c := range ix.near(p, ll, angle) {
+		if found >= 0 && c.lowerBound > best {
+			break
+		}
+		limit := best
+		if c.id < found {
+			limit = best.Successor()
+		}
+		if d, ok := ix.polys[c.id].prepare().closest(p, limit); ok {
+			best, found = d, c.id
+		}
+	}
+	if found < 0 {
+		return "", 0, false
+	}
+	return ix.polys[found].iso, best.Angle().Radians() * latency.EarthRadiusKm, true
+}
+
+// candidate is a polygon near a point, with a lower bound on its distance.
+type candidate struct {
+	id         int32
+	lowerBound s1.ChordAngle
+}
+
+// near returns the polygons whose bounding rectangle comes within angle of
+// the point, nearest rectangle first.
+func (ix *pipIndex) near(p s2.Point, ll s2.LatLng, angle s1.Angle) []candidate {
+	reach := angle + boundMargin
+	var ids []int32
+	if reach >= math.Pi/2 {
+		ids = make([]int32, len(ix.polys))
+		for i := range ids {
+			ids[i] = int32(i)
+		}
+	} else {
+		span := spanOf(s2.CapFromCenterAngle(p, reach).RectBound())
+		span.each(func(cell int) {
+			ids = append(ids, ix.ids[ix.start[cell]:ix.start[cell+1]]...)
+		})
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+	}
+	cs := make([]candidate, 0, len(ids))
+	for _, id := range ids {
+		b := ix.polys[id].bound
+		if b.IsEmpty() {
+			continue
+		}
+		if d := b.DistanceToLatLng(ll); d <= reach {
+			cs = append(cs, candidate{id, s1.ChordAngleFromAngle(max(0, d-boundMargin))})
+		}
+	}
+	slices.SortFunc(cs, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.lowerBound, b.lowerBound), cmp.Compare(a.id, b.id))
+	})
+	return cs
+}
+
+// approxEqual is s2.Point.ApproxEqual (an angle of at most 1e-15 radians),
+// without its arctangent for points clearly apart.
+func approxEqual(a, b s2.Point) bool {
+	if a.Sub(b.Vector).Norm2() > 1e-24 {
+		return false
+	}
+	return a.ApproxEqual(b)
+}
+
+// bounder accumulates a latitude/longitude rectangle (radians) containing
+// rings of geodesic edges, a cheaper s2.RectBounder that starts from the
+// decoded degrees rather than from s2 points. Latitudes: the edges' end
+// points and, where an edge's great circle peaks (or bottoms out) between
+// its ends, the peak. Longitudes: each edge spans the shorter way between
+// its ends, so unwrapped along the ring they cover [uLo, uHi]; an edge
+// between opposite meridians, or a ring reaching a pole, spans all of them.
+// widen's boundMargin covers the rounding here (TestBounds checks the
+// result against s2.RectBounder).
+type bounder struct {
+	latLo, latHi float64
+	lngFull      bool
+	lng          s1.Interval
+	used         bool
+}
+
+// ringBounder is a bounder's state along one ring.
+type ringBounder struct {
+	latLo, latHi float64 // degrees
+	u, uLo, uHi  float64 // unwrapped longitude, degrees
+	prevLon      float64
+	a            s2.Point
+	lngFull      bool
+}
+
+func newRingBounder(q Point, p s2.Point) ringBounder {
+	return ringBounder{latLo: q.Lat, latHi: q.Lat, u: q.Lon, uLo: q.Lon, uHi: q.Lon, prevLon: q.Lon, a: p}
+}
+
+// edge adds the edge from the previous vertex to q, which is c on the
+// sphere.
+func (rb *ringBounder) edge(q Point, c s2.Point) {
+	rb.latLo, rb.latHi = min(rb.latLo, q.Lat), max(rb.latHi, q.Lat)
+	d := q.Lon - rb.prevLon
+	if d > 180 {
+		d -= 360
+	} else if d < -180 {
+		d += 360
+	}
+	if math.Abs(d) >= 179.999 {
+		rb.lngFull = true
+	}
+	rb.prevLon = q.Lon
+	rb.u += d
+	rb.uLo, rb.uHi = min(rb.uLo, rb.u), max(rb.uHi, rb.u)
+	// The great circle through a and c has normal n; travelling from a to
+	// c, z rises at a if (n×a).z > 0 and at c if (n×c).z > 0. A rise then
+	// a fall means a peak between them, at the latitude whose sine is
+	// |n.xy|/|n|; a fall then a rise, a trough. Near-zero slopes count
+	// both ways.
+	a := rb.a
+	rb.a = c
+	n := a.Cross(c.Vector)
+	nn := n.Norm()
+	if nn == 0 {
+		return
+	}
+	const eps = 1e-12
+	da, dc := n.Cross(a.Vector).Z/nn, n.Cross(c.Vector).Z/nn
+	peak, trough := da > -eps && dc < eps, da < eps && dc > -eps
+	if !peak && !trough {
+		return
+	}
+	lat := math.Asin(min(1, math.Hypot(n.X, n.Y)/nn)) * 180 / math.Pi
+	if peak {
+		rb.latHi = max(rb.latHi, lat)
+	}
+	if trough {
+		rb.latLo = min(rb.latLo, -lat)
+	}
+}
+
+// add adds a finished ring (its closing edge added) to b.
+func (b *bounder) add(rb *ringBounder) {
+	const rad = math.Pi / 180
+	if rb.lngFull || rb.uHi-rb.uLo >= 360 || rb.latHi >= 90-1e-9 || rb.latLo <= -90+1e-9 {
+		b.lngFull = true
+	}
+	lng := s1.IntervalFromEndpoints(math.Remainder(rb.uLo*rad, 2*math.Pi), math.Remainder(rb.uHi*rad, 2*math.Pi))
+	if !b.used {
+		b.latLo, b.latHi, b.lng, b.used = rb.latLo*rad, rb.latHi*rad, lng, true
+		return
+	}
+	b.latLo, b.latHi = min(b.latLo, rb.latLo*rad), max(b.latHi, rb.latHi*rad)
+	b.lng = b.lng.Union(lng)
+}
+
+func (b *bounder) rect() s2.Rect {
+	if !b.used {
+		return s2.EmptyRect()
+	}
+	r := s2.Rect{Lat: r1.Interval{Lo: b.latLo, Hi: b.latHi}, Lng: b.lng}
+	if b.lngFull {
+		r.Lng = s1.FullInterval()
+	}
+	return r
+}
+
+// newRingPoints converts a ring to s2 points, dropping vertices that
+// coincide on the sphere (±180° longitude, the poles), and decides its
+// orientation from its signed area in the longitude/latitude plane, with
+// longitudes unwrapped so that rings crossing the antimeridian (Russia,
+// Fiji) stay continuous: that plane maps the sphere without reversing
+// orientation. A ring that winds round a pole (Antarctica) has no planar
+// area; for those few, s2.Loop normalisation decides.
 //
-// Orientation comes from the ring's signed area in the longitude/latitude
-// plane, with longitudes unwrapped so that rings crossing the antimeridian
-// (Russia, Fiji) stay continuous: that plane maps the sphere without
-// reversing orientation. A ring that winds round a pole (Antarctica) has no
-// planar area; for those few, s2.Loop normalisation decides.
-func loopFrom(r []Point) *s2.LaxLoop {
+// The ring's vertices and edges are added to b.
+func newRingPoints(r []Point, b *bounder) ringPoints {
+	if len(r) == 0 {
+		return ringPoints{}
+	}
 	pts := make([]s2.Point, 0, len(r))
-	for _, q := range r {
+	var rb ringBounder
+	for i, q := range r {
 		p := s2.PointFromLatLng(s2.LatLngFromDegrees(q.Lat, q.Lon))
-		if n := len(pts); n > 0 && pts[n-1].ApproxEqual(p) {
+		if i == 0 {
+			rb = newRingBounder(q, p)
+		} else {
+			rb.edge(q, p)
+		}
+		if n := len(pts); n > 0 && approxEqual(pts[n-1], p) {
 			continue
 		}
 		pts = append(pts, p)
 	}
-	for len(pts) > 1 && pts[len(pts)-1].ApproxEqual(pts[0]) {
+	rb.edge(r[0], pts[0])
+	b.add(&rb)
+	for len(pts) > 1 && approxEqual(pts[len(pts)-1], pts[0]) {
 		pts = pts[:len(pts)-1]
 	}
 	if len(pts) < 3 {
-		return nil
+		return ringPoints{pts: pts}
 	}
 	area2, winding := 0.0, 0.0
 	prevLon := r[0].Lon
@@ -299,15 +608,173 @@ func loopFrom(r []Point) *s2.LaxLoop {
 		area2 += prevLon*r[j].Lat - next*r[i].Lat
 		prevLon = next
 	}
-	if math.Abs(winding) > 180 {
-		l := s2.LoopFromPoints(pts)
+	switch {
+	case math.Abs(winding) > 180:
+		return ringPoints{pts: pts, orient: polar}
+	case area2 < 0:
+		return ringPoints{pts: pts, orient: reverse}
+	}
+	return ringPoints{pts: pts, orient: keep}
+}
+
+// loop is the ring as an s2 loop with the interior on the left; nil if it
+// has fewer than three distinct vertices. It reuses (and may reverse) the
+// ring's points.
+func (r ringPoints) loop() *s2.LaxLoop {
+	switch {
+	case len(r.pts) < 3:
+		return nil
+	case r.orient == polar:
+		l := s2.LoopFromPoints(r.pts)
 		l.Normalize()
 		return s2.LaxLoopFromLoop(l)
+	case r.orient == reverse:
+		slices.Reverse(r.pts)
 	}
-	if area2 < 0 {
-		slices.Reverse(pts)
+	return s2.LaxLoopFromPoints(r.pts)
+}
+
+// prepare makes the polygon's loops, and its index if it has many edges,
+// on first use.
+func (pg *poly) prepare() *prepared {
+	pg.once.Do(func() {
+		pr := &prepared{loops: make([]*s2.LaxLoop, len(pg.rings))}
+		for i, r := range pg.rings {
+			pr.loops[i] = r.loop()
+		}
+		if pg.edges > bruteForceEdges {
+			pr.index = s2.NewShapeIndex()
+			for _, l := range pr.loops {
+				if l == nil {
+					continue
+				}
+				pr.index.Add(l)
+				for i := range l.NumEdges() {
+					v := l.Edge(i).V0
+					pr.vertices = append(pr.vertices, vertex{s2.CellFromPoint(v).ID(), v})
+				}
+			}
+			pr.index.Build()
+			slices.SortFunc(pr.vertices, func(a, b vertex) int { return cmp.Compare(a.id, b.id) })
+		} else {
+			pr.refs = make([]s2.ReferencePoint, len(pr.loops))
+			for i, l := range pr.loops {
+				if l != nil {
+					pr.refs[i] = l.ReferencePoint()
+				}
+			}
+		}
+		pg.prep, pg.rings = pr, nil
+	})
+	return pg.prep
+}
+
+// contains reports whether the outer ring contains p and none of the holes
+// does, semi-open. Lesotho is a hole in South Africa and a polygon of its
+// own, so a point there is in exactly one polygon.
+func (pr *prepared) contains(p s2.Point) bool {
+	if pr.loops[0] == nil {
+		return false
 	}
-	return s2.LaxLoopFromPoints(pts)
+	if pr.index == nil {
+		if !loopContains(pr.loops[0], pr.refs[0], p) {
+			return false
+		}
+		for i, l := range pr.loops[1:] {
+			if l != nil && loopContains(l, pr.refs[i+1], p) {
+				return false
+			}
+		}
+		return true
+	}
+	q := s2.NewContainsPointQuery(pr.index, s2.VertexModelSemiOpen)
+	if !q.ShapeContains(pr.loops[0], p) {
+		return false
+	}
+	for _, l := range pr.loops[1:] {
+		if l != nil && q.ShapeContains(l, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// loopContains is s2's brute-force semi-open containment: the parity of the
+// crossings of the segment from a point of known containment to p.
+func loopContains(l *s2.LaxLoop, ref s2.ReferencePoint, p s2.Point) bool {
+	if ref.Point == p {
+		return ref.Contained
+	}
+	inside := ref.Contained
+	c := s2.NewChainEdgeCrosser(ref.Point, p, l.Edge(0).V0)
+	for i := range l.NumEdges() {
+		inside = inside != c.EdgeOrVertexChainCrossing(l.Edge(i).V1)
+	}
+	return inside
+}
+
+// closest returns the distance from p to the polygon's nearest edge if it is
+// below limit.
+func (pr *prepared) closest(p s2.Point, limit s1.ChordAngle) (s1.ChordAngle, bool) {
+	if pr.index == nil {
+		// The nearest edge is no farther than the nearest vertex: with that
+		// as the limit, farther skips most edges.
+		best, found := limit, false
+		for _, l := range pr.loops {
+			if l == nil {
+				continue
+			}
+			for i := range l.NumEdges() {
+				if d := s2.ChordAngleBetweenPoints(p, l.Edge(i).V0); d < best {
+					best = d.Successor()
+				}
+			}
+		}
+		best = min(best, limit)
+		for _, l := range pr.loops {
+			if l == nil {
+				continue
+			}
+			for i := range l.NumEdges() {
+				e := l.Edge(i)
+				if farther(p, e, best) {
+					continue
+				}
+				if d, ok := s2.UpdateMinDistance(p, e.V0, e.V1, best); ok {
+					best, found = d, true
+				}
+			}
+		}
+		return best, found
+	}
+	// A closest-edge query searches the disc of its distance limit. The
+	// vertices next to p in cell order are usually near it, and the nearest
+	// edge is no farther than any vertex: a much smaller disc, same answer.
+	i, _ := slices.BinarySearchFunc(pr.vertices, s2.CellFromPoint(p).ID(), func(v vertex, id s2.CellID) int { return cmp.Compare(v.id, id) })
+	for _, v := range pr.vertices[max(0, i-4):min(len(pr.vertices), i+4)] {
+		if d := s2.ChordAngleBetweenPoints(p, v.p); d < limit {
+			limit = d.Successor()
+		}
+	}
+	opts := s2.NewClosestEdgeQueryOptions().MaxResults(1).DistanceLimit(limit).IncludeInteriors(false)
+	res := s2.NewClosestEdgeQuery(pr.index, opts).FindEdges(s2.NewMinDistanceToPointTarget(p))
+	if len(res) == 0 || res[0].IsEmpty() {
+		return limit, false
+	}
+	return res[0].Distance(), true
+}
+
+// farther reports whether the edge is certainly at least limit from p: every
+// point x of the edge (the minor arc from V0 to V1) has |p−x| ≥ |p−V0| −
+// |V0−V1| in the chord metric, and likewise from V1. The slack covers the
+// rounding, so that an edge skipped here is one s2.UpdateMinDistance would
+// not have taken.
+func farther(p s2.Point, e s2.Edge, limit s1.ChordAngle) bool {
+	l := math.Sqrt(float64(limit))
+	ab := e.V0.Sub(e.V1.Vector).Norm()
+	pa := p.Sub(e.V0.Vector).Norm()
+	pb := p.Sub(e.V1.Vector).Norm()
+	return max(pa, pb)-ab > l+1e-12
 }
 
 var errCorrupt = errors.New("countries: corrupt embedded outlines")

@@ -2,7 +2,9 @@ package countries
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -208,14 +210,17 @@ func TestEveryCountryReachable(t *testing.T) {
 	assert.Zero(t, missing)
 }
 
+var benchCities = [][2]float64{
+	{59.9139, 10.7522}, {50.1109, 8.6821}, {40.7128, -74.0060}, {1.3521, 103.8198},
+	{-33.8688, 151.2093}, {35.6762, 139.6503}, {30, -40}, {51.5074, -0.1278},
+}
+
 func BenchmarkAt(b *testing.B) {
-	cities := [][2]float64{
-		{59.9139, 10.7522}, {50.1109, 8.6821}, {40.7128, -74.0060}, {1.3521, 103.8198},
-		{-33.8688, 151.2093}, {35.6762, 139.6503}, {30, -40}, {51.5074, -0.1278},
-	}
+	cities := benchCities
 	At(0, 0) // build the index outside the timer
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b)()
 	for i := 0; b.Loop(); i++ {
 		c := cities[i%len(cities)]
 		At(c[0], c[1])
@@ -225,10 +230,97 @@ func BenchmarkAt(b *testing.B) {
 // BenchmarkIndexBuild is the one-off cost of the first At call.
 func BenchmarkIndexBuild(b *testing.B) {
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := newIndex(outlines50m); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkFirstAt is what the first At of a run costs: the index made from
+// the embedded outlines, then one lookup (here Frankfurt), which prepares the
+// polygons it reaches. "reference" is the single shape index over all rings
+// that At used before.
+func BenchmarkFirstAt(b *testing.B) {
+	b.Run("lazy", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			ix, err := newIndex(outlines50m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if iso, _, _ := ix.nearest(50.1109, 8.6821, CoastKm); iso != "DE" {
+				b.Fatal(iso)
+			}
+		}
+	})
+	b.Run("reference", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			ix, err := newRefIndex(outlines50m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if iso, _, _ := ix.nearest(50.1109, 8.6821, CoastKm); iso != "DE" {
+				b.Fatal(iso)
+			}
+		}
+	})
+}
+
+// BenchmarkAtMix is At on a warm index over points spread like the
+// equivalence test's (a global grid, random points, points near coasts and
+// borders) and over BenchmarkAt's cities, against the reference.
+func BenchmarkAtMix(b *testing.B) {
+	ix, err := newIndex(outlines50m)
+	require.NoError(b, err)
+	ref, err := newRefIndex(outlines50m)
+	require.NoError(b, err)
+	var cities []Point
+	for _, c := range benchCities {
+		cities = append(cities, Point{Lat: c[0], Lon: c[1]})
+	}
+	for _, set := range []struct {
+		name string
+		pts  []Point
+	}{{"cities", cities}, {"spread", equivalencePoints(61, 23)}} {
+		for _, q := range set.pts { // warm: prepare every polygon the points reach
+			ix.nearest(q.Lat, q.Lon, CoastKm)
+		}
+		for _, impl := range []struct {
+			name    string
+			nearest func(lat, lon, km float64) (string, float64, bool)
+		}{{"lazy", ix.nearest}, {"reference", ref.nearest}} {
+			b.Run(set.name+"/"+impl.name, func(b *testing.B) {
+				b.ReportAllocs()
+				defer reportCPU(b)()
+				for i := 0; b.Loop(); i++ {
+					q := set.pts[i%len(set.pts)]
+					impl.nearest(q.Lat, q.Lon, CoastKm)
+				}
+			})
+		}
+	}
+}
+
+// reportCPU adds the process's CPU time (user and system, all threads, so
+// including the garbage collector) per operation to a benchmark: on a
+// shared machine it varies less than the wall time. Call the result when
+// the loop is done.
+func reportCPU(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start := cpu()
+	return func() {
+		b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

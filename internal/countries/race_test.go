@@ -1,0 +1,5 @@
+//go:build race
+
+package countries
+
+const raceEnabled = true
