@@ -37,6 +37,9 @@ type cand struct {
 	evSource, evKind string
 	// v is the point as a unit vector, for fast bound tests.
 	v r3.Vector
+	// cell is the level-7 s2 cell of the point (about 60 km), the place
+	// part of its repeat key.
+	cell s2.CellID
 }
 
 // facts is everything known about one address regardless of RTTs: its name,
@@ -160,7 +163,9 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 // names, unit vectors and countries.
 func (f *facts) finish() {
 	for i := range f.cands {
-		f.cands[i].v = unitVector(f.cands[i].pt)
+		c := &f.cands[i]
+		c.v = unitVector(c.pt)
+		c.cell = s2.CellIDFromLatLng(c.pt.LatLng()).Parent(7)
 	}
 	n := len(f.cands)
 	f.agree = make([]bool, n*n)

@@ -317,10 +317,7 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	return n
 }
 
-func repeatKeyOf(c *cand) repeatKey {
-	// c.v is c.pt as a point already (facts.finish): no trigonometry.
-	return repeatKey{c.group, s2.CellFromPoint(s2.Point{Vector: c.v}).ID().Parent(7)}
-}
+func repeatKeyOf(c *cand) repeatKey { return repeatKey{c.group, c.cell} }
 
 // supportOf is, per candidate not ruled out, its support: for each
 // independent group of evidence, the best candidate agreeing with it (all
