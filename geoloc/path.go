@@ -248,13 +248,18 @@ type repeatKey struct {
 // h's are added.
 func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	cs := h.f.cands
-	ruled := make([]bool, len(cs))
-	anyOK := false
-	for i := range cs {
-		ruled[i] = !h.feasible(i)
-		anyOK = anyOK || !ruled[i]
+	var ruledBuf [16]bool
+	ruled := ruledBuf[:0]
+	if len(cs) > len(ruledBuf) {
+		ruled = make([]bool, 0, len(cs))
 	}
-	n := &pnode{h: h}
+	for i := range cs {
+		ruled = append(ruled, !h.feasible(i))
+	}
+	// One allocation each for the node's ints, floats and bools.
+	n := &pnode{h: h, cands: make([]int, 0, len(cs))}
+	floats := make([]float64, 2*len(cs))
+	n.p = floats[:0:len(cs)]
 	sup := supportOf(h.f, ruled)
 	maxP := 0.0
 	for i := range cs {
@@ -304,7 +309,7 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 			}
 		}
 	}
-	n.logp = make([]float64, len(n.p))
+	n.logp = floats[len(cs) : len(cs)+len(n.p) : len(cs)+len(n.p)]
 	for i, p := range n.p {
 		n.logp[i] = math.Log(math.Max(p, 1e-9))
 	}
@@ -313,7 +318,6 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	for i := range n.mask {
 		n.mask[i] = true
 	}
-	_ = anyOK
 	return n
 }
 
