@@ -32,6 +32,7 @@ import (
 	"sync"
 
 	"github.com/golang/geo/r1"
+	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 
@@ -238,13 +239,24 @@ type prepared struct {
 	loops []*s2.LaxLoop
 	refs  []s2.ReferencePoint
 	index *s2.ShapeIndex
-	// vertices, in cell order, seed closest-edge queries: see closest.
-	vertices []vertex
+	// chunks cover the edges of all rings for closest.
+	chunks []chunk
 }
 
-type vertex struct {
-	id s2.CellID
-	p  s2.Point
+// chunk is a run of consecutive edges of one ring and a cap around them:
+// every vertex, so (the cap being less than a hemisphere) every point of
+// every edge, is within chord length radius of center.
+type chunk struct {
+	center      s2.Point
+	radius      float64
+	loop        int32
+	first, last int32 // edges first..last-1
+}
+
+// chunkEdges is the number of edges in a chunk of a ring of n edges:
+// √n, at least 8, so that closest looks at about as many caps as edges.
+func chunkEdges(n int) int {
+	return max(8, int(math.Sqrt(float64(n))))
 }
 
 // index is built on first use (a few ms) and only grows afterwards: each
@@ -645,23 +657,41 @@ func (pg *poly) prepare() *prepared {
 		if pg.edges > bruteForceEdges {
 			pr.index = s2.NewShapeIndex()
 			for _, l := range pr.loops {
-				if l == nil {
-					continue
-				}
-				pr.index.Add(l)
-				for i := range l.NumEdges() {
-					v := l.Edge(i).V0
-					pr.vertices = append(pr.vertices, vertex{s2.CellFromPoint(v).ID(), v})
+				if l != nil {
+					pr.index.Add(l)
 				}
 			}
 			pr.index.Build()
-			slices.SortFunc(pr.vertices, func(a, b vertex) int { return cmp.Compare(a.id, b.id) })
 		} else {
 			pr.refs = make([]s2.ReferencePoint, len(pr.loops))
 			for i, l := range pr.loops {
 				if l != nil {
 					pr.refs[i] = l.ReferencePoint()
 				}
+			}
+		}
+		for i, l := range pr.loops {
+			if l == nil {
+				continue
+			}
+			n := l.NumEdges()
+			size := chunkEdges(n)
+			for first := 0; first < n; first += size {
+				c := chunk{loop: int32(i), first: int32(first), last: int32(min(n, first+size))}
+				var sum r3.Vector
+				for e := first; e < int(c.last); e++ {
+					sum = sum.Add(l.Edge(e).V0.Vector)
+				}
+				sum = sum.Add(l.Edge(int(c.last) - 1).V1.Vector)
+				c.center = s2.Point{Vector: sum.Normalize()}
+				for e := first; e < int(c.last); e++ {
+					ed := l.Edge(e)
+					c.radius = max(c.radius, c.center.Sub(ed.V0.Vector).Norm(), c.center.Sub(ed.V1.Vector).Norm())
+				}
+				if c.radius >= 1.4 || sum.Norm2() == 0 { // not less than a hemisphere: no bound
+					c.radius = math.Inf(1)
+				}
+				pr.chunks = append(pr.chunks, c)
 			}
 		}
 		pg.prep, pg.rings = pr, nil
@@ -688,6 +718,9 @@ func (pr *prepared) contains(p s2.Point) bool {
 		return true
 	}
 	q := s2.NewContainsPointQuery(pr.index, s2.VertexModelSemiOpen)
+	if len(pr.loops) == 1 {
+		return q.Contains(p)
+	}
 	if !q.ShapeContains(pr.loops[0], p) {
 		return false
 	}
@@ -714,54 +747,53 @@ func loopContains(l *s2.LaxLoop, ref s2.ReferencePoint, p s2.Point) bool {
 }
 
 // closest returns the distance from p to the polygon's nearest edge if it is
-// below limit.
+// below limit. It visits the chunk whose cap is nearest first, for a small
+// limit early, then the chunks whose caps come within the limit.
 func (pr *prepared) closest(p s2.Point, limit s1.ChordAngle) (s1.ChordAngle, bool) {
-	if pr.index == nil {
-		// The nearest edge is no farther than the nearest vertex: with that
-		// as the limit, farther skips most edges.
-		best, found := limit, false
-		for _, l := range pr.loops {
-			if l == nil {
-				continue
-			}
-			for i := range l.NumEdges() {
-				if d := s2.ChordAngleBetweenPoints(p, l.Edge(i).V0); d < best {
-					best = d.Successor()
-				}
-			}
-		}
-		best = min(best, limit)
-		for _, l := range pr.loops {
-			if l == nil {
-				continue
-			}
-			for i := range l.NumEdges() {
-				e := l.Edge(i)
-				if farther(p, e, best) {
-					continue
-				}
-				if d, ok := s2.UpdateMinDistance(p, e.V0, e.V1, best); ok {
-					best, found = d, true
-				}
-			}
-		}
-		return best, found
-	}
-	// A closest-edge query searches the disc of its distance limit. The
-	// vertices next to p in cell order are usually near it, and the nearest
-	// edge is no farther than any vertex: a much smaller disc, same answer.
-	i, _ := slices.BinarySearchFunc(pr.vertices, s2.CellFromPoint(p).ID(), func(v vertex, id s2.CellID) int { return cmp.Compare(v.id, id) })
-	for _, v := range pr.vertices[max(0, i-4):min(len(pr.vertices), i+4)] {
-		if d := s2.ChordAngleBetweenPoints(p, v.p); d < limit {
-			limit = d.Successor()
+	first, firstLB := -1, math.Inf(1)
+	for i := range pr.chunks {
+		if lb := pr.chunks[i].lowerBound(p); lb < firstLB {
+			first, firstLB = i, lb
 		}
 	}
-	opts := s2.NewClosestEdgeQueryOptions().MaxResults(1).DistanceLimit(limit).IncludeInteriors(false)
-	res := s2.NewClosestEdgeQuery(pr.index, opts).FindEdges(s2.NewMinDistanceToPointTarget(p))
-	if len(res) == 0 || res[0].IsEmpty() {
-		return limit, false
+	best, found := limit, false
+	if first < 0 {
+		return best, false
 	}
-	return res[0].Distance(), true
+	pr.chunks[first].closest(pr.loops, p, &best, &found)
+	for i := range pr.chunks {
+		if i != first && !pr.chunks[i].farther(p, best) {
+			pr.chunks[i].closest(pr.loops, p, &best, &found)
+		}
+	}
+	return best, found
+}
+
+// lowerBound is a lower bound on the chord distance from p to the chunk's
+// edges.
+func (c *chunk) lowerBound(p s2.Point) float64 {
+	return p.Sub(c.center.Vector).Norm() - c.radius
+}
+
+// farther reports whether the chunk's edges are certainly at least limit
+// from p (with slack for rounding, as for the edge-level farther).
+func (c *chunk) farther(p s2.Point, limit s1.ChordAngle) bool {
+	return c.lowerBound(p) > math.Sqrt(float64(limit))+1e-12
+}
+
+// closest lowers *best to the distance from p to the chunk's nearest edge
+// if that is below it, setting *found.
+func (c *chunk) closest(loops []*s2.LaxLoop, p s2.Point, best *s1.ChordAngle, found *bool) {
+	l := loops[c.loop]
+	for i := c.first; i < c.last; i++ {
+		e := l.Edge(int(i))
+		if farther(p, e, *best) {
+			continue
+		}
+		if d, ok := s2.UpdateMinDistance(p, e.V0, e.V1, *best); ok {
+			*best, *found = d, true
+		}
+	}
 }
 
 // farther reports whether the edge is certainly at least limit from p: every

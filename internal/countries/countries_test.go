@@ -324,6 +324,22 @@ func reportCPU(b *testing.B) func() {
 	}
 }
 
+// BenchmarkIndexBuildAll is the worst case of the lazy index: every polygon
+// prepared, as if a run asked about points near all of them.
+func BenchmarkIndexBuildAll(b *testing.B) {
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		ix, err := newIndex(outlines50m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range ix.polys {
+			ix.polys[i].prepare()
+		}
+	}
+}
+
 func BenchmarkDecode50m(b *testing.B) {
 	for b.Loop() {
 		cs, err := decode(outlines50m)
