@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	// Local files always work; main adds gs:// and s3://.
@@ -20,6 +21,7 @@ import (
 
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/geoloc"
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 	"github.com/geoloc-dev/geoloc/rdns"
 	"github.com/geoloc-dev/geoloc/vantage"
 )
@@ -70,6 +72,11 @@ type worker struct {
 	mu     sync.Mutex
 	locate map[string]*geoloc.Engine
 	reader *rdns.Reader // base conventions, for learning
+	// skipped counts the bad lines of the geofeeds among the databases
+	// (skipped, RFC 8805 §3); skips is one line per such geofeed, as regeo
+	// warns (candidates.Geofeed.SkipSummary).
+	skipped int
+	skips   []string
 }
 
 // workers holds the workers of this process by Config. Beam runs many
@@ -101,16 +108,24 @@ func workerFor(ctx context.Context, c Config) (*worker, error) {
 	return wo.w, wo.err
 }
 
+// workersBuilt counts the workers built in this process (for the test
+// that the databases are opened once per worker).
+var workersBuilt atomic.Int64
+
 func newWorker(ctx context.Context, c Config) (*worker, error) {
+	workersBuilt.Add(1)
 	opts, err := c.Options(ctx)
 	if err != nil {
 		return nil, err
 	}
+	n, skips := geofeedSkips(opts.Sources)
 	return &worker{
-		opts:   opts,
-		first:  geoloc.New(opts),
-		locate: map[string]*geoloc.Engine{},
-		reader: rdns.NewReader(opts.Conventions...),
+		skipped: n,
+		skips:   skips,
+		opts:    opts,
+		first:   geoloc.New(opts),
+		locate:  map[string]*geoloc.Engine{},
+		reader:  rdns.NewReader(opts.Conventions...),
 	}, nil
 }
 
@@ -172,6 +187,31 @@ func (c Config) Options(ctx context.Context) (geoloc.Options, error) {
 		opts.Sources = srcs
 	}
 	return opts, nil
+}
+
+// geofeedSkips counts the lines the geofeeds among srcs skipped and gives
+// one line per geofeed that skipped any, as regeo warns them
+// (internal/cli's warnSkippedLines).
+func geofeedSkips(srcs []candidates.Source) (n int, lines []string) {
+	var walk func(s candidates.Source)
+	walk = func(s candidates.Source) {
+		switch s := s.(type) {
+		case *candidates.Geofeed:
+			k, _ := s.Skipped()
+			if k > 0 {
+				n += k
+				lines = append(lines, s.SkipSummary())
+			}
+		case *candidates.Joined:
+			for _, p := range s.Parts() {
+				walk(p)
+			}
+		}
+	}
+	for _, s := range srcs {
+		walk(s)
+	}
+	return n, lines
 }
 
 // isURL tells a Beam filesystem URL (gs://b/o, s3://b/k) from a local path.
@@ -239,7 +279,7 @@ func localCopy(ctx context.Context, p string) (string, error) {
 		return "", err
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(dir, ".part-*")
+	f, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix(filepath.Base(dst)))
 	if err != nil {
 		return "", err
 	}
@@ -248,9 +288,11 @@ func localCopy(ctx context.Context, p string) (string, error) {
 		os.Remove(f.Name())
 		return "", fmt.Errorf("%s: copying to the worker: %w", p, err)
 	}
-	if err := f.Close(); err != nil {
+	// The mode os.Create would give it, as the main module's writers do
+	// (the temporary file is made 0600).
+	if err := errors.Join(f.Chmod(fsutil.FileMode()), f.Close()); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return "", fmt.Errorf("%s: copying to the worker: %w", p, err)
 	}
 	return dst, os.Rename(f.Name(), dst)
 }

@@ -3,6 +3,8 @@
 // (the direct runner or Prism on one machine; Dataflow, Flink or Spark
 // through the portable runner) spreads over as many workers as it likes.
 //
+//	check-dbs the databases opened once on one worker: a geofeed's skipped
+//	         bad lines are warned about and counted, as regeo warns.
 //	read     files or globs (Beam filesystems: local, gs://, s3://), any
 //	         format traceroute.Read knows, compressed or not → one Record per
 //	         trace; bad records → dead letters "FILE:LINE: FORMAT: what".
@@ -33,5 +35,8 @@
 // JSON coder's bytes, before any combining), fuse_addresses (distinct
 // addresses with a fused summary); traces_located, traces_failed (the
 // engine refused the trace: a dead letter), hops, hops_located and
-// hops_by_method_<method> (locate stage; "none" for hops not placed).
+// hops_by_method_<method> (locate stage; "none" for hops not placed);
+// geofeed_skipped_lines (check-dbs: the bad lines of the geofeeds given as
+// databases, skipped as regeo skips them; each geofeed's summary is a
+// warning in the worker's log).
 package pipeline

@@ -33,6 +33,7 @@ func Build(s beam.Scope, j Job) error {
 	if shards <= 0 {
 		shards = 4
 	}
+	CheckDBs(s, j.Config)
 	traces, badRecords := Read(s, j.InputFormat, j.Inputs...)
 	obs, votes, names := FirstPass(s, j.Config, traces)
 	fused, summed := Fuse(s, obs, votes)

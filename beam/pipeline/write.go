@@ -5,9 +5,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/filter"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
+	"github.com/geoloc-dev/geoloc/internal/fsutil"
 	"github.com/geoloc-dev/geoloc/output"
 )
 
@@ -101,39 +105,54 @@ func (f *writeLinesFn) ProcessElement(ctx context.Context, _ int, lines func(*st
 	})
 }
 
-// writeFile writes name through Beam's filesystems: to a temporary name
-// beside it, renamed at the end where the filesystem can rename (local),
-// so that a reader never sees half a file; on object stores (gs://, s3://)
-// an object appears whole when its writer closes.
+// writeFile writes name whole or not at all. A local file is written to a
+// temporary file beside it (internal/fsutil, as the main module's writers
+// do: a killed run's leftovers are removed by the next) and renamed at the
+// end with the mode os.Create gives (0666 less the umask); on object
+// stores (gs://, s3://, through Beam's filesystems) an object appears
+// whole when its writer closes.
 func writeFile(ctx context.Context, name string, fill func(io.Writer) error) error {
+	if !isURL(name) {
+		return writeLocal(name, fill)
+	}
 	fs, err := filesystem.New(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer fs.Close()
-	ren, canRename := fs.(filesystem.Renamer)
-	tmp := name
-	if canRename {
-		tmp = name + ".part"
-	}
-	wc, err := fs.OpenWrite(ctx, tmp)
+	wc, err := fs.OpenWrite(ctx, name)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	bw := bufio.NewWriterSize(wc, 1<<20)
-	if err := fill(bw); err != nil {
-		wc.Close()
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if err := bw.Flush(); err != nil {
+	if err := errors.Join(fill(bw), bw.Flush()); err != nil {
 		wc.Close()
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := wc.Close(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if canRename {
-		return ren.Rename(ctx, tmp, name)
+	return nil
+}
+
+func writeLocal(name string, fill func(io.Writer) error) error {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	f, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix(filepath.Base(name)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := errors.Join(fill(bw), bw.Flush(), f.Chmod(fsutil.FileMode()), f.Close()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		os.Remove(f.Name())
+		return err
 	}
 	return nil
 }
