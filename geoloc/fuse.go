@@ -672,6 +672,19 @@ func (e *Engine) ObserveAll(ctx context.Context, seq iter.Seq2[*traceroute.Trace
 // for.
 func (e *Engine) FusedAddrs() int { return e.fuse.len() }
 
+// FusedOf is the summary Observe keeps for a (the tightest
+// Options.MaxConstraintsPerAddr observations, in order), ok false when it
+// keeps none: what a pipeline that builds the summaries elsewhere (Fused.Add
+// and Merge) must arrive at.
+func (e *Engine) FusedOf(a netip.Addr) (f Fused, ok bool) {
+	os := e.fuse.fused(a)
+	return Fused{Obs: os}, len(os) > 0
+}
+
+// VotesOf is the sum Observe keeps of the votes of the source key
+// (SourceKey), ok false when it keeps none.
+func (e *Engine) VotesOf(key string) (Votes, bool) { return e.fuse.votes(key) }
+
 // LocateFused is Locate with a first pass kept outside the engine (see
 // FusedData) instead of the engine's own Observe.
 func (e *Engine) LocateFused(ctx context.Context, t *traceroute.Trace, d FusedData) (*TraceResult, error) {

@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/geoloc"
 	"github.com/geoloc-dev/geoloc/output"
 	"github.com/geoloc-dev/geoloc/rdns"
@@ -36,15 +35,7 @@ var worldDBs = []string{"testdata/world/citydb-a.mmdb", "testdata/world/citydb-b
 // order.
 func worldInputs(t *testing.T, dir string) []string {
 	t.Helper()
-	f, err := os.Open("testdata/world/traces.jsonl.gz")
-	require.NoError(t, err)
-	defer f.Close()
-	var traces []*traceroute.Trace
-	for tr, err := range traceroute.Read(f, traceroute.ReadOptions{Input: "world"}) {
-		require.NoError(t, err)
-		traces = append(traces, tr)
-	}
-	require.Len(t, traces, 240)
+	traces := worldTraces(t, false)
 
 	known := filepath.Join(dir, "known.jsonl.gz")
 	blind := filepath.Join(dir, "blind.jsonl")
@@ -89,14 +80,7 @@ func worldInputs(t *testing.T, dir string) []string {
 // returns the results as JSON lines and the input errors.
 func regeoFuse(t *testing.T, dbs, inputs []string) (lines []string, results []*geoloc.TraceResult, errs []string, learned *rdns.Conventions) {
 	t.Helper()
-	srcs, err := candidates.OpenAll(dbs, candidates.OpenOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		for _, s := range srcs {
-			_ = candidates.CloseSource(s)
-		}
-	})
-	eng := geoloc.New(geoloc.Options{Sources: srcs, Learn: true})
+	eng := geoloc.New(geoloc.Options{Sources: openDBs(t, dbs), Learn: true})
 	seq := func(yield func(*traceroute.Trace, error) bool) {
 		for _, name := range inputs {
 			f, err := os.Open(name)
@@ -111,7 +95,7 @@ func regeoFuse(t *testing.T, dbs, inputs []string) (lines []string, results []*g
 		}
 	}
 	ctx := context.Background()
-	_, err = eng.ObserveAll(ctx, seq, func(error) bool { return true })
+	_, err := eng.ObserveAll(ctx, seq, func(error) bool { return true })
 	require.NoError(t, err)
 	learned = eng.Learned()
 	for r, err := range eng.Stream(ctx, seq, 0) {
