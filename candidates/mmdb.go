@@ -338,6 +338,7 @@ type decoded struct {
 	hasCand bool
 	asn     uint32
 	org     string
+	off     uintptr // the record's data offset, once cached
 }
 
 // Lookup implements Source.
@@ -527,27 +528,26 @@ func abs(x float64) float64 {
 // record among many networks, so repeated lookups skip decoding. It is
 // direct-mapped (a colliding record replaces the old one) so its memory is
 // bounded, and lock-free.
+// A slot points at the decoded record itself, which carries its offset:
+// one memory access fewer per lookup than an entry holding both.
 type recordCache struct {
-	slots [1 << 16]atomic.Pointer[cacheEntry]
+	slots [1 << 16]atomic.Pointer[decoded]
 }
 
-type cacheEntry struct {
-	off uintptr
-	d   *decoded
-}
-
-func (c *recordCache) slot(off uintptr) *atomic.Pointer[cacheEntry] {
+func (c *recordCache) slot(off uintptr) *atomic.Pointer[decoded] {
 	h := uint64(off) * 0x9E3779B97F4A7C15
 	return &c.slots[h>>(64-16)]
 }
 
 func (c *recordCache) get(off uintptr) *decoded {
-	if e := c.slot(off).Load(); e != nil && e.off == off {
-		return e.d
+	if d := c.slot(off).Load(); d != nil && d.off == off {
+		return d
 	}
 	return nil
 }
 
+// put caches d, decoded from the record at off.
 func (c *recordCache) put(off uintptr, d *decoded) {
-	c.slot(off).Store(&cacheEntry{off: off, d: d})
+	d.off = off
+	c.slot(off).Store(d)
 }
