@@ -68,6 +68,18 @@ type Source interface {
 	Lookup(q Query) (Answer, error)
 }
 
+// An Appender is a Source that can answer into the caller's memory. The
+// engine looks up every hop of millions of traces, and an Answer costs two
+// allocations each time (its slice and its ASInfo); it uses AppendLookup
+// when a source has it. AppendLookup answers as Lookup does.
+type Appender interface {
+	Source
+	// AppendLookup appends the candidates for q to dst and returns the
+	// extended slice, with who announces the address (hasAS false when
+	// the source does not say). On error dst comes back as it was.
+	AppendLookup(dst []Candidate, q Query) (cands []Candidate, as ASInfo, hasAS bool, err error)
+}
+
 // Info describes an opened source for listings (`geoloc db list`).
 type Info struct {
 	Name    string    `json:"name"`

@@ -343,9 +343,22 @@ type decoded struct {
 
 // Lookup implements Source.
 func (m *MMDB) Lookup(q Query) (Answer, error) {
+	cands, as, hasAS, err := m.AppendLookup(nil, q)
+	if err != nil {
+		return Answer{}, err
+	}
+	ans := Answer{Candidates: cands}
+	if hasAS {
+		ans.AS = &as
+	}
+	return ans, nil
+}
+
+// AppendLookup implements Appender.
+func (m *MMDB) AppendLookup(dst []Candidate, q Query) ([]Candidate, ASInfo, bool, error) {
 	a := q.Addr.Unmap().WithZone("")
 	if !a.IsValid() || (m.ipv4Only && !a.Is4()) || (m.no4 && !m.v4mapped && a.Is4()) {
-		return Answer{}, nil
+		return dst, ASInfo{}, false, nil
 	}
 	q4 := a
 	if m.v4mapped && a.Is4() {
@@ -353,24 +366,22 @@ func (m *MMDB) Lookup(q Query) (Answer, error) {
 	}
 	res := m.db.Lookup(q4)
 	if err := res.Err(); err != nil {
-		return Answer{}, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+		return dst, ASInfo{}, false, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
 	}
 	if !res.Found() {
-		return Answer{}, nil
+		return dst, ASInfo{}, false, nil
 	}
 	d, err := m.record(res)
 	if err != nil {
-		return Answer{}, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+		return dst, ASInfo{}, false, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
 	}
-	var ans Answer
 	if d.hasCand {
-		ans.Candidates = []Candidate{d.cand}
+		dst = append(dst, d.cand)
 	}
-	if d.asn != 0 {
-		ans.AS = &ASInfo{Number: d.asn, Org: d.org, Source: m.name}
-		ans.AS.Prefix = prefixOf(res.Prefix(), a)
+	if d.asn == 0 {
+		return dst, ASInfo{}, false, nil
 	}
-	return ans, nil
+	return dst, ASInfo{Number: d.asn, Org: d.org, Source: m.name, Prefix: prefixOf(res.Prefix(), a)}, true, nil
 }
 
 func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {

@@ -89,6 +89,10 @@ const (
 	ambiguousPopBase = 0.8
 )
 
+// lookupScratch holds the candidates of one address's lookups while
+// gatherFacts sizes its own slice.
+var lookupScratch = sync.Pool{New: func() any { return new([]candidates.Candidate) }}
+
 // gatherFacts asks every source about addr, after reading hints from name.
 func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	f := &facts{name: name}
@@ -98,21 +102,42 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 		f.codes = e.codesOf(name)
 	}
 	q := candidates.Query{Addr: addr, Name: name, Hints: hints}
-	// Every source first, so that the candidate slice (cands are large)
-	// is allocated once at its size.
-	var answersBuf [4]candidates.Answer
+	// Every source first, into scratch memory (sources that can answer
+	// there, as databases can, allocate nothing), so that the candidate
+	// slice (cands are large) is allocated once at its size.
+	type answer struct {
+		from, to int
+		as       candidates.ASInfo
+		hasAS    bool
+	}
+	var answersBuf [4]answer
 	answers := answersBuf[:0]
-	n := len(hints)
+	scratch := lookupScratch.Get().(*[]candidates.Candidate)
+	defer lookupScratch.Put(scratch)
+	all := (*scratch)[:0]
 	for _, s := range e.opts.Sources {
-		ans, err := s.Lookup(q)
+		a := answer{from: len(all)}
+		var err error
+		if ap, ok := s.(candidates.Appender); ok {
+			all, a.as, a.hasAS, err = ap.AppendLookup(all, q)
+		} else {
+			var ans candidates.Answer
+			if ans, err = s.Lookup(q); err == nil {
+				all = append(all, ans.Candidates...)
+				if ans.AS != nil {
+					a.as, a.hasAS = *ans.AS, true
+				}
+			}
+		}
 		if err != nil {
 			e.log.Warn("source lookup failed", "source", s.Name(), "addr", addr, "err", err)
-			ans = candidates.Answer{}
+			all, a.hasAS = all[:a.from], false
 		}
-		answers = append(answers, ans)
-		n += len(ans.Candidates)
+		a.to = len(all)
+		answers = append(answers, a)
 	}
-	if n > 0 {
+	*scratch = all[:0]
+	if n := len(hints) + len(all); n > 0 {
 		f.cands = make([]cand, 0, n)
 	}
 	for i := range hints {
@@ -121,14 +146,14 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	}
 	for si, s := range e.opts.Sources {
 		ans := &answers[si]
-		if ans.AS != nil && f.as == nil {
-			as := *ans.AS
+		if ans.hasAS && f.as == nil {
+			as := ans.as
 			if as.Source == "" {
 				as.Source = s.Name()
 			}
 			f.as = &as
 		}
-		for _, c := range ans.Candidates {
+		for _, c := range all[ans.from:ans.to] {
 			if c.Source == "" {
 				c.Source = s.Name()
 			}
