@@ -6,10 +6,10 @@
 //
 // Point-in-polygon runs on the 1:50m outlines with github.com/golang/geo/s2,
 // lazily: a grid of bounding rectangles finds the few polygons near a point,
-// and only those get loops (and, if large, a shape index) built, on first
-// use. Those outlines are coarse at coasts: New York, Singapore's docks or a
-// landing station on a beach may fall in the sea, so At falls back to the
-// nearest country whose border lies within [CoastKm].
+// and only those are made ready for queries, on first use. Those outlines
+// are coarse at coasts: New York, Singapore's docks or a landing station on a
+// beach may fall in the sea, so At falls back to the nearest country whose
+// border lies within [CoastKm].
 //
 // Data: Natural Earth 4.1.0 Admin-0 (public domain) as packaged by npm
 // world-atlas@2.0.2 (ISC); names and ISO codes from npm world-countries@5.1.0
@@ -172,11 +172,16 @@ func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, 
 
 // The index is lazy at two levels. On first use every ring is turned into s2
 // points and every polygon gets a latitude/longitude bounding rectangle,
-// entered in a 1° grid (a few ms). Only when a query reaches a polygon
+// entered in a 1° grid (about 10 ms). Only when a query reaches a polygon
 // through the grid and its rectangle is the polygon prepared: its rings
-// oriented into s2 loops and, for polygons with many edges, an s2.ShapeIndex
-// built over them. Most runs never touch most polygons; the old single index
-// over all rings cost about 130 ms and 110 MB of allocations on every run.
+// oriented into s2 loops and cut into chunks of consecutive edges with a cap
+// round each, and the grid cells of its rectangle that no cap comes near
+// marked as wholly inside or outside it. A point in such a cell is answered
+// at once; elsewhere containment is s2's crossing parity from the nearest
+// chunk centre, over the edges of the chunks near the way, and distance a
+// search of the chunks nearest first. Preparing every polygon costs about
+// 60 ms and 14 MB; the single s2.ShapeIndex over all rings that this
+// replaces cost about 130 ms and 110 MB on every run.
 //
 // The answers are those of one shape index over all rings: a point is in
 // the first polygon (in country, then polygon order) whose outer ring
@@ -195,10 +200,6 @@ type pipIndex struct {
 const (
 	gridRows = 180
 	gridCols = 360
-	// bruteForceEdges is the size up to which a polygon is tested edge by
-	// edge rather than through a shape index of its own: building an index
-	// costs more than a few hundred such tests.
-	bruteForceEdges = 48
 	// boundMargin (radians, about 6 mm) widens bounding rectangles and
 	// distances compared with them, so that rounding never drops a polygon
 	// from the candidates; a candidate too many costs only a test.
@@ -210,6 +211,8 @@ type poly struct {
 	iso   string
 	bound s2.Rect // of all its rings and, for a ring round a pole, the pole
 	edges int     // in rings of at least three distinct vertices
+
+	span gridSpan // the grid cells its bound meets
 
 	once  sync.Once
 	rings []ringPoints // until prepared
@@ -232,16 +235,23 @@ const (
 )
 
 // prepared is a polygon ready for queries: loops[0] is the outer ring,
-// the rest holes (nil for a ring of fewer than three distinct vertices).
-// Small polygons keep each ring's reference point for edge-by-edge tests;
-// the others get a shape index.
+// the rest holes (nil for a ring of fewer than three distinct vertices),
+// each cut into chunks for containment and distance tests.
 type prepared struct {
-	loops []*s2.LaxLoop
-	refs  []s2.ReferencePoint
-	index *s2.ShapeIndex
-	// chunks cover the edges of all rings for closest.
+	loops  []*s2.LaxLoop
 	chunks []chunk
+	// ringChunks[i]:ringChunks[i+1] are loop i's chunks.
+	ringChunks []int32
+	// cells classifies the grid cells of the polygon's span, row by row:
+	// cellClear if no edge comes near the cell, so that the polygon
+	// contains all of it or none, and then cellInside if all.
+	cells []uint8
 }
+
+const (
+	cellClear uint8 = 1 << iota
+	cellInside
+)
 
 // chunk is a run of consecutive edges of one ring and a cap around them:
 // every vertex, so (the cap being less than a hemisphere) every point of
@@ -251,10 +261,11 @@ type chunk struct {
 	radius      float64
 	loop        int32
 	first, last int32 // edges first..last-1
+	inside      bool  // whether the loop contains center
 }
 
 // chunkEdges is the number of edges in a chunk of a ring of n edges:
-// √n, at least 8, so that closest looks at about as many caps as edges.
+// √n, at least 8, so that a query looks at about as many caps as edges.
 func chunkEdges(n int) int {
 	return max(8, int(math.Sqrt(float64(n))))
 }
@@ -367,6 +378,7 @@ func (ix *pipIndex) buildGrid() {
 			continue
 		}
 		spans[i] = spanOf(ix.polys[i].bound)
+		ix.polys[i].span = spans[i]
 		spans[i].each(func(cell int) { count[cell+1]++ })
 	}
 	for c := 1; c < len(count); c++ {
@@ -392,7 +404,7 @@ func (ix *pipIndex) nearest(lat, lon, maxDistanceKm float64) (iso2 string, dista
 	cell := gridCell(lat, lon)
 	for _, id := range ix.ids[ix.start[cell]:ix.start[cell+1]] {
 		pg := &ix.polys[id]
-		if pg.bound.ContainsLatLng(ll) && pg.prepare().contains(p) {
+		if pg.bound.ContainsLatLng(ll) && pg.prepare().containsIn(pg.span, cell, p) {
 			return pg.iso, 0, true
 		}
 	}
@@ -646,100 +658,186 @@ func (r ringPoints) loop() *s2.LaxLoop {
 	return s2.LaxLoopFromPoints(r.pts)
 }
 
-// prepare makes the polygon's loops, and its index if it has many edges,
-// on first use.
+// prepare makes the polygon's loops and chunks on first use.
 func (pg *poly) prepare() *prepared {
 	pg.once.Do(func() {
-		pr := &prepared{loops: make([]*s2.LaxLoop, len(pg.rings))}
+		pr := &prepared{loops: make([]*s2.LaxLoop, len(pg.rings)), ringChunks: make([]int32, len(pg.rings)+1)}
 		for i, r := range pg.rings {
 			pr.loops[i] = r.loop()
-		}
-		if pg.edges > bruteForceEdges {
-			pr.index = s2.NewShapeIndex()
-			for _, l := range pr.loops {
-				if l != nil {
-					pr.index.Add(l)
-				}
-			}
-			pr.index.Build()
-		} else {
-			pr.refs = make([]s2.ReferencePoint, len(pr.loops))
-			for i, l := range pr.loops {
-				if l != nil {
-					pr.refs[i] = l.ReferencePoint()
-				}
+			pr.ringChunks[i] = int32(len(pr.chunks))
+			if l := pr.loops[i]; l != nil {
+				pr.addChunks(i, l)
 			}
 		}
-		for i, l := range pr.loops {
-			if l == nil {
-				continue
-			}
-			n := l.NumEdges()
-			size := chunkEdges(n)
-			for first := 0; first < n; first += size {
-				c := chunk{loop: int32(i), first: int32(first), last: int32(min(n, first+size))}
-				var sum r3.Vector
-				for e := first; e < int(c.last); e++ {
-					sum = sum.Add(l.Edge(e).V0.Vector)
-				}
-				sum = sum.Add(l.Edge(int(c.last) - 1).V1.Vector)
-				c.center = s2.Point{Vector: sum.Normalize()}
-				for e := first; e < int(c.last); e++ {
-					ed := l.Edge(e)
-					c.radius = max(c.radius, c.center.Sub(ed.V0.Vector).Norm(), c.center.Sub(ed.V1.Vector).Norm())
-				}
-				if c.radius >= 1.4 || sum.Norm2() == 0 { // not less than a hemisphere: no bound
-					c.radius = math.Inf(1)
-				}
-				pr.chunks = append(pr.chunks, c)
-			}
-		}
+		pr.ringChunks[len(pg.rings)] = int32(len(pr.chunks))
+		pr.classifyCells(pg.span)
 		pg.prep, pg.rings = pr, nil
 	})
 	return pg.prep
+}
+
+// addChunks cuts loop i into chunks and finds whether each chunk's centre is
+// inside the loop: the first by s2's brute force from the loop's reference
+// point, each next one by the crossings on the way from the one before.
+func (pr *prepared) addChunks(i int, l *s2.LaxLoop) {
+	n := l.NumEdges()
+	size := chunkEdges(n)
+	start := len(pr.chunks)
+	for first := 0; first < n; first += size {
+		c := chunk{loop: int32(i), first: int32(first), last: int32(min(n, first+size))}
+		var sum r3.Vector
+		for e := first; e < int(c.last); e++ {
+			sum = sum.Add(l.Edge(e).V0.Vector)
+		}
+		sum = sum.Add(l.Edge(int(c.last) - 1).V1.Vector)
+		c.center = s2.Point{Vector: sum.Normalize()}
+		for e := first; e < int(c.last); e++ {
+			ed := l.Edge(e)
+			c.radius = max(c.radius, c.center.Sub(ed.V0.Vector).Norm(), c.center.Sub(ed.V1.Vector).Norm())
+		}
+		if c.radius >= 1.4 || sum.Norm2() == 0 { // not less than a hemisphere: no bound
+			c.radius = math.Inf(1)
+		}
+		pr.chunks = append(pr.chunks, c)
+	}
+	chunks := pr.chunks[start:]
+	ref := l.ReferencePoint()
+	chunks[0].inside = bruteContains(l, ref.Point, ref.Contained, chunks[0].center)
+	for k := 1; k < len(chunks); k++ {
+		chunks[k].inside = crossFrom(l, chunks, chunks[k-1].center, chunks[k-1].inside, chunks[k].center)
+	}
+}
+
+// classifyCells fills cells: a grid cell is clear if no chunk's cap meets
+// the cell's bounding cap, and then inside if the polygon contains its
+// centre. Ring containment is carried from centre to centre along each row.
+func (pr *prepared) classifyCells(span gridSpan) {
+	w, h := span.c1-span.c0+1, span.r1-span.r0+1
+	if w <= 0 || h <= 0 || pr.loops[0] == nil {
+		return
+	}
+	pr.cells = make([]uint8, w*h)
+	in := make([]bool, len(pr.loops))
+	const rad = math.Pi / 180
+	for row := range h {
+		lat := float64(span.r0+row) - 90
+		var prev s2.Point
+		for col := range w {
+			lon := float64(((span.c0+col)%gridCols+gridCols)%gridCols) - 180
+			center := s2.PointFromLatLng(s2.LatLngFromDegrees(lat+0.5, lon+0.5))
+			for i, l := range pr.loops {
+				switch {
+				case l == nil:
+				case col == 0:
+					in[i] = pr.ringContains(i, center)
+				default:
+					in[i] = crossFrom(l, pr.chunks[pr.ringChunks[i]:pr.ringChunks[i+1]], prev, in[i], center)
+				}
+			}
+			prev = center
+			cp := s2.Rect{Lat: r1.Interval{Lo: lat * rad, Hi: (lat + 1) * rad}, Lng: s1.IntervalFromEndpoints(lon*rad, (lon+1)*rad)}.CapBound()
+			reach := 2*math.Sin(float64(cp.Radius())/2) + 1e-12
+			clear := true
+			for j := range pr.chunks {
+				if pr.chunks[j].center.Sub(cp.Center().Vector).Norm() <= pr.chunks[j].radius+reach {
+					clear = false
+					break
+				}
+			}
+			if !clear {
+				continue
+			}
+			st := cellClear
+			if in[0] && !slices.Contains(in[1:], true) {
+				st |= cellInside
+			}
+			pr.cells[row*w+col] = st
+		}
+	}
+}
+
+// containsIn is contains for a point in the given grid cell of the
+// polygon's span.
+func (pr *prepared) containsIn(span gridSpan, cell int, p s2.Point) bool {
+	row, col := cell/gridCols-span.r0, ((cell%gridCols-span.c0)%gridCols+gridCols)%gridCols
+	if w := span.c1 - span.c0 + 1; pr.cells != nil && row >= 0 && row <= span.r1-span.r0 && col < w {
+		if st := pr.cells[row*w+col]; st&cellClear != 0 {
+			return st&cellInside != 0
+		}
+	}
+	return pr.contains(p)
 }
 
 // contains reports whether the outer ring contains p and none of the holes
 // does, semi-open. Lesotho is a hole in South Africa and a polygon of its
 // own, so a point there is in exactly one polygon.
 func (pr *prepared) contains(p s2.Point) bool {
-	if pr.loops[0] == nil {
+	if pr.loops[0] == nil || !pr.ringContains(0, p) {
 		return false
 	}
-	if pr.index == nil {
-		if !loopContains(pr.loops[0], pr.refs[0], p) {
-			return false
-		}
-		for i, l := range pr.loops[1:] {
-			if l != nil && loopContains(l, pr.refs[i+1], p) {
-				return false
-			}
-		}
-		return true
-	}
-	q := s2.NewContainsPointQuery(pr.index, s2.VertexModelSemiOpen)
-	if len(pr.loops) == 1 {
-		return q.Contains(p)
-	}
-	if !q.ShapeContains(pr.loops[0], p) {
-		return false
-	}
-	for _, l := range pr.loops[1:] {
-		if l != nil && q.ShapeContains(l, p) {
+	for i, l := range pr.loops[1:] {
+		if l != nil && pr.ringContains(i+1, p) {
 			return false
 		}
 	}
 	return true
 }
 
-// loopContains is s2's brute-force semi-open containment: the parity of the
-// crossings of the segment from a point of known containment to p.
-func loopContains(l *s2.LaxLoop, ref s2.ReferencePoint, p s2.Point) bool {
-	if ref.Point == p {
-		return ref.Contained
+// ringContains is s2's semi-open point-in-loop test for loop i, started
+// from the nearest chunk centre, whose containment is known: the parity of
+// the crossings of the segment from there to p. Only chunks whose cap
+// meets the segment's can hold a crossing edge.
+func (pr *prepared) ringContains(i int, p s2.Point) bool {
+	chunks := pr.chunks[pr.ringChunks[i]:pr.ringChunks[i+1]]
+	k, kd := 0, math.Inf(1)
+	for j := range chunks {
+		if d := chunks[j].center.Sub(p.Vector).Norm2(); d < kd {
+			k, kd = j, d
+		}
 	}
-	inside := ref.Contained
-	c := s2.NewChainEdgeCrosser(ref.Point, p, l.Edge(0).V0)
+	return crossFrom(pr.loops[i], chunks, chunks[k].center, chunks[k].inside, p)
+}
+
+// crossFrom returns whether p is inside loop l given whether a is: a's
+// containment flipped by each crossing of the segment from a to p, counted
+// as s2's brute force counts them, over the edges of the chunks whose cap
+// may meet the segment (with slack for rounding: a chunk skipped has no
+// edge within 1e-12 of the segment, so none that s2 would count).
+func crossFrom(l *s2.LaxLoop, chunks []chunk, a s2.Point, inside bool, p s2.Point) bool {
+	if a == p {
+		return inside
+	}
+	mid := a.Add(p.Vector)
+	if mid.Norm2() < 1e-6 { // nearly antipodal: no small cap round the segment
+		return bruteContains(l, a, inside, p)
+	}
+	m := mid.Normalize()
+	reach := m.Sub(a.Vector).Norm() + 1e-12
+	var crosser *s2.EdgeCrosser // made only if needed: mostly it is not
+	for j := range chunks {
+		c := &chunks[j]
+		if c.center.Sub(m).Norm() > c.radius+reach {
+			continue
+		}
+		if crosser == nil {
+			crosser = s2.NewEdgeCrosser(a, p)
+		}
+		crosser.RestartAt(l.Edge(int(c.first)).V0)
+		for e := c.first; e < c.last; e++ {
+			inside = inside != crosser.EdgeOrVertexChainCrossing(l.Edge(int(e)).V1)
+		}
+	}
+	return inside
+}
+
+// bruteContains is s2's brute-force semi-open containment: the parity of
+// the crossings of the segment from a point a of known containment to p
+// with every edge.
+func bruteContains(l *s2.LaxLoop, a s2.Point, inside bool, p s2.Point) bool {
+	if a == p {
+		return inside
+	}
+	c := s2.NewChainEdgeCrosser(a, p, l.Edge(0).V0)
 	for i := range l.NumEdges() {
 		inside = inside != c.EdgeOrVertexChainCrossing(l.Edge(i).V1)
 	}
