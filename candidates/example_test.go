@@ -81,3 +81,39 @@ func ExampleLookupCountry() {
 	// Output:
 	// DE Germany 51,9 covers 489 km
 }
+
+func ExampleMMDB_AppendLookup() {
+	city, err := candidates.OpenMMDB("testdata/maxmind/GeoLite2-City-Test.mmdb")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer city.Close()
+	asn, err := candidates.OpenMMDB("testdata/maxmind/GeoLite2-ASN-Test.mmdb")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer asn.Close()
+	// One slice, reused from address to address: no allocation per lookup.
+	var buf []candidates.Candidate
+	for _, a := range []string{"81.2.69.142", "1.128.0.1"} {
+		q := candidates.Query{Addr: netip.MustParseAddr(a)}
+		buf = buf[:0]
+		for _, db := range []candidates.Appender{city, asn} {
+			var as candidates.ASInfo
+			var hasAS bool
+			buf, as, hasAS, err = db.AppendLookup(buf, q)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if hasAS {
+				fmt.Printf("%s: AS%d %s (%s)\n", a, as.Number, as.Org, as.Prefix)
+			}
+		}
+		for _, c := range buf {
+			fmt.Printf("%s: %q %s\n", a, c.City, c.Country)
+		}
+	}
+	// Output:
+	// 81.2.69.142: "London" GB
+	// 1.128.0.1: AS1221 Telstra Pty Ltd (1.128.0.0/11)
+}
