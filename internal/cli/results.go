@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -109,7 +111,12 @@ type sink struct {
 	color  bool
 	stdout bool   // write to stdout at all
 	buf    []byte // the last JSON line written to stdout, reused
-	n      int
+	// bw buffers the JSON lines when stdout is a file (or /dev/null): one
+	// write per 64 KiB, not per trace. A terminal or a pipe gets every
+	// line as it is located, for whoever reads it live. Flushed by close
+	// and abort.
+	bw *bufio.Writer
+	n  int
 	// toStdout draws every result on stdout (--format geojson and the
 	// like, without -o).
 	toStdout output.Writer
@@ -308,8 +315,38 @@ func (a *app) newSink(f *engineFlags) (*sink, error) {
 			return nil, err
 		}
 		s.color = c
+	} else if s.stdout && stdoutIsFile(a.stdout) {
+		s.bw = bufio.NewWriterSize(a.stdout, 64<<10)
 	}
 	return s, nil
+}
+
+// stdoutIsFile reports whether w is a regular file or a device that is not
+// a terminal (/dev/null): there, nobody reads the lines as they come.
+func stdoutIsFile(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	switch m := st.Mode(); {
+	case m.IsRegular():
+		return true
+	case m&os.ModeCharDevice != 0:
+		return !term.IsTerminal(f)
+	}
+	return false
+}
+
+// flush writes out what bw holds.
+func (s *sink) flush() error {
+	if s.bw == nil {
+		return nil
+	}
+	return s.bw.Flush()
 }
 
 func (s *sink) add(r *geoloc.TraceResult) error {
@@ -350,7 +387,11 @@ func (s *sink) add(r *geoloc.TraceResult) error {
 			return err
 		}
 		s.buf = b
-		_, err = s.a.stdout.Write(b)
+		if s.bw != nil {
+			_, err = s.bw.Write(b)
+		} else {
+			_, err = s.a.stdout.Write(b)
+		}
 		return err
 	}
 }
@@ -433,6 +474,9 @@ func (s *sink) notes() []string {
 // is tried: failed lists one error per output that could not be written.
 // err is a failure to write stdout.
 func (s *sink) close() (wrote []string, failed []error, err error) {
+	if err := s.flush(); err != nil {
+		return nil, nil, err
+	}
 	if s.n == 0 {
 		// Nothing came: the documents are empty ones.
 		if err := s.open(); err != nil {
@@ -469,6 +513,7 @@ func (s *sink) close() (wrote []string, failed []error, err error) {
 // abort gives up every file output (an interrupted run): the paths stay
 // as they were.
 func (s *sink) abort() {
+	_ = s.flush() // stdout keeps what was located; a failure was reported by close
 	for _, o := range s.outs {
 		if o.file != nil && o.err == nil {
 			o.file.Abort()
