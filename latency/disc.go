@@ -169,7 +169,7 @@ func Intersect(discs ...Disc) (Region, bool) {
 	for i, d := range discs {
 		caps[i] = unitCapOf(d)
 	}
-	for _, rings := range []int{12, 48} {
+	for _, rings := range []int{12, maxSampleRings} {
 		if r, ok := sampleIntersection(s, caps, rings); ok {
 			return r, true
 		}
@@ -206,6 +206,40 @@ func unitCapOf(d Disc) unitCap {
 // sampleIntersection samples disc s on a polar grid of the given number of
 // rings (ring k has 6k points) and returns the region of samples inside every
 // cap.
+// ringTrigs[k] holds the sine and cosine of the 6k bearings of ring k,
+// 2π·i/6k, for every ring Intersect samples (up to 48): the same for every
+// disc, computed once.
+var ringTrigs = sync.OnceValue(func() [][][2]float64 {
+	out := make([][][2]float64, maxSampleRings+1)
+	for k := 1; k <= maxSampleRings; k++ {
+		out[k] = bearings(k)
+	}
+	return out
+})
+
+// bearings computes ring k's 6k bearings (sine, cosine).
+func bearings(k int) [][2]float64 {
+	n := 6 * k
+	out := make([][2]float64, n)
+	for i := range n {
+		st, ct := math.Sincos(2 * math.Pi * float64(i) / float64(n))
+		out[i] = [2]float64{st, ct}
+	}
+	return out
+}
+
+// maxSampleRings is the finest grid Intersect samples.
+const maxSampleRings = 48
+
+// ringTrig is ring k's bearings (sine, cosine), from the table when k is
+// in it.
+func ringTrig(k int) [][2]float64 {
+	if k <= maxSampleRings {
+		return ringTrigs()[k]
+	}
+	return bearings(k)
+}
+
 // samplePool holds sampleIntersection's buffers of feasible samples (up to
 // 1+3·rings·(rings+1) vectors, 170 KB at 48 rings): the engine intersects
 // discs for most hops, and allocating them each time fed the collector.
@@ -238,8 +272,9 @@ func sampleIntersection(s Disc, caps []unitCap, rings int) (Region, bool) {
 		a := math.Min(step*float64(k)/EarthRadiusKm, math.Pi)
 		ca, sa := math.Cos(a), math.Sin(a)
 		n := 6 * k
+		trig := ringTrig(k)
 		for i := 0; i < n; i++ {
-			st, ct := math.Sincos(2 * math.Pi * float64(i) / float64(n))
+			st, ct := trig[i][0], trig[i][1]
 			v := center.Mul(ca).Add(u.Mul(sa * ct)).Add(w.Mul(sa * st))
 			if feasible(v) {
 				pts = append(pts, v)
