@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/golang/geo/r1"
 	"github.com/golang/geo/r3"
@@ -161,7 +162,8 @@ func At(lat, lon float64) (iso2 string, ok bool) {
 
 // Nearest is At with a chosen fallback distance: it returns the country that
 // contains the point (distanceKm 0) or else the country whose outline is
-// nearest, if within maxDistanceKm.
+// nearest, if within maxDistanceKm (no fallback if that is not positive, or
+// NaN).
 func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, ok bool) {
 	ix, err := index()
 	if err != nil {
@@ -242,14 +244,16 @@ type prepared struct {
 	chunks []chunk
 	// ringChunks[i]:ringChunks[i+1] are loop i's chunks.
 	ringChunks []int32
-	// cells classifies the grid cells of the polygon's span, row by row:
-	// cellClear if no edge comes near the cell, so that the polygon
+	// cells classifies the grid cells of the polygon's span, row by row,
+	// on first use (see containsIn): 0 until then, cellClassified after,
+	// with cellClear if no edge comes near the cell, so that the polygon
 	// contains all of it or none, and then cellInside if all.
-	cells []uint8
+	cells []atomic.Uint32
 }
 
 const (
-	cellClear uint8 = 1 << iota
+	cellClassified uint32 = 1 << iota
+	cellClear
 	cellInside
 )
 
@@ -408,7 +412,7 @@ func (ix *pipIndex) nearest(lat, lon, maxDistanceKm float64) (iso2 string, dista
 			return pg.iso, 0, true
 		}
 	}
-	if maxDistanceKm <= 0 {
+	if !(maxDistanceKm > 0) { // NaN too: the single index answered NaN km
 		return "", 0, false
 	}
 	angle := s1.Angle(maxDistanceKm / latency.EarthRadiusKm)
@@ -670,7 +674,9 @@ func (pg *poly) prepare() *prepared {
 			}
 		}
 		pr.ringChunks[len(pg.rings)] = int32(len(pr.chunks))
-		pr.classifyCells(pg.span)
+		if w, h := pg.span.c1-pg.span.c0+1, pg.span.r1-pg.span.r0+1; w > 0 && h > 0 {
+			pr.cells = make([]atomic.Uint32, w*h)
+		}
 		pg.prep, pg.rings = pr, nil
 	})
 	return pg.prep
@@ -708,64 +714,46 @@ func (pr *prepared) addChunks(i int, l *s2.LaxLoop) {
 	}
 }
 
-// classifyCells fills cells: a grid cell is clear if no chunk's cap meets
-// the cell's bounding cap, and then inside if the polygon contains its
-// centre. Ring containment is carried from centre to centre along each row.
-func (pr *prepared) classifyCells(span gridSpan) {
-	w, h := span.c1-span.c0+1, span.r1-span.r0+1
-	if w <= 0 || h <= 0 || pr.loops[0] == nil {
-		return
-	}
-	pr.cells = make([]uint8, w*h)
-	in := make([]bool, len(pr.loops))
-	const rad = math.Pi / 180
-	for row := range h {
-		lat := float64(span.r0+row) - 90
-		var prev s2.Point
-		for col := range w {
-			lon := float64(((span.c0+col)%gridCols+gridCols)%gridCols) - 180
-			center := s2.PointFromLatLng(s2.LatLngFromDegrees(lat+0.5, lon+0.5))
-			for i, l := range pr.loops {
-				switch {
-				case l == nil:
-				case col == 0:
-					in[i] = pr.ringContains(i, center)
-				default:
-					in[i] = crossFrom(l, pr.chunks[pr.ringChunks[i]:pr.ringChunks[i+1]], prev, in[i], center)
-				}
-			}
-			prev = center
-			cp := s2.Rect{Lat: r1.Interval{Lo: lat * rad, Hi: (lat + 1) * rad}, Lng: s1.IntervalFromEndpoints(lon*rad, (lon+1)*rad)}.CapBound()
-			reach := 2*math.Sin(float64(cp.Radius())/2) + 1e-12
-			clear := true
-			for j := range pr.chunks {
-				if pr.chunks[j].center.Sub(cp.Center().Vector).Norm() <= pr.chunks[j].radius+reach {
-					clear = false
-					break
-				}
-			}
-			if !clear {
-				continue
-			}
-			st := cellClear
-			if in[0] && !slices.Contains(in[1:], true) {
-				st |= cellInside
-			}
-			pr.cells[row*w+col] = st
-		}
-	}
-}
-
 // containsIn is contains for a point in the given grid cell of the
-// polygon's span.
+// polygon's span. The first query in a cell classifies it: clear if no
+// chunk's cap meets the cell's bounding cap, so that the polygon contains
+// all of the cell or none of it (the segment from any point of the cell to
+// any other stays in that cap and crosses no edge), and then inside if it
+// contains the centre. Later queries in a clear cell are answered at once.
+// Goroutines that classify a cell at the same time store the same value.
 func (pr *prepared) containsIn(span gridSpan, cell int, p s2.Point) bool {
 	row, col := cell/gridCols-span.r0, ((cell%gridCols-span.c0)%gridCols+gridCols)%gridCols
-	if w := span.c1 - span.c0 + 1; pr.cells != nil && row >= 0 && row <= span.r1-span.r0 && col < w {
-		if st := pr.cells[row*w+col]; st&cellClear != 0 {
-			return st&cellInside != 0
-		}
+	w := span.c1 - span.c0 + 1
+	if row < 0 || row > span.r1-span.r0 || col >= w || len(pr.cells) != w*(span.r1-span.r0+1) {
+		return pr.contains(p)
+	}
+	c := &pr.cells[row*w+col]
+	st := c.Load()
+	if st == 0 {
+		st = pr.classify(float64(cell/gridCols-90), float64(cell%gridCols-180))
+		c.Store(st)
+	}
+	if st&cellClear != 0 {
+		return st&cellInside != 0
 	}
 	return pr.contains(p)
+}
+
+// classify returns the state of the grid cell whose south-west corner is
+// at lat, lon (degrees).
+func (pr *prepared) classify(lat, lon float64) uint32 {
+	const rad = math.Pi / 180
+	cp := s2.Rect{Lat: r1.Interval{Lo: lat * rad, Hi: (lat + 1) * rad}, Lng: s1.IntervalFromEndpoints(lon*rad, (lon+1)*rad)}.CapBound()
+	reach := 2*math.Sin(float64(cp.Radius())/2) + 1e-12
+	for j := range pr.chunks {
+		if pr.chunks[j].center.Sub(cp.Center().Vector).Norm() <= pr.chunks[j].radius+reach {
+			return cellClassified
+		}
+	}
+	if pr.contains(s2.PointFromLatLng(s2.LatLngFromDegrees(lat+0.5, lon+0.5))) {
+		return cellClassified | cellClear | cellInside
+	}
+	return cellClassified | cellClear
 }
 
 // contains reports whether the outer ring contains p and none of the holes

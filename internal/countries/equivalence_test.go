@@ -105,6 +105,29 @@ func TestEquivalence(t *testing.T) {
 	assert.LessOrEqual(t, ties, 1+n/100_000, "exact ties")
 }
 
+// Odd distances on a few points: unlimited, half the world, none. NaN, which
+// the single index took for "any distance" and answered with NaN km, now
+// means no fallback.
+func TestEquivalenceOddDistances(t *testing.T) {
+	ref, err := newRefIndex(outlines50m)
+	require.NoError(t, err)
+	ix, err := newIndex(outlines50m)
+	require.NoError(t, err)
+	for _, q := range equivalencePoints(997, 997) {
+		for _, d := range []float64{math.Inf(1), 20_000, 5e-324, -1, math.Inf(-1)} {
+			wantISO, wantKm, wantOK := ref.nearest(q.Lat, q.Lon, d)
+			iso, km, ok := ix.nearest(q.Lat, q.Lon, d)
+			if iso != wantISO || ok != wantOK || !sameKm(km, wantKm) {
+				require.True(t, ok && wantOK && km == wantKm && ix.distanceKm(q, wantISO) == km,
+					"Nearest(%v, %v, %v) = %q %v %v, reference %q %v %v", q.Lat, q.Lon, d, iso, km, ok, wantISO, wantKm, wantOK)
+			}
+		}
+		iso, km, ok := ix.nearest(q.Lat, q.Lon, math.NaN())
+		wantISO, _, wantOK := ref.nearest(q.Lat, q.Lon, 0)
+		assert.Equal(t, []any{wantISO, 0.0, wantOK}, []any{iso, km, ok}, "NaN km at %v", q)
+	}
+}
+
 // distanceKm is the distance from q to the nearest edge of the country.
 func (ix *pipIndex) distanceKm(q Point, iso string) float64 {
 	p := s2.PointFromLatLng(s2.LatLngFromDegrees(q.Lat, q.Lon))
