@@ -212,7 +212,6 @@ const (
 type poly struct {
 	iso   string
 	bound s2.Rect // of all its rings and, for a ring round a pole, the pole
-	edges int     // in rings of at least three distinct vertices
 
 	span gridSpan // the grid cells its bound meets
 
@@ -300,9 +299,6 @@ func newIndex(data []byte) (*pipIndex, error) {
 			for i, r := range p {
 				rp := newRingPoints(r, &b)
 				pg.rings[i] = rp
-				if len(rp.pts) >= 3 {
-					pg.edges += len(rp.pts)
-				}
 			}
 			pg.bound = widen(b.rect())
 		}
