@@ -177,13 +177,14 @@ func Nearest(lat, lon, maxDistanceKm float64) (iso2 string, distanceKm float64, 
 // entered in a 1° grid (about 10 ms). Only when a query reaches a polygon
 // through the grid and its rectangle is the polygon prepared: its rings
 // oriented into s2 loops and cut into chunks of consecutive edges with a cap
-// round each, and the grid cells of its rectangle that no cap comes near
-// marked as wholly inside or outside it. A point in such a cell is answered
-// at once; elsewhere containment is s2's crossing parity from the nearest
-// chunk centre, over the edges of the chunks near the way, and distance a
-// search of the chunks nearest first. Preparing every polygon costs about
-// 60 ms and 14 MB; the single s2.ShapeIndex over all rings that this
-// replaces cost about 130 ms and 110 MB on every run.
+// round each. The first query in a grid cell of its rectangle marks the
+// cell, if no cap comes near it, as wholly inside or outside the polygon: a
+// point in such a cell is answered at once. Elsewhere containment is s2's
+// crossing parity from the nearest chunk centre, over the edges of the
+// chunks near the way, and distance a search of the chunks, nearest first.
+// Preparing every polygon costs about 20 ms and 10 MB; the single
+// s2.ShapeIndex over all rings that this replaces cost about 130 ms and
+// 110 MB on every run.
 //
 // The answers are those of one shape index over all rings: a point is in
 // the first polygon (in country, then polygon order) whose outer ring
@@ -273,7 +274,7 @@ func chunkEdges(n int) int {
 	return max(8, int(math.Sqrt(float64(n))))
 }
 
-// index is built on first use (a few ms) and only grows afterwards: each
+// index is built on first use (about 10 ms) and only grows afterwards: each
 // polygon is prepared once, under its own sync.Once.
 var index = sync.OnceValues(func() (*pipIndex, error) { return newIndex(outlines50m) })
 
