@@ -88,7 +88,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	if len(args) == 0 {
-		writeOverview(stderr)
+		writeOverview(stderr, false)
 		return ExitUsage
 	}
 	name := args[0]
@@ -101,7 +101,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return ExitOK
 			}
 		}
-		writeOverview(stdout)
+		writeOverview(stdout, true)
 		return ExitOK
 	case "-version", "--version":
 		name = "version"
@@ -230,7 +230,11 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 	})
 }
 
-func writeOverview(w io.Writer) {
+// writeOverview writes what geoloc does and its commands; full adds the
+// flags, databases, environment, remote measurements, output files and exit
+// status ('geoloc help'). Without a command, the usage error gets the
+// short form.
+func writeOverview(w io.Writer, full bool) {
 	fmt.Fprint(w, `geoloc shows where Internet traffic goes: it traces (or reads saved traces of)
 the route to a host, locates every router on the way from its name, GeoIP
 databases and the speed of light, and draws the result.
@@ -243,6 +247,13 @@ Commands:
 		if !c.hidden {
 			fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 		}
+	}
+	if !full {
+		fmt.Fprint(w, `
+Run 'geoloc help' for the flags, databases, environment, output files and
+exit status, and 'geoloc COMMAND --help' for a command's flags and examples.
+`)
+		return
 	}
 	fmt.Fprint(w, `
 Flags mean the same in every command: --db FILE (repeatable), --db-only,

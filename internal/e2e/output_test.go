@@ -189,8 +189,13 @@ func TestInterruptIdlePipe(t *testing.T) {
 			require.NoError(t, err)
 			work := t.TempDir()
 			start := time.Now()
-			res := run(t, cmdSpec{args: tc.args, stdin: r, dir: work, signal: tc.sig, signalAfter: 500 * time.Millisecond})
-			t.Logf("%v: exit %d %v after start (signal at 500 ms)", tc.args, res.code, time.Since(start).Round(time.Millisecond))
+			// The signal must find the command waiting on the pipe, not
+			// still starting: under -race on a loaded machine start-up
+			// alone passed 500 ms, and a signal before the handler is
+			// installed kills with the default action (exit -1).
+			const after = 2 * time.Second
+			res := run(t, cmdSpec{args: tc.args, stdin: r, dir: work, signal: tc.sig, signalAfter: after})
+			t.Logf("%v: exit %d %v after start (signal at %v)", tc.args, res.code, time.Since(start).Round(time.Millisecond), after)
 			assert.Equal(t, 128+int(tc.sig), res.code, clip(res.stderr))
 			assert.Contains(t, res.stderr, "geoloc "+tc.args[0]+": interrupted")
 			assert.Empty(t, leftovers(t, work), "no -o file, no temporary file")
