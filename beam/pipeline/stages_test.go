@@ -766,3 +766,59 @@ func TestLocalCopy(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "memfs://bucket/none.mmdb: cannot open")
 }
+
+// TestFinishShard: a shard written by several bundles is joined from their
+// temporary files in the order of their names, streamed, and the
+// temporary files are removed; a shard of one bundle is renamed.
+func TestFinishShard(t *testing.T) {
+	tests := []struct {
+		name  string
+		temps []string // contents, one temporary file each
+		want  string
+	}{
+		{"one bundle", []string{"a\nb\n"}, "a\nb\n"},
+		{"three bundles", []string{"a\n", "b\nc\n", "d\n"}, "a\nb\nc\nd\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			prefix := filepath.Join(dir, "x")
+			content := map[string]string{}
+			var names []string
+			for _, c := range tt.temps {
+				tf, err := createTemp(context.Background(), ShardName(prefix, 1, 2))
+				require.NoError(t, err)
+				_, err = tf.w.WriteString(c)
+				require.NoError(t, err)
+				require.NoError(t, tf.close())
+				names = append(names, tf.name)
+				content[tf.name] = c
+			}
+			slices.Sort(names)
+			want := ""
+			for _, n := range names {
+				want += content[n]
+			}
+			i := len(names)
+			next := func(s *string) bool { // backwards: the order is the names'
+				if i == 0 {
+					return false
+				}
+				i--
+				*s = names[i]
+				return true
+			}
+			require.NoError(t, (&finishShardFn{Prefix: prefix, Shards: 2}).ProcessElement(context.Background(), 1, next))
+			got, err := os.ReadFile(ShardName(prefix, 1, 2))
+			require.NoError(t, err)
+			assert.Equal(t, want, string(got))
+			assert.Len(t, want, len(tt.want))
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "only the shard")
+			fi, err := entries[0].Info()
+			require.NoError(t, err)
+			assert.Equal(t, fsutil.FileMode(), fi.Mode().Perm())
+		})
+	}
+}

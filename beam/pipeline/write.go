@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,7 +26,8 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, int, func(*string) bool, error](&writeShardFn{})
+	register.DoFn4x1[context.Context, int, string, func(int, string), error](&writeTempFn{})
+	register.DoFn3x1[context.Context, int, func(*string) bool, error](&finishShardFn{})
 	register.DoFn3x1[context.Context, int, func(*string) bool, error](&writeLinesFn{})
 	register.DoFn4x1[context.Context, int, func(*ReportRow) bool, func(*int) bool, error](&writeReportFn{})
 	register.Function3x0(explodeSummary)
@@ -40,9 +42,19 @@ func init() {
 // WriteShards writes lines (keyed by shard, of shards) as JSON Lines files
 // PREFIX-SSSSS-of-NNNNN.jsonl, one line per located trace, through Beam's
 // filesystems. A shard no trace fell into is not written.
+//
+// No worker ever holds a shard's lines: each bundle streams its lines to
+// one temporary file per shard it saw (writeTempFn), and only the names of
+// those files are grouped by shard, for one worker per shard to join them
+// into the shard's file (finishShardFn: a rename when the shard has one, a
+// streamed concatenation otherwise). Grouping the lines themselves by
+// shard, as this stage did, made a shard's lines one group, which a runner
+// hands its worker whole (Prism sends a group as one data message): the
+// worker's memory then grew with the input.
 func WriteShards(s beam.Scope, prefix string, shards int, lines beam.PCollection) {
 	s = s.Scope("write")
-	beam.ParDo0(s, &writeShardFn{Prefix: prefix, Shards: shards}, beam.GroupByKey(s, lines))
+	temps := beam.ParDo(s, &writeTempFn{Prefix: prefix, Shards: shards}, lines)
+	beam.ParDo0(s, &finishShardFn{Prefix: prefix, Shards: shards}, beam.GroupByKey(s, temps))
 }
 
 // ShardName is the file name of shard i of n.
@@ -50,19 +62,144 @@ func ShardName(prefix string, i, n int) string {
 	return fmt.Sprintf("%s-%05d-of-%05d.jsonl", prefix, i, n)
 }
 
-type writeShardFn struct {
+type writeTempFn struct {
+	Prefix string `json:"prefix"`
+	Shards int    `json:"shards"`
+
+	open map[int]*tempFile
+}
+
+func (f *writeTempFn) StartBundle(context.Context, func(int, string)) {
+	f.open = map[int]*tempFile{}
+}
+
+func (f *writeTempFn) ProcessElement(ctx context.Context, shard int, line string, _ func(int, string)) error {
+	t := f.open[shard]
+	if t == nil {
+		var err error
+		if t, err = createTemp(ctx, ShardName(f.Prefix, shard, f.Shards)); err != nil {
+			return err
+		}
+		f.open[shard] = t
+	}
+	if _, err := t.w.WriteString(line); err != nil {
+		return t.fail(ctx, err)
+	}
+	if err := t.w.WriteByte('\n'); err != nil {
+		return t.fail(ctx, err)
+	}
+	return nil
+}
+
+func (f *writeTempFn) FinishBundle(ctx context.Context, emit func(int, string)) error {
+	var errs []error
+	for shard, t := range f.open {
+		if err := t.close(); err != nil {
+			errs = append(errs, t.fail(ctx, err))
+			continue
+		}
+		emit(shard, t.name)
+	}
+	f.open = nil
+	return errors.Join(errs...)
+}
+
+// tempFile is a temporary file being written: beside final, named as the
+// main module names its temporary files when local (internal/fsutil:
+// ".BASE.geoloc-tmp-PID-RANDOM", removed by a later run when its process
+// is gone), FINAL.geoloc-tmp-RANDOM on an object store.
+type tempFile struct {
+	final, name string
+	wc          io.WriteCloser
+	w           *bufio.Writer
+}
+
+func createTemp(ctx context.Context, final string) (*tempFile, error) {
+	t := &tempFile{final: final}
+	if isURL(final) {
+		fs, err := filesystem.New(ctx, final)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", final, err)
+		}
+		defer fs.Close()
+		t.name = fmt.Sprintf("%s%s%016x", final, fsutil.TempMarker, rand.Uint64())
+		if t.wc, err = fs.OpenWrite(ctx, t.name); err != nil {
+			return nil, fmt.Errorf("%s: %w", final, err)
+		}
+	} else {
+		dir := filepath.Dir(final)
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return nil, err
+		}
+		f, err := fsutil.CreateTempIn(dir, fsutil.TempPrefix(filepath.Base(final)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", final, err)
+		}
+		t.name, t.wc = f.Name(), f
+	}
+	t.w = bufio.NewWriterSize(t.wc, 1<<20)
+	return t, nil
+}
+
+func (t *tempFile) close() error { return errors.Join(t.w.Flush(), t.wc.Close()) }
+
+// fail closes and removes t after err, and returns err naming the file.
+func (t *tempFile) fail(ctx context.Context, err error) error {
+	t.wc.Close()
+	removeFile(ctx, t.name)
+	return fmt.Errorf("%s: %w", t.final, err)
+}
+
+// removeFile removes name from its filesystem, where it can.
+func removeFile(ctx context.Context, name string) {
+	if !isURL(name) {
+		os.Remove(name)
+		return
+	}
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return
+	}
+	defer fs.Close()
+	if r, ok := fs.(filesystem.Remover); ok {
+		_ = r.Remove(ctx, name)
+	}
+}
+
+type finishShardFn struct {
 	Prefix string `json:"prefix"`
 	Shards int    `json:"shards"`
 }
 
-func (f *writeShardFn) ProcessElement(ctx context.Context, shard int, lines func(*string) bool) error {
-	return writeFile(ctx, ShardName(f.Prefix, shard, f.Shards), func(w io.Writer) error {
-		var l string
-		for lines(&l) {
-			if _, err := io.WriteString(w, l); err != nil {
+// ProcessElement makes the shard's file of its temporary files, in the
+// order of their names (the lines of a shard come in no particular order).
+func (f *finishShardFn) ProcessElement(ctx context.Context, shard int, temps func(*string) bool) error {
+	final := ShardName(f.Prefix, shard, f.Shards)
+	var names []string
+	var n string
+	for temps(&n) {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	defer func() {
+		for _, n := range names {
+			removeFile(ctx, n)
+		}
+	}()
+	if len(names) == 1 && !isURL(final) {
+		if err := errors.Join(os.Chmod(names[0], fsutil.FileMode()), os.Rename(names[0], final)); err != nil {
+			return fmt.Errorf("%s: %w", final, err)
+		}
+		return nil
+	}
+	return writeFile(ctx, final, func(w io.Writer) error {
+		for _, n := range names {
+			rc, err := openRead(ctx, n)
+			if err != nil {
 				return err
 			}
-			if _, err := io.WriteString(w, "\n"); err != nil {
+			_, err = io.Copy(w, rc)
+			if err := errors.Join(err, rc.Close()); err != nil {
 				return err
 			}
 		}
