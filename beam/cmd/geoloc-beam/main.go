@@ -143,7 +143,11 @@ func summary(c map[string]int64, prefix string) string {
 		fmt.Fprintf(&b, " (%.0f per address)", float64(c["fuse_shuffle_bytes"])/float64(n))
 	}
 	if n := c["geofeed_skipped_lines"]; n > 0 {
-		fmt.Fprintf(&b, "\ngeofeeds: %d bad lines skipped (RFC 8805 §3), each geofeed named in the workers' log", n)
+		lines := "lines"
+		if n == 1 {
+			lines = "line"
+		}
+		fmt.Fprintf(&b, "\ngeofeeds: %d bad %s skipped (RFC 8805 §3), each geofeed named in the workers' log", n, lines)
 	}
 	b.WriteString("\n" + wrote)
 	return b.String()

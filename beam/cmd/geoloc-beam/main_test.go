@@ -56,6 +56,16 @@ func TestSummary(t *testing.T) {
 			"geofeeds: 2 bad lines skipped (RFC 8805 §3), each geofeed named in the workers' log",
 			"wrote out/x-*.jsonl, out/x-report.json",
 		},
+	}, {
+		name: "one geofeed line skipped",
+		c:    map[string]int64{"geofeed_skipped_lines": 1, "traces_read": 1},
+		want: []string{
+			"1 traces read, 0 bad records",
+			"0 traces located: 0 of 0 hops placed",
+			"fuse: 0 observations, 0 addresses, 0 bytes to the group-by-address shuffle",
+			"geofeeds: 1 bad line skipped (RFC 8805 §3), each geofeed named in the workers' log",
+			"wrote out/x-*.jsonl, out/x-report.json",
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
