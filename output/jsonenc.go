@@ -37,24 +37,56 @@ type jsonEnc struct {
 
 func (e *jsonEnc) key(name string) { e.b = jsonw.Key(e.b, name) }
 
+// The fields: key and value; the opt ones are left out when empty or zero
+// (omitempty).
+func (e *jsonEnc) strField(name, v string)           { e.key(name); e.str(v) }
+func (e *jsonEnc) floatField(name string, v float64) { e.key(name); e.float(v) }
+func (e *jsonEnc) intField(name string, v int64) {
+	e.key(name)
+	e.b = strconv.AppendInt(e.b, v, 10)
+}
+
+func (e *jsonEnc) boolField(name string, v bool) {
+	e.key(name)
+	e.b = strconv.AppendBool(e.b, v)
+}
+
+func (e *jsonEnc) optStr(name, v string) {
+	if v != "" {
+		e.strField(name, v)
+	}
+}
+
+func (e *jsonEnc) optFloat(name string, v float64) {
+	if v != 0 {
+		e.floatField(name, v)
+	}
+}
+
+// list writes n elements as a JSON array, elem writing element i.
+func (e *jsonEnc) list(n int, elem func(i int)) {
+	e.b = append(e.b, '[')
+	for i := range n {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		elem(i)
+	}
+	e.b = append(e.b, ']')
+}
+
 func (e *jsonEnc) result(r *geoloc.TraceResult) {
 	e.b = append(e.b, '{')
-	if r.Format != "" {
-		e.key("format")
-		e.str(r.Format)
-	}
-	if !endpointZero(r.Source) {
+	e.optStr("format", r.Format)
+	if !r.Source.IsZero() {
 		e.key("source")
 		e.endpoint(&r.Source)
 	}
-	if !endpointZero(r.Destination) {
+	if !r.Destination.IsZero() {
 		e.key("destination")
 		e.endpoint(&r.Destination)
 	}
-	if r.Protocol != "" {
-		e.key("protocol")
-		e.str(r.Protocol)
-	}
+	e.optStr("protocol", r.Protocol)
 	if !r.Started.IsZero() {
 		e.key("started")
 		t, err := r.Started.MarshalJSON()
@@ -68,89 +100,53 @@ func (e *jsonEnc) result(r *geoloc.TraceResult) {
 	if r.Hops == nil {
 		e.b = append(e.b, "null"...)
 	} else {
-		e.b = append(e.b, '[')
-		for i := range r.Hops {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.hop(&r.Hops[i])
-		}
-		e.b = append(e.b, ']')
+		e.list(len(r.Hops), func(i int) { e.hop(&r.Hops[i]) })
 	}
 	e.key("countries")
 	e.strs(r.Countries)
 	if len(r.CountriesUncertain) > 0 {
 		e.key("countries_uncertain")
-		e.b = append(e.b, '[')
-		for i, u := range r.CountriesUncertain {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = append(e.b, `{"ttl":`...)
-			e.b = strconv.AppendInt(e.b, int64(u.TTL), 10)
-			e.b = append(e.b, `,"addr":`...)
+		e.list(len(r.CountriesUncertain), func(i int) {
+			u := &r.CountriesUncertain[i]
+			e.b = append(e.b, '{')
+			e.intField("ttl", int64(u.TTL))
+			e.key("addr")
 			e.addr(u.Addr)
-			e.b = append(e.b, `,"countries":`...)
+			e.key("countries")
 			e.strs(u.Countries)
 			e.b = append(e.b, '}')
-		}
-		e.b = append(e.b, ']')
+		})
 	}
 	if len(r.Networks) > 0 {
 		e.key("networks")
-		e.b = append(e.b, '[')
-		for i, n := range r.Networks {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = append(e.b, `{"asn":`...)
-			e.b = strconv.AppendUint(e.b, uint64(n.ASN), 10)
-			if n.Org != "" {
-				e.b = append(e.b, `,"org":`...)
-				e.str(n.Org)
-			}
-			e.b = append(e.b, `,"from_ttl":`...)
-			e.b = strconv.AppendInt(e.b, int64(n.FromTTL), 10)
-			e.b = append(e.b, `,"to_ttl":`...)
-			e.b = strconv.AppendInt(e.b, int64(n.ToTTL), 10)
+		e.list(len(r.Networks), func(i int) {
+			n := &r.Networks[i]
+			e.b = append(e.b, '{')
+			e.intField("asn", int64(n.ASN))
+			e.optStr("org", n.Org)
+			e.intField("from_ttl", int64(n.FromTTL))
+			e.intField("to_ttl", int64(n.ToTTL))
 			e.b = append(e.b, '}')
-		}
-		e.b = append(e.b, ']')
+		})
 	}
 	if v := r.Vantage; v != nil {
 		e.key("vantage")
-		e.b = append(e.b, `{"lat":`...)
-		e.float(v.Lat)
-		e.b = append(e.b, `,"lon":`...)
-		e.float(v.Lon)
-		if v.Name != "" {
-			e.b = append(e.b, `,"name":`...)
-			e.str(v.Name)
-		}
-		if v.RadiusKm != 0 {
-			e.b = append(e.b, `,"radius_km":`...)
-			e.float(v.RadiusKm)
-		}
+		e.b = append(e.b, '{')
+		e.floatField("lat", v.Lat)
+		e.floatField("lon", v.Lon)
+		e.optStr("name", v.Name)
+		e.optFloat("radius_km", v.RadiusKm)
 		if v.Inferred {
-			e.b = append(e.b, `,"inferred":true`...)
+			e.boolField("inferred", true)
 		}
 		e.b = append(e.b, '}')
 	}
-	if r.Error != "" {
-		e.key("error")
-		e.str(r.Error)
-	}
+	e.optStr("error", r.Error)
 	if len(r.Warnings) > 0 {
 		e.key("warnings")
 		e.strs(r.Warnings)
 	}
 	e.b = append(e.b, '}')
-}
-
-// endpointZero is encoding/json's omitzero test for an Endpoint (it has no
-// IsZero method: every field zero).
-func endpointZero(p traceroute.Endpoint) bool {
-	return !p.Addr.IsValid() && p.Name == "" && p.Lat == nil && p.Lon == nil && p.ProbeID == ""
 }
 
 func (e *jsonEnc) endpoint(p *traceroute.Endpoint) {
@@ -159,120 +155,62 @@ func (e *jsonEnc) endpoint(p *traceroute.Endpoint) {
 		e.key("addr")
 		e.addr(p.Addr)
 	}
-	if p.Name != "" {
-		e.key("name")
-		e.str(p.Name)
-	}
+	e.optStr("name", p.Name)
 	if p.Lat != nil {
-		e.key("lat")
-		e.float(*p.Lat)
+		e.floatField("lat", *p.Lat)
 	}
 	if p.Lon != nil {
-		e.key("lon")
-		e.float(*p.Lon)
+		e.floatField("lon", *p.Lon)
 	}
-	if p.ProbeID != "" {
-		e.key("probe_id")
-		e.str(p.ProbeID)
-	}
+	e.optStr("probe_id", p.ProbeID)
 	e.b = append(e.b, '}')
 }
 
 func (e *jsonEnc) hop(h *geoloc.HopResult) {
-	e.b = append(e.b, `{"ttl":`...)
-	e.b = strconv.AppendInt(e.b, int64(h.TTL), 10)
-	e.b = append(e.b, `,"addr":`...)
+	e.b = append(e.b, '{')
+	e.intField("ttl", int64(h.TTL))
+	e.key("addr")
 	e.addr(h.Addr)
-	if h.Name != "" {
-		e.b = append(e.b, `,"name":`...)
-		e.str(h.Name)
-	}
-	if h.RTTMs != 0 {
-		e.b = append(e.b, `,"rtt_ms":`...)
-		e.float(h.RTTMs)
-	}
+	e.optStr("name", h.Name)
+	e.optFloat("rtt_ms", h.RTTMs)
 	if h.ASN != 0 {
-		e.b = append(e.b, `,"asn":`...)
-		e.b = strconv.AppendUint(e.b, uint64(h.ASN), 10)
+		e.intField("asn", int64(h.ASN))
 	}
-	if h.ASOrg != "" {
-		e.b = append(e.b, `,"as_org":`...)
-		e.str(h.ASOrg)
-	}
-	e.b = append(e.b, `,"location":`...)
+	e.optStr("as_org", h.ASOrg)
+	e.key("location")
 	if l := h.Location; l == nil {
 		e.b = append(e.b, "null"...)
 	} else {
-		e.b = append(e.b, `{"lat":`...)
-		e.float(l.Lat)
-		e.b = append(e.b, `,"lon":`...)
-		e.float(l.Lon)
-		e.b = append(e.b, `,"radius_km":`...)
-		e.float(l.RadiusKm)
-		if l.City != "" {
-			e.b = append(e.b, `,"city":`...)
-			e.str(l.City)
-		}
-		if l.Region != "" {
-			e.b = append(e.b, `,"region":`...)
-			e.str(l.Region)
-		}
-		if l.Country != "" {
-			e.b = append(e.b, `,"country":`...)
-			e.str(l.Country)
-		}
+		e.b = append(e.b, '{')
+		e.floatField("lat", l.Lat)
+		e.floatField("lon", l.Lon)
+		e.floatField("radius_km", l.RadiusKm)
+		e.optStr("city", l.City)
+		e.optStr("region", l.Region)
+		e.optStr("country", l.Country)
 		e.b = append(e.b, '}')
 	}
-	if h.Why != "" {
-		e.b = append(e.b, `,"why":`...)
-		e.str(h.Why)
-	}
-	e.b = append(e.b, `,"confidence":`...)
-	e.float(h.Confidence)
-	if h.CountryConfidence != 0 {
-		e.b = append(e.b, `,"country_confidence":`...)
-		e.float(h.CountryConfidence)
-	}
-	if h.Method != "" {
-		e.b = append(e.b, `,"method":`...)
-		e.str(h.Method)
-	}
-	e.b = append(e.b, `,"inferred":`...)
-	e.b = strconv.AppendBool(e.b, h.Inferred)
-	e.b = append(e.b, `,"anycast":`...)
-	e.b = strconv.AppendBool(e.b, h.Anycast)
+	e.optStr("why", h.Why)
+	e.floatField("confidence", h.Confidence)
+	e.optFloat("country_confidence", h.CountryConfidence)
+	e.optStr("method", h.Method)
+	e.boolField("inferred", h.Inferred)
+	e.boolField("anycast", h.Anycast)
 	if len(h.Evidence) > 0 {
-		e.b = append(e.b, `,"evidence":[`...)
-		for i := range h.Evidence {
+		e.key("evidence")
+		e.list(len(h.Evidence), func(i int) {
 			v := &h.Evidence[i]
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = append(e.b, `{"source":`...)
-			e.str(v.Source)
-			e.b = append(e.b, `,"kind":`...)
-			e.str(v.Kind)
-			e.b = append(e.b, `,"lat":`...)
-			e.float(v.Lat)
-			e.b = append(e.b, `,"lon":`...)
-			e.float(v.Lon)
-			if v.City != "" {
-				e.b = append(e.b, `,"city":`...)
-				e.str(v.City)
-			}
-			if v.Country != "" {
-				e.b = append(e.b, `,"country":`...)
-				e.str(v.Country)
-			}
-			e.b = append(e.b, `,"status":`...)
-			e.str(v.Status)
-			if v.Why != "" {
-				e.b = append(e.b, `,"why":`...)
-				e.str(v.Why)
-			}
+			e.b = append(e.b, '{')
+			e.strField("source", v.Source)
+			e.strField("kind", v.Kind)
+			e.floatField("lat", v.Lat)
+			e.floatField("lon", v.Lon)
+			e.optStr("city", v.City)
+			e.optStr("country", v.Country)
+			e.strField("status", v.Status)
+			e.optStr("why", v.Why)
 			e.b = append(e.b, '}')
-		}
-		e.b = append(e.b, ']')
+		})
 	}
 	e.b = append(e.b, '}')
 }
@@ -297,14 +235,7 @@ func (e *jsonEnc) strs(s []string) {
 		e.b = append(e.b, "null"...)
 		return
 	}
-	e.b = append(e.b, '[')
-	for i, v := range s {
-		if i > 0 {
-			e.b = append(e.b, ',')
-		}
-		e.str(v)
-	}
-	e.b = append(e.b, ']')
+	e.list(len(s), func(i int) { e.str(s[i]) })
 }
 
 func (e *jsonEnc) float(f float64) {

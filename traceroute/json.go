@@ -118,13 +118,13 @@ func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 		b = jsonw.Key(b, "format")
 		b = appendJSONString(b, t.Format)
 	}
-	if !t.Source.isZero() {
+	if !t.Source.IsZero() {
 		b = jsonw.Key(b, "source")
 		if b, err = e.appendEndpoint(b, &t.Source); err != nil {
 			return b, err
 		}
 	}
-	if !t.Destination.isZero() {
+	if !t.Destination.IsZero() {
 		b = jsonw.Key(b, "destination")
 		if b, err = e.appendEndpoint(b, &t.Destination); err != nil {
 			return b, err
@@ -158,12 +158,6 @@ func (e *Encoder) appendTrace(b []byte, t *Trace) ([]byte, error) {
 	}
 	b = append(b, ']', '}')
 	return b, nil
-}
-
-// isZero matches encoding/json's omitzero for a struct without an IsZero
-// method: every field is its zero value.
-func (p *Endpoint) isZero() bool {
-	return p.Addr == (netip.Addr{}) && p.Name == "" && p.Lat == nil && p.Lon == nil && p.ProbeID == ""
 }
 
 func (e *Encoder) appendAddr(b []byte, a netip.Addr) []byte {

@@ -38,6 +38,13 @@ type Endpoint struct {
 	ProbeID string   `json:"probe_id,omitempty"`
 }
 
+// IsZero reports whether every field of p is its zero value: what
+// encoding/json's omitzero tests (it calls this), and what Encoder and
+// output.AppendJSON leave out.
+func (p Endpoint) IsZero() bool {
+	return p.Addr == (netip.Addr{}) && p.Name == "" && p.Lat == nil && p.Lon == nil && p.ProbeID == ""
+}
+
 // HasLocation reports whether both Lat and Lon are set.
 func (e Endpoint) HasLocation() bool { return e.Lat != nil && e.Lon != nil }
 
