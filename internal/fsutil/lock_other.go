@@ -2,24 +2,9 @@
 
 package fsutil
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
-// Lock opens (creating it if need be) the file at path. Outside Unix and
-// Windows (Plan 9, WebAssembly) it takes no lock: concurrent runs there may
-// still lose each other's work.
-func Lock(path string) (*Locked, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode())
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return &Locked{f: f}, nil
-}
+const lockOpenFlags = 0
 
-// Locked is a lock taken by Lock.
-type Locked struct{ f *os.File }
-
-// Unlock releases the lock.
-func (l *Locked) Unlock() error { return l.f.Close() }
+// lockFile takes no lock: this system has no advisory file locks Go can use.
+func lockFile(*os.File) error { return nil }
