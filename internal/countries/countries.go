@@ -618,6 +618,14 @@ func newRingPoints(r []Point, b *bounder) ringPoints {
 	if len(pts) < 3 {
 		return ringPoints{pts: pts}
 	}
+	return ringPoints{pts: pts, orient: orientationOf(r)}
+}
+
+// orientationOf decides a ring's orientation from its signed area in the
+// longitude/latitude plane, longitudes unwrapped (see newRingPoints): keep
+// when counter-clockwise, reverse when clockwise, polar when the ring
+// winds round a pole and has no planar area.
+func orientationOf(r []Point) orientation {
 	area2, winding := 0.0, 0.0
 	prevLon := r[0].Lon
 	for i := range r {
@@ -635,11 +643,11 @@ func newRingPoints(r []Point, b *bounder) ringPoints {
 	}
 	switch {
 	case math.Abs(winding) > 180:
-		return ringPoints{pts: pts, orient: polar}
+		return polar
 	case area2 < 0:
-		return ringPoints{pts: pts, orient: reverse}
+		return reverse
 	}
-	return ringPoints{pts: pts, orient: keep}
+	return keep
 }
 
 // loop is the ring as an s2 loop with the interior on the left; nil if it

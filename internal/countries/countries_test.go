@@ -243,32 +243,40 @@ func BenchmarkIndexBuild(b *testing.B) {
 // polygons it reaches. "reference" is the single shape index over all rings
 // that At used before.
 func BenchmarkFirstAt(b *testing.B) {
-	b.Run("lazy", func(b *testing.B) {
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for b.Loop() {
+	type nearestFunc = func(lat, lon, km float64) (string, float64, bool)
+	for _, impl := range []struct {
+		name  string
+		build func() (nearestFunc, error)
+	}{
+		{"lazy", func() (nearestFunc, error) {
 			ix, err := newIndex(outlines50m)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			if iso, _, _ := ix.nearest(50.1109, 8.6821, CoastKm); iso != "DE" {
-				b.Fatal(iso)
-			}
-		}
-	})
-	b.Run("reference", func(b *testing.B) {
-		b.ReportAllocs()
-		defer reportCPU(b)()
-		for b.Loop() {
+			return ix.nearest, nil
+		}},
+		{"reference", func() (nearestFunc, error) {
 			ix, err := newRefIndex(outlines50m)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			if iso, _, _ := ix.nearest(50.1109, 8.6821, CoastKm); iso != "DE" {
-				b.Fatal(iso)
+			return ix.nearest, nil
+		}},
+	} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				nearest, err := impl.build()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if iso, _, _ := nearest(50.1109, 8.6821, CoastKm); iso != "DE" {
+					b.Fatal(iso)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // BenchmarkAtMix is At on a warm index over points spread like the

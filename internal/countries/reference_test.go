@@ -107,28 +107,7 @@ func refLoopFrom(r []Point) *s2.LaxLoop {
 	if len(pts) < 3 {
 		return nil
 	}
-	area2, winding := 0.0, 0.0
-	prevLon := r[0].Lon
-	for i := range r {
-		j := (i + 1) % len(r)
-		d := r[j].Lon - r[i].Lon
-		if d > 180 {
-			d -= 360
-		} else if d < -180 {
-			d += 360
-		}
-		winding += d
-		next := prevLon + d
-		area2 += prevLon*r[j].Lat - next*r[i].Lat
-		prevLon = next
-	}
-	if math.Abs(winding) > 180 {
-		l := s2.LoopFromPoints(pts)
-		l.Normalize()
-		return s2.LaxLoopFromLoop(l)
-	}
-	if area2 < 0 {
-		slices.Reverse(pts)
-	}
-	return s2.LaxLoopFromPoints(pts)
+	// The orientation rule and the loop are the package's: this reference
+	// stands for the single index over all rings, not for reading rings.
+	return ringPoints{pts: pts, orient: orientationOf(r)}.loop()
 }
