@@ -203,9 +203,6 @@ func unitCapOf(d Disc) unitCap {
 	return unitCap{c: s2.PointFromLatLng(d.Center.LatLng()).Vector, cos: math.Cos(a) - 1e-12}
 }
 
-// sampleIntersection samples disc s on a polar grid of the given number of
-// rings (ring k has 6k points) and returns the region of samples inside every
-// cap.
 // ringTrigs[k] holds the sine and cosine of the 6k bearings of ring k,
 // 2π·i/6k, for every ring Intersect samples (up to 48): the same for every
 // disc, computed once.
@@ -245,12 +242,14 @@ func ringTrig(k int) [][2]float64 {
 // discs for most hops, and allocating them each time fed the collector.
 var samplePool = sync.Pool{New: func() any { return new([]r3.Vector) }}
 
+// sampleIntersection samples disc s on a polar grid of the given number of
+// rings (ring k has 6k points) and returns the region of samples inside every
+// cap.
 func sampleIntersection(s Disc, caps []unitCap, rings int) (Region, bool) {
 	var sum r3.Vector
 	buf := samplePool.Get().(*[]r3.Vector)
-	defer samplePool.Put(buf)
 	pts := (*buf)[:0]
-	defer func() { *buf = pts[:0] }()
+	defer func() { *buf = pts[:0]; samplePool.Put(buf) }()
 	feasible := func(v r3.Vector) bool {
 		for _, c := range caps {
 			if v.Dot(c.c) < c.cos {
