@@ -172,7 +172,8 @@ func (e *Engine) decideAlone(h *hop) {
 		h.res.Location, h.loc = nil, nil
 		return
 	}
-	n := e.nodeOf(h, nil)
+	s := solver{e: e}
+	n := s.nodeOf(h, nil)
 	if len(n.cands) == 0 {
 		e.noCandidate(h)
 		return

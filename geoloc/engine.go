@@ -33,6 +33,9 @@ type Engine struct {
 	// learning is done.
 	names atomic.Pointer[rdns.Reader]
 	learn *learning
+	// dbGroups holds "db:"+name for each source's name, so that a
+	// database candidate's group costs no allocation.
+	dbGroups map[string]string
 }
 
 // New returns an Engine configured by opts (see Options for the zero values).
@@ -52,6 +55,10 @@ func New(opts Options) *Engine {
 		e.learn = &learning{l: rdns.NewLearner(rdns.LearnOptions{Reader: e.names.Load()})}
 	}
 	e.cache = newFactCache(opts.CacheSize, opts.CacheBytes)
+	e.dbGroups = make(map[string]string, len(opts.Sources))
+	for _, s := range opts.Sources {
+		e.dbGroups[s.Name()] = dbGroup(s.Name())
+	}
 	k := opts.MaxConstraintsPerAddr
 	if k <= 0 {
 		k = 4
@@ -83,6 +90,10 @@ type hop struct {
 	// anycastWhy names two constraints that cannot both hold
 	anycastWhy string
 }
+
+// hardSpare is the room for hard bounds added after buildHops (the
+// inferred vantage point's disc) kept beside each hop's own.
+const hardSpare = 2
 
 // addHard adds a hard bound to h.
 func (h *hop) addHard(k latency.Constraint) {
@@ -189,17 +200,24 @@ func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 // facts, and the hard bounds of a known vantage point and of fused
 // observations.
 func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, haveV bool, fv fusedView) ([]*hop, error) {
-	addrs := make([][]netip.Addr, len(t.Hops))
-	n := 0
+	// Every hop's addresses in one slice: hop i's are all[ends[i-1]:ends[i]].
+	var allBuf [64]netip.Addr
+	var endsBuf [32]int
+	all, ends := allBuf[:0], endsBuf[:0]
 	for i := range t.Hops {
-		addrs[i] = t.Hops[i].Addrs()
-		n += len(addrs[i])
+		all = t.Hops[i].AppendAddrs(all)
+		ends = append(ends, len(all))
 	}
+	n := len(all)
 	store := make([]hop, 0, n) // one allocation for the trace's hops
 	hops := make([]*hop, 0, n)
 	for i := range t.Hops {
 		th := &t.Hops[i]
-		for _, a := range addrs[i] {
+		from := 0
+		if i > 0 {
+			from = ends[i-1]
+		}
+		for _, a := range all[from:ends[i]] {
 			store = append(store, hop{res: HopResult{TTL: th.TTL, Addr: a, Name: nameOf(th, a)}, chosen: -1})
 			h := &store[len(store)-1]
 			h.res.RTTMs, h.hasRTT = minRTT(th, a)
@@ -226,11 +244,22 @@ func (e *Engine) buildHops(ctx context.Context, t *traceroute.Trace, v Vantage, 
 			return nil, err
 		}
 	}
+	// The hard bounds, and their fast forms, in one slice each for the
+	// trace, with room for hardSpare more per hop (addHard).
+	nh := 0
 	for _, h := range hops {
-		h.fast = make([]fastBound, len(h.hard))
-		for j, k := range h.hard {
-			h.fast[j] = fastBoundOf(k)
+		nh += len(h.hard) + hardSpare
+	}
+	hard, fast := make([]latency.Constraint, 0, nh), make([]fastBound, 0, nh)
+	for _, h := range hops {
+		from := len(hard)
+		hard = append(hard, h.hard...)
+		for _, k := range h.hard {
+			fast = append(fast, fastBoundOf(k))
 		}
+		to := len(hard)
+		hard, fast = hard[:to+hardSpare], fast[:to+hardSpare]
+		h.hard, h.fast = hard[from:to:to+hardSpare], fast[from:to:to+hardSpare]
 	}
 	return hops, nil
 }

@@ -40,8 +40,11 @@ func TestFactCacheBounds(t *testing.T) {
 			for i := range c.shards {
 				s := &c.shards[i]
 				assert.LessOrEqual(t, s.bytes, c.perBytes, "shard %d bytes", i)
-				assert.LessOrEqual(t, len(s.m), c.perCap, "shard %d count", i)
-				assert.Equal(t, len(s.m), len(s.order)-s.head, "shard %d order lists every entry once", i)
+				assert.LessOrEqual(t, len(s.index), c.perCap, "shard %d count", i)
+				assert.Equal(t, len(s.index), len(s.order)-s.head, "shard %d order lists every entry once", i)
+				for h, seq := range s.index {
+					assert.Equal(t, h, s.order[seq-s.base].h, "shard %d index points at its entry", i)
+				}
 				var sum int64
 				for _, o := range s.order[s.head:] {
 					sum += o.size
@@ -75,4 +78,31 @@ func TestFactCachePutAgain(t *testing.T) {
 	assert.Len(t, s.order[s.head:], 1)
 	assert.Equal(t, entryBytes(k, big), s.bytes)
 	assert.Zero(t, (*factCache)(nil).len(), "a nil cache is empty")
+}
+
+// TestFactCacheSameHash checks that two keys of one hash share an entry:
+// the later put replaces the earlier, and a get checks the whole key.
+func TestFactCacheSameHash(t *testing.T) {
+	c := newFactCache(cacheShards*4, 1<<30)
+	a := factKey{addr: netip.MustParseAddr("192.0.2.1")}
+	b := factKey{addr: netip.MustParseAddr("192.0.2.2"), name: "r2.example"}
+	const h = 0x9e3779b97f4a7c15
+	fa, fb := &facts{name: "a", size: 10}, &facts{name: "b", size: 20}
+	c.putHashed(h, a, fa)
+	got, ok := c.getHashed(h, a)
+	require.True(t, ok)
+	assert.Same(t, fa, got)
+	_, ok = c.getHashed(h, b)
+	assert.False(t, ok, "a key of the same hash is not the key")
+
+	c.putHashed(h, b, fb)
+	_, ok = c.getHashed(h, a)
+	assert.False(t, ok, "the later key replaced the earlier")
+	got, ok = c.getHashed(h, b)
+	require.True(t, ok)
+	assert.Same(t, fb, got)
+	s := c.shardOf(h)
+	assert.Len(t, s.order[s.head:], 1, "one entry")
+	assert.Equal(t, entryBytes(b, fb), s.bytes, "its cost is the later key's")
+	assert.Equal(t, 1, c.len())
 }

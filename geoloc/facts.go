@@ -2,8 +2,10 @@ package geoloc
 
 import (
 	"context"
+	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"sync"
@@ -171,7 +173,7 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 					continue
 				}
 			}
-			k := dbCand(c)
+			k := dbCand(c, e.dbGroups[c.Source])
 			if e.opts.Reliability != nil {
 				if r := e.opts.Reliability(c.Source); r > 0 {
 					k.weight *= r
@@ -265,8 +267,16 @@ func hintCand(h rdns.Hint, ambiguous bool) cand {
 	}
 }
 
-func dbCand(c candidates.Candidate) cand {
-	k := cand{Candidate: c, pt: latency.Point{Lat: c.Lat, Lon: c.Lon}, group: "db:" + c.Source}
+// dbGroup is the evidence group of a database named source.
+func dbGroup(source string) string { return "db:" + source }
+
+// dbCand is the engine's candidate for c, a database answer; group is
+// dbGroup(c.Source) when known ("" computes it).
+func dbCand(c candidates.Candidate, group string) cand {
+	if group == "" {
+		group = dbGroup(c.Source)
+	}
+	k := cand{Candidate: c, pt: latency.Point{Lat: c.Lat, Lon: c.Lon}, group: group}
 	switch {
 	case c.Kind == candidates.KindCountry,
 		c.RadiusKm >= countryLevelKm,
@@ -317,12 +327,19 @@ type factKey struct {
 
 // factCache is a bounded concurrent map. When a shard is full, by count or
 // by bytes, its oldest entries are evicted (first in, first out): cheap — no
-// map iteration, and the evicted entry's size is kept beside its key, so
+// map iteration, and the evicted entry's size is kept in its entry, so
 // eviction touches no cold memory — and for traceroute data (a few hot core
 // routers, met again and again, a long tail of edge addresses) nearly as
 // good as LRU.
+//
+// A shard's entries sit in a ring, oldest first, and its index maps a key's
+// 64-bit hash to the entry's sequence number: the index holds no pointers
+// (the collector never scans it) and its probes compare one word. Two keys
+// of one hash (about one pair in 10^10 at a million keys) share one entry:
+// the later put replaces the earlier, and a get checks the whole key.
 type factCache struct {
 	seed     maphash.Seed
+	k0, k1   uint64
 	shards   []cacheShard
 	perCap   int
 	perBytes int64
@@ -330,17 +347,20 @@ type factCache struct {
 
 type cacheShard struct {
 	mu    sync.Mutex
-	m     map[factKey]*facts
+	index map[uint64]uint64
 	bytes int64
-	// order holds the keys in the order they came, from head on, with
-	// what each entry cost when it came (a key put again is not listed
-	// twice: its entry keeps its place and only its cost changes).
-	order []orderedKey
+	// order holds the entries in the order their keys came, from head on
+	// (a key put again keeps its place: only its facts and cost change);
+	// order[i] has sequence number base+i.
+	order []cacheEntry
 	head  int
+	base  uint64
 }
 
-type orderedKey struct {
+type cacheEntry struct {
+	h    uint64
 	k    factKey
+	f    *facts
 	size int64
 }
 
@@ -356,31 +376,56 @@ func newFactCache(size int, bytes int64) *factCache {
 	if bytes <= 0 {
 		bytes = DefaultCacheBytes
 	}
-	c := &factCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, cacheShards), perCap: max(1, size/cacheShards), perBytes: max(1, bytes/cacheShards)}
+	seed := maphash.MakeSeed()
+	c := &factCache{
+		seed: seed, k0: maphash.Comparable(seed, 0) | 1, k1: maphash.Comparable(seed, 1) | 1,
+		shards: make([]cacheShard, cacheShards), perCap: max(1, size/cacheShards), perBytes: max(1, bytes/cacheShards),
+	}
 	for i := range c.shards {
-		c.shards[i].m = make(map[factKey]*facts)
+		c.shards[i].index = make(map[uint64]uint64)
 	}
 	return c
 }
 
-func (c *factCache) shard(k factKey) *cacheShard {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	b := k.addr.As16()
-	h.Write(b[:])
-	h.WriteString(k.name)
-	return &c.shards[h.Sum64()%cacheShards]
+// hash is k's 64-bit hash under the cache's seed.
+func (c *factCache) hash(k factKey) uint64 {
+	a := k.addr.As16()
+	hi := binary.LittleEndian.Uint64(a[:8]) ^ c.k0
+	lo := binary.LittleEndian.Uint64(a[8:]) ^ c.k1 ^ uint64(k.addr.BitLen())
+	if k.name != "" {
+		lo ^= maphash.String(c.seed, k.name)
+	}
+	h, l := bits.Mul64(hi, lo)
+	return h ^ l
 }
+
+func (c *factCache) shardOf(h uint64) *cacheShard { return &c.shards[h>>(64-cacheShardBits)] }
+
+// cacheShardBits is log2(cacheShards).
+const cacheShardBits = 5
+
+// shard is the shard that holds k.
+func (c *factCache) shard(k factKey) *cacheShard { return c.shardOf(c.hash(k)) }
 
 func (c *factCache) get(k factKey) (*facts, bool) {
 	if c == nil {
 		return nil, false
 	}
-	s := c.shard(k)
+	return c.getHashed(c.hash(k), k)
+}
+
+// getHashed is get with k's hash h.
+func (c *factCache) getHashed(h uint64, k factKey) (*facts, bool) {
+	s := c.shardOf(h)
 	s.mu.Lock()
-	f, ok := s.m[k]
+	var f *facts
+	if seq, ok := s.index[h]; ok {
+		if e := &s.order[seq-s.base]; e.k == k {
+			f = e.f
+		}
+	}
 	s.mu.Unlock()
-	return f, ok
+	return f, f != nil
 }
 
 // entryBytes is what an entry of key k holding f costs.
@@ -393,36 +438,37 @@ func (c *factCache) put(k factKey, f *facts) {
 	if f.size == 0 {
 		f.size = f.bytes()
 	}
+	c.putHashed(c.hash(k), k, f)
+}
+
+// putHashed is put with k's hash h.
+func (c *factCache) putHashed(h uint64, k factKey, f *facts) {
 	size := entryBytes(k, f)
-	s := c.shard(k)
+	s := c.shardOf(h)
 	s.mu.Lock()
-	if old, ok := s.m[k]; ok {
-		// Keeps its place in order: only its cost changes.
-		s.bytes += size - entryBytes(k, old)
-		s.m[k] = f
-		for i := s.head; i < len(s.order); i++ {
-			if s.order[i].k == k {
-				s.order[i].size = size
-				break
-			}
-		}
+	if seq, ok := s.index[h]; ok {
+		// The same key (or one of the same hash, which it replaces)
+		// keeps its place in order: only its facts and cost change.
+		e := &s.order[seq-s.base]
+		s.bytes += size - e.size
+		e.k, e.f, e.size = k, f, size
 		s.mu.Unlock()
 		return
 	}
-	for s.head < len(s.order) && (len(s.m) >= c.perCap || s.bytes+size > c.perBytes) {
-		o := s.order[s.head]
-		s.order[s.head] = orderedKey{}
-		s.head++
-		delete(s.m, o.k)
+	for s.head < len(s.order) && (len(s.index) >= c.perCap || s.bytes+size > c.perBytes) {
+		o := &s.order[s.head]
+		delete(s.index, o.h)
 		s.bytes -= o.size
+		*o = cacheEntry{}
+		s.head++
 	}
 	if s.head > len(s.order)/2 {
 		n := copy(s.order, s.order[s.head:])
 		clear(s.order[n:])
-		s.order, s.head = s.order[:n], 0
+		s.order, s.base, s.head = s.order[:n], s.base+uint64(s.head), 0
 	}
-	s.m[k] = f
-	s.order = append(s.order, orderedKey{k: k, size: size})
+	s.index[h] = s.base + uint64(len(s.order))
+	s.order = append(s.order, cacheEntry{h: h, k: k, f: f, size: size})
 	s.bytes += size
 	s.mu.Unlock()
 }
@@ -433,17 +479,19 @@ func (c *factCache) clear() {
 		return
 	}
 	for i := range c.shards {
-		c.shards[i].mu.Lock()
-		clear(c.shards[i].m)
-		c.shards[i].bytes = 0
-		c.shards[i].order, c.shards[i].head = nil, 0
-		c.shards[i].mu.Unlock()
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.index)
+		s.bytes = 0
+		s.order, s.head, s.base = nil, 0, 0
+		s.mu.Unlock()
 	}
 }
 
-// factKeyBytes is a map slot's share of an entry: key (address, name
-// header), pointer, and the map's own overhead.
-const factKeyBytes = 24 + 16 + 8 + 16
+// factKeyBytes is what an entry costs beside its facts: its place in the
+// ring (hash, key: address and name header, pointer, size) and its index
+// slot (hash, sequence number) with the map's own overhead.
+const factKeyBytes = 8 + 24 + 16 + 8 + 8 + 16 + 8
 
 // bytes estimates the memory f holds: the struct, its candidates (with
 // their strings and hints), the agreement matrix and the code labels.
@@ -472,7 +520,7 @@ func (c *factCache) len() int {
 	n := 0
 	for i := range c.shards {
 		c.shards[i].mu.Lock()
-		n += len(c.shards[i].m)
+		n += len(c.shards[i].index)
 		c.shards[i].mu.Unlock()
 	}
 	return n

@@ -125,18 +125,52 @@ type solver struct {
 	fwd   [][]float64
 	bwd   [][]float64
 	backp [][]int
+	// the solver's own memory: its nodes and their slices come from here
+	nodeSlab  []pnode
+	floatSlab slab[float64]
+	intSlab   slab[int]
+	boolSlab  slab[bool]
+}
+
+// slab hands out slices of a few large allocations, zeroed: a solver's
+// many small slices (one or a few per hop and link) cost a handful of
+// allocations per trace. A slice handed out has no room to grow into its
+// neighbour (append copies it elsewhere).
+type slab[T any] struct{ free []T }
+
+// slabChunk is how many elements a slab allocates at once (more when one
+// slice needs more).
+const slabChunk = 512
+
+func (b *slab[T]) take(n int) []T {
+	if len(b.free) < n {
+		b.free = make([]T, max(n, slabChunk))
+	}
+	out := b.free[:n:n]
+	b.free = b.free[n:]
+	return out
+}
+
+// grow is b resliced to n, or a slice of n taken from sl when b is too
+// small (its contents are not kept).
+func grow[T any](sl *slab[T], b []T, n int) []T {
+	if cap(b) < n {
+		return sl.take(n)
+	}
+	return b[:n]
 }
 
 // newSolver builds the node scores of every public hop with candidates and
 // the edges between consecutive ones. hops are the trace's working hops.
 func (e *Engine) newSolver(hops []*hop) *solver {
 	s := &solver{e: e, hops: hops, nodes: make([]*pnode, len(hops)), path: make([]int, len(hops)), marg: make([][]float64, len(hops))}
-	seen := map[repeatKey][]float64{}
+	s.nodeSlab = make([]pnode, 0, len(hops))
+	var seen repeats
 	for i, h := range hops {
 		if h.special != "" || h.f == nil || len(h.f.cands) == 0 {
 			continue
 		}
-		n := e.nodeOf(h, seen)
+		n := s.nodeOf(h, &seen)
 		if n == nil {
 			continue
 		}
@@ -246,7 +280,7 @@ type repeatKey struct {
 // nodeOf scores h's candidates that survive its hard constraints. seen
 // counts the database answers of the hops before h in the trace (nil: none);
 // h's are added.
-func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
+func (s *solver) nodeOf(h *hop, seen *repeats) *pnode {
 	cs := h.f.cands
 	var ruledBuf [16]bool
 	ruled := ruledBuf[:0]
@@ -256,9 +290,10 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	for i := range cs {
 		ruled = append(ruled, !h.feasible(i))
 	}
-	// One allocation each for the node's ints, floats and bools.
-	n := &pnode{h: h, cands: make([]int, 0, len(cs))}
-	floats := make([]float64, 2*len(cs))
+	// The node and its ints, floats and bools from the solver's slabs.
+	s.nodeSlab = append(s.nodeSlab, pnode{h: h, cands: s.intSlab.take(len(cs))[:0]})
+	n := &s.nodeSlab[len(s.nodeSlab)-1]
+	floats := s.floatSlab.take(2 * len(cs))
 	n.p = floats[:0:len(cs)]
 	sup := supportOf(h.f, ruled)
 	maxP := 0.0
@@ -271,7 +306,7 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 			p *= 0.5
 		}
 		if seen != nil && h.hasRTT && cs[i].group != hintGroup && !cs[i].countryLevel {
-			if slices.ContainsFunc(seen[repeatKeyOf(&cs[i])], func(rtt float64) bool { return math.Abs(rtt-h.res.RTTMs) > repeatGapMs }) {
+			if seen.anyApart(repeatKeyOf(&cs[i]), h.res.RTTMs) {
 				p *= dbRepeatFactor
 			}
 		}
@@ -304,8 +339,7 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 	if seen != nil && h.hasRTT {
 		for i := range cs {
 			if cs[i].group != hintGroup && !cs[i].countryLevel {
-				k := repeatKeyOf(&cs[i])
-				seen[k] = append(seen[k], h.res.RTTMs)
+				seen.add(repeatKeyOf(&cs[i]), h.res.RTTMs)
 			}
 		}
 	}
@@ -314,7 +348,7 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 		n.logp[i] = math.Log(math.Max(p, 1e-9))
 	}
 	n.logElse = math.Log(elseShare * math.Max(1-maxP, 1-pCap))
-	n.mask = make([]bool, len(n.cands))
+	n.mask = s.boolSlab.take(len(n.cands))
 	for i := range n.mask {
 		n.mask[i] = true
 	}
@@ -322,6 +356,42 @@ func (e *Engine) nodeOf(h *hop, seen map[repeatKey][]float64) *pnode {
 }
 
 func repeatKeyOf(c *cand) repeatKey { return repeatKey{c.group, c.cell} }
+
+// repeats are the response times at which a trace's hops met each database
+// place so far: one list per place, threaded through one slice.
+type repeats struct {
+	last map[repeatKey]int32 // newest entry of a key, an index into seen
+	seen []repeatSeen
+}
+
+type repeatSeen struct {
+	rtt  float64
+	prev int32 // the key's entry before this one, -1 none
+}
+
+func (r *repeats) add(k repeatKey, rtt float64) {
+	if r.last == nil {
+		r.last = make(map[repeatKey]int32)
+	}
+	prev, ok := r.last[k]
+	if !ok {
+		prev = -1
+	}
+	r.last[k] = int32(len(r.seen))
+	r.seen = append(r.seen, repeatSeen{rtt: rtt, prev: prev})
+}
+
+// anyApart reports whether place k was met more than repeatGapMs from rtt.
+func (r *repeats) anyApart(k repeatKey, rtt float64) bool {
+	i, ok := r.last[k]
+	for ok && i >= 0 {
+		if math.Abs(r.seen[i].rtt-rtt) > repeatGapMs {
+			return true
+		}
+		i = r.seen[i].prev
+	}
+	return false
+}
 
 // supportOf is, per candidate not ruled out, its support: for each
 // independent group of evidence, the best candidate agreeing with it (all
@@ -376,9 +446,11 @@ func supportOf(f *facts, ruled []bool) []float64 {
 }
 
 // edgeScores links hop a (earlier) and hop b (later).
-func (e *Engine) edgeScores(a, b *pnode) []float64 {
+// out is where to write them, when it has room.
+func (e *Engine) edgeScores(a, b *pnode, out []float64, sl *slab[float64]) []float64 {
 	na, nb := a.states(), b.states()
-	out := make([]float64, na*nb) // "elsewhere" rows and columns stay 0
+	out = grow(sl, out, na*nb)
+	clear(out) // "elsewhere" rows and columns stay 0
 	ha, hb := a.h, b.h
 	pairKm := latency.PairMaxDistanceKm(ha.res.RTTMs, hb.res.RTTMs, 2*e.slack)
 	sameTTL := ha.res.TTL == hb.res.TTL
@@ -433,7 +505,7 @@ func (s *solver) narrow() {
 // rebuildEdges recomputes every edge (after states were added).
 func (s *solver) rebuildEdges() {
 	for k := 0; k+1 < len(s.chain); k++ {
-		s.edges[k] = s.e.edgeScores(s.nodes[s.chain[k]], s.nodes[s.chain[k+1]])
+		s.edges[k] = s.e.edgeScores(s.nodes[s.chain[k]], s.nodes[s.chain[k+1]], s.edges[k], &s.floatSlab)
 	}
 }
 
@@ -500,7 +572,7 @@ func (s *solver) run() float64 {
 		if s.onChain(i) {
 			continue
 		}
-		m := make([]float64, n.states())
+		m := grow(&s.floatSlab, s.marg[i], n.states())
 		best := 0
 		for st := range m {
 			m[st] = n.node(st)
@@ -524,9 +596,9 @@ func (s *solver) run() float64 {
 	for k, hi := range s.chain {
 		n := s.nodes[hi]
 		ns := n.states()
-		s.fwd[k] = grow(s.fwd[k], ns)
-		s.bwd[k] = grow(s.bwd[k], ns)
-		s.backp[k] = growInt(s.backp[k], ns)
+		s.fwd[k] = grow(&s.floatSlab, s.fwd[k], ns)
+		s.bwd[k] = grow(&s.floatSlab, s.bwd[k], ns)
+		s.backp[k] = grow(&s.intSlab, s.backp[k], ns)
 		for st := range ns {
 			v := n.node(st)
 			bp := -1
@@ -577,7 +649,7 @@ func (s *solver) run() float64 {
 	for k := L - 1; k >= 0; k-- {
 		hi := s.chain[k]
 		s.path[hi] = end
-		m := grow(s.marg[hi], len(s.fwd[k]))
+		m := grow(&s.floatSlab, s.marg[hi], len(s.fwd[k]))
 		for st := range m {
 			m[st] = s.fwd[k][st] + s.bwd[k][st]
 		}
@@ -635,20 +707,6 @@ func (s *solver) onChain(i int) bool {
 		}
 	}
 	return false
-}
-
-func grow(b []float64, n int) []float64 {
-	if cap(b) < n {
-		return make([]float64, n)
-	}
-	return b[:n]
-}
-
-func growInt(b []int, n int) []int {
-	if cap(b) < n {
-		return make([]int, n)
-	}
-	return b[:n]
 }
 
 // share is, for hop i's state st, its max-marginal's share of all its

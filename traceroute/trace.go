@@ -130,10 +130,14 @@ func (h *Hop) MinRTTMs(addr netip.Addr) (float64, bool) {
 
 // Addrs returns the distinct responding addresses of the hop, in order of
 // first appearance.
-func (h *Hop) Addrs() []netip.Addr {
-	var out []netip.Addr
+func (h *Hop) Addrs() []netip.Addr { return h.AppendAddrs(nil) }
+
+// AppendAddrs appends the distinct responding addresses of the hop, in
+// order of first appearance, to dst and returns the extended slice.
+func (h *Hop) AppendAddrs(dst []netip.Addr) []netip.Addr {
+	from := len(dst)
 	seen := func(a netip.Addr) bool {
-		for _, b := range out {
+		for _, b := range dst[from:] {
 			if a == b {
 				return true
 			}
@@ -142,13 +146,13 @@ func (h *Hop) Addrs() []netip.Addr {
 	}
 	for _, p := range h.Probes {
 		if !p.Lost && p.Addr.IsValid() && !seen(p.Addr) {
-			out = append(out, p.Addr)
+			dst = append(dst, p.Addr)
 		}
 	}
 	for _, s := range h.Stats {
 		if s.Addr.IsValid() && !seen(s.Addr) {
-			out = append(out, s.Addr)
+			dst = append(dst, s.Addr)
 		}
 	}
-	return out
+	return dst
 }
