@@ -106,3 +106,46 @@ func TestFactCacheSameHash(t *testing.T) {
 	assert.Equal(t, entryBytes(b, fb), s.bytes, "its cost is the later key's")
 	assert.Equal(t, 1, c.len())
 }
+
+// TestFactCacheSparse checks that a shard whose gets do not hit admits only
+// one new key in sparseAdmit, and every key again once hits come.
+func TestFactCacheSparse(t *testing.T) {
+	c := newFactCache(1<<20, 1<<30)
+	key := func(i int) (uint64, factKey) {
+		// hashes of shard 0: the top bits pick the shard
+		return uint64(i) + 1, factKey{addr: netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})}
+	}
+	miss := func(i int) {
+		h, k := key(i)
+		_, ok := c.getHashed(h, k)
+		require.False(t, ok, "key %d is new", i)
+		c.putHashed(h, k, &facts{name: "x", size: 10})
+	}
+	i := 0
+	for ; i < sparseWindow-1; i++ {
+		miss(i)
+	}
+	require.Equal(t, sparseWindow-1, c.len(), "every key admitted while the shard did not know better")
+	require.False(t, c.shards[0].sparse)
+
+	// The first of these closes the window of misses.
+	for range 10 * sparseAdmit {
+		miss(i)
+		i++
+	}
+	require.True(t, c.shards[0].sparse, "a window of misses makes the shard sparse")
+	assert.Equal(t, sparseWindow-1+10, c.len(), "one new key in sparseAdmit admitted")
+
+	h, k := key(0)
+	for range sparseWindow {
+		_, ok := c.getHashed(h, k)
+		require.True(t, ok)
+	}
+	require.False(t, c.shards[0].sparse, "a window of hits")
+	before := c.len()
+	for range 5 {
+		miss(i)
+		i++
+	}
+	assert.Equal(t, before+5, c.len(), "every key admitted again")
+}

@@ -337,6 +337,13 @@ type factKey struct {
 // (the collector never scans it) and its probes compare one word. Two keys
 // of one hash (about one pair in 10^10 at a million keys) share one entry:
 // the later put replaces the earlier, and a get checks the whole key.
+//
+// A shard whose gets almost never hit (fewer than one in sparseHitRate over
+// the last sparseWindow gets: every address new, as in a batch of edge
+// hosts) admits only one new key in sparseAdmit: keeping the rest would
+// cost the insert, the eviction and the collector's time for nothing. A
+// key met again is admitted within a few misses, and once hits come the
+// shard admits every key again.
 type factCache struct {
 	seed     maphash.Seed
 	k0, k1   uint64
@@ -355,7 +362,18 @@ type cacheShard struct {
 	order []cacheEntry
 	head  int
 	base  uint64
+	// gets and hits count the current window; sparse is what the last
+	// window said; skipped counts the new keys not admitted since the last
+	// admitted one.
+	gets, hits, skipped uint32
+	sparse              bool
 }
+
+const (
+	sparseWindow  = 1024
+	sparseHitRate = 32
+	sparseAdmit   = 8
+)
 
 type cacheEntry struct {
 	h    uint64
@@ -422,7 +440,12 @@ func (c *factCache) getHashed(h uint64, k factKey) (*facts, bool) {
 	if seq, ok := s.index[h]; ok {
 		if e := &s.order[seq-s.base]; e.k == k {
 			f = e.f
+			s.hits++
 		}
+	}
+	if s.gets++; s.gets >= sparseWindow {
+		s.sparse = s.hits*sparseHitRate < s.gets
+		s.gets, s.hits = 0, 0
 	}
 	s.mu.Unlock()
 	return f, f != nil
@@ -455,6 +478,13 @@ func (c *factCache) putHashed(h uint64, k factKey, f *facts) {
 		s.mu.Unlock()
 		return
 	}
+	if s.sparse {
+		if s.skipped++; s.skipped < sparseAdmit {
+			s.mu.Unlock()
+			return
+		}
+		s.skipped = 0
+	}
 	for s.head < len(s.order) && (len(s.index) >= c.perCap || s.bytes+size > c.perBytes) {
 		o := &s.order[s.head]
 		delete(s.index, o.h)
@@ -482,7 +512,7 @@ func (c *factCache) clear() {
 		s := &c.shards[i]
 		s.mu.Lock()
 		clear(s.index)
-		s.bytes = 0
+		s.bytes, s.gets, s.hits, s.skipped, s.sparse = 0, 0, 0, 0, false
 		s.order, s.head, s.base = nil, 0, 0
 		s.mu.Unlock()
 	}
