@@ -37,9 +37,29 @@ func agrees(a, b *cand) bool {
 	case a.countryLevel || b.countryLevel:
 		return a.Country != "" && a.Country == b.Country
 	}
+	// Most pairs are surely within agreeMinKm (one place) or beyond
+	// agreeMaxKm, the bounds of lim: no arccosine for them.
+	switch dot := a.v.Dot(b.v); {
+	case dot >= cosAgreeIn:
+		return true
+	case dot < cosAgreeOut:
+		return false
+	}
 	lim := math.Max(agreeMinKm, math.Min(math.Min(a.RadiusKm, b.RadiusKm), agreeMaxKm))
 	return candKm(a, b) <= lim
 }
+
+// metreRad is a metre as an angle at the Earth's centre: the margin that
+// makes a comparison of unit vectors' dot product with a cosine sure.
+const metreRad = 1e-3 / latency.EarthRadiusKm
+
+var (
+	// cosAgreeIn: candidates whose unit vectors' dot product is at least
+	// this are surely within agreeMinKm; below cosAgreeOut, surely
+	// beyond agreeMaxKm.
+	cosAgreeIn  = math.Cos(agreeMinKm/latency.EarthRadiusKm - metreRad)
+	cosAgreeOut = math.Cos(agreeMaxKm/latency.EarthRadiusKm + metreRad)
+)
 
 // candKm is the great-circle distance between two candidates, from their
 // unit vectors: no trigonometry but one arccosine.

@@ -568,21 +568,30 @@ type fastBound struct {
 	cos, cosOut float64
 }
 
+// sinMetre and cosMetre are the sine and cosine of metreRad.
+var sinMetre, cosMetre = math.Sincos(metreRad)
+
 func fastBoundOf(k latency.Constraint) fastBound { return fastBoundFrom(k, unitVector(k.From)) }
 
 // fastBoundFrom is fastBoundOf with k.From's unit vector given, for callers
 // that bound many hops from one point.
 func fastBoundFrom(k latency.Constraint, from r3.Vector) fastBound {
-	const m = 1e-3 / latency.EarthRadiusKm
+	const m = metreRad
 	a := k.MaxKm() / latency.EarthRadiusKm
 	b := fastBound{c: from, cos: -2, cosOut: -2}
+	// cos(a∓m) from one sine and cosine of a: the error of the sum is far
+	// below the metre's share of it, sin(a)·m, wherever that share shows.
+	sa, ca := math.Sincos(a)
 	if a-m < math.Pi {
-		b.cos = math.Cos(math.Max(a-m, 0))
+		b.cos = 1
+		if a > m {
+			b.cos = ca*cosMetre + sa*sinMetre
+		}
 	}
 	// Near the antipode the cosine is too flat for a metre to show:
 	// there, and for bounds that are no bounds, Check decides.
 	if a >= 0 && a+m < math.Pi-1e-4 {
-		b.cosOut = math.Cos(a + m)
+		b.cosOut = ca*cosMetre - sa*sinMetre
 	}
 	return b
 }

@@ -456,10 +456,27 @@ func (e *Engine) edgeScores(a, b *pnode, out []float64, sl *slab[float64]) []flo
 	sameTTL := ha.res.TTL == hb.res.TTL
 	near := math.Abs(hb.res.RTTMs-ha.res.RTTMs) <= nearMs
 	rise := math.Max(hb.res.RTTMs-ha.res.RTTMs, 0)
+	// Pairs surely closer than fastKm need no distance: they are within
+	// the pair bound and, since a detour's slack is at least e.slack,
+	// make no detour; and when fastKm ≤ agreeMinKm they stand together.
+	fastKm := pairKm
+	if !sameTTL {
+		fastKm = math.Min(fastKm, rise/2*latency.FibreKmPerMs+e.slack)
+	}
+	cosFast := 2.0 // no pair passes
+	if r := fastKm/latency.EarthRadiusKm - metreRad; r > 0 && r < math.Pi {
+		cosFast = math.Cos(r)
+	}
 	for i := range na - 1 {
 		ca := a.cand(i)
 		for j := range nb - 1 {
 			cb := b.cand(j)
+			if ca.v.Dot(cb.v) >= cosFast {
+				if !ca.countryLevel && !cb.countryLevel && near && (fastKm <= agreeMinKm || candKm(ca, cb) <= agreeMinKm) {
+					out[i*nb+j] = math.Log1p(colocBonus)
+				}
+				continue
+			}
 			d := candKm(ca, cb)
 			if d > pairKm {
 				out[i*nb+j] = negInf

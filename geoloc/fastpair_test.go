@@ -1,0 +1,116 @@
+package geoloc
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/geoloc-dev/geoloc/candidates"
+	"github.com/geoloc-dev/geoloc/latency"
+)
+
+// testCand is a city-level candidate at p with radius r.
+func testCand(p latency.Point, r float64) cand {
+	return cand{Candidate: candidates.Candidate{Lat: p.Lat, Lon: p.Lon, RadiusKm: r, City: "x"}, pt: p, v: unitVector(p)}
+}
+
+// agreesExact is agrees without its dot-product shortcuts.
+func agreesExact(a, b *cand) bool {
+	if a.countryLevel || b.countryLevel {
+		return a.Country != "" && a.Country == b.Country
+	}
+	lim := math.Max(agreeMinKm, math.Min(math.Min(a.RadiusKm, b.RadiusKm), agreeMaxKm))
+	return candKm(a, b) <= lim
+}
+
+// edgeScoresExact is edgeScores computing every pair's distance.
+func (e *Engine) edgeScoresExact(a, b *pnode) []float64 {
+	na, nb := a.states(), b.states()
+	out := make([]float64, na*nb)
+	ha, hb := a.h, b.h
+	pairKm := latency.PairMaxDistanceKm(ha.res.RTTMs, hb.res.RTTMs, 2*e.slack)
+	sameTTL := ha.res.TTL == hb.res.TTL
+	near := math.Abs(hb.res.RTTMs-ha.res.RTTMs) <= nearMs
+	rise := math.Max(hb.res.RTTMs-ha.res.RTTMs, 0)
+	for i := range na - 1 {
+		ca := a.cand(i)
+		for j := range nb - 1 {
+			cb := b.cand(j)
+			d := candKm(ca, cb)
+			if d > pairKm {
+				out[i*nb+j] = negInf
+				continue
+			}
+			if ca.countryLevel || cb.countryLevel {
+				continue
+			}
+			var sc float64
+			if !sameTTL {
+				slack := e.slack + math.Min(math.Min(ca.RadiusKm, cb.RadiusKm), detourRadiusCapKm)
+				if x := d - rise/2*latency.FibreKmPerMs - slack; x > 0 {
+					sc -= math.Log1p(x / detourScaleKm)
+				}
+			}
+			if near && d <= agreeMinKm {
+				sc += math.Log1p(colocBonus)
+			}
+			out[i*nb+j] = sc
+		}
+	}
+	return out
+}
+
+// TestAgreesIsExact holds agrees to the rule it shortcuts: random pairs,
+// and pairs within millimetres of both distance bounds.
+func TestAgreesIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 20000 {
+		p := latency.Point{Lat: rng.Float64()*170 - 85, Lon: rng.Float64()*360 - 180}
+		r := []float64{0, 10, 60, 100, 149.999, 150, 400}[rng.IntN(7)]
+		kms := []float64{rng.Float64() * 20000, rng.Float64() * 300}
+		for _, edge := range []float64{agreeMinKm, agreeMaxKm, r} {
+			for _, off := range []float64{0, 1e-6, -1e-6, 1e-3, -1e-3, 2e-3, -2e-3} {
+				kms = append(kms, edge+off)
+			}
+		}
+		for _, km := range kms {
+			if km < 0 {
+				continue
+			}
+			a, b := testCand(p, r), testCand(destination(p, km, rng.Float64()*360), 400)
+			require.Equal(t, agreesExact(&a, &b), agrees(&a, &b), "%+v and %+v, %.9f km apart", a.pt, b.pt, candKm(&a, &b))
+		}
+	}
+}
+
+// TestEdgeScoresFastIsExact holds edgeScores, which skips the distance of
+// pairs surely close, to the same scores with every distance computed:
+// random hops (RTTs, TTLs, candidates near and far, country-level ones)
+// and pairs near the bounds the shortcut uses.
+func TestEdgeScoresFastIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 13))
+	e := New(Options{})
+	for range 5000 {
+		base := latency.Point{Lat: rng.Float64()*140 - 70, Lon: rng.Float64()*360 - 180}
+		node := func(ttl int, rtt float64) *pnode {
+			h := &hop{res: HopResult{TTL: ttl, RTTMs: rtt}, hasRTT: true}
+			n := &pnode{h: h}
+			for range 1 + rng.IntN(4) {
+				km := []float64{0, rng.Float64() * 60, rng.Float64() * 3000, agreeMinKm + (rng.Float64()-0.5)*1e-2}[rng.IntN(4)]
+				c := testCand(destination(base, km, rng.Float64()*360), []float64{0, 25, 80, 500}[rng.IntN(4)])
+				c.countryLevel = rng.IntN(8) == 0
+				n.extra = append(n.extra, c)
+			}
+			return n
+		}
+		ttl := 1 + rng.IntN(20)
+		rttA := rng.Float64() * 80
+		a := node(ttl, rttA)
+		b := node(ttl+rng.IntN(2), rttA+(rng.Float64()-0.3)*6)
+		want := e.edgeScoresExact(a, b)
+		got := e.edgeScores(a, b, nil, &slab[float64]{})
+		require.Equal(t, want, got, "hops %+v and %+v", a.h.res, b.h.res)
+	}
+}
