@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/golang/geo/r3"
@@ -191,8 +192,7 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 func (f *facts) finish() {
 	for i := range f.cands {
 		c := &f.cands[i]
-		c.v = unitVector(c.pt)
-		c.cell = s2.CellIDFromLatLng(c.pt.LatLng()).Parent(7)
+		c.v, c.cell = pointMemo.of(c.pt)
 	}
 	n := len(f.cands)
 	f.agree = make([]bool, n*n)
@@ -557,6 +557,34 @@ func (c *factCache) len() int {
 }
 
 func unitVector(p latency.Point) r3.Vector { return s2.PointFromLatLng(p.LatLng()).Vector }
+
+// pointMemo remembers the unit vectors and cells of candidates' points.
+var pointMemo placeMemo
+
+// placeMemo maps recent points to their unit vector and level-7 cell:
+// databases name a few thousand places over and over, and each costs two
+// sines, two cosines and a cell walk. One entry per slot, the latest.
+type placeMemo struct {
+	slots [1 << 12]atomic.Pointer[placeEntry]
+}
+
+type placeEntry struct {
+	pt   latency.Point
+	v    r3.Vector
+	cell s2.CellID
+}
+
+// of is p's unit vector and level-7 s2 cell.
+func (m *placeMemo) of(p latency.Point) (r3.Vector, s2.CellID) {
+	h := (math.Float64bits(p.Lat)*0x9E3779B97F4A7C15 ^ math.Float64bits(p.Lon)) * 0xBF58476D1CE4E5B9
+	slot := &m.slots[h>>(64-12)]
+	if e := slot.Load(); e != nil && e.pt == p {
+		return e.v, e.cell
+	}
+	e := &placeEntry{pt: p, v: unitVector(p), cell: s2.CellIDFromLatLng(p.LatLng()).Parent(7)}
+	slot.Store(e)
+	return e.v, e.cell
+}
 
 // fastBound is a hard constraint as a unit vector and the cosines of its
 // angular radius shrunk and grown by a metre: p·c ≥ cos means surely

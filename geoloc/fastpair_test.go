@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/golang/geo/s2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/geoloc-dev/geoloc/candidates"
@@ -112,5 +113,23 @@ func TestEdgeScoresFastIsExact(t *testing.T) {
 		want := e.edgeScoresExact(a, b)
 		got := e.edgeScores(a, b, nil, &slab[float64]{})
 		require.Equal(t, want, got, "hops %+v and %+v", a.h.res, b.h.res)
+	}
+}
+
+// TestPlaceMemo checks that the memo answers what it stands for, for points
+// met once and again, and for distinct points sharing a slot.
+func TestPlaceMemo(t *testing.T) {
+	var m placeMemo
+	rng := rand.New(rand.NewPCG(5, 8))
+	pts := make([]latency.Point, 20000) // more points than slots
+	for i := range pts {
+		pts[i] = latency.Point{Lat: math.Round((rng.Float64()*180-90)*1e4) / 1e4, Lon: math.Round((rng.Float64()*360-180)*1e4) / 1e4}
+	}
+	for range 3 {
+		for _, p := range pts {
+			v, cell := m.of(p)
+			require.Equal(t, unitVector(p), v, "%+v", p)
+			require.Equal(t, s2.CellIDFromLatLng(p.LatLng()).Parent(7), cell, "%+v", p)
+		}
 	}
 }

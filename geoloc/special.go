@@ -1,6 +1,9 @@
 package geoloc
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // specialRanges are address blocks that never identify a router's place on
 // the public Internet (IANA special-purpose registries, RFC 6890 and
@@ -45,6 +48,32 @@ var specialRanges = func() []struct {
 	}
 }()
 
+// specialV4 are the IPv4 blocks of specialRanges as masks on the address's
+// 32 bits, and specialV6 the IPv6 ones, so that an IPv4 address, the most
+// common, costs a few integer tests.
+var specialV4, specialV6 = func() (v4 []special4, v6 []specialRange) {
+	for _, r := range specialRanges {
+		if r.p.Addr().Is4() {
+			b := r.p.Addr().As4()
+			mask := ^uint32(0) << (32 - r.p.Bits())
+			v4 = append(v4, special4{base: binary.BigEndian.Uint32(b[:]) & mask, mask: mask, why: r.why})
+		} else {
+			v6 = append(v6, r)
+		}
+	}
+	return v4, v6
+}()
+
+type special4 struct {
+	base, mask uint32
+	why        string
+}
+
+type specialRange = struct {
+	p   netip.Prefix
+	why string
+}
+
 // SpecialReason says why addr is never looked up (private, reserved, CGNAT,
 // link-local, documentation, ...), or "" for an ordinary public address. An
 // invalid address is special too.
@@ -53,10 +82,20 @@ func SpecialReason(addr netip.Addr) string {
 		return "no address"
 	}
 	a := addr.Unmap()
-	if a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-		return "broadcast address"
+	if a.Is4() {
+		b := a.As4()
+		x := binary.BigEndian.Uint32(b[:])
+		if x == 0xffffffff {
+			return "broadcast address"
+		}
+		for _, r := range specialV4 {
+			if x&r.mask == r.base {
+				return r.why
+			}
+		}
+		return ""
 	}
-	for _, r := range specialRanges {
+	for _, r := range specialV6 {
 		if r.p.Contains(a) {
 			return r.why
 		}
