@@ -4,9 +4,11 @@
 package jsonw
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Key appends the name of the next member of the object being written,
@@ -28,6 +30,9 @@ func Float(b []byte, f float64) (_ []byte, ok bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return b, false
 	}
+	if b2, ok := shortDecimal(b, f); ok {
+		return b2, true
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
@@ -43,7 +48,66 @@ func Float(b []byte, f float64) (_ []byte, ok bool) {
 	return b, true
 }
 
+// shortDecimal appends f when it is a decimal of at most six places and
+// fifteen digits (coordinates, response times, radii, confidences: most of
+// what geoloc writes), found without the shortest-digits search: f is the
+// double nearest to k/10^d for the smallest such d, so k/10^d is the
+// shortest decimal that reads back as f (two decimals of fifteen digits or
+// fewer never read as one double), which is what strconv writes. ok is false,
+// and b unchanged, for every other value.
+func shortDecimal(b []byte, f float64) (_ []byte, ok bool) {
+	abs := math.Abs(f)
+	if !(abs >= 1e-6 && abs < 1e9) {
+		return b, false
+	}
+	for d := range len(pow10) {
+		k := math.Round(abs * pow10[d])
+		if k >= 1e15 {
+			return b, false
+		}
+		if k/pow10[d] != abs {
+			continue
+		}
+		if f < 0 {
+			b = append(b, '-')
+		}
+		ki, p := uint64(k), pow10i[d]
+		b = strconv.AppendUint(b, ki/p, 10)
+		if d > 0 {
+			// the fraction, with its leading zeros (it has no
+			// trailing ones: d is the smallest)
+			b = append(b, '.')
+			frac := ki % p
+			for q := p / 10; q > frac; q /= 10 {
+				b = append(b, '0')
+			}
+			b = strconv.AppendUint(b, frac, 10)
+		}
+		return b, true
+	}
+	return b, false
+}
+
+var (
+	pow10  = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+	pow10i = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+)
+
 const hexDigits = "0123456789abcdef"
+
+// plainWord reports whether the eight bytes of w are all ones String copies
+// as they are: ASCII, no control byte, no '"' or '\\' (nor '<', '>', '&'
+// with html). Each test is the classic "has a byte below n" on all eight
+// at once: exact as a whole, whatever its borrows do to single bytes.
+func plainWord(w uint64, html bool) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	bad := w&highs | (w-0x20*ones)&^w&highs | hasZero(w^'"'*ones) | hasZero(w^'\\'*ones)
+	if html {
+		bad |= hasZero(w^'<'*ones) | hasZero(w^'>'*ones) | hasZero(w^'&'*ones)
+	}
+	return bad == 0
+}
 
 // plain[c] is true for the ASCII bytes String copies as they are; plainHTML
 // leaves out <, > and & as well.
@@ -67,6 +131,13 @@ func String(b []byte, s string, escapeHTML bool) []byte {
 	}
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time, then byte by byte.
+		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)), escapeHTML) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safe[c] {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,6 +28,21 @@ func TestString(t *testing.T) {
 	}
 }
 
+// TestStringEveryBytePlace puts every byte value at every place of a string
+// longer than two words of plain text, so that each lands in each lane of
+// the eight-byte test and in the byte-by-byte tail.
+func TestStringEveryBytePlace(t *testing.T) {
+	const text = "abcdefghijklmnopqrstu" // 21 bytes
+	for c := range 256 {
+		for i := range len(text) {
+			s := text[:i] + string([]byte{byte(c)}) + text[i+1:]
+			for _, html := range []bool{false, true} {
+				require.Equal(t, stdString(t, s, html), string(String(nil, s, html)), "%q html=%v", s, html)
+			}
+		}
+	}
+}
+
 func TestFloat(t *testing.T) {
 	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, -1e21, 123456789.123, math.MaxFloat64, math.SmallestNonzeroFloat64, 5e-324, 1e-10} {
 		want, err := json.Marshal(f)
@@ -39,6 +55,32 @@ func TestFloat(t *testing.T) {
 		got, ok := Float([]byte("x"), f)
 		assert.False(t, ok)
 		assert.Equal(t, "x", string(got))
+	}
+}
+
+// TestFloatShortDecimals holds the short-decimal path to encoding/json:
+// decimals of every place count up to and past its six, around powers of
+// ten, leading zeros after the point, and values of more digits, which
+// take strconv's path.
+func TestFloatShortDecimals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	vals := []float64{0.05, 0.001, 0.000001, 0.0000015, 1.0001, 10.5, 99.99, 100, 1e8, 999999999, 1e9, 123456.123456, 0.1 + 0.2, 1.0 / 3, 52.5200, -0.1276, 25, 147, 0.303}
+	for d := range 9 {
+		for range 3000 {
+			k := rng.Int64N(1e10)
+			v := float64(k) / math.Pow(10, float64(d))
+			vals = append(vals, v, -v, math.Nextafter(v, 0), math.Nextafter(v, 1e300))
+		}
+	}
+	for range 20000 {
+		vals = append(vals, rng.Float64()*1000, math.Round(rng.Float64()*1e7)/1e4)
+	}
+	for _, f := range vals {
+		want, err := json.Marshal(f)
+		require.NoError(t, err)
+		got, ok := Float(nil, f)
+		require.True(t, ok)
+		require.Equal(t, string(want), string(got), "%v (%b)", f, math.Float64bits(f))
 	}
 }
 
@@ -62,6 +104,8 @@ func FuzzString(f *testing.F) {
 func FuzzFloat(f *testing.F) {
 	f.Add(1.5)
 	f.Add(1e-7)
+	f.Add(52.52)
+	f.Add(0.000105)
 	f.Fuzz(func(t *testing.T, v float64) {
 		want, err := json.Marshal(v)
 		got, ok := Float(nil, v)
