@@ -136,15 +136,24 @@ type solver struct {
 // many small slices (one or a few per hop and link) cost a handful of
 // allocations per trace. A slice handed out has no room to grow into its
 // neighbour (append copies it elsewhere).
-type slab[T any] struct{ free []T }
+type slab[T any] struct {
+	free  []T
+	chunk int // the last allocation's size
+}
 
-// slabChunk is how many elements a slab allocates at once (more when one
-// slice needs more).
-const slabChunk = 512
+// slabFirst and slabMax bound how many elements a slab allocates at once:
+// the first time slabFirst, then twice the last time up to slabMax (more
+// when one slice needs more), so that the solver of a short trace, or of
+// one hop, allocates little.
+const (
+	slabFirst = 32
+	slabMax   = 1024
+)
 
 func (b *slab[T]) take(n int) []T {
 	if len(b.free) < n {
-		b.free = make([]T, max(n, slabChunk))
+		b.chunk = min(max(2*b.chunk, slabFirst), slabMax)
+		b.free = make([]T, max(n, b.chunk))
 	}
 	out := b.free[:n:n]
 	b.free = b.free[n:]
