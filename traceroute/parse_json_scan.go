@@ -2,12 +2,15 @@ package traceroute
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/geoloc-dev/geoloc/internal/jsonw"
 )
 
 // jscan is a small pull scanner over one JSON value held in memory. The RIPE
@@ -137,27 +140,51 @@ func (s *jscan) str() []byte {
 		return nil
 	}
 	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
+	b, i := s.b, s.i
+	ascii := true
+	for {
+		// Plain ASCII eight bytes at a time, then byte by byte.
+		for i+8 <= len(b) && jsonw.PlainWord(binary.LittleEndian.Uint64(b[i:]), false) {
+			i += 8
+		}
+		for i < len(b) && plainStrByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			s.i = i
+			s.fail("unterminated string")
+			return nil
+		}
+		switch c := b[i]; {
 		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			if !utf8.Valid(v) {
+			v := b[start:i]
+			s.i = i + 1
+			if !ascii && !utf8.Valid(v) {
 				return s.validUTF8(v)
 			}
 			return v
 		case c == '\\':
+			s.i = i
 			return s.strEscaped(start)
 		case c < 0x20:
+			s.i = i
 			s.fail("control character in string")
 			return nil
+		default: // a byte of a multi-byte sequence, checked at the end
+			ascii = false
+			i++
 		}
-		s.i++
 	}
-	s.fail("unterminated string")
-	return nil
 }
+
+// plainStrByte marks the bytes str passes over one by one: ASCII but
+// control characters, '"' and '\\'.
+var plainStrByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (s *jscan) strEscaped(start int) []byte {
 	s.tmp = append(s.tmp[:0], s.b[start:s.i]...)

@@ -95,11 +95,11 @@ var (
 
 const hexDigits = "0123456789abcdef"
 
-// plainWord reports whether the eight bytes of w are all ones String copies
+// PlainWord reports whether the eight bytes of w are all ones String copies
 // as they are: ASCII, no control byte, no '"' or '\\' (nor '<', '>', '&'
 // with html). Each test is the classic "has a byte below n" on all eight
 // at once: exact as a whole, whatever its borrows do to single bytes.
-func plainWord(w uint64, html bool) bool {
+func PlainWord(w uint64, html bool) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
 	bad := w&highs | (w-0x20*ones)&^w&highs | hasZero(w^'"'*ones) | hasZero(w^'\\'*ones)
@@ -132,7 +132,7 @@ func String(b []byte, s string, escapeHTML bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Eight plain bytes at a time, then byte by byte.
-		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)), escapeHTML) {
+		for i+8 <= len(s) && PlainWord(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)), escapeHTML) {
 			i += 8
 		}
 		if i == len(s) {
