@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s2"
@@ -291,6 +292,10 @@ type fusion struct {
 
 	votesMu sync.Mutex
 	votesBy map[string]*Votes
+
+	// added and voted are set once anything was added or voted: until then
+	// fused and votes answer without a lock (most runs fuse nothing).
+	added, voted atomic.Bool
 }
 
 const fuseShards = 64
@@ -370,6 +375,7 @@ func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 	if v < 0 || !(rttMs > 0) {
 		return
 	}
+	f.added.Store(true)
 	o := obs{v, float32(rttMs)}
 	key := a.Unmap().As16()
 	s := f.shard(a)
@@ -398,6 +404,9 @@ func (f *fusion) add(a netip.Addr, v int32, rttMs float64) {
 }
 
 func (f *fusion) fused(a netip.Addr) []FusedObs {
+	if !f.added.Load() {
+		return nil
+	}
 	s := f.shard(a)
 	s.mu.Lock()
 	e, ok := s.m[a.Unmap().As16()]
@@ -414,6 +423,7 @@ func (f *fusion) fused(a netip.Addr) []FusedObs {
 }
 
 func (f *fusion) vote(key string, v Votes) {
+	f.voted.Store(true)
 	f.votesMu.Lock()
 	defer f.votesMu.Unlock()
 	if f.votesBy == nil {
@@ -427,6 +437,9 @@ func (f *fusion) vote(key string, v Votes) {
 }
 
 func (f *fusion) votes(key string) (Votes, bool) {
+	if !f.voted.Load() {
+		return Votes{}, false
+	}
 	f.votesMu.Lock()
 	defer f.votesMu.Unlock()
 	v := f.votesBy[key]
