@@ -67,6 +67,11 @@ type pnode struct {
 	// mask marks, per state but "elsewhere", whether the current
 	// hypothesis allows it.
 	mask []bool
+	// hypFast is the fast form of the last vantage hypothesis's bound on
+	// the hop, whose radius was hypMaxKm (its centre changes with the
+	// hypothesis; its cosines do not).
+	hypFast  fastBound
+	hypMaxKm float64
 }
 
 // states is the number of states including "elsewhere" (the last).

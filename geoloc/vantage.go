@@ -148,7 +148,13 @@ func (e *Engine) maskFor(s *solver, v vhyp, rKm float64) {
 			continue
 		}
 		k := e.hypConstraint(v, rKm, h)
-		fb := fastBoundFrom(k, at)
+		// The bound's cosines depend on its radius only, the same for
+		// every hypothesis tried at rKm: computed once per node.
+		if km := k.MaxKm(); km != n.hypMaxKm || n.hypFast.cos == 0 {
+			n.hypMaxKm, n.hypFast = km, fastBoundFrom(k, at)
+		}
+		fb := n.hypFast
+		fb.c = at
 		for j := range n.mask {
 			c := n.cand(j)
 			n.mask[j] = fb.feasible(k, c.v, c.pt)
