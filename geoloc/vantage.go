@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 
+	"github.com/golang/geo/r3"
+
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/internal/countries"
 	"github.com/geoloc-dev/geoloc/latency"
@@ -41,13 +43,34 @@ const (
 	maxRegionDiscs = 8
 )
 
+// cosMergeIn: hypotheses whose unit vectors' dot product is at least this
+// are surely within hypMergeKm; below cosMergeOut, surely beyond.
+var (
+	cosMergeIn  = math.Cos(hypMergeKm/latency.EarthRadiusKm - metreRad)
+	cosMergeOut = math.Cos(hypMergeKm/latency.EarthRadiusKm + metreRad)
+)
+
 // vhyp is one hypothesis for the vantage point.
 type vhyp struct {
 	at   latency.Point
-	name string // where it came from, for explanations
+	v    r3.Vector // at as a unit vector
+	name string    // where it came from, for explanations ("" for an anchor's until label)
 	city string
 	// bonus is added to the path score (consensus of other traces).
 	bonus float64
+	// anchorTTL and anchorRTT are the hop a hypothesis from a hop's
+	// candidate came from: its name is made by label, for the one kept.
+	anchorTTL int
+	anchorRTT float64
+}
+
+// label is v's name, made for a hypothesis from a hop's candidate (most of
+// them lose, and go unnamed).
+func (v vhyp) label() string {
+	if v.name == "" && v.anchorTTL > 0 {
+		return fmt.Sprintf("the vantage point of hop %d at %s (%.1f ms)", v.anchorTTL, v.city, v.anchorRTT)
+	}
+	return v.name
 }
 
 // hypConstraint is the hard bound hypothesis v at radius rKm puts on h.
@@ -72,8 +95,10 @@ func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float
 		if len(hs) >= maxHypotheses {
 			return
 		}
+		v.v = unitVector(v.at)
 		for i := range hs {
-			if latency.DistanceKm(hs[i].at, v.at) <= hypMergeKm {
+			// DistanceKm ≤ hypMergeKm, mostly from the unit vectors.
+			if d := hs[i].v.Dot(v.v); d >= cosMergeIn || d >= cosMergeOut && latency.DistanceKm(hs[i].at, v.at) <= hypMergeKm {
 				hs[i].bonus = math.Max(hs[i].bonus, v.bonus)
 				return
 			}
@@ -110,8 +135,7 @@ func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float
 			if c.countryLevel {
 				continue
 			}
-			where := placeName(c.City, c.at)
-			add(vhyp{at: c.pt, name: fmt.Sprintf("the vantage point of hop %d at %s (%.1f ms)", h.res.TTL, where, h.res.RTTMs), city: where})
+			add(vhyp{at: c.pt, city: placeName(c.City, c.at), anchorTTL: h.res.TTL, anchorRTT: h.res.RTTMs})
 		}
 	}
 	return hs, rKm
@@ -178,6 +202,7 @@ func (e *Engine) inferVantage(s *solver, src *facts, shared []vhyp) (vhyp, float
 		}
 	}
 	v := hs[best]
+	v.name = v.label()
 	e.maskFor(s, v, rKm)
 	s.run()
 	// Narrow the hypothesis to where the vantage point can be given the
