@@ -598,7 +598,7 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 			loc.RadiusKm = math.Round(best.radKm + latency.MaxDistanceKm(bestGap, 0))
 			conf = best.conf * 0.5 / (1 + bestGap)
 			method = "neighbour"
-			why = fmt.Sprintf("placed with hop %d, %.1f ms apart", best.res.TTL, bestGap)
+			why = "placed with hop " + strconv.Itoa(best.res.TTL) + ", " + strconv.FormatFloat(bestGap, 'f', 1, 64) + " ms apart"
 		case v != nil && h.res.RTTMs <= maxNeighbourGapMs:
 			loc = Location{Lat: v.Lat, Lon: v.Lon, RadiusKm: math.Round(latency.MaxDistanceKm(h.res.RTTMs, e.slack) + v.RadiusKm)}
 			loc.Country, _ = countries.At(v.Lat, v.Lon)
@@ -684,7 +684,17 @@ func (e *Engine) guardPairs(hops []*hop) {
 }
 
 func (e *Engine) pairOK(h *hop, acc []*hop) bool {
+	// Every pair may be 2·slack apart at least: pairs surely closer (by
+	// their unit vectors) need no distance.
+	cosIn := 2.0
+	if r := 2*e.slack/latency.EarthRadiusKm - metreRad; r > 0 && r < math.Pi {
+		cosIn = math.Cos(r)
+	}
+	hv, _ := pointMemo.of(*h.loc)
 	for _, a := range acc {
+		if av, _ := pointMemo.of(*a.loc); hv.Dot(av) >= cosIn {
+			continue
+		}
 		if latency.DistanceKm(*h.loc, *a.loc) > latency.PairMaxDistanceKm(h.res.RTTMs, a.res.RTTMs, 2*e.slack) {
 			return false
 		}

@@ -133,3 +133,34 @@ func TestPlaceMemo(t *testing.T) {
 		}
 	}
 }
+
+// TestPairOKIsExact holds pairOK, which skips the distance of placements
+// surely within twice the slack, to the bound measured for every pair.
+func TestPairOKIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 34))
+	for _, slack := range []float64{-1, 1, 25, 300} { // -1: no slack
+		e := New(Options{SlackKm: slack})
+		exact := func(h *hop, acc []*hop) bool {
+			for _, a := range acc {
+				if latency.DistanceKm(*h.loc, *a.loc) > latency.PairMaxDistanceKm(h.res.RTTMs, a.res.RTTMs, 2*e.slack) {
+					return false
+				}
+			}
+			return true
+		}
+		for range 3000 {
+			base := latency.Point{Lat: rng.Float64()*160 - 80, Lon: rng.Float64()*360 - 180}
+			mk := func() *hop {
+				km := []float64{0, rng.Float64() * 2 * e.slack, 2*e.slack + (rng.Float64()-0.5)*1e-2, rng.Float64() * 5000}[rng.IntN(4)]
+				p := destination(base, km, rng.Float64()*360)
+				return &hop{res: HopResult{RTTMs: []float64{0, rng.Float64() * 3, rng.Float64() * 100}[rng.IntN(3)]}, loc: &p}
+			}
+			h := mk()
+			var acc []*hop
+			for range rng.IntN(6) {
+				acc = append(acc, mk())
+			}
+			require.Equal(t, exact(h, acc), e.pairOK(h, acc), "slack %v", slack)
+		}
+	}
+}
