@@ -347,10 +347,10 @@ func (e *Engine) evidence(s *solver, i int, h *hop, prev, next *hop) []Evidence 
 	why := make([]byte, 0, 256) // the Why being written, reused
 	var prevV, nextV r3.Vector
 	if prev != nil {
-		prevV = unitVector(*prev.loc)
+		prevV, _ = pointMemo.of(*prev.loc)
 	}
 	if next != nil {
-		nextV = unitVector(*next.loc)
+		nextV, _ = pointMemo.of(*next.loc)
 	}
 	for ci := range cs {
 		c := &cs[ci]

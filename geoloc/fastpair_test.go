@@ -164,3 +164,28 @@ func TestPairOKIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatsModes holds repeats, searched in a list and then through its
+// index, to the plain rule: any earlier entry of the same place more than
+// repeatGapMs away.
+func TestRepeatsModes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 71))
+	groups := []string{"db:a", "db:b", "hint"}
+	for range 300 {
+		var r repeats
+		var all []repeatSeen
+		for range rng.IntN(3 * repeatsLinear) {
+			k := repeatKey{group: groups[rng.IntN(len(groups))], cell: s2.CellID(1 + rng.IntN(6))}
+			rtt := rng.Float64() * 40
+			want := false
+			for _, e := range all {
+				if e.k == k && math.Abs(e.rtt-rtt) > repeatGapMs {
+					want = true
+				}
+			}
+			require.Equal(t, want, r.anyApart(k, rtt), "after %d entries", len(all))
+			r.add(k, rtt)
+			all = append(all, repeatSeen{k: k, rtt: rtt})
+		}
+	}
+}

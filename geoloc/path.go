@@ -372,31 +372,54 @@ func (s *solver) nodeOf(h *hop, seen *repeats) *pnode {
 func repeatKeyOf(c *cand) repeatKey { return repeatKey{c.group, c.cell} }
 
 // repeats are the response times at which a trace's hops met each database
-// place so far: one list per place, threaded through one slice.
+// place so far. A trace's few dozen are searched in a list; past
+// repeatsLinear of them an index threads each place's entries together.
 type repeats struct {
-	last map[repeatKey]int32 // newest entry of a key, an index into seen
 	seen []repeatSeen
+	last map[repeatKey]int32 // newest entry of a place, once indexed
 }
 
 type repeatSeen struct {
+	k    repeatKey
 	rtt  float64
-	prev int32 // the key's entry before this one, -1 none
+	prev int32 // the place's entry before this one, -1 none (indexed only)
 }
 
+// repeatsLinear is how many entries are searched one by one.
+const repeatsLinear = 64
+
 func (r *repeats) add(k repeatKey, rtt float64) {
-	if r.last == nil {
-		r.last = make(map[repeatKey]int32)
+	prev := int32(-1)
+	if r.last != nil {
+		if p, ok := r.last[k]; ok {
+			prev = p
+		}
+		r.last[k] = int32(len(r.seen))
 	}
-	prev, ok := r.last[k]
-	if !ok {
-		prev = -1
+	r.seen = append(r.seen, repeatSeen{k: k, rtt: rtt, prev: prev})
+	if r.last == nil && len(r.seen) > repeatsLinear {
+		r.last = make(map[repeatKey]int32, 2*len(r.seen))
+		for i := range r.seen {
+			e := &r.seen[i]
+			e.prev = -1
+			if p, ok := r.last[e.k]; ok {
+				e.prev = p
+			}
+			r.last[e.k] = int32(i)
+		}
 	}
-	r.last[k] = int32(len(r.seen))
-	r.seen = append(r.seen, repeatSeen{rtt: rtt, prev: prev})
 }
 
 // anyApart reports whether place k was met more than repeatGapMs from rtt.
 func (r *repeats) anyApart(k repeatKey, rtt float64) bool {
+	if r.last == nil {
+		for i := range r.seen {
+			if e := &r.seen[i]; e.k.cell == k.cell && e.k.group == k.group && math.Abs(e.rtt-rtt) > repeatGapMs {
+				return true
+			}
+		}
+		return false
+	}
 	i, ok := r.last[k]
 	for ok && i >= 0 {
 		if math.Abs(r.seen[i].rtt-rtt) > repeatGapMs {
