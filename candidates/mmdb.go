@@ -1,6 +1,7 @@
 package candidates
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -81,6 +82,10 @@ type MMDB struct {
 	info     Info
 	// cache is allocated on first lookup (512 KiB).
 	cache func() *recordCache
+	// tree4 walks the tree for IPv4 addresses (nil when maxminddb opened
+	// the file: it walks then); unmap releases OpenMMDB's mapping.
+	tree4 *tree4
+	unmap func() error
 }
 
 // sampleRecords is how many records OpenMMDB decodes to learn the layout.
@@ -93,15 +98,36 @@ const maxSampleVisits = 1 << 14
 // metadata's database_type and the shape of its first records. The file is
 // memory-mapped; Close releases it.
 func OpenMMDB(path string) (*MMDB, error) {
-	db, err := maxminddb.Open(path)
+	b, unmap, err := mapFile(path)
+	if errors.Is(err, errors.ErrUnsupported) {
+		// No mapping of our own here: maxminddb maps the file (or reads
+		// it), and lookups walk its tree.
+		db, err := maxminddb.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
+		}
+		m, err := newMMDB(db, nil, path)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		return m, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
 	}
-	m, err := newMMDB(db, path)
+	db, err := maxminddb.OpenBytes(b)
+	if err != nil {
+		_ = unmap()
+		return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
+	}
+	m, err := newMMDB(db, b, path)
 	if err != nil {
 		_ = db.Close()
+		_ = unmap()
 		return nil, err
 	}
+	m.unmap = unmap
 	return m, nil
 }
 
@@ -112,7 +138,7 @@ func OpenMMDBBytes(b []byte, name string) (*MMDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: open MMDB: %w", name, err)
 	}
-	m, err := newMMDB(db, name)
+	m, err := newMMDB(db, b, name)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -120,7 +146,9 @@ func OpenMMDBBytes(b []byte, name string) (*MMDB, error) {
 	return m, nil
 }
 
-func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
+// newMMDB recognises db's schema; buf is its image when at hand (nil when
+// maxminddb opened the file), for IPv4 lookups of its own.
+func newMMDB(db *maxminddb.Reader, buf []byte, path string) (m *MMDB, err error) {
 	// maxminddb returns errors for bad data; this guards against a decoder
 	// bug on a hostile file turning into a crash of the whole program.
 	defer func() {
@@ -178,6 +206,11 @@ func newMMDB(db *maxminddb.Reader, path string) (m *MMDB, err error) {
 		hasAS:    hasAS,
 		ipv4Only: md.IPVersion == 4,
 		cache:    sync.OnceValue(func() *recordCache { return new(recordCache) }),
+	}
+	if buf != nil {
+		if m.tree4, err = newTree4(buf, md); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if md.IPVersion == 6 {
 		m.no4 = true
@@ -330,7 +363,14 @@ func (m *MMDB) Info() Info { return m.info }
 func (m *MMDB) Metadata() maxminddb.Metadata { return m.db.Metadata }
 
 // Close releases the memory map.
-func (m *MMDB) Close() error { return m.db.Close() }
+func (m *MMDB) Close() error {
+	err := m.db.Close()
+	if m.unmap != nil {
+		err = errors.Join(err, m.unmap())
+		m.unmap = nil
+	}
+	return err
+}
 
 // decoded is one data record turned into what a lookup returns.
 type decoded struct {
@@ -364,12 +404,25 @@ func (m *MMDB) AppendLookup(dst []Candidate, q Query) ([]Candidate, ASInfo, bool
 	if m.v4mapped && a.Is4() {
 		q4 = netip.AddrFrom16(a.As16())
 	}
-	res := m.db.Lookup(q4)
-	if err := res.Err(); err != nil {
-		return dst, ASInfo{}, false, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
-	}
-	if !res.Found() {
-		return dst, ASInfo{}, false, nil
+	var res maxminddb.Result
+	var prefix netip.Prefix
+	if m.tree4 != nil && q4.Is4() {
+		var found bool
+		var err error
+		if res, prefix, found, err = m.tree4.lookupResult(m.db, q4); err != nil {
+			return dst, ASInfo{}, false, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+		} else if !found {
+			return dst, ASInfo{}, false, nil
+		}
+	} else {
+		res = m.db.Lookup(q4)
+		if err := res.Err(); err != nil {
+			return dst, ASInfo{}, false, fmt.Errorf("%s: lookup %s: %w", m.path, a, err)
+		}
+		if !res.Found() {
+			return dst, ASInfo{}, false, nil
+		}
+		prefix = prefixOf(res.Prefix(), a)
 	}
 	d, err := m.record(res)
 	if err != nil {
@@ -381,7 +434,7 @@ func (m *MMDB) AppendLookup(dst []Candidate, q Query) ([]Candidate, ASInfo, bool
 	if d.asn == 0 {
 		return dst, ASInfo{}, false, nil
 	}
-	return dst, ASInfo{Number: d.asn, Org: d.org, Source: m.name, Prefix: prefixOf(res.Prefix(), a)}, true, nil
+	return dst, ASInfo{Number: d.asn, Org: d.org, Source: m.name, Prefix: prefix}, true, nil
 }
 
 func (m *MMDB) record(res maxminddb.Result) (d *decoded, err error) {

@@ -84,6 +84,7 @@ type options struct {
 	ipVersion  int
 	desc       string
 	noAliasing bool
+	recordSize int
 }
 
 // Option changes the metadata of a written database.
@@ -97,6 +98,10 @@ func Built(t time.Time) Option { return func(o *options) { o.built = t } }
 
 // IPVersion sets metadata.ip_version (4 or 6; default 6).
 func IPVersion(v int) Option { return func(o *options) { o.ipVersion = v } }
+
+// RecordSize sets the search tree's record size in bits (24, 28 or 32;
+// default 28).
+func RecordSize(bits int) Option { return func(o *options) { o.recordSize = bits } }
 
 // DisableAliasing writes an IPv6 tree without mmdbwriter's IPv4 aliases
 // (::ffff:0:0/96 and others pointing at ::/96), as ip-location-db does.
@@ -215,7 +220,7 @@ func asnEntries(recs []ASNRecord, f func(ASNRecord) mmdbtype.Map) []Entry {
 
 // Build writes entries into an MMDB image with the given default type.
 func Build(defaultType string, entries []Entry, opts ...Option) ([]byte, error) {
-	o := options{dbType: defaultType, built: DefaultBuild(), ipVersion: 6}
+	o := options{dbType: defaultType, built: DefaultBuild(), ipVersion: 6, recordSize: 28}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -228,7 +233,7 @@ func Build(defaultType string, entries []Entry, opts ...Option) ([]byte, error) 
 		Description:             map[string]string{"en": o.desc},
 		Languages:               []string{"en"},
 		IPVersion:               o.ipVersion,
-		RecordSize:              28,
+		RecordSize:              o.recordSize,
 		IncludeReservedNetworks: true,
 		DisableIPv4Aliasing:     o.noAliasing || o.ipVersion == 4 || o.dbType == TypeFlatCityIPv6,
 	})
