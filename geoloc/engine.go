@@ -312,7 +312,7 @@ func (e *Engine) LocateAddr(ctx context.Context, addr netip.Addr, name string, r
 	h := &hop{res: HopResult{Addr: addr, Name: name, RTTMs: math.Max(rttMs, 0)}, hasRTT: rttMs > 0}
 	h.special = SpecialReason(addr)
 	if h.special != "" {
-		h.res.Why = h.special + ", not looked up"
+		h.res.Why = notLookedUp(h.special)
 		return h.res, nil
 	}
 	h.f = e.factsFor(ctx, addr, name)
@@ -570,7 +570,7 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 			continue
 		}
 		if h.special != "" && h.res.Why == "" {
-			h.res.Why = h.special + ", not looked up"
+			h.res.Why = notLookedUp(h.special)
 		}
 		if !h.hasRTT || h.res.Anycast {
 			continue
@@ -615,9 +615,10 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 			continue // its own guess is no worse
 		}
 		p := latency.Point{Lat: loc.Lat, Lon: loc.Lon}
+		pv, _ := pointMemo.of(p)
 		ok := true
-		for _, c := range h.hard {
-			if !c.Check(p).Feasible {
+		for j, c := range h.hard {
+			if !h.fast[j].feasible(c, pv, p) {
 				ok = false
 				break
 			}
@@ -625,7 +626,8 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 		if !ok {
 			continue
 		}
-		h.res.Location = &loc
+		l := loc // allocated only for a hop placed
+		h.res.Location = &l
 		h.res.Confidence = round3(conf)
 		h.res.CountryConfidence = 0
 		h.res.Method = method
@@ -634,9 +636,30 @@ func (e *Engine) placeUnlocated(hops []*hop, v *Vantage) {
 		if h.special != "" {
 			h.res.Why = h.special + ", not looked up; " + why
 		}
-		h.loc, h.radKm, h.conf, h.chosen, h.weak = &p, loc.RadiusKm, conf, -1, false
+		pt := p
+		h.loc, h.radKm, h.conf, h.chosen, h.weak = &pt, loc.RadiusKm, conf, -1, false
 	}
 }
+
+// notLookedUp is the Why of a special address (reason from SpecialReason)
+// never looked up; the reasons' own are made once.
+func notLookedUp(reason string) string {
+	if w, ok := notLookedUpWhy[reason]; ok {
+		return w
+	}
+	return reason + ", not looked up"
+}
+
+var notLookedUpWhy = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range specialRanges {
+		m[r.why] = r.why + ", not looked up"
+	}
+	for _, why := range []string{"no address", "broadcast address"} {
+		m[why] = why + ", not looked up"
+	}
+	return m
+}()
 
 // guardPairs enforces the bound any two hops of one trace obey, whatever
 // the vantage point: (rtt_a + rtt_b)/2 × 204.19 km plus slack. Placements
@@ -669,7 +692,7 @@ func (e *Engine) guardPairs(hops []*hop) {
 			h.res.Location, h.loc, h.res.Confidence, h.res.Method, h.res.Inferred = nil, nil, 0, "", false
 			h.res.Why = "no placement fits the hops around it"
 			if h.special != "" {
-				h.res.Why = h.special + ", not looked up"
+				h.res.Why = notLookedUp(h.special)
 			}
 			continue
 		}

@@ -180,6 +180,13 @@ func (e *Engine) newSolver(hops []*hop) *solver {
 	s := &solver{e: e, hops: hops, nodes: make([]*pnode, len(hops)), path: make([]int, len(hops)), marg: make([][]float64, len(hops))}
 	s.nodeSlab = make([]pnode, 0, len(hops))
 	var seen repeats
+	n := 0
+	for _, h := range hops {
+		if h.f != nil {
+			n += len(h.f.cands)
+		}
+	}
+	seen.seen = make([]repeatSeen, 0, n) // at most one entry per candidate
 	for i, h := range hops {
 		if h.special != "" || h.f == nil || len(h.f.cands) == 0 {
 			continue
