@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/golang/geo/r3"
 
@@ -169,7 +171,12 @@ func (e *Engine) place(h *hop, ci int, conf float64) {
 	}
 	// The country is the one the point stands in (embedded outlines),
 	// falling back to the candidate's own: the countries rule reads it.
-	loc := &Location{Lat: b.Lat, Lon: b.Lon, RadiusKm: b.RadiusKm, City: b.City, Region: b.Region, Country: b.at}
+	// The location and its point, in one allocation.
+	pl := &struct {
+		loc Location
+		pt  latency.Point
+	}{loc: Location{Lat: b.Lat, Lon: b.Lon, RadiusKm: b.RadiusKm, City: b.City, Region: b.Region, Country: b.at}, pt: b.pt}
+	loc := &pl.loc
 	if loc.Country == "" {
 		loc.Country = b.Country
 	}
@@ -182,8 +189,7 @@ func (e *Engine) place(h *hop, ci int, conf float64) {
 	if h.res.Anycast {
 		h.res.Why = "anycast: " + h.anycastWhy + "; placed for this trace's vantage point"
 	}
-	pt := b.pt
-	h.loc, h.radKm, h.conf, h.chosen = &pt, b.RadiusKm, conf, ci
+	h.loc, h.radKm, h.conf, h.chosen = &pl.pt, b.RadiusKm, conf, ci
 }
 
 // decideAlone places h on its own evidence under its hard bounds: the best
@@ -259,18 +265,58 @@ func (e *Engine) noCandidate(h *hop) {
 func methodOf(c *cand) string {
 	switch {
 	case c.Kind == candidates.KindHint && c.Hint != nil:
-		return "rdns:" + string(c.Hint.Kind)
+		return joined("rdns:", string(c.Hint.Kind))
 	case c.countryLevel:
-		return "country:" + c.Source
+		return joined("country:", c.Source)
 	case c.Kind == candidates.KindGeofeed:
-		return "geofeed:" + c.Source
+		return joined("geofeed:", c.Source)
 	case c.Kind == candidates.KindLatency && c.Source == "multilateration":
 		return "latency:multilateration"
 	case c.Kind == candidates.KindLatency:
 		return "latency:shortest-ping"
 	}
-	return "geoip:" + c.Source
+	return joined("geoip:", c.Source)
 }
+
+// joined is a+b, the same string for the same parts: method names repeat
+// for every hop placed, from a handful of parts. The names are kept in a
+// map read without a lock and copied on the rare write, up to joinedMax.
+func joined(a, b string) string {
+	k := [2]string{a, b}
+	if m := joinedNames.Load(); m != nil {
+		if v, ok := (*m)[k]; ok {
+			return v
+		}
+	}
+	s := a + b
+	joinedMu.Lock()
+	defer joinedMu.Unlock()
+	old := joinedNames.Load()
+	if old != nil && len(*old) >= joinedMax {
+		return s
+	}
+	m := make(map[[2]string]string, 1+max(0, len(deref(old))))
+	for k, v := range deref(old) {
+		m[k] = v
+	}
+	m[k] = s
+	joinedNames.Store(&m)
+	return s
+}
+
+func deref(m *map[[2]string]string) map[[2]string]string {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
+
+var (
+	joinedMu    sync.Mutex
+	joinedNames atomic.Pointer[map[[2]string]string]
+)
+
+const joinedMax = 4096
 
 func kindOf(c *cand) string {
 	if c.Kind == candidates.KindHint && c.Hint != nil {

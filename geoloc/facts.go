@@ -98,7 +98,12 @@ var lookupScratch = sync.Pool{New: func() any { return new([]candidates.Candidat
 
 // gatherFacts asks every source about addr, after reading hints from name.
 func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
-	f := &facts{name: name}
+	// The facts and who runs the address, in one allocation.
+	fa := &struct {
+		f  facts
+		as candidates.ASInfo
+	}{f: facts{name: name}}
+	f := &fa.f
 	var hints []rdns.Hint
 	if name != "" {
 		hints = e.hintsOf(name)
@@ -150,11 +155,11 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 	for si, s := range e.opts.Sources {
 		ans := &answers[si]
 		if ans.hasAS && f.as == nil {
-			as := ans.as
-			if as.Source == "" {
-				as.Source = s.Name()
+			fa.as = ans.as
+			if fa.as.Source == "" {
+				fa.as.Source = s.Name()
 			}
-			f.as = &as
+			f.as = &fa.as
 		}
 		for _, c := range all[ans.from:ans.to] {
 			if c.Source == "" {

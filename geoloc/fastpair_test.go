@@ -3,7 +3,9 @@ package geoloc
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/golang/geo/s2"
 	"github.com/stretchr/testify/require"
@@ -188,4 +190,19 @@ func TestRepeatsModes(t *testing.T) {
 			all = append(all, repeatSeen{k: k, rtt: rtt})
 		}
 	}
+}
+
+// TestJoined checks that joined is concatenation, kept once per pair of
+// parts, and still concatenation once it keeps no more.
+func TestJoined(t *testing.T) {
+	a := joined("geoip:", "test-db")
+	require.Equal(t, "geoip:test-db", a)
+	b := joined("geoip:", "test-db")
+	require.Equal(t, unsafe.StringData(a), unsafe.StringData(b), "the kept string")
+	for i := range joinedMax + 10 {
+		s := strconv.Itoa(i)
+		require.Equal(t, "p:"+s, joined("p:", s))
+	}
+	require.LessOrEqual(t, len(*joinedNames.Load()), joinedMax)
+	require.Equal(t, "geoip:test-db", joined("geoip:", "test-db"))
 }

@@ -316,7 +316,7 @@ func (s *solver) nodeOf(h *hop, seen *repeats) *pnode {
 	n := &s.nodeSlab[len(s.nodeSlab)-1]
 	floats := s.floatSlab.take(2 * len(cs))
 	n.p = floats[:0:len(cs)]
-	sup := supportOf(h.f, ruled)
+	sup := supportOf(h.f, ruled, s.floatSlab.take(len(cs)))
 	maxP := 0.0
 	for i := range cs {
 		if ruled[i] {
@@ -441,9 +441,14 @@ func (r *repeats) anyApart(k repeatKey, rtt float64) bool {
 // independent group of evidence, the best candidate agreeing with it (all
 // hints of a name are one group, each database another; databases after the
 // first count for half, since they copy each other and the registries).
-func supportOf(f *facts, ruled []bool) []float64 {
+// out holds the answer when it has room.
+func supportOf(f *facts, ruled []bool, out []float64) []float64 {
 	cs := f.cands
-	out := make([]float64, len(cs))
+	if cap(out) < len(cs) {
+		out = make([]float64, len(cs))
+	}
+	out = out[:len(cs)]
+	clear(out)
 	type gmax struct {
 		g string
 		w float64
