@@ -3,6 +3,7 @@ package traceroute
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,6 +113,14 @@ type jsonStream struct {
 const maxTopArrays = 8
 
 func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
+
+// quoteOrEscape reports whether one of the eight bytes of w is '"' or '\\'
+// (the "has a zero byte" test on w with each of them taken out).
+func quoteOrEscape(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, e := w^'"'*ones, w^'\\'*ones
+	return (q-ones)&^q&highs|(e-ones)&^e&highs != 0
+}
 
 // structural marks the bytes that matter outside strings.
 var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
@@ -261,6 +270,9 @@ func (s *jsonStream) value() ([]byte, int, error) {
 					esc = false
 					i++
 					continue
+				}
+				for i+8 <= len(c) && !quoteOrEscape(binary.LittleEndian.Uint64(c[i:])) {
+					i += 8
 				}
 				for i < len(c) && c[i] != '"' && c[i] != '\\' {
 					i++

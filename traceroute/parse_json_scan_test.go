@@ -86,3 +86,28 @@ func FuzzStr(f *testing.F) {
 		checkStr(t, b)
 	})
 }
+
+// TestQuoteOrEscape checks the eight-byte test against the bytes one by
+// one: every byte value in every lane, among plain and other bytes.
+func TestQuoteOrEscape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 1))
+	for c := range 256 {
+		for lane := range 8 {
+			for range 20 {
+				var b [8]byte
+				for i := range b {
+					b[i] = byte(rng.Uint32())
+					if b[i] == '"' || b[i] == '\\' {
+						b[i] = 'a'
+					}
+				}
+				b[lane] = byte(c)
+				w := uint64(0)
+				for i := 7; i >= 0; i-- {
+					w = w<<8 | uint64(b[i])
+				}
+				require.Equal(t, c == '"' || c == '\\', quoteOrEscape(w), "%q", b)
+			}
+		}
+	}
+}
