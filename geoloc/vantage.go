@@ -3,6 +3,7 @@ package geoloc
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/golang/geo/r3"
@@ -274,14 +275,28 @@ func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
 		masks = s.appendMasks(masks)
 		at[i+1] = len(masks)
 	}
+	// Hypotheses that leave every hop the same states (often: places a
+	// few hundred km apart) score the same path: solved once.
+	type solvedMasks struct {
+		masks []bool
+		score float64
+	}
+	var solved []solvedMasks
 	for i, v := range hs {
 		if bound[i] < best-hypScreenMargin {
 			out[i] = bound[i] - hypScreenMargin
 			continue
 		}
+		m := masks[at[i]:at[i+1]]
+		if k := slices.IndexFunc(solved, func(d solvedMasks) bool { return slices.Equal(d.masks, m) }); k >= 0 {
+			out[i] = solved[k].score + v.bonus
+			continue
+		}
 		s.hyp, s.hypKm = &v, rKm
-		s.loadMasks(masks[at[i]:at[i+1]])
-		out[i] = s.run() + v.bonus
+		s.loadMasks(m)
+		sc := s.run()
+		solved = append(solved, solvedMasks{m, sc})
+		out[i] = sc + v.bonus
 	}
 	return out
 }
