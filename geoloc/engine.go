@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -673,11 +672,11 @@ func (e *Engine) guardPairs(hops []*hop) {
 			order = append(order, h)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		if order[a].res.Inferred != order[b].res.Inferred {
-			return !order[a].res.Inferred
+	slices.SortStableFunc(order, func(a, b *hop) int {
+		if a.res.Inferred != b.res.Inferred {
+			return byLess(!a.res.Inferred, !b.res.Inferred)
 		}
-		return order[a].conf > order[b].conf
+		return byLess(a.conf > b.conf, b.conf > a.conf)
 	})
 	var acc []*hop
 	for _, h := range order {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/golang/geo/r3"
 
@@ -83,12 +82,9 @@ func (e *Engine) hypConstraint(v vhyp, rKm float64, h *hop) latency.Constraint {
 // share: the anchors' own bound (so that hypotheses are compared at the same
 // strength), at least srcRadiusKm.
 func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float64) {
-	var anchors []int
-	for _, i := range s.chain {
-		anchors = append(anchors, i)
-	}
-	sort.SliceStable(anchors, func(a, b int) bool {
-		return s.nodes[anchors[a]].h.res.RTTMs < s.nodes[anchors[b]].h.res.RTTMs
+	anchors := slices.Clone(s.chain)
+	slices.SortStableFunc(anchors, func(a, b int) int {
+		return byLess(s.nodes[a].h.res.RTTMs < s.nodes[b].h.res.RTTMs, s.nodes[b].h.res.RTTMs < s.nodes[a].h.res.RTTMs)
 	})
 	rKm := float64(srcRadiusKm)
 	var hs []vhyp
@@ -127,7 +123,7 @@ func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float
 		for j := range order {
 			order[j] = j
 		}
-		sort.SliceStable(order, func(a, b int) bool { return n.p[order[a]] > n.p[order[b]] })
+		slices.SortStableFunc(order, func(a, b int) int { return byLess(n.p[a] > n.p[b], n.p[b] > n.p[a]) })
 		for j, st := range order {
 			if j >= maxAnchorCands {
 				break
@@ -140,6 +136,18 @@ func (e *Engine) hypotheses(s *solver, src *facts, shared []vhyp) ([]vhyp, float
 		}
 	}
 	return hs, rKm
+}
+
+// byLess is a comparison from "a before b" and "b before a" (both false:
+// equal), for slices.SortStableFunc with the order of a less function.
+func byLess(aFirst, bFirst bool) int {
+	switch {
+	case aFirst:
+		return -1
+	case bFirst:
+		return 1
+	}
+	return 0
 }
 
 func placeName(city, cc string) string {
@@ -238,7 +246,7 @@ func (e *Engine) regionFromPath(s *solver, v vhyp, rKm float64) (latency.Region,
 	if len(ps) == 0 {
 		return latency.Region{}, "", false
 	}
-	sort.SliceStable(ps, func(a, b int) bool { return ps[a].rtt < ps[b].rtt })
+	slices.SortStableFunc(ps, func(a, b pl) int { return byLess(a.rtt < b.rtt, b.rtt < a.rtt) })
 	discs := []latency.Disc{{Center: v.at, RadiusKm: rKm}}
 	for i, p := range ps {
 		if i >= maxRegionDiscs {
@@ -360,8 +368,9 @@ func (e *Engine) expandCodes(s *solver, hops []*hop) bool {
 		var near []anchor
 		if h.hasRTT {
 			near = append(near, anchors...)
-			sort.SliceStable(near, func(a, b int) bool {
-				return math.Abs(near[a].rtt-h.res.RTTMs) < math.Abs(near[b].rtt-h.res.RTTMs)
+			slices.SortStableFunc(near, func(a, b anchor) int {
+				da, db := math.Abs(a.rtt-h.res.RTTMs), math.Abs(b.rtt-h.res.RTTMs)
+				return byLess(da < db, db < da)
 			})
 			near = near[:min(len(near), maxExpandAnchors)]
 		}
