@@ -135,6 +135,7 @@ type solver struct {
 	floatSlab slab[float64]
 	intSlab   slab[int]
 	boolSlab  slab[bool]
+	hopSlab   slab[*hop]
 }
 
 // slab hands out slices of a few large allocations, zeroed: a solver's
@@ -229,7 +230,7 @@ func (s *solver) offerColocated() {
 				if c.countryLevel || n.covers(c) || !n.h.feasiblePt(c.pt) {
 					continue
 				}
-				n.addExtra(*c, nb.h, colocProb*nb.p[st]/(1+gap))
+				s.addExtra(n, *c, nb.h, colocProb*nb.p[st]/(1+gap))
 			}
 		}
 	}
@@ -272,13 +273,26 @@ func (n *pnode) covers(c *cand) bool {
 }
 
 // addExtra adds a neighbour's place as a state of n.
-func (n *pnode) addExtra(c cand, from *hop, p float64) {
+func (s *solver) addExtra(n *pnode, c cand, from *hop, p float64) {
 	c.group = "neighbour"
+	if n.extra == nil {
+		n.extra = make([]cand, 0, 4) // cands are large: not from a slab chunk
+	}
 	n.extra = append(n.extra, c)
-	n.extraFrom = append(n.extraFrom, from)
-	n.p = append(n.p, p)
-	n.logp = append(n.logp, math.Log(math.Max(p, 1e-9)))
-	n.mask = append(n.mask, true)
+	n.extraFrom = appendSlab(&s.hopSlab, n.extraFrom, from)
+	n.p = appendSlab(&s.floatSlab, n.p, p)
+	n.logp = appendSlab(&s.floatSlab, n.logp, math.Log(math.Max(p, 1e-9)))
+	n.mask = appendSlab(&s.boolSlab, n.mask, true)
+}
+
+// appendSlab is append(b, v), growing b into room taken from sl.
+func appendSlab[T any](sl *slab[T], b []T, v T) []T {
+	if len(b) == cap(b) {
+		nb := sl.take(max(2, 2*cap(b)))[:len(b)]
+		copy(nb, b)
+		b = nb
+	}
+	return append(b, v)
 }
 
 // dbRepeatFactor discounts a database answer that an earlier hop of the
@@ -611,7 +625,7 @@ func (s *solver) offerNeighbours() bool {
 			continue
 		}
 		c.RadiusKm = c.RadiusKm + latency.MaxDistanceKm(bestGap, 0)
-		n.addExtra(c, best.h, colocProb*math.Max(s.share(bestI, bestSt), best.p[bestSt])/(1+bestGap))
+		s.addExtra(n, c, best.h, colocProb*math.Max(s.share(bestI, bestSt), best.p[bestSt])/(1+bestGap))
 		added = true
 	}
 	if added {
