@@ -706,16 +706,17 @@ func (e *Engine) guardPairs(hops []*hop) {
 }
 
 func (e *Engine) pairOK(h *hop, acc []*hop) bool {
-	// Every pair may be 2·slack apart at least: pairs surely closer (by
-	// their unit vectors) need no distance.
-	cosIn := 2.0
-	if r := 2*e.slack/latency.EarthRadiusKm - metreRad; r > 0 && r < math.Pi {
-		cosIn = math.Cos(r)
-	}
+	// Each pair's bound as a fast bound around the accepted hop: no
+	// distance for pairs surely within or beyond it.
 	hv, _ := pointMemo.of(*h.loc)
 	for _, a := range acc {
-		if av, _ := pointMemo.of(*a.loc); hv.Dot(av) >= cosIn {
+		av, _ := pointMemo.of(*a.loc)
+		k := latency.Constraint{From: *a.loc, RTTMs: math.Max(h.res.RTTMs, 0) + math.Max(a.res.RTTMs, 0), SlackKm: 2 * e.slack}
+		switch fb, d := fastBoundFrom(k, av), hv.Dot(av); {
+		case d >= fb.cos:
 			continue
+		case d < fb.cosOut:
+			return false
 		}
 		if latency.DistanceKm(*h.loc, *a.loc) > latency.PairMaxDistanceKm(h.res.RTTMs, a.res.RTTMs, 2*e.slack) {
 			return false

@@ -601,6 +601,11 @@ type fastBound struct {
 	cos, cosOut float64
 }
 
+// minFastRad is the smallest bound (as an angle, about 640 m) whose
+// "surely inside" test a fast bound makes: below it the margin in cosine
+// terms, sin(a)·metreRad, nears the rounding of a dot product.
+const minFastRad = 1e-4
+
 // sinMetre and cosMetre are the sine and cosine of metreRad.
 var sinMetre, cosMetre = math.Sincos(metreRad)
 
@@ -616,8 +621,10 @@ func fastBoundFrom(k latency.Constraint, from r3.Vector) fastBound {
 	// below the metre's share of it, sin(a)·m, wherever that share shows.
 	sa, ca := math.Sincos(a)
 	if a-m < math.Pi {
-		b.cos = 1
-		if a > m {
+		// Below minFastRad the cosine cannot tell a metre (nor the dot
+		// product's rounding) from nothing: no point is surely inside.
+		b.cos = 2
+		if a-m > minFastRad {
 			b.cos = ca*cosMetre + sa*sinMetre
 		}
 	}

@@ -52,6 +52,14 @@ func TestFastBoundIsCheck(t *testing.T) {
 			checkFast(t, k, destination(from, km, rng.Float64()*360))
 		}
 	}
+	// Bounds of no radius or a few metres (no slack, no RTT) and points
+	// centimetres to metres from their centre.
+	for _, rtt := range []float64{0, 1e-6, 1e-5, 1e-4} {
+		k := latency.Constraint{From: latency.Point{Lat: 48.1, Lon: 11.6}, RTTMs: rtt}
+		for _, km := range []float64{0, 1e-5, 1e-4, 5e-4, 1e-3, 2e-3, 1e-2} {
+			checkFast(t, k, destination(k.From, km, 45))
+		}
+	}
 	// The vantage point itself, the antipode, and bounds covering the Earth.
 	for _, rtt := range []float64{0, 1, 133.4, 140, 1000} {
 		k := latency.Constraint{From: latency.Point{Lat: 10, Lon: 20}, RTTMs: rtt}
