@@ -99,32 +99,26 @@ const maxSampleVisits = 1 << 14
 // memory-mapped; Close releases it.
 func OpenMMDB(path string) (*MMDB, error) {
 	b, unmap, err := mapFile(path)
-	if errors.Is(err, errors.ErrUnsupported) {
+	var db *maxminddb.Reader
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
 		// No mapping of our own here: maxminddb maps the file (or reads
 		// it), and lookups walk its tree.
-		db, err := maxminddb.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
+		db, err = maxminddb.Open(path)
+	case err == nil:
+		if db, err = maxminddb.OpenBytes(b); err != nil {
+			_ = unmap()
 		}
-		m, err := newMMDB(db, nil, path)
-		if err != nil {
-			_ = db.Close()
-			return nil, err
-		}
-		return m, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
-	}
-	db, err := maxminddb.OpenBytes(b)
-	if err != nil {
-		_ = unmap()
 		return nil, fmt.Errorf("%s: open MMDB: %w", path, err)
 	}
 	m, err := newMMDB(db, b, path)
 	if err != nil {
 		_ = db.Close()
-		_ = unmap()
+		if unmap != nil {
+			_ = unmap()
+		}
 		return nil, err
 	}
 	m.unmap = unmap
