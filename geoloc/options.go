@@ -88,7 +88,9 @@ type Options struct {
 	CacheSize int
 	// CacheBytes bounds the memory of that cache (its estimate of what the
 	// entries hold); zero means DefaultCacheBytes. Whichever of CacheSize
-	// and CacheBytes is reached first evicts entries.
+	// and CacheBytes is reached first evicts entries, oldest first. While
+	// lookups almost never hit (every address new), the cache keeps only
+	// one new address in eight, until hits come back.
 	CacheBytes int64
 	// MaxConstraintsPerAddr bounds the (vantage point, RTT) constraints
 	// Observe keeps per distinct address for fused locating: the tightest
