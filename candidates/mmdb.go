@@ -84,8 +84,9 @@ type MMDB struct {
 	cache func() *recordCache
 	// tree4 walks the tree for IPv4 addresses (nil when maxminddb opened
 	// the file: it walks then); unmap releases OpenMMDB's mapping.
-	tree4 *tree4
-	unmap func() error
+	tree4  *tree4
+	unmap  func() error
+	closed atomic.Bool
 }
 
 // sampleRecords is how many records OpenMMDB decodes to learn the layout.
@@ -358,6 +359,7 @@ func (m *MMDB) Metadata() maxminddb.Metadata { return m.db.Metadata }
 
 // Close releases the memory map.
 func (m *MMDB) Close() error {
+	m.closed.Store(true) // lookups after Close fail as maxminddb's do, not on unmapped memory
 	err := m.db.Close()
 	if m.unmap != nil {
 		err = errors.Join(err, m.unmap())
@@ -400,7 +402,7 @@ func (m *MMDB) AppendLookup(dst []Candidate, q Query) ([]Candidate, ASInfo, bool
 	}
 	var res maxminddb.Result
 	var prefix netip.Prefix
-	if m.tree4 != nil && q4.Is4() {
+	if m.tree4 != nil && q4.Is4() && !m.closed.Load() {
 		var found bool
 		var err error
 		if res, prefix, found, err = m.tree4.lookupResult(m.db, q4); err != nil {

@@ -180,3 +180,22 @@ func FuzzTree4(f *testing.F) {
 		}
 	})
 }
+
+// TestLookupAfterClose checks that a database closed then asked fails with
+// an error, as maxminddb's lookups do, rather than reading unmapped memory.
+func TestLookupAfterClose(t *testing.T) {
+	b, err := mmdbtest.BuildASN([]mmdbtest.ASNRecord{{Prefix: "192.0.2.0/24", ASN: 64500, Org: "x"}})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "asn.mmdb")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	m, err := OpenMMDB(path)
+	require.NoError(t, err)
+	q := Query{Addr: netip.MustParseAddr("192.0.2.1")}
+	_, as, ok, err := m.AppendLookup(nil, q)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, uint32(64500), as.Number)
+	require.NoError(t, m.Close())
+	_, _, _, err = m.AppendLookup(nil, q)
+	require.Error(t, err)
+}
