@@ -206,3 +206,40 @@ func TestJoined(t *testing.T) {
 	require.LessOrEqual(t, len(*joinedNames.Load()), joinedMax)
 	require.Equal(t, "geoip:test-db", joined("geoip:", "test-db"))
 }
+
+// TestOfferNeighboursEdges checks that after offerNeighbours, which scores
+// anew only the links of the nodes it gave a state, every link's scores are
+// what scoring the whole chain again gives.
+func TestOfferNeighboursEdges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 4))
+	e := New(Options{})
+	offered := 0
+	for range 400 {
+		base := latency.Point{Lat: rng.Float64()*120 - 60, Lon: rng.Float64()*360 - 180}
+		var hops []*hop
+		rtt := 1 + rng.Float64()*5
+		for ttl := 1; ttl <= 4+rng.IntN(10); ttl++ {
+			rtt += rng.Float64() * 8
+			f := &facts{}
+			for range 1 + rng.IntN(3) {
+				p := destination(base, rng.Float64()*[]float64{30, 800, 6000}[rng.IntN(3)], rng.Float64()*360)
+				c := testCand(p, []float64{10, 50, 200}[rng.IntN(3)])
+				c.group, c.weight = []string{"db:a", "db:b"}[rng.IntN(2)], 0.2+rng.Float64()
+				f.cands = append(f.cands, c)
+			}
+			f.finish()
+			hops = append(hops, &hop{res: HopResult{TTL: ttl, RTTMs: rtt}, hasRTT: true, f: f, chosen: -1})
+		}
+		s := e.newSolver(hops)
+		s.run()
+		if !s.offerNeighbours() {
+			continue
+		}
+		offered++
+		for k := 0; k+1 < len(s.chain); k++ {
+			want := e.edgeScores(s.nodes[s.chain[k]], s.nodes[s.chain[k+1]], nil, &slab[float64]{})
+			require.Equal(t, want, s.edges[k], "link %d of %d", k, len(s.chain)-1)
+		}
+	}
+	require.Positive(t, offered, "some chains were offered neighbours' places")
+}

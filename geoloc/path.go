@@ -175,21 +175,25 @@ func grow[T any](sl *slab[T], b []T, n int) []T {
 	return b[:n]
 }
 
+// solvable reports whether h gets a node: a public address with candidates.
+func solvable(h *hop) bool { return h.special == "" && h.f != nil && len(h.f.cands) > 0 }
+
 // newSolver builds the node scores of every public hop with candidates and
 // the edges between consecutive ones. hops are the trace's working hops.
 func (e *Engine) newSolver(hops []*hop) *solver {
 	s := &solver{e: e, hops: hops, nodes: make([]*pnode, len(hops)), path: make([]int, len(hops)), marg: make([][]float64, len(hops))}
-	s.nodeSlab = make([]pnode, 0, len(hops))
-	var seen repeats
-	n := 0
+	nodes, cands := 0, 0
 	for _, h := range hops {
-		if h.f != nil {
-			n += len(h.f.cands)
+		if solvable(h) {
+			nodes++
+			cands += len(h.f.cands)
 		}
 	}
-	seen.seen = make([]repeatSeen, 0, n) // at most one entry per candidate
+	s.nodeSlab = make([]pnode, 0, nodes)
+	var seen repeats
+	seen.seen = make([]repeatSeen, 0, cands) // at most one entry per candidate
 	for i, h := range hops {
-		if h.special != "" || h.f == nil || len(h.f.cands) == 0 {
+		if !solvable(h) {
 			continue
 		}
 		n := s.nodeOf(h, &seen)
@@ -595,6 +599,8 @@ func (s *solver) rebuildEdges() {
 // keeps its detour evidence. It reports whether it added any.
 func (s *solver) offerNeighbours() bool {
 	added := false
+	var changedBuf [16]int
+	changed := changedBuf[:0] // chain positions of the nodes given a state
 	for k, i := range s.chain {
 		n := s.nodes[i]
 		if s.path[i] != n.elseState() {
@@ -627,9 +633,18 @@ func (s *solver) offerNeighbours() bool {
 		c.RadiusKm = c.RadiusKm + latency.MaxDistanceKm(bestGap, 0)
 		s.addExtra(n, c, best.h, colocProb*math.Max(s.share(bestI, bestSt), best.p[bestSt])/(1+bestGap))
 		added = true
+		changed = append(changed, k)
 	}
 	if added {
-		s.rebuildEdges()
+		// Only the links of the nodes that changed score anew: an edge
+		// depends on its two nodes' states alone.
+		last := -1
+		for _, k := range changed {
+			for e := max(k-1, last+1); e <= k && e+1 < len(s.chain); e++ {
+				s.edges[e] = s.e.edgeScores(s.nodes[s.chain[e]], s.nodes[s.chain[e+1]], s.edges[e], &s.floatSlab)
+				last = e
+			}
+		}
 		if s.hyp != nil {
 			s.e.maskFor(s, *s.hyp, s.hypKm)
 		}
