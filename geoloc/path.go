@@ -123,6 +123,11 @@ type solver struct {
 	// the hypothesis the masks stand for (nil: the hops' own bounds)
 	hyp   *vhyp
 	hypKm float64
+	// hypMasks are the masks of every hypothesis the last scoring tried,
+	// those of hypothesis i at hypMasks[hypAt[i]:hypAt[i+1]] (the buffer
+	// is reused by the next scoring)
+	hypMasks []bool
+	hypAt    []int
 	// results of the last run
 	best  float64
 	path  []int       // chosen state per hop (index into nodes), -1 none

@@ -212,7 +212,9 @@ func (e *Engine) inferVantage(s *solver, src *facts, shared []vhyp) (vhyp, float
 	}
 	v := hs[best]
 	v.name = v.label()
-	e.maskFor(s, v, rKm)
+	// The masks scoring made for it: no bound tests again.
+	s.hyp, s.hypKm = &v, rKm
+	s.loadMasks(s.hypMasks[s.hypAt[best]:s.hypAt[best+1]])
 	s.run()
 	// Narrow the hypothesis to where the vantage point can be given the
 	// placements it led to, and solve again under the narrower bound.
@@ -274,8 +276,9 @@ func (e *Engine) scoreHypotheses(s *solver, hs []vhyp, rKm float64) []float64 {
 	best := negInf
 	// The masks of every hypothesis, kept from the screening pass for the
 	// solving pass: masking costs a bound test per candidate.
-	var masks []bool
+	masks := s.hypMasks[:0]
 	at := make([]int, len(hs)+1)
+	defer func() { s.hypMasks, s.hypAt = masks, at }()
 	for i, v := range hs {
 		e.maskFor(s, v, rKm)
 		bound[i] = s.independentBound() + v.bonus
