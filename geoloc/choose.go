@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/golang/geo/r3"
 
@@ -183,7 +181,7 @@ func (e *Engine) place(h *hop, ci int, conf float64) {
 	h.res.Location = loc
 	h.res.Confidence = round3(conf)
 	h.res.CountryConfidence = 0
-	h.res.Method = methodOf(b)
+	h.res.Method = e.methodOf(b)
 	h.res.Inferred = false
 	h.res.Why = ""
 	if h.res.Anycast {
@@ -262,61 +260,24 @@ func (e *Engine) noCandidate(h *hop) {
 	h.weak = true // a close neighbour with a place of its own may do better
 }
 
-func methodOf(c *cand) string {
+func (e *Engine) methodOf(c *cand) string {
 	switch {
 	case c.Kind == candidates.KindHint && c.Hint != nil:
-		return joined("rdns:", string(c.Hint.Kind))
+		if m, ok := hintMethods[c.Hint.Kind]; ok {
+			return m
+		}
+		return "rdns:" + string(c.Hint.Kind)
 	case c.countryLevel:
-		return joined("country:", c.Source)
+		return e.namesOf(c.Source).country
 	case c.Kind == candidates.KindGeofeed:
-		return joined("geofeed:", c.Source)
+		return e.namesOf(c.Source).geofeed
 	case c.Kind == candidates.KindLatency && c.Source == "multilateration":
 		return "latency:multilateration"
 	case c.Kind == candidates.KindLatency:
 		return "latency:shortest-ping"
 	}
-	return joined("geoip:", c.Source)
+	return e.namesOf(c.Source).geoip
 }
-
-// joined is a+b, the same string for the same parts: method names repeat
-// for every hop placed, from a handful of parts. The names are kept in a
-// map read without a lock and copied on the rare write, up to joinedMax.
-func joined(a, b string) string {
-	k := [2]string{a, b}
-	if m := joinedNames.Load(); m != nil {
-		if v, ok := (*m)[k]; ok {
-			return v
-		}
-	}
-	s := a + b
-	joinedMu.Lock()
-	defer joinedMu.Unlock()
-	old := joinedNames.Load()
-	if old != nil && len(*old) >= joinedMax {
-		return s
-	}
-	m := make(map[[2]string]string, 1+max(0, len(deref(old))))
-	for k, v := range deref(old) {
-		m[k] = v
-	}
-	m[k] = s
-	joinedNames.Store(&m)
-	return s
-}
-
-func deref(m *map[[2]string]string) map[[2]string]string {
-	if m == nil {
-		return nil
-	}
-	return *m
-}
-
-var (
-	joinedMu    sync.Mutex
-	joinedNames atomic.Pointer[map[[2]string]string]
-)
-
-const joinedMax = 4096
 
 func kindOf(c *cand) string {
 	if c.Kind == candidates.KindHint && c.Hint != nil {

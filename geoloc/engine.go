@@ -32,9 +32,10 @@ type Engine struct {
 	// learning is done.
 	names atomic.Pointer[rdns.Reader]
 	learn *learning
-	// dbGroups holds "db:"+name for each source's name, so that a
-	// database candidate's group costs no allocation.
-	dbGroups map[string]string
+	// sourceNames holds the strings each source's candidates carry (see
+	// namesOf), made once so that a candidate or a placement costs no
+	// allocation for them.
+	sourceNames map[string]sourceNames
 }
 
 // New returns an Engine configured by opts (see Options for the zero values).
@@ -54,9 +55,9 @@ func New(opts Options) *Engine {
 		e.learn = &learning{l: rdns.NewLearner(rdns.LearnOptions{Reader: e.names.Load()})}
 	}
 	e.cache = newFactCache(opts.CacheSize, opts.CacheBytes)
-	e.dbGroups = make(map[string]string, len(opts.Sources))
+	e.sourceNames = make(map[string]sourceNames, len(opts.Sources))
 	for _, s := range opts.Sources {
-		e.dbGroups[s.Name()] = dbGroup(s.Name())
+		e.sourceNames[s.Name()] = namesOf(s.Name())
 	}
 	k := opts.MaxConstraintsPerAddr
 	if k <= 0 {
@@ -654,7 +655,7 @@ var notLookedUpWhy = func() map[string]string {
 	for _, r := range specialRanges {
 		m[r.why] = r.why + ", not looked up"
 	}
-	for _, why := range []string{"no address", "broadcast address"} {
+	for _, why := range []string{reasonNoAddress, reasonBroadcast} {
 		m[why] = why + ", not looked up"
 	}
 	return m

@@ -74,7 +74,7 @@ func TestFactCachePutAgain(t *testing.T) {
 	got, ok := c.get(k)
 	require.True(t, ok)
 	assert.Same(t, big, got)
-	s := c.shard(k)
+	s := c.shardOf(c.hash(k))
 	assert.Len(t, s.order[s.head:], 1)
 	assert.Equal(t, entryBytes(k, big), s.bytes)
 	assert.Zero(t, (*factCache)(nil).len(), "a nil cache is empty")

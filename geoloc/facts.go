@@ -179,7 +179,7 @@ func (e *Engine) gatherFacts(addr netip.Addr, name string) *facts {
 					continue
 				}
 			}
-			k := dbCand(c, e.dbGroups[c.Source])
+			k := dbCand(c, e.namesOf(c.Source).group)
 			if e.opts.Reliability != nil {
 				if r := e.opts.Reliability(c.Source); r > 0 {
 					k.weight *= r
@@ -272,15 +272,34 @@ func hintCand(h rdns.Hint, ambiguous bool) cand {
 	}
 }
 
-// dbGroup is the evidence group of a database named source.
-func dbGroup(source string) string { return "db:" + source }
+// sourceNames are the strings a source's candidates carry: their evidence
+// group and the methods of placements from them.
+type sourceNames struct{ group, geoip, country, geofeed string }
 
-// dbCand is the engine's candidate for c, a database answer; group is
-// dbGroup(c.Source) when known ("" computes it).
-func dbCand(c candidates.Candidate, group string) cand {
-	if group == "" {
-		group = dbGroup(c.Source)
+func namesOf(source string) sourceNames {
+	return sourceNames{group: "db:" + source, geoip: "geoip:" + source, country: "country:" + source, geofeed: "geofeed:" + source}
+}
+
+// namesOf is the names of source, made at New for the engine's sources.
+func (e *Engine) namesOf(source string) sourceNames {
+	if n, ok := e.sourceNames[source]; ok {
+		return n
 	}
+	return namesOf(source)
+}
+
+// hintMethods are the methods of placements from each kind of name hint.
+var hintMethods = func() map[rdns.HintKind]string {
+	m := map[rdns.HintKind]string{}
+	for k := range hintKindWeight {
+		m[k] = "rdns:" + string(k)
+	}
+	return m
+}()
+
+// dbCand is the engine's candidate for c, a database answer in evidence
+// group group.
+func dbCand(c candidates.Candidate, group string) cand {
 	k := cand{Candidate: c, pt: latency.Point{Lat: c.Lat, Lon: c.Lon}, group: group}
 	switch {
 	case c.Kind == candidates.KindCountry,
@@ -426,9 +445,6 @@ func (c *factCache) shardOf(h uint64) *cacheShard { return &c.shards[h>>(64-cach
 
 // cacheShardBits is log2(cacheShards).
 const cacheShardBits = 5
-
-// shard is the shard that holds k.
-func (c *factCache) shard(k factKey) *cacheShard { return c.shardOf(c.hash(k)) }
 
 func (c *factCache) get(k factKey) (*facts, bool) {
 	if c == nil {

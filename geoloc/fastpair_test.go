@@ -3,15 +3,14 @@ package geoloc
 import (
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"testing"
-	"unsafe"
 
 	"github.com/golang/geo/s2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/geoloc-dev/geoloc/candidates"
 	"github.com/geoloc-dev/geoloc/latency"
+	"github.com/geoloc-dev/geoloc/rdns"
 )
 
 // testCand is a city-level candidate at p with radius r.
@@ -192,21 +191,6 @@ func TestRepeatsModes(t *testing.T) {
 	}
 }
 
-// TestJoined checks that joined is concatenation, kept once per pair of
-// parts, and still concatenation once it keeps no more.
-func TestJoined(t *testing.T) {
-	a := joined("geoip:", "test-db")
-	require.Equal(t, "geoip:test-db", a)
-	b := joined("geoip:", "test-db")
-	require.Equal(t, unsafe.StringData(a), unsafe.StringData(b), "the kept string")
-	for i := range joinedMax + 10 {
-		s := strconv.Itoa(i)
-		require.Equal(t, "p:"+s, joined("p:", s))
-	}
-	require.LessOrEqual(t, len(*joinedNames.Load()), joinedMax)
-	require.Equal(t, "geoip:test-db", joined("geoip:", "test-db"))
-}
-
 // TestOfferNeighboursEdges checks that after offerNeighbours, which scores
 // anew only the links of the nodes it gave a state, every link's scores are
 // what scoring the whole chain again gives.
@@ -242,4 +226,33 @@ func TestOfferNeighboursEdges(t *testing.T) {
 		}
 	}
 	require.Positive(t, offered, "some chains were offered neighbours' places")
+}
+
+// TestMethodOf checks the method of placements from each kind of candidate,
+// and that those of the engine's own sources and of name hints cost no
+// allocation.
+func TestMethodOf(t *testing.T) {
+	e := New(Options{Sources: []candidates.Source{&fakeSource{name: "city-db"}}})
+	hint := &rdns.Hint{Kind: rdns.KindIATA}
+	tests := []struct {
+		name string
+		c    cand
+		want string
+		free bool
+	}{
+		{"database", cand{Candidate: candidates.Candidate{Source: "city-db"}}, "geoip:city-db", true},
+		{"country level", cand{Candidate: candidates.Candidate{Source: "city-db"}, countryLevel: true}, "country:city-db", true},
+		{"geofeed", cand{Candidate: candidates.Candidate{Source: "city-db", Kind: candidates.KindGeofeed}}, "geofeed:city-db", true},
+		{"name hint", cand{Candidate: candidates.Candidate{Source: "rdns", Kind: candidates.KindHint, Hint: hint}}, "rdns:iata", true},
+		{"multilateration", cand{Candidate: candidates.Candidate{Source: "multilateration", Kind: candidates.KindLatency}}, "latency:multilateration", true},
+		{"source not the engine's", cand{Candidate: candidates.Candidate{Source: "other"}}, "geoip:other", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, e.methodOf(&tt.c))
+			if tt.free {
+				require.Zero(t, testing.AllocsPerRun(100, func() { _ = e.methodOf(&tt.c) }))
+			}
+		})
+	}
 }

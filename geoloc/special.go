@@ -8,16 +8,9 @@ import (
 // specialRanges are address blocks that never identify a router's place on
 // the public Internet (IANA special-purpose registries, RFC 6890 and
 // successors). Addresses in them are never looked up.
-var specialRanges = func() []struct {
-	p   netip.Prefix
-	why string
-} {
-	type r = struct {
-		p   netip.Prefix
-		why string
-	}
-	mk := func(s, why string) r { return r{netip.MustParsePrefix(s), why} }
-	return []r{
+var specialRanges = func() []specialRange {
+	mk := func(s, why string) specialRange { return specialRange{netip.MustParsePrefix(s), why} }
+	return []specialRange{
 		mk("0.0.0.0/8", "\"this network\" address (RFC 791)"),
 		mk("10.0.0.0/8", "private address (RFC 1918)"),
 		mk("100.64.0.0/10", "carrier-grade NAT address (RFC 6598)"),
@@ -69,24 +62,30 @@ type special4 struct {
 	why        string
 }
 
-type specialRange = struct {
+type specialRange struct {
 	p   netip.Prefix
 	why string
 }
+
+// The reasons SpecialReason gives that no range gives.
+const (
+	reasonNoAddress = "no address"
+	reasonBroadcast = "broadcast address"
+)
 
 // SpecialReason says why addr is never looked up (private, reserved, CGNAT,
 // link-local, documentation, ...), or "" for an ordinary public address. An
 // invalid address is special too.
 func SpecialReason(addr netip.Addr) string {
 	if !addr.IsValid() {
-		return "no address"
+		return reasonNoAddress
 	}
 	a := addr.Unmap()
 	if a.Is4() {
 		b := a.As4()
 		x := binary.BigEndian.Uint32(b[:])
 		if x == 0xffffffff {
-			return "broadcast address"
+			return reasonBroadcast
 		}
 		for _, r := range specialV4 {
 			if x&r.mask == r.base {
