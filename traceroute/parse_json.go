@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/geoloc-dev/geoloc/internal/jsonw"
 )
 
 // Format names of the structured (JSON and XML) inputs.
@@ -114,13 +116,8 @@ const maxTopArrays = 8
 
 func newJSONStream(br *bufio.Reader) *jsonStream { return &jsonStream{br: br, line: 1} }
 
-// quoteOrEscape reports whether one of the eight bytes of w is '"' or '\\'
-// (the "has a zero byte" test on w with each of them taken out).
-func quoteOrEscape(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q, e := w^'"'*ones, w^'\\'*ones
-	return (q-ones)&^q&highs|(e-ones)&^e&highs != 0
-}
+// quoteOrEscape reports whether one of the eight bytes of w is '"' or '\\'.
+func quoteOrEscape(w uint64) bool { return jsonw.HasByte(w, '"') || jsonw.HasByte(w, '\\') }
 
 // structural marks the bytes that matter outside strings.
 var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}

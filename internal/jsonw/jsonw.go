@@ -97,17 +97,26 @@ const hexDigits = "0123456789abcdef"
 
 // PlainWord reports whether the eight bytes of w are all ones String copies
 // as they are: ASCII, no control byte, no '"' or '\\' (nor '<', '>', '&'
-// with html). Each test is the classic "has a byte below n" on all eight
-// at once: exact as a whole, whatever its borrows do to single bytes.
+// with html).
 func PlainWord(w uint64, html bool) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	bad := w&highs | (w-0x20*ones)&^w&highs | hasZero(w^'"'*ones) | hasZero(w^'\\'*ones)
+	bad := w&highs | below(w, 0x20) | hasZero(w^'"'*ones) | hasZero(w^'\\'*ones)
 	if html {
 		bad |= hasZero(w^'<'*ones) | hasZero(w^'>'*ones) | hasZero(w^'&'*ones)
 	}
 	return bad == 0
 }
+
+// HasByte reports whether one of the eight bytes of w is c.
+func HasByte(w uint64, c byte) bool { return hasZero(w^uint64(c)*ones) != 0 }
+
+// The classic tests on eight bytes at once, "has a zero byte" and "has a
+// byte below n" (n ≤ 128): each is nonzero exactly when such a byte is
+// there, whatever its borrows do to the lanes above it.
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+func hasZero(v uint64) uint64 { return (v - ones) &^ v & highs }
+
+func below(v uint64, n byte) uint64 { return (v - uint64(n)*ones) &^ v & highs }
 
 // plain[c] is true for the ASCII bytes String copies as they are; plainHTML
 // leaves out <, > and & as well.

@@ -117,3 +117,29 @@ func FuzzFloat(f *testing.F) {
 		require.Equal(t, string(want), string(got))
 	})
 }
+
+// TestHasByte checks the eight-byte test against the bytes one by one:
+// every byte value sought, in every lane, among every other value.
+func TestHasByte(t *testing.T) {
+	for c := range 256 {
+		for lane := range 8 {
+			for other := range 256 {
+				if other == c {
+					continue
+				}
+				var w uint64
+				for i := range 8 {
+					b := uint64(other)
+					if i == lane {
+						b = uint64(c)
+					}
+					w |= b << (8 * i)
+				}
+				require.True(t, HasByte(w, byte(c)), "%#x in %#x", c, w)
+				if absent := other ^ 1; absent != c {
+					require.False(t, HasByte(w, byte(absent)), "%#x not in %#x", absent, w)
+				}
+			}
+		}
+	}
+}
